@@ -1,0 +1,64 @@
+/*
+ * shakedown — the byte classifier: names what a stream of received bytes
+ * most likely is, with ranked causes and the evidence that would confirm
+ * each (echo, application text, boot logs, idle/break line, baud mismatch,
+ * TLS records, plaintext banners, and each protocol module's reading).
+ * Pure computation: no I/O, no allocation.
+ */
+#ifndef SHAKEDOWN_CLASSIFY_H
+#define SHAKEDOWN_CLASSIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "shakedown/export.h"
+#include "shakedown/diag.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sd_classify_in {
+	const uint8_t *rx;          /* what came back (may be NULL if rx_len 0) */
+	size_t         rx_len;
+	const uint8_t *tx;          /* what we sent, if anything */
+	size_t         tx_len;
+	const char    *expect;      /* protocol registry name we expected, or NULL */
+	uint32_t       host_baud;   /* the host's rate; 0 = unknown or not a UART */
+	unsigned       link_caps;   /* SD_LINK_* of the link (SD_LINK_NET: a TCP port) */
+	int64_t        listen_ms;   /* how long we listened (for "silent for N ms") */
+} sd_classify_in;
+
+/* Add ranked findings about in to d (which the caller initialised). Returns
+ * how many were added. Never fails; silence is a finding too. */
+SD_API size_t sd_classify(const sd_classify_in *in, sd_diag *d);
+
+/* ---- explain: the long form used by `shakedown explain` ---------------- */
+
+typedef struct sd_meaning {
+	const char *proto;          /* registry name, or "ascii", "tls", "banner" */
+	char        text[200];
+} sd_meaning;
+
+/* What the bytes mean in each known protocol (and as ASCII); returns the
+ * number of entries written (at most max). */
+SD_API size_t sd_explain_meanings(const uint8_t *b, size_t n,
+				  sd_meaning *out, size_t max);
+
+typedef struct sd_baud_guess {
+	uint32_t device_baud;       /* the rate the device probably sent at */
+	uint32_t host_baud;         /* the rate the bytes were read at */
+	uint8_t  sent[8];           /* a likely sent sequence that gives them */
+	uint8_t  sent_len;
+	float    score;             /* 0..1: share of received bytes explained */
+} sd_baud_guess;
+
+/* Which (device, host) rate pairs turn likely sent bytes (printable text,
+ * 0x00/0xFF, protocol bytes) into rx. host_baud 0 = try every common rate.
+ * Best first; returns the count (at most max). */
+SD_API size_t sd_baud_guess_pairs(const uint8_t *rx, size_t n, uint32_t host_baud,
+				  sd_baud_guess *out, size_t max);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

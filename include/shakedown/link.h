@@ -1,0 +1,220 @@
+/*
+ * shakedown — links: byte pipes with deadlines, and where the medium has
+ * them, modem lines and line settings.
+ *
+ * A backend "subclasses" sd_link by embedding it first and supplying a const
+ * sd_link_ops at the bottom of its own file (src/link/<medium>.c). Callers
+ * use only the sd_link_* wrappers, which
+ *   1. return SD_ERR_UNSUPPORTED for a NULL optional member,
+ *   2. keep the first fatal error (SD_ERR_CLOSED, SD_ERR_IO) sticky: later
+ *      calls return it without touching the medium,
+ *   3. record every byte and line change into the tap transcript (the one
+ *      choke point), and
+ *   4. build read_exact / write_all on the >=1-byte primitives.
+ *
+ * Contract for backends (SD_LINK_OPS_V1):
+ * - read/write move at least 1 and at most len bytes (len <= SD_LINK_MAX_IO)
+ *   or fail; they return the count (>0) or a negative sd_err, never 0.
+ * - They block no later than the absolute deadline dl (in l->clock's time)
+ *   and return SD_ERR_TIMEOUT then. A deadline already passed still tries
+ *   once without blocking. EINTR is retried inside.
+ * - EOF, hang-up, EIO and ENODEV are SD_ERR_CLOSED ("device disconnected").
+ *   errno values are mapped in the backend file; anything unmapped is
+ *   SD_ERR_IO with os_errno kept.
+ * - A backend writes a one-line reason into l->why when it fails.
+ * New members are appended in blocks; `version` says which blocks exist.
+ */
+#ifndef SHAKEDOWN_LINK_H
+#define SHAKEDOWN_LINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "shakedown/export.h"
+#include "shakedown/clock.h"
+#include "shakedown/line.h"
+#include "shakedown/transcript.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SD_LINK_OPS_V1 1u
+#define SD_LINK_MAX_IO 65536u
+
+/* Capability flags (sd_link_ops.caps, refined per instance in sd_link.caps) */
+#define SD_LINK_BYTES  0x01u /* a byte stream */
+#define SD_LINK_BAUD   0x02u /* set_cfg changes rate and framing for real */
+#define SD_LINK_PARITY 0x04u /* can carry a parity bit */
+#define SD_LINK_LINES  0x08u /* DTR/RTS outputs */
+#define SD_LINK_BREAK  0x10u /* can send a break */
+#define SD_LINK_FRAMED 0x20u /* message boundaries (USB bulk) */
+#define SD_LINK_NET    0x40u /* a network stream (TCP) */
+#define SD_LINK_VIRTUAL 0x80u /* runs on virtual time (in-process simulator) */
+
+/* flush directions */
+#define SD_FLUSH_IN  0x1u
+#define SD_FLUSH_OUT 0x2u
+
+typedef struct sd_link sd_link;
+
+typedef struct sd_link_ops {
+	unsigned    version;  /* SD_LINK_OPS_V1 */
+	const char *name;     /* "serial", "tty", "pty", "tcp", "mem", "fault", "null", "sim" */
+	unsigned    caps;     /* what the backend can do at most */
+	int  (*read)(sd_link *l, uint8_t *buf, size_t len, sd_deadline dl);
+	int  (*write)(sd_link *l, const uint8_t *buf, size_t len, sd_deadline dl);
+	int  (*flush)(sd_link *l, unsigned dirs);                     /* optional */
+	int  (*set_cfg)(sd_link *l, const sd_line_cfg *cfg);          /* optional */
+	int  (*set_lines)(sd_link *l, unsigned mask, unsigned level); /* optional */
+	int  (*get_lines)(sd_link *l, unsigned *level);               /* optional */
+	int  (*send_break)(sd_link *l, sd_time duration);             /* optional */
+	void (*close)(sd_link *l); /* frees the link itself if the opener allocated it */
+} sd_link_ops;
+
+struct sd_link {
+	const sd_link_ops *ops;
+	const sd_clock    *clock;    /* never NULL once opened */
+	sd_transcript     *tap;      /* optional; written only by the wrappers */
+	unsigned           caps;     /* this instance's capabilities */
+	int                sticky;   /* first fatal error, until sd_link_clear_error */
+	int                os_errno; /* saved with SD_ERR_IO */
+	sd_line_cfg        cfg;      /* last settings applied */
+	unsigned           lines;    /* last DTR/RTS levels set */
+	char               why[160]; /* one-line reason of the last failure */
+};
+
+/* Initialise the base part (backends call this from their opener). */
+SD_API void sd_link_init(sd_link *l, const sd_link_ops *ops, const sd_clock *clock);
+/* Attach (or detach with NULL) a transcript. Records an OPEN note with
+ * `target` when both are non-NULL. */
+SD_API void sd_link_tap(sd_link *l, sd_transcript *t, const char *target);
+
+SD_API int  sd_link_read(sd_link *l, uint8_t *buf, size_t len, sd_deadline dl);
+SD_API int  sd_link_write(sd_link *l, const uint8_t *buf, size_t len, sd_deadline dl);
+/* Read exactly len bytes; on timeout returns SD_ERR_TIMEOUT with *got set. */
+SD_API int  sd_link_read_exact(sd_link *l, uint8_t *buf, size_t len,
+			       sd_deadline dl, size_t *got);
+/* Write all len bytes or fail; returns SD_OK. */
+SD_API int  sd_link_write_all(sd_link *l, const uint8_t *buf, size_t len, sd_deadline dl);
+/* Read and discard until `quiet` µs pass with no byte or dl is reached.
+ * Returns the number of bytes discarded (they are in the transcript). */
+SD_API int  sd_link_drain(sd_link *l, sd_time quiet, sd_deadline dl);
+SD_API int  sd_link_flush(sd_link *l, unsigned dirs);
+SD_API int  sd_link_set_cfg(sd_link *l, const sd_line_cfg *cfg);
+SD_API int  sd_link_set_lines(sd_link *l, unsigned mask, unsigned level);
+SD_API int  sd_link_get_lines(sd_link *l, unsigned *level);
+SD_API int  sd_link_break(sd_link *l, sd_time duration);
+/* Wait until t on the link's clock (real sleep, or a virtual-time jump). */
+SD_API void sd_link_sleep_until(sd_link *l, sd_time t);
+SD_API void sd_link_clear_error(sd_link *l);
+/* Records CLOSE, closes and (for opened links) frees. NULL is fine. */
+SD_API void sd_link_close(sd_link *l);
+SD_API const char *sd_link_name(const sd_link *l);
+/* The one-line reason of the last failure, or sd_strerror(err) if none. */
+SD_API const char *sd_link_why(const sd_link *l, int err);
+
+/* ---- Opening by target ------------------------------------------------- */
+
+typedef struct sd_link_opts {
+	const sd_clock *clock;    /* NULL = sd_clock_real() (sim: uses virtual time) */
+	sd_line_cfg     cfg;      /* initial line settings for serial-like links;
+				     baud 0 = the link's default */
+	sd_deadline     open_by;  /* for connecting links (tcp); SD_FOREVER = 5 s */
+} sd_link_opts;
+
+/* Open a target:
+ *   /dev/ttyUSB0, COM3, serial:PATH?baud=..&parity=..  serial (libserialport;
+ *                                   a pty slave falls back to the tty link)
+ *   tcp://host:port                 raw TCP
+ *   sim:PROTO?key=value&...         in-process simulated device
+ *   null:                           does nothing, reads time out
+ * On failure returns a negative sd_err, *out is NULL, and `why` (if given)
+ * holds a one-line cause. */
+SD_API int sd_link_open(const char *target, const sd_link_opts *opts,
+			sd_link **out, char *why, size_t whylen);
+
+/* ---- Backends openable directly ---------------------------------------- */
+SD_API int sd_link_open_serial(const char *path, const sd_line_cfg *cfg,
+			       const sd_clock *clock, sd_link **out,
+			       char *why, size_t whylen);
+/* A tty through plain termios (pty slaves; no modem lines). */
+SD_API int sd_link_open_tty(const char *path, const sd_line_cfg *cfg,
+			    const sd_clock *clock, sd_link **out,
+			    char *why, size_t whylen);
+/* Create a pty; the link is the master (device) side. The slave path goes to
+ * slave (NUL-terminated). The slave stays open inside the link, so clients
+ * may come and go without the master seeing a hang-up. */
+SD_API int sd_link_open_pty(const sd_clock *clock, sd_link **out,
+			    char *slave, size_t slavelen, char *why, size_t whylen);
+SD_API int sd_link_open_tcp(const char *host, const char *port,
+			    const sd_clock *clock, sd_deadline dl, sd_link **out,
+			    char *why, size_t whylen);
+SD_API int sd_link_open_null(const sd_clock *clock, sd_link **out);
+
+/* ---- mem: an in-memory pair, caller-allocated -------------------------- */
+
+#define SD_MEM_RING 8192u
+
+typedef struct sd_mem sd_mem;
+/* Called when a read on an end would block: lets whoever drives the peer
+ * (a simulator) produce bytes up to `until`. Returns 0 or a negative sd_err. */
+typedef int (*sd_mem_pump)(void *ctx, sd_mem *end, sd_time until);
+
+struct sd_mem {
+	sd_link       base;
+	sd_mem       *peer;
+	uint8_t       ring[SD_MEM_RING]; /* bytes waiting to be read at this end */
+	size_t        head, count;
+	unsigned      lines_in;   /* DTR/RTS levels the peer set */
+	sd_line_cfg   cfg_in;     /* line settings the peer set */
+	unsigned      events;     /* SD_MEM_EV_* since last sd_mem_events() */
+	int           closed;     /* peer closed */
+	sd_mem_pump   pump;
+	void         *pump_ctx;
+};
+
+#define SD_MEM_EV_LINES 0x1u
+#define SD_MEM_EV_CFG   0x2u
+#define SD_MEM_EV_BREAK 0x4u
+
+/* Join a and b. With a clock that can jump (fake), a read that would block
+ * calls the pump, then jumps the clock to the deadline and times out. */
+SD_API void sd_mem_pair(sd_mem *a, sd_mem *b, const sd_clock *clock);
+SD_API void sd_mem_set_pump(sd_mem *end, sd_mem_pump pump, void *ctx);
+/* Fetch and clear pending line/cfg/break events seen at this end. */
+SD_API unsigned sd_mem_events(sd_mem *end);
+/* Bytes waiting at this end. */
+SD_API size_t sd_mem_pending(const sd_mem *end);
+
+/* ---- fault: wraps any link --------------------------------------------- */
+
+#define SD_FLOOD_RANDOM 0u
+#define SD_FLOOD_TEXT   1u
+#define SD_FLOOD_ZERO   2u
+#define SD_FLOOD_FF     3u
+
+typedef struct sd_fault_cfg {
+	double   ber;             /* bit error rate applied to bytes read */
+	double   ber_tx;          /* bit error rate applied to bytes written */
+	double   drop;            /* probability a read byte is lost */
+	double   dup;             /* probability a read byte is doubled */
+	uint32_t seed;            /* PRNG seed: same seed, same faults */
+	size_t   flood_before;    /* garbage bytes read before the first real byte */
+	size_t   flood_after;     /* garbage bytes read after the inner link goes quiet */
+	unsigned flood_kind;      /* SD_FLOOD_* */
+	sd_time  delay;           /* latency added before each read returns data */
+	int      echo;            /* bytes written are read back (loopback) */
+	uint64_t disconnect_after;/* after this many bytes (both ways) the link closes; 0 = never */
+	sd_line_cfg device;       /* the device's own line settings; baud 0 = same as host.
+				     When it differs from the host's, bytes read are resampled
+				     bit by bit through the UART model (uart.h). */
+} sd_fault_cfg;
+
+/* Wrap inner (ownership passes to the fault link: closing it closes inner).
+ * The fault link's clock is inner's. */
+SD_API int sd_link_open_fault(sd_link *inner, const sd_fault_cfg *cfg, sd_link **out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,35 @@
+/*
+ * shakedown — makes handshakes succeed and, when they fail, says why.
+ * Umbrella header: include this one.
+ */
+#ifndef SHAKEDOWN_H
+#define SHAKEDOWN_H
+
+#define SD_VERSION_MAJOR 0
+#define SD_VERSION_MINOR 1
+#define SD_VERSION_PATCH 0
+#define SD_VERSION_STRING "0.1.0"
+
+#include "shakedown/export.h"
+#include "shakedown/error.h"
+#include "shakedown/clock.h"
+#include "shakedown/line.h"
+#include "shakedown/transcript.h"
+#include "shakedown/link.h"
+#include "shakedown/engine.h"
+#include "shakedown/diag.h"
+#include "shakedown/uart.h"
+#include "shakedown/classify.h"
+#include "shakedown/proto.h"
+#include "shakedown/uri.h"
+#include "shakedown/sim.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+/* "0.1.0" */
+SD_API const char *sd_version(void);
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,53 @@
+/*
+ * shakedown — the one private header every library .c includes.
+ * Cross-file internal names are sdi_*; nothing here is installed.
+ */
+#ifndef SHAKEDOWN_INTERNAL_H
+#define SHAKEDOWN_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "shakedown/shakedown.h"
+
+#define SDI_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define SDI_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define SDI_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* Bounded formatting into a fixed buffer; always NUL-terminates. */
+void sdi_fmt(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void sdi_vfmt(char *buf, size_t len, const char *fmt, va_list ap);
+/* Append to a NUL-terminated buffer, truncating safely. */
+void sdi_append(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Set l->why and return err (for backends' error exits). */
+int sdi_link_fail(sd_link *l, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Small deterministic PRNG (xorshift32) for faults and simulators. */
+static inline uint32_t sdi_rand(uint32_t *s)
+{
+	uint32_t x = *s ? *s : 0x9e3779b9u;
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	*s = x;
+	return x;
+}
+/* Uniform in [0,1). */
+static inline double sdi_rand01(uint32_t *s)
+{
+	return (double)(sdi_rand(s) >> 8) / (double)(1u << 24);
+}
+
+/* Printable ASCII or common whitespace (\t \r \n). */
+static inline int sdi_is_text(uint8_t b)
+{
+	return (b >= 0x20 && b < 0x7f) || b == '\t' || b == '\r' || b == '\n';
+}
+
+#endif
