@@ -23,6 +23,8 @@
 #include "shakedown/proto.h"
 #include "shakedown/uri.h"
 #include "shakedown/sim.h"
+#include "shakedown/fmt.h"
+#include "shakedown/listen.h"
 
 #ifdef __cplusplus
 extern "C" {

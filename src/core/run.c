@@ -122,6 +122,8 @@ int sd_run(sd_engine *e, sd_link *l, sd_deadline overall)
 			if (n > 0) {
 				ev.type = SD_EV_SENT;
 				ev.n = (size_t)n;
+			} else if (n == SD_ERR_TIMEOUT && overall < e->deadline) {
+				break; /* the run's limit, not the engine's */
 			} else {
 				ev.type = n == SD_ERR_TIMEOUT ? SD_EV_TIMEOUT : SD_EV_LINK_ERROR;
 				ev.err = n;
@@ -133,6 +135,8 @@ int sd_run(sd_engine *e, sd_link *l, sd_deadline overall)
 			if (n > 0) {
 				ev.type = SD_EV_RECEIVED;
 				ev.n = (size_t)n;
+			} else if (n == SD_ERR_TIMEOUT && overall < e->deadline) {
+				break; /* the run's limit, not the engine's */
 			} else {
 				ev.type = n == SD_ERR_TIMEOUT ? SD_EV_TIMEOUT : SD_EV_LINK_ERROR;
 				ev.err = n;
@@ -143,4 +147,8 @@ int sd_run(sd_engine *e, sd_link *l, sd_deadline overall)
 		}
 		e->ops->step(e, &ev);
 	}
+	/* The overall deadline cut an engine's own wait short: the run timed
+	 * out, whatever the engine would have made of its timeout. */
+	sd_engine_fail(e, SD_ERR_TIMEOUT);
+	return SD_ERR_TIMEOUT;
 }

@@ -1,0 +1,80 @@
+/*
+ * shakedown CLI — shared between main.c and the cmd_<name>.c files.
+ * The CLI is the only place that prints and the only place (with links)
+ * that allocates.
+ */
+#ifndef SHAKEDOWN_CLI_H
+#define SHAKEDOWN_CLI_H
+
+#include <stdio.h>
+#include "shakedown/shakedown.h"
+
+/* Exit codes (ARCHITECTURE.md; the man page documents them) */
+#define SD_EXIT_OK       0 /* handshake ok / healthy */
+#define SD_EXIT_FAIL     1 /* handshake failed: diagnosis printed */
+#define SD_EXIT_USAGE    2 /* bad argument */
+#define SD_EXIT_OPEN     3 /* cannot open target / host error */
+#define SD_EXIT_INTERNAL 4 /* our bug */
+
+/* Global options, parsed by main.c wherever they appear on the line. */
+typedef struct sd_cli {
+	int         json;        /* --json */
+	const char *trace;       /* --trace FILE (NULL = none) */
+	double      timeout_s;   /* --timeout SECONDS; 0 = the command's default */
+	int         verbose;     /* -v, repeatable */
+	int         color;       /* stdout is a terminal and NO_COLOR is unset */
+	const char *cmd;         /* the command's name */
+	FILE       *out, *err;
+} sd_cli;
+
+typedef struct sd_cmd {
+	const char *name;
+	const char *summary;     /* one line, for `shakedown --help` */
+	const char *usage;       /* the whole `shakedown NAME --help` text */
+	/* argv[0] is the command name; global options are already removed;
+	 * `--help` never reaches here (main prints usage). Returns an exit code. */
+	int (*run)(sd_cli *cli, int argc, char **argv);
+} sd_cmd;
+
+/* The command table (main.c) */
+extern const sd_cmd sd_commands[];
+extern const size_t sd_ncommands;
+
+/* "shakedown CMD: <message>" + a hint line, on stderr; returns SD_EXIT_USAGE. */
+int cli_usage_error(sd_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "shakedown CMD: <message>" on stderr; returns `code`. */
+int cli_error(sd_cli *cli, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Map an open/link error to an exit code (3 for open failures, 1 otherwise). */
+int cli_exit_for_err(int err);
+
+/* ---- output.c ---------------------------------------------------------- */
+/* Print a report as text (colour when cli->color) or JSON (cli->json; extra
+ * as for sd_report_json). Returns SD_EXIT_OK if r->ok, else SD_EXIT_FAIL. */
+int cli_print_report(sd_cli *cli, const sd_report *r, void *extra);
+/* A hex+ASCII dump of bytes, 16 a line, each line prefixed with `indent`. */
+void cli_hexdump(FILE *f, const uint8_t *b, size_t n, const char *indent);
+/* ANSI colour helpers: return "" when colour is off. */
+const char *cli_c(const sd_cli *cli, const char *code); /* "1", "31", "32", "33", "2" ... */
+const char *cli_c0(const sd_cli *cli);
+
+/* ---- trace.c: --trace FILE ---------------------------------------------- */
+typedef struct cli_trace {
+	FILE          *f;
+	sd_transcript  t;
+	uint8_t       *arena;
+	size_t         cap;
+	char          *line;     /* formatting buffer */
+	size_t         linecap;
+	int            failed;   /* a write to the file failed */
+} cli_trace;
+
+/* Start a transcript on `clock` with an arena of `cap` bytes; if
+ * cli->trace is set, every record is also written to that file as JSON
+ * lines (header first). Returns 0, or an exit code after printing why. */
+int cli_trace_open(sd_cli *cli, cli_trace *tr, const sd_clock *clock,
+		   const char *target, size_t cap);
+/* Flush and close; returns 0, or SD_EXIT_OPEN if the file could not be
+ * written completely. */
+int cli_trace_close(sd_cli *cli, cli_trace *tr);
+
+#endif

@@ -1,0 +1,15 @@
+/* shakedown CLI — one entry point and one --help text per subcommand. */
+#ifndef SHAKEDOWN_COMMANDS_H
+#define SHAKEDOWN_COMMANDS_H
+#include "cli.h"
+
+int cmd_probe(sd_cli *cli, int argc, char **argv);
+int cmd_explain(sd_cli *cli, int argc, char **argv);
+int cmd_replay(sd_cli *cli, int argc, char **argv);
+int cmd_sim(sd_cli *cli, int argc, char **argv);
+
+extern const char cmd_probe_usage[];
+extern const char cmd_explain_usage[];
+extern const char cmd_replay_usage[];
+extern const char cmd_sim_usage[];
+#endif
