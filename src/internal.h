@@ -50,4 +50,19 @@ static inline int sdi_is_text(uint8_t b)
 	return (b >= 0x20 && b < 0x7f) || b == '\t' || b == '\r' || b == '\n';
 }
 
+/* ---- uri: serial line keys (baud, data, parity, stop, flow) into cfg ---- */
+int sdi_line_cfg_from_kv(const sd_kv *kv, size_t n, sd_line_cfg *cfg, char *why, size_t whylen);
+
+/* ---- link: poll()-based fd I/O with deadlines (src/link/fdio.c) ---- */
+int sdi_fd_errno(sd_link *l, int err, const char *what);
+int sdi_fd_wait(sd_link *l, int fd, short events, sd_deadline dl);
+int sdi_fd_read(sd_link *l, int fd, uint8_t *buf, size_t len, sd_deadline dl, int sock);
+int sdi_fd_write(sd_link *l, int fd, const uint8_t *buf, size_t len, sd_deadline dl, int sock);
+/* termios for a tty fd: raw, cfg applied as far as the tty allows; clears
+ * SD_LINK_PARITY in l->caps when the tty silently drops parity (a pty). */
+int sdi_tty_apply(sd_link *l, int fd, const sd_line_cfg *cfg);
+
+/* ---- sim: the device kinds, one per src/sim/<kind>_sim.c ---- */
+extern const sd_sim_kind sdi_sim_app;
+
 #endif

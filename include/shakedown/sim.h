@@ -78,6 +78,12 @@ SD_API const sd_sim_kind *sd_sim_find(const char *name);
  * include SD_LINK_VIRTUAL; its clock is the device's virtual clock). */
 SD_API int sd_sim_open(const char *proto, const sd_kv *opts, size_t nopts,
 		       sd_link **out, char *why, size_t whylen);
+/* Split options into the host's fault keys (noise, seed, flood, flood_after,
+ * flood_kind, drop, dup, delay_ms, echo, disconnect_after -> fc) and the
+ * device's own (copied to dev, at most SD_URI_MAXQ). SD_ERR_ARG + why on a
+ * bad value. */
+SD_API int sd_sim_fault_keys(const sd_kv *opts, size_t nopts, sd_fault_cfg *fc,
+			     sd_kv *dev, size_t *ndev, char *why, size_t whylen);
 /* The device behind a link from sd_sim_open (NULL for any other link). */
 SD_API sd_sim_device *sd_sim_device_of(sd_link *l);
 

@@ -1,0 +1,112 @@
+/*
+ * shakedown — the table of simulated device kinds, the command log, and
+ * sd_sim_serve: a device engine served over a real link (a pty master) on
+ * that link's clock.
+ */
+#include "internal.h"
+
+static const sd_sim_kind *const kinds[] = {
+	&sdi_sim_app,
+};
+
+size_t sd_sim_count(void)
+{
+	return SDI_ARRAY_LEN(kinds);
+}
+
+const sd_sim_kind *sd_sim_at(size_t i)
+{
+	return i < SDI_ARRAY_LEN(kinds) ? kinds[i] : NULL;
+}
+
+const sd_sim_kind *sd_sim_find(const char *name)
+{
+	for (size_t i = 0; name && i < SDI_ARRAY_LEN(kinds); i++)
+		if (strcmp(kinds[i]->name, name) == 0)
+			return kinds[i];
+	return NULL;
+}
+
+void sd_simlog_add(sd_simlog *log, sd_time t, uint32_t code, const char *name, int destructive)
+{
+	log->total++;
+	if (destructive)
+		log->destructive++;
+	if (log->n >= SD_SIMLOG_MAX)
+		return;
+	sd_simlog_entry *e = &log->e[log->n++];
+	e->t = t;
+	e->code = code;
+	e->destructive = destructive ? 1 : 0;
+	sdi_fmt(e->name, sizeof e->name, "%s", name ? name : "");
+}
+
+/* How often the serve loop looks at *stop, at the longest. */
+#define SERVE_TICK SD_MS(100)
+
+int sd_sim_serve(sd_sim_device *d, sd_link *l, volatile int *stop)
+{
+	if (!d || !l || !stop)
+		return SD_ERR_ARG;
+	sd_engine *e = &d->eng;
+	e->clock = l->clock;
+	e->link_caps = l->caps;
+	sd_event ev = { .type = SD_EV_START };
+	e->ops->step(e, &ev);
+
+	while (!*stop) {
+		unsigned st = e->state;
+		sd_time now = sd_now(l->clock);
+		sd_deadline tick = now + SERVE_TICK;
+		memset(&ev, 0, sizeof ev);
+		if (st & (SD_ENG_DONE | SD_ENG_FAILED)) {
+			/* A device that stopped (a loader that jumped away) stays
+			 * silent until the server is stopped. */
+			uint8_t sink[64];
+			int r = sd_link_read(l, sink, sizeof sink, tick);
+			if (r < 0 && r != SD_ERR_TIMEOUT)
+				return r;
+			continue;
+		}
+		if (st & SD_ENG_CTRL) {
+			ev.type = SD_EV_CTRL_DONE;
+			if (e->ctrl.op == SD_CTRL_WAIT) {
+				if (e->ctrl.until > tick) {
+					sd_link_sleep_until(l, tick);
+					continue;
+				}
+				sd_link_sleep_until(l, e->ctrl.until);
+			}
+		} else if (st & SD_ENG_SEND) {
+			int n = sd_link_write(l, e->tx, e->tx_len, sd_deadline_min(e->deadline, tick));
+			if (n == SD_ERR_TIMEOUT) {
+				/* Nobody drains the line: drop, as a UART with nobody
+				 * listening would, rather than stall the device. */
+				ev.type = SD_EV_SENT;
+				ev.n = e->tx_len;
+			} else if (n < 0) {
+				return n;
+			} else {
+				ev.type = SD_EV_SENT;
+				ev.n = (size_t)n;
+			}
+		} else if (st & SD_ENG_RECV) {
+			sd_deadline dl = sd_deadline_min(e->deadline, tick);
+			int n = sd_link_read(l, e->rx, e->rx_cap, dl);
+			if (n == SD_ERR_TIMEOUT) {
+				if (dl < e->deadline)
+					continue; /* our tick, not the device's timer */
+				ev.type = SD_EV_TIMEOUT;
+			} else if (n < 0) {
+				return n;
+			} else {
+				ev.type = SD_EV_RECEIVED;
+				ev.n = (size_t)n;
+			}
+		} else {
+			return SD_ERR_STATE;
+		}
+		e->ops->step(e, &ev);
+	}
+	return SD_OK;
+}
