@@ -45,6 +45,9 @@ typedef struct sd_simlog {
 	size_t          n;       /* stored */
 	size_t          total;   /* seen, including those past SD_SIMLOG_MAX */
 	size_t          destructive; /* destructive commands seen */
+	/* Optional: called for every entry as it is added (e.g. to log it). */
+	void          (*notify)(void *ctx, const sd_simlog_entry *e);
+	void           *notify_ctx;
 } sd_simlog;
 
 SD_API void sd_simlog_add(sd_simlog *log, sd_time t, uint32_t code,

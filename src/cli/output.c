@@ -99,9 +99,11 @@ int cli_print_report(sd_cli *cli, const sd_report *r, void *extra)
 		cli_c(cli, r->ok ? "32" : "31"), r->ok ? "ok" : "handshake failed", cli_c0(cli),
 		(long long)r->elapsed_ms);
 	if (r->by.protocol[0] || r->by.mode[0] || r->by.chip[0]) {
-		fprintf(f, "  answered by: %s", r->by.protocol[0] ? r->by.protocol : "?");
+		fprintf(f, "  answered by:");
+		if (r->by.protocol[0])
+			fprintf(f, " %s", r->by.protocol);
 		if (r->by.mode[0])
-			fprintf(f, ", mode %s", r->by.mode);
+			fprintf(f, "%s mode %s", r->by.protocol[0] ? "," : "", r->by.mode);
 		if (r->by.chip[0])
 			fprintf(f, ", chip %s", r->by.chip);
 		fputc('\n', f);

@@ -29,16 +29,16 @@ const sd_sim_kind *sd_sim_find(const char *name)
 
 void sd_simlog_add(sd_simlog *log, sd_time t, uint32_t code, const char *name, int destructive)
 {
+	sd_simlog_entry tmp, *e = log->n < SD_SIMLOG_MAX ? &log->e[log->n++] : &tmp;
 	log->total++;
 	if (destructive)
 		log->destructive++;
-	if (log->n >= SD_SIMLOG_MAX)
-		return;
-	sd_simlog_entry *e = &log->e[log->n++];
 	e->t = t;
 	e->code = code;
 	e->destructive = destructive ? 1 : 0;
 	sdi_fmt(e->name, sizeof e->name, "%s", name ? name : "");
+	if (log->notify)
+		log->notify(log->notify_ctx, e);
 }
 
 /* How often the serve loop looks at *stop, at the longest. */

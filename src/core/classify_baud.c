@@ -1,0 +1,114 @@
+/*
+ * shakedown — guessing a baud-rate mismatch: which (device, host) rate pairs
+ * turn bytes a device probably sent into the bytes received, through the
+ * bit-level UART model. Likely sent bytes: printable ASCII, CR, LF, 0x00,
+ * 0xFF and the protocols' own answers.
+ */
+#include "internal.h"
+
+static const uint8_t extra_bytes[] = { '\r', '\n', 0x00, 0xFF, 0x14, 0x10, 0x79, 0x1F, 0x5F, 0xC0 };
+
+static size_t likely_bytes(uint8_t *out)
+{
+	size_t n = 0;
+	for (unsigned c = 0x20; c < 0x7f; c++)
+		out[n++] = (uint8_t)c;
+	memcpy(out + n, extra_bytes, sizeof extra_bytes);
+	return n + sizeof extra_bytes;
+}
+
+/* For one rate pair: which byte values a lone likely byte can turn into
+ * (bitmap), and for each value the first sent byte that makes it. */
+typedef struct pair_image {
+	uint8_t  seen[32];
+	uint8_t  from[256];
+	unsigned distinct;
+} pair_image;
+
+static void image_of(uint32_t dev, uint32_t host, pair_image *im)
+{
+	uint8_t cand[128];
+	size_t nc = likely_bytes(cand);
+	sd_line_cfg tx = SD_LINE_CFG_8N1(dev), rx = SD_LINE_CFG_8N1(host);
+	memset(im, 0, sizeof *im);
+	for (size_t i = 0; i < nc; i++) {
+		uint8_t out[16];
+		int k = sd_uart_resample(&tx, &rx, &cand[i], 1, 0, out, NULL, sizeof out);
+		for (int j = 0; j < k && j < (int)sizeof out; j++) {
+			uint8_t v = out[j];
+			if (!(im->seen[v >> 3] & (1u << (v & 7)))) {
+				im->seen[v >> 3] |= (uint8_t)(1u << (v & 7));
+				im->from[v] = cand[i];
+				im->distinct++;
+			}
+		}
+	}
+}
+
+static int has(const pair_image *im, uint8_t v)
+{
+	return (im->seen[v >> 3] >> (v & 7)) & 1;
+}
+
+/* Larger steps between rates are less common in the field: prefer the
+ * pair whose ratio is smaller when scores tie. */
+static double ratio(uint32_t a, uint32_t b)
+{
+	return a > b ? (double)a / b : (double)b / a;
+}
+
+static void insert(sd_baud_guess *out, size_t max, size_t *n, const sd_baud_guess *g)
+{
+	size_t i = *n < max ? (*n)++ : max;
+	if (i == max) {
+		if (max == 0 || g->score <= out[max - 1].score)
+			return;
+		i = max - 1;
+	}
+	while (i > 0 && (out[i - 1].score < g->score ||
+			 (out[i - 1].score == g->score &&
+			  ratio(out[i - 1].device_baud, out[i - 1].host_baud) > ratio(g->device_baud, g->host_baud)))) {
+		out[i] = out[i - 1];
+		i--;
+	}
+	out[i] = *g;
+}
+
+#define BAUD_ANALYSE_MAX 4096u
+
+size_t sd_baud_guess_pairs(const uint8_t *rx, size_t n, uint32_t host_baud,
+			   sd_baud_guess *out, size_t max)
+{
+	const uint32_t *rates;
+	size_t nr = sd_uart_common_rates(&rates), found = 0;
+	if (!rx || n == 0 || !out || max == 0)
+		return 0;
+	n = SDI_MIN(n, (size_t)BAUD_ANALYSE_MAX);
+	for (size_t h = 0; h < nr; h++) {
+		if (host_baud && rates[h] != host_baud)
+			continue;
+		for (size_t d = 0; d < nr; d++) {
+			if (d == h)
+				continue;
+			pair_image im;
+			image_of(rates[d], rates[h], &im);
+			size_t hit = 0;
+			for (size_t i = 0; i < n; i++)
+				hit += (size_t)has(&im, rx[i]);
+			if (hit == 0)
+				continue;
+			/* Coverage, discounted by how much this pair could explain
+			 * anyway: a pair that maps likely bytes onto most of the
+			 * 256 values explains nothing in particular. */
+			double cover = (double)hit / (double)n;
+			double specific = 1.0 - (double)im.distinct / 256.0;
+			sd_baud_guess g = { .device_baud = rates[d], .host_baud = rates[h] };
+			g.score = (float)(cover * specific);
+			for (size_t i = 0; i < n && g.sent_len < sizeof g.sent; i++)
+				if (has(&im, rx[i]))
+					g.sent[g.sent_len++] = im.from[rx[i]];
+			insert(out, max, &found, &g);
+		}
+	}
+	return found;
+}
