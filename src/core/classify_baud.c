@@ -50,6 +50,19 @@ static int has(const pair_image *im, uint8_t v)
 	return (im->seen[v >> 3] >> (v & 7)) & 1;
 }
 
+/* Rates users actually set (tool defaults, ESP's 74880 boot rate): a
+ * mismatch between two of them is far more likely than between odd ones. */
+static int popular(uint32_t r)
+{
+	switch (r) {
+	case 9600: case 19200: case 38400: case 57600: case 74880:
+	case 115200: case 230400: case 460800: case 921600:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* Larger steps between rates are less common in the field: prefer the
  * pair whose ratio is smaller when scores tie. */
 static double ratio(uint32_t a, uint32_t b)
@@ -57,17 +70,25 @@ static double ratio(uint32_t a, uint32_t b)
 	return a > b ? (double)a / b : (double)b / a;
 }
 
+/* a ranks before b: higher score, then the smaller step between rates */
+static int better(const sd_baud_guess *a, const sd_baud_guess *b)
+{
+	if (a->score != b->score)
+		return a->score > b->score;
+	return ratio(a->device_baud, a->host_baud) < ratio(b->device_baud, b->host_baud);
+}
+
 static void insert(sd_baud_guess *out, size_t max, size_t *n, const sd_baud_guess *g)
 {
-	size_t i = *n < max ? (*n)++ : max;
-	if (i == max) {
-		if (max == 0 || g->score <= out[max - 1].score)
+	size_t i;
+	if (*n < max) {
+		i = (*n)++;
+	} else {
+		if (max == 0 || !better(g, &out[max - 1]))
 			return;
 		i = max - 1;
 	}
-	while (i > 0 && (out[i - 1].score < g->score ||
-			 (out[i - 1].score == g->score &&
-			  ratio(out[i - 1].device_baud, out[i - 1].host_baud) > ratio(g->device_baud, g->host_baud)))) {
+	while (i > 0 && better(g, &out[i - 1])) {
 		out[i] = out[i - 1];
 		i--;
 	}
@@ -92,10 +113,14 @@ size_t sd_baud_guess_pairs(const uint8_t *rx, size_t n, uint32_t host_baud,
 				continue;
 			pair_image im;
 			image_of(rates[d], rates[h], &im);
-			size_t hit = 0;
-			for (size_t i = 0; i < n; i++)
+			size_t hit = 0, same = 0;
+			for (size_t i = 0; i < n; i++) {
 				hit += (size_t)has(&im, rx[i]);
-			if (hit == 0)
+				same += has(&im, rx[i]) && im.from[rx[i]] == rx[i];
+			}
+			/* A pair that reads the bytes as they were sent explains
+			 * nothing: the rates are too close to tell apart. */
+			if (hit == 0 || same == hit)
 				continue;
 			/* Coverage, discounted by how much this pair could explain
 			 * anyway: a pair that maps likely bytes onto most of the
@@ -103,7 +128,8 @@ size_t sd_baud_guess_pairs(const uint8_t *rx, size_t n, uint32_t host_baud,
 			double cover = (double)hit / (double)n;
 			double specific = 1.0 - (double)im.distinct / 256.0;
 			sd_baud_guess g = { .device_baud = rates[d], .host_baud = rates[h] };
-			g.score = (float)(cover * specific);
+			double weight = (popular(rates[d]) ? 1.0 : 0.7) * (popular(rates[h]) ? 1.0 : 0.7);
+			g.score = (float)(cover * specific * weight);
 			for (size_t i = 0; i < n && g.sent_len < sizeof g.sent; i++)
 				if (has(&im, rx[i]))
 					g.sent[g.sent_len++] = im.from[rx[i]];

@@ -47,7 +47,10 @@ static int copy_field(char *dst, size_t cap, const char *s, size_t n, int decode
 			c = (unsigned char)(h * 16 + l);
 			i += 2;
 		}
-		if (c < 0x20 || c == 0x7f)
+		/* Raw control characters are refused everywhere; a decoded
+		 * value may carry tab, CR and LF (text for a simulator). */
+		int ws_ok = decode && s[i] != (char)c && (c == '\t' || c == '\r' || c == '\n');
+		if ((c < 0x20 || c == 0x7f) && !ws_ok)
 			return fail(why, whylen, "control character in %s", what);
 		if (o + 1 >= cap)
 			return fail(why, whylen, "%s is too long", what);
