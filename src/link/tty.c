@@ -64,8 +64,18 @@ int sdi_tty_apply(sd_link *l, int fd, const sd_line_cfg *cfg)
 		t.c_cflag |= CRTSCTS;
 	else if (cfg->flow == SD_FLOW_XONXOFF)
 		t.c_iflag |= IXON | IXOFF;
-	if (tcsetattr(fd, TCSANOW, &t) != 0)
-		return sdi_fd_errno(l, errno, "tcsetattr");
+	if (tcsetattr(fd, TCSANOW, &t) != 0) {
+		/* A pty cannot hold PARENB, and glibc reports the dropped flag as
+		 * EINVAL: carry on without parity and say so through the caps, so
+		 * a protocol that wants 8E1 can warn and continue at 8N1. */
+		if (errno != EINVAL || !(t.c_cflag & PARENB))
+			return sdi_fd_errno(l, errno, "tcsetattr");
+		t.c_cflag &= ~(tcflag_t)(PARENB | PARODD | CMSPAR);
+		if (tcsetattr(fd, TCSANOW, &t) != 0)
+			return sdi_fd_errno(l, errno, "tcsetattr");
+		l->caps &= ~SD_LINK_PARITY;
+		return SD_OK;
+	}
 	/* A Linux pty keeps CS8 and drops PARENB without a word: read back. */
 	struct termios back;
 	if (tcgetattr(fd, &back) == 0 && cfg->parity != SD_PARITY_NONE && !(back.c_cflag & PARENB))

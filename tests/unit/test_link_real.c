@@ -1,0 +1,156 @@
+/* Real links: a pty pair and TCP loopback on the real clock. Deadlines are
+ * met, not early and not more than 10 ms late; a closed peer is "device
+ * disconnected"; and the opener's errors are one clear line. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "shakedown/shakedown.h"
+
+#define LATE_MAX SD_MS(10)
+
+static void assert_deadline_met(sd_link *l)
+{
+	uint8_t b;
+	const sd_clock *c = sd_clock_real();
+	for (int i = 0; i < 5; i++) {
+		sd_time t0 = sd_now(c);
+		sd_deadline dl = t0 + SD_MS(50);
+		assert_int_equal(sd_link_read(l, &b, 1, dl), SD_ERR_TIMEOUT);
+		sd_time t1 = sd_now(c);
+		assert_true(t1 >= dl);
+		assert_true(t1 - dl <= LATE_MAX);
+	}
+}
+
+static void pty_pair_moves_bytes_meets_deadlines_and_reports_hangup(void **state)
+{
+	(void)state;
+	sd_link *dev = NULL, *cli = NULL;
+	char path[128], why[160];
+	assert_int_equal(sd_link_open_pty(NULL, &dev, path, sizeof path, why, sizeof why), SD_OK);
+	sd_line_cfg cfg = SD_LINE_CFG_8N1(115200);
+	assert_int_equal(sd_link_open_tty(path, &cfg, NULL, &cli, why, sizeof why), SD_OK);
+	assert_false(cli->caps & SD_LINK_LINES); /* a pty has no modem lines */
+	assert_int_equal(sd_link_set_lines(cli, SD_LINE_DTR, SD_LINE_DTR), SD_ERR_UNSUPPORTED);
+
+	uint8_t buf[64];
+	size_t got;
+	sd_deadline dl = sd_deadline_in(sd_clock_real(), SD_S(2));
+	assert_int_equal(sd_link_write_all(cli, (const uint8_t *)"\x7f\x30\x20", 3, dl), SD_OK);
+	assert_int_equal(sd_link_read_exact(dev, buf, 3, dl, &got), SD_OK);
+	assert_memory_equal(buf, "\x7f\x30\x20", 3);
+	/* all 256 byte values pass unchanged (raw mode both sides) */
+	uint8_t all[256];
+	for (int i = 0; i < 256; i++)
+		all[i] = (uint8_t)i;
+	assert_int_equal(sd_link_write_all(dev, all, sizeof all, dl), SD_OK);
+	uint8_t back[256];
+	assert_int_equal(sd_link_read_exact(cli, back, sizeof back, dl, &got), SD_OK);
+	assert_memory_equal(back, all, sizeof all);
+
+	assert_deadline_met(cli);
+	assert_deadline_met(dev);
+
+	/* a parity request on a pty is dropped by the kernel: we notice */
+	sd_line_cfg even = SD_LINE_CFG_8E1(115200);
+	assert_int_equal(sd_link_set_cfg(cli, &even), SD_OK);
+	assert_false(cli->caps & SD_LINK_PARITY);
+
+	sd_link_close(dev); /* the device side vanishes */
+	assert_int_equal(sd_link_read(cli, buf, 1, sd_deadline_in(sd_clock_real(), SD_S(1))), SD_ERR_CLOSED);
+	assert_string_equal(sd_strerror(SD_ERR_CLOSED), "device disconnected");
+	assert_int_equal(sd_link_write(cli, buf, 1, SD_FOREVER), SD_ERR_CLOSED); /* sticky */
+	sd_link_close(cli);
+}
+
+static int listener(uint16_t *port)
+{
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof a;
+	assert_true(s >= 0);
+	assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+	assert_int_equal(listen(s, 4), 0);
+	assert_int_equal(getsockname(s, (struct sockaddr *)&a, &al), 0);
+	*port = ntohs(a.sin_port);
+	return s;
+}
+
+static void tcp_loopback_round_trip_deadlines_and_close(void **state)
+{
+	(void)state;
+	uint16_t port;
+	int ls = listener(&port);
+	char ps[8], why[160];
+	snprintf(ps, sizeof ps, "%u", port);
+	sd_link *l = NULL;
+	assert_int_equal(sd_link_open_tcp("127.0.0.1", ps, NULL, sd_deadline_in(sd_clock_real(), SD_S(2)),
+					  &l, why, sizeof why), SD_OK);
+	assert_true(l->caps & SD_LINK_NET);
+	int peer = accept(ls, NULL, NULL);
+	assert_true(peer >= 0);
+
+	assert_int_equal(write(peer, "220 smtp\r\n", 10), 10);
+	uint8_t buf[32];
+	size_t got;
+	assert_int_equal(sd_link_read_exact(l, buf, 10, sd_deadline_in(sd_clock_real(), SD_S(2)), &got), SD_OK);
+	assert_memory_equal(buf, "220 smtp\r\n", 10);
+	assert_int_equal(sd_link_write_all(l, (const uint8_t *)"QUIT\r\n", 6, SD_FOREVER), SD_OK);
+	assert_int_equal(read(peer, buf, sizeof buf), 6);
+
+	assert_deadline_met(l);
+
+	close(peer);
+	assert_int_equal(sd_link_read(l, buf, 1, sd_deadline_in(sd_clock_real(), SD_S(1))), SD_ERR_CLOSED);
+	sd_link_close(l);
+
+	/* nothing listens any more: refused, said plainly */
+	close(ls);
+	assert_int_equal(sd_link_open_tcp("127.0.0.1", ps, NULL, sd_deadline_in(sd_clock_real(), SD_S(2)),
+					  &l, why, sizeof why), SD_ERR_NOTFOUND);
+	assert_non_null(strstr(why, "connection refused"));
+	assert_null(l);
+}
+
+static void opener_errors_are_one_clear_line(void **state)
+{
+	(void)state;
+	sd_link *l = (sd_link *)0x1;
+	char why[200];
+	assert_int_equal(sd_link_open("/dev/ttyNOPE42", NULL, &l, why, sizeof why), SD_ERR_NOTFOUND);
+	assert_null(l);
+	assert_non_null(strstr(why, "/dev/ttyNOPE42"));
+	assert_null(strchr(why, '\n'));
+	assert_int_equal(sd_link_open("gopher://x", NULL, &l, why, sizeof why), SD_ERR_ARG);
+	assert_non_null(strstr(why, "gopher"));
+	assert_int_equal(sd_link_open("serial:/dev/null?baud=fast", NULL, &l, why, sizeof why), SD_ERR_ARG);
+	assert_non_null(strstr(why, "baud"));
+	assert_int_equal(sd_link_open("tcp://localhost", NULL, &l, why, sizeof why), SD_ERR_ARG);
+	assert_int_equal(sd_link_open("tcp://no-such-host.invalid:1", NULL, &l, why, sizeof why), SD_ERR_NOTFOUND);
+	assert_non_null(strstr(why, "unknown host"));
+	assert_int_equal(sd_link_open("sim:app?txet=hi", NULL, &l, why, sizeof why), SD_ERR_ARG);
+	assert_non_null(strstr(why, "txet"));
+	assert_int_equal(sd_link_open("null:", NULL, &l, why, sizeof why), SD_OK);
+	uint8_t b;
+	assert_int_equal(sd_link_write(l, (const uint8_t *)"x", 1, SD_FOREVER), 1);
+	assert_int_equal(sd_link_read(l, &b, 1, sd_deadline_in(l->clock, SD_MS(5))), SD_ERR_TIMEOUT);
+	sd_link_close(l);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(pty_pair_moves_bytes_meets_deadlines_and_reports_hangup),
+		cmocka_unit_test(tcp_loopback_round_trip_deadlines_and_close),
+		cmocka_unit_test(opener_errors_are_one_clear_line),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
