@@ -19,7 +19,8 @@
 /* Bounded formatting into a fixed buffer; always NUL-terminates. */
 void sdi_fmt(char *buf, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-void sdi_vfmt(char *buf, size_t len, const char *fmt, va_list ap);
+void sdi_vfmt(char *buf, size_t len, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 /* Append to a NUL-terminated buffer, truncating safely. */
 void sdi_append(char *buf, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

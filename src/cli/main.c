@@ -44,6 +44,7 @@ static void print_main_usage(FILE *f)
 	fputs("\nThe default target when no hardware is attached: shakedown probe 'sim:app?text=hello'\n", f);
 }
 
+__attribute__((format(printf, 2, 0)))
 static void vreport(sd_cli *cli, const char *fmt, va_list ap)
 {
 	fprintf(cli->err, "shakedown%s%s: ", cli->cmd ? " " : "", cli->cmd ? cli->cmd : "");

@@ -159,7 +159,8 @@ static size_t boot_logs(const sd_classify_in *in, const uint8_t *b, size_t n, sd
 		}
 	} else if (find(b, n, "[PLFM]") || find(b, n, "[BLDR]") || find(b, n, "Preloader") ||
 		   find(b, n, "[PART]")) {
-		banners = count_of(b, n, "[PLFM]") + count_of(b, n, "[BLDR]");
+		/* one log has many tagged lines: count boots by the first tag only */
+		banners = count_of(b, n, "[PLFM] Init I2C");
 		f = add(d, SD_CAUSE_BOOT_LOG, 0.88f, in, b, n);
 		if (f) {
 			sd_finding_summary(f, "a MediaTek Preloader log: the phone booted on past BootROM");
@@ -331,6 +332,8 @@ size_t sd_classify(const sd_classify_in *in, sd_diag *d)
 		float conf = 0.0f;
 		if (ng && g[0].score >= 0.5f)
 			conf = 0.3f + 0.5f * g[0].score;
+		else if (ng && g[0].score >= 0.2f && n >= 8)
+			conf = 0.45f; /* non-text a rate pair explains: better than "noise" */
 		if (slow && n >= 8)
 			conf = SDI_MAX(conf, 0.8f);
 		if (n == 1 && ng)
