@@ -63,6 +63,18 @@ int sdi_fd_write(sd_link *l, int fd, const uint8_t *buf, size_t len, sd_deadline
  * SD_LINK_PARITY in l->caps when the tty silently drops parity (a pty). */
 int sdi_tty_apply(sd_link *l, int fd, const sd_line_cfg *cfg);
 
+/* ---- proto: the protocol table's rows, one per src/proto/<p>.c ---- */
+extern const sd_proto sdi_proto_stk500;
+extern const sd_proto sdi_proto_stm32;
+extern const sd_proto sdi_proto_mtk;
+extern const sd_proto sdi_proto_esp;
+extern const sd_proto sdi_proto_tls;
+/* Write one line into out and return `likely` (for explain hooks). */
+int sdi_say(char *out, size_t outlen, int likely, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* tx ends with want[0..n). */
+int sdi_sent_is(const uint8_t *tx, size_t tx_len, const uint8_t *want, size_t n);
+
 /* ---- sim: the device kinds, one per src/sim/<kind>_sim.c ---- */
 extern const sd_sim_kind sdi_sim_app;
 

@@ -131,6 +131,17 @@ typedef struct sd_answered_by {
 	char chip[64];
 } sd_answered_by;
 
+/* A fact a protocol module learned (bootloader version, signature, flags):
+ * rendered under "info" in the JSON report, one line each in text. */
+#define SD_FACT_KEY_MAX   32
+#define SD_FACT_VALUE_MAX 200
+#define SD_FACTS_MAX      40
+
+typedef struct sd_fact {
+	char key[SD_FACT_KEY_MAX];      /* "bootloader_version", "pid" ... */
+	char value[SD_FACT_VALUE_MAX];
+} sd_fact;
+
 /* One run's result: the report contract of docs/report.md. */
 typedef struct sd_report {
 	const char    *target;
@@ -138,10 +149,18 @@ typedef struct sd_report {
 	int            ok;
 	sd_answered_by by;
 	sd_diag        diag;
+	sd_fact        facts[SD_FACTS_MAX];
+	size_t         nfacts;
 	int64_t        elapsed_ms;
 } sd_report;
 
 SD_API void sd_report_init(sd_report *r, const char *command, const char *target);
+/* Set a fact (replacing one with the same key); silently dropped when the
+ * table is full. */
+SD_API void sd_report_fact(sd_report *r, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The value of a fact, or NULL. */
+SD_API const char *sd_report_fact_get(const sd_report *r, const char *key);
 
 #ifdef __cplusplus
 }

@@ -14,10 +14,27 @@
 #include <stdint.h>
 #include "shakedown/export.h"
 #include "shakedown/line.h"
+#include "shakedown/clock.h"
+#include "shakedown/diag.h"
+#include "shakedown/seq.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+typedef struct sd_link sd_link;
+
+/* What the user asked of `shakedown sync|info PROTO TARGET`. */
+typedef struct sd_proto_args {
+	int          identify;   /* 0 = sync only, 1 = sync + read-only identify */
+	uint32_t     baud;       /* 0 = the protocol's default (and its fallbacks) */
+	const sd_seq *enter;     /* entry sequence, NULL = the protocol's default */
+	const sd_seq *exit;      /* run after the session, NULL = none */
+	int          no_reset;   /* do not touch DTR/RTS at all */
+	const char  *part;       /* expected part/chip name, NULL = any */
+	unsigned     retries;    /* fresh attempts after the first, 0 = default */
+	sd_time      budget;     /* overall time, 0 = the protocol's default */
+} sd_proto_args;
 
 typedef struct sd_proto {
 	const char   *name;         /* "stk500", "stm32", "mtk", "esp", "tls" */
@@ -31,6 +48,13 @@ typedef struct sd_proto {
 	 * bytes come from this protocol's peer (0 = they mean nothing here). */
 	int (*explain)(const uint8_t *rx, size_t n, const uint8_t *tx, size_t tx_len,
 		       char *out, size_t outlen);
+	/* sync / info over an open link: run the handshake (and, with
+	 * a->identify, the read-only identification), fill r (ok, by, facts,
+	 * findings) and return SD_OK or the sd_err that ended it. ctx is
+	 * ctx_size bytes, zeroed, owned by the caller; r's evidence may point
+	 * into it, so it must outlive r. NULL while the module has no client. */
+	size_t        ctx_size;
+	int (*session)(void *ctx, sd_link *l, const sd_proto_args *a, sd_report *r);
 } sd_proto;
 
 SD_API size_t sd_proto_count(void);

@@ -20,6 +20,7 @@
 #include "shakedown/diag.h"
 #include "shakedown/uart.h"
 #include "shakedown/classify.h"
+#include "shakedown/seq.h"
 #include "shakedown/proto.h"
 #include "shakedown/uri.h"
 #include "shakedown/sim.h"

@@ -51,6 +51,9 @@ int cli_exit_for_err(int err);
 /* Print a report as text (colour when cli->color) or JSON (cli->json; extra
  * as for sd_report_json). Returns SD_EXIT_OK if r->ok, else SD_EXIT_FAIL. */
 int cli_print_report(sd_cli *cli, const sd_report *r, void *extra);
+/* A target that cannot be opened: one line on stderr (and, with --json, a
+ * report whose finding names the cause); returns 2 for a bad target, else 3. */
+int cli_open_failed(sd_cli *cli, const char *target, int err, const char *why, sd_time t0);
 /* A hex+ASCII dump of bytes, 16 a line, each line prefixed with `indent`. */
 void cli_hexdump(FILE *f, const uint8_t *b, size_t n, const char *indent);
 /* ANSI colour helpers: return "" when colour is off. */

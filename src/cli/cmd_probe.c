@@ -37,39 +37,6 @@ const char cmd_probe_usage[] =
 #define PROBE_RX_CAP (64u * 1024u)
 #define PROBE_TRACE_CAP (2u * 1024u * 1024u)
 
-static sd_cause cause_for_open_error(int err)
-{
-	switch (err) {
-	case SD_ERR_ACCESS:
-		return SD_CAUSE_PERMISSION;
-	case SD_ERR_BUSY:
-		return SD_CAUSE_PORT_BUSY;
-	case SD_ERR_CLOSED:
-		return SD_CAUSE_DISCONNECTED;
-	default:
-		return SD_CAUSE_NO_DEVICE;
-	}
-}
-
-/* A target that cannot be opened still gets a report in --json mode, so a
- * script reads the cause the same way as any other. */
-static int open_failed(sd_cli *cli, const char *target, int err, const char *why,
-		       sd_time t0)
-{
-	if (err == SD_ERR_ARG)
-		return cli_usage_error(cli, "%s", why);
-	if (cli->json) {
-		sd_report r;
-		sd_report_init(&r, "probe", target);
-		sd_finding *f = sd_diag_add(&r.diag, cause_for_open_error(err), 1.0f);
-		if (f)
-			sd_finding_summary(f, "cannot open %s: %s", target, why);
-		r.elapsed_ms = (sd_now(sd_clock_real()) - t0) / 1000;
-		cli_print_report(cli, &r, NULL);
-	}
-	return cli_error(cli, SD_EXIT_OPEN, "cannot open %s: %s", target, why);
-}
-
 static const sd_proto *pick_poke(const char *expect, unsigned caps)
 {
 	if (expect)
@@ -159,7 +126,7 @@ int cmd_probe(sd_cli *cli, int argc, char **argv)
 	sd_link_opts lo = { .clock = NULL, .cfg = SD_LINE_CFG_8N1(baud), .open_by = SD_FOREVER };
 	int err = sd_link_open(target, &lo, &link, why, sizeof why);
 	if (err < 0)
-		return open_failed(cli, target, err, why[0] ? why : sd_strerror(err), t0);
+		return cli_open_failed(cli, target, err, why[0] ? why : sd_strerror(err), t0);
 
 	cli_trace tr;
 	int rc = cli_trace_open(cli, &tr, link->clock, target, PROBE_TRACE_CAP);

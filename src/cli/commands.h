@@ -7,9 +7,15 @@ int cmd_probe(sd_cli *cli, int argc, char **argv);
 int cmd_explain(sd_cli *cli, int argc, char **argv);
 int cmd_replay(sd_cli *cli, int argc, char **argv);
 int cmd_sim(sd_cli *cli, int argc, char **argv);
+int cmd_sync(sd_cli *cli, int argc, char **argv);
+int cmd_info(sd_cli *cli, int argc, char **argv);
+/* sync and info: one protocol session (cmd_sync.c); identify = info. */
+int cli_session(sd_cli *cli, int argc, char **argv, int identify);
 
 extern const char cmd_probe_usage[];
 extern const char cmd_explain_usage[];
 extern const char cmd_replay_usage[];
 extern const char cmd_sim_usage[];
+extern const char cmd_sync_usage[];
+extern const char cmd_info_usage[];
 #endif

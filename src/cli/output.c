@@ -108,6 +108,8 @@ int cli_print_report(sd_cli *cli, const sd_report *r, void *extra)
 			fprintf(f, ", chip %s", r->by.chip);
 		fputc('\n', f);
 	}
+	for (size_t i = 0; i < r->nfacts; i++)
+		fprintf(f, "  %-20s %s\n", r->facts[i].key, r->facts[i].value);
 	for (size_t i = 0; i < r->diag.n; i++) {
 		const sd_finding *x = &r->diag.f[i];
 		const char *col = x->cause == SD_CAUSE_OK ? "32" : (i == 0 ? "33" : "2");
@@ -133,3 +135,36 @@ int cli_print_report(sd_cli *cli, const sd_report *r, void *extra)
 		fputs("  no findings\n", f);
 	return r->ok ? SD_EXIT_OK : SD_EXIT_FAIL;
 }
+
+static sd_cause cause_for_open_error(int err)
+{
+	switch (err) {
+	case SD_ERR_ACCESS:
+		return SD_CAUSE_PERMISSION;
+	case SD_ERR_BUSY:
+		return SD_CAUSE_PORT_BUSY;
+	case SD_ERR_CLOSED:
+		return SD_CAUSE_DISCONNECTED;
+	default:
+		return SD_CAUSE_NO_DEVICE;
+	}
+}
+
+/* A target that cannot be opened still gets a report in --json mode, so a
+ * script reads the cause the same way as any other. */
+int cli_open_failed(sd_cli *cli, const char *target, int err, const char *why, sd_time t0)
+{
+	if (err == SD_ERR_ARG)
+		return cli_usage_error(cli, "%s", why);
+	if (cli->json) {
+		sd_report r;
+		sd_report_init(&r, cli->cmd, target);
+		sd_finding *f = sd_diag_add(&r.diag, cause_for_open_error(err), 1.0f);
+		if (f)
+			sd_finding_summary(f, "cannot open %s: %s", target, why);
+		r.elapsed_ms = (sd_now(sd_clock_real()) - t0) / 1000;
+		cli_print_report(cli, &r, NULL);
+	}
+	return cli_error(cli, SD_EXIT_OPEN, "cannot open %s: %s", target, why);
+}
+

@@ -256,3 +256,31 @@ void sd_report_init(sd_report *r, const char *command, const char *target)
 	r->target = target;
 	sd_diag_init(&r->diag);
 }
+
+void sd_report_fact(sd_report *r, const char *key, const char *fmt, ...)
+{
+	if (!r || !key || !fmt)
+		return;
+	sd_fact *f = NULL;
+	for (size_t i = 0; i < r->nfacts && !f; i++)
+		if (strcmp(r->facts[i].key, key) == 0)
+			f = &r->facts[i];
+	if (!f) {
+		if (r->nfacts >= SD_FACTS_MAX)
+			return;
+		f = &r->facts[r->nfacts++];
+		sdi_fmt(f->key, sizeof f->key, "%s", key);
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	sdi_vfmt(f->value, sizeof f->value, fmt, ap);
+	va_end(ap);
+}
+
+const char *sd_report_fact_get(const sd_report *r, const char *key)
+{
+	for (size_t i = 0; r && key && i < r->nfacts; i++)
+		if (strcmp(r->facts[i].key, key) == 0)
+			return r->facts[i].value;
+	return NULL;
+}

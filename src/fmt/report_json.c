@@ -101,6 +101,11 @@ char *sd_report_json(const sd_report *r, void *extra, unsigned flags)
 	cJSON *fs = cJSON_AddArrayToObject(o, "findings");
 	for (size_t i = 0; i < r->diag.n; i++)
 		cJSON_AddItemToArray(fs, finding_json(&r->diag.f[i], (int)i + 1));
+	if (r->nfacts) {
+		cJSON *info = cJSON_AddObjectToObject(o, "info");
+		for (size_t i = 0; i < r->nfacts; i++)
+			cJSON_AddStringToObject(info, r->facts[i].key, r->facts[i].value);
+	}
 	cJSON_AddNumberToObject(o, "elapsed_ms", (double)r->elapsed_ms);
 	if (extra) {
 		cJSON *x = (cJSON *)extra;
