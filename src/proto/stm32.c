@@ -323,6 +323,16 @@ static int sync_once(stm32_ctx *c, int use_seq)
 		xr = run_x(c, NULL, 0, init, 1, init_feed, STM32_T_INIT_ACK, STM32_T_INIT_ACK,
 			   STM32_T_INIT_ACK + SD_MS(350));
 	}
+	/* One lone byte one bit away from ACK or NACK: a noisy answer to 0x7F
+	 * (text has more than one byte; Get confirms either way). */
+	if (xr == XR_TIMEOUT && c->junk_n == 1 && c->ex.wlen == 0) {
+		int k = decode_ack(c, c->junk[0]);
+		if (k > 0) {
+			c->sync_by = k;
+			c->junk_n = 0;
+			xr = XR_DONE;
+		}
+	}
 	/* bytes still in the matcher's window are evidence too */
 	for (size_t i = 0; xr != XR_DONE && i < c->ex.wlen && c->junk_n < sizeof c->junk; i++)
 		c->junk[c->junk_n++] = c->ex.win[i];

@@ -541,7 +541,7 @@ static void lines_changed(stm32_dev *s, unsigned lines)
 		s->run = RUN_HALT;
 		s->out_len = s->out_off = 0;
 	} else if (!s->nrst_high && nrst) {
-		sd_simlog_add(&s->d.log, now_of(s), lines, boot0 ? "boot (BOOT0 high: loader)" : "boot (BOOT0 low: app)", 0);
+		sd_simlog_add(&s->d.log, now_of(s), lines, boot0 ? "boot loader (BOOT0=1)" : "boot app (BOOT0=0)", 0);
 		boot(s);
 	}
 	s->nrst_high = nrst;
