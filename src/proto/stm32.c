@@ -412,8 +412,8 @@ static int command(stm32_ctx *c, uint8_t op, size_t fixed, int counted)
 		cr = exchange(c, c->frame, 2, fixed, counted, 1, 0);
 		if (cr == CR_OK || cr == CR_LINK)
 			return cr;
-		if (cr == CR_NACK && t >= 1)
-			return cr; /* refused twice: the loader means it */
+		if (cr == CR_NACK && t >= 2)
+			return cr; /* refused three times: the loader means it */
 		c->retried++;
 		if (cr == CR_BAD && drain(c) == XR_LINK)
 			return CR_LINK;
@@ -511,21 +511,20 @@ static int resync(stm32_ctx *c)
 static int do_read(stm32_ctx *c, uint32_t addr, size_t len)
 {
 	int cr = CR_BAD;
+	unsigned nack_cmd = 0;
 	for (unsigned t = 0; t < STM32_CMD_TRIES; t++) {
 		c->frame[0] = STM32_CMD_READ_MEMORY;
 		c->frame[1] = stm32_comp(STM32_CMD_READ_MEMORY);
 		cr = exchange(c, c->frame, 2, 0, 0, 0, 1);
-		if (cr == CR_NACK) {
+		if (cr == CR_NACK && ++nack_cmd >= 2) {
+			/* Refused twice at the opcode: read-out protection (AN3155
+			 * 3.4), not a frame spoilt on the way (that is NACKed once). */
 			c->read_nack = 1;
 			return cr;
 		}
 		if (cr == CR_OK) {
 			stm32_addr_frame(addr, c->frame);
 			cr = exchange(c, c->frame, 5, 0, 0, 0, 1);
-			if (cr == CR_NACK) {
-				c->read_nack = 2;
-				return cr;
-			}
 		}
 		if (cr == CR_OK) {
 			c->frame[0] = (uint8_t)(len - 1);
@@ -540,10 +539,12 @@ static int do_read(stm32_ctx *c, uint32_t addr, size_t len)
 		if (cr == CR_LINK)
 			return cr;
 		c->retried++;
-		if (drain(c) == XR_LINK || resync(c) == CR_LINK)
+		/* After a NACK the loader is back at its prompt; after garbage or
+		 * silence it may be mid-frame. */
+		if (cr != CR_NACK && (drain(c) == XR_LINK || resync(c) == CR_LINK))
 			return CR_LINK;
 	}
-	return cr;
+	return cr == CR_NACK ? CR_BAD : cr;
 }
 
 /* ---- the report ------------------------------------------------------------- */
@@ -798,8 +799,8 @@ static int stm32_session(void *ctxp, sd_link *l, const sd_proto_args *a, sd_repo
 	sd_report_fact(r, "synced_by", "%s", c->sync_by == STM32_NACK
 		       ? "NACK to 0x7F: the loader was already synchronised (an earlier 0x7F set its rate)"
 		       : "ACK to 0x7F");
-	if (c->junk_n)
-		sd_report_fact(r, "skipped_before_ack", "%zu byte%s", c->junk_n, c->junk_n == 1 ? "" : "s");
+	if (c->ex.garbage)
+		sd_report_fact(r, "skipped_before_ack", "%zu byte%s", c->ex.garbage, c->ex.garbage == 1 ? "" : "s");
 	int err = SD_OK;
 	r->ok = 1;
 	if (a->identify) {

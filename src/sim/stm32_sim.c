@@ -25,6 +25,9 @@
  * adapter that accepts 8E1 but sends 8N1. Bytes to the host are not
  * distorted: an 8N1 reader takes the parity bit for the stop bit and reads
  * the right value (at worst with a framing flag the host does not see).
+ * preamble=N: N bytes of text reach the host before the first ACK after a
+ * boot (an application's output still draining from the adapter): the pty
+ * form of the host-side flood= of in-process targets.
  * Memory: flash_kb (1..128) KiB at 0x08000000 in 1 KiB pages, 4 KiB of SRAM
  * at 0x20000000 and 16 option bytes at 0x1FFFF800, all inside the struct.
  */
@@ -58,6 +61,9 @@ typedef struct stm32_dev {
 	uint32_t      flash_size;
 	uint32_t      max_baud;     /* 0 = any rate autobauds */
 	int           drop_parity;
+	uint32_t      preamble;     /* text bytes sent before the first ACK after a boot */
+	uint32_t      pre_left;
+	int           pre_pending, pre_sending;
 	/* chip state */
 	int           run;
 	int           rdp;
@@ -189,6 +195,7 @@ static void boot(stm32_dev *s)
 {
 	s->rx_off = s->rx_len = 0;
 	s->st = ST_AUTOBAUD;
+	s->pre_pending = 1;
 	if (s->boot0_high)
 		s->run = RUN_LOADER;
 	else
@@ -456,6 +463,10 @@ static void loader_byte(stm32_dev *s, uint8_t b)
 		if (s->max_baud && s->host_known && s->host.baud > s->max_baud)
 			return;
 		sd_simlog_add(&s->d.log, now_of(s), STM32_INIT, "init (autobaud)", 0);
+		if (s->pre_pending) {
+			s->pre_left = s->preamble;
+			s->pre_pending = 0;
+		}
 		if (s->mode == M_GLITCH)
 			put(s, 0x00);
 		ack(s);
@@ -501,8 +512,20 @@ static void listen_(stm32_dev *s)
 	sd_engine_recv(&s->d.eng, s->rx, sizeof s->rx, dl);
 }
 
+/* What an application printed just before the reset, still draining from
+ * the adapter when the loader answers (the preamble= key). */
+static const char lorem[] =
+	"Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor\r\n";
+
 static void flush_out(stm32_dev *s)
 {
+	if (s->pre_left) {
+		size_t off = (size_t)(s->preamble - s->pre_left) % (sizeof lorem - 1);
+		size_t k = SDI_MIN((size_t)s->pre_left, sizeof lorem - 1 - off);
+		s->pre_sending = 1;
+		sd_engine_send(&s->d.eng, (const uint8_t *)lorem + off, k, now_of(s) + SD_S(1));
+		return;
+	}
 	if (s->out_off < s->out_len) {
 		sd_engine_send(&s->d.eng, s->out + s->out_off, s->out_len - s->out_off,
 			       now_of(s) + SD_S(1));
@@ -570,6 +593,12 @@ static void stm32_step(sd_engine *e, const sd_event *ev)
 		process(s);
 		return;
 	case SD_EV_SENT:
+		if (s->pre_sending) {
+			s->pre_sending = 0;
+			s->pre_left -= (uint32_t)SDI_MIN((size_t)s->pre_left, ev->n);
+			flush_out(s);
+			return;
+		}
 		s->out_off += ev->n;
 		if (s->out_off < s->out_len) {
 			flush_out(s);
@@ -703,6 +732,12 @@ static int stm32_init(sd_sim_device *dev, const sd_kv *kv, size_t n, char *why, 
 				return SD_ERR_ARG;
 			}
 			s->drop_parity = (int)u;
+		} else if (strcmp(k, "preamble") == 0) {
+			if (sd_parse_u32(v, 0, 65536, &u) != SD_OK) {
+				sdi_fmt(why, whylen, "sim stm32: bad preamble '%s' (0 to 65536 bytes)", v);
+				return SD_ERR_ARG;
+			}
+			s->preamble = u;
 		} else if (strcmp(k, "text") == 0) {
 			int len = unescape(v, s->text, sizeof s->text);
 			if (len <= 0) {
@@ -717,7 +752,7 @@ static int stm32_init(sd_sim_device *dev, const sd_kv *kv, size_t n, char *why, 
 			}
 			s->period = SD_MS(u);
 		} else {
-			sdi_fmt(why, whylen, "sim stm32: unknown key '%s' (keys: mode, pid, flash_kb, blver, max_baud, drop_parity, text, period_ms)", k);
+			sdi_fmt(why, whylen, "sim stm32: unknown key '%s' (keys: mode, pid, flash_kb, blver, max_baud, drop_parity, preamble, text, period_ms)", k);
 			return SD_ERR_ARG;
 		}
 	}
@@ -736,6 +771,7 @@ static int stm32_init(sd_sim_device *dev, const sd_kv *kv, size_t n, char *why, 
 	s->boot0_high = 1; /* lines deasserted: pins high */
 	s->nrst_high = 1;
 	s->st = ST_AUTOBAUD;
+	s->pre_pending = 1;
 	s->run = s->mode == M_APP ? RUN_APP : RUN_LOADER;
 	sdi_fmt(s->d.mode, sizeof s->d.mode, "%s", mode_names[s->mode]);
 	return SD_OK;

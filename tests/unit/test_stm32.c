@@ -193,6 +193,9 @@ static void glitch_before_ack_is_skipped(void **state)
 	run *R = session("sim:stm32?mode=glitch", 1, NULL, NULL);
 	assert_true(R->r.ok);
 	assert_string_equal(fact(R, "skipped_before_ack"), "1 byte");
+	R = session("sim:stm32?preamble=2048&mode=glitch", 1, NULL, NULL);
+	assert_true(R->r.ok);
+	assert_string_equal(fact(R, "skipped_before_ack"), "2049 bytes");
 }
 
 static void adapter_dropping_parity_is_parity_mismatch(void **state)
@@ -284,7 +287,7 @@ static void noise_and_floods_still_identify(void **state)
 {
 	(void)state;
 	static const char *const specs[] = {
-		"noise=0.0001", "noise=0.001", "flood=2048&flood_kind=text", "flood=2048", "mode=glitch&noise=0.001",
+		"noise=0.0001", "noise=0.001", "flood=2048&flood_kind=text", "flood=2048", "mode=glitch&noise=0.001", "preamble=2048",
 	};
 	for (size_t k = 0; k < sizeof specs / sizeof specs[0]; k++) {
 		for (unsigned seed = 1; seed <= 50; seed++) {
