@@ -167,11 +167,11 @@ static void reset_board(stk_dev *s, sd_time now, int external)
 	s->rd_left = 0;
 	s->cmd = -1;
 	s->v2_n = 0;
-	if (!external || !has_loader(s)) {
+	if (!external) {
 		run_app(s, now);
 		return;
 	}
-	s->phase = PH_START;
+	s->phase = PH_START; /* start-up time, then the loader or the app */
 	s->wake = now + STK_START_DELAY;
 }
 
@@ -465,6 +465,10 @@ static void on_timer(stk_dev *s, sd_time now)
 {
 	switch (s->phase) {
 	case PH_START:
+		if (!has_loader(s)) {
+			run_app(s, now);
+			return;
+		}
 		s->phase = PH_LOADER;
 		s->cmd = -1;
 		s->wake = now + (s->mode == M_CATERINA ? SD_S(8) : STK_BOOT_WINDOW);
@@ -645,6 +649,7 @@ static int stk_init(sd_sim_device *dev, const sd_kv *kv, size_t n, char *why, si
 	s->period = SD_MS(100);
 	s->reset_mask = SD_LINE_DTR | SD_LINE_RTS;
 	uint32_t baud = 0;
+	int version_set = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		const char *k = kv[i].key, *v = kv[i].val;
@@ -701,6 +706,7 @@ static int stk_init(sd_sim_device *dev, const sd_kv *kv, size_t n, char *why, si
 			}
 			s->major = (uint8_t)ma;
 			s->minor = (uint8_t)mi;
+			version_set = 1;
 		} else if (strcmp(k, "eeprom") == 0) {
 			if (sd_parse_u32(v, 0, 1, &u) != SD_OK) {
 				sdi_fmt(why, whylen, "sim stk500: eeprom is 0 or 1, not '%s'", v);
@@ -728,6 +734,8 @@ static int stk_init(sd_sim_device *dev, const sd_kv *kv, size_t n, char *why, si
 	}
 	if (!baud)
 		baud = s->mode == M_OLD ? 57600 : 115200;
+	if (s->mode == M_OLD && !version_set)
+		s->major = 1, s->minor = 16; /* ATmegaBOOT_168.c: SW_MAJOR 0x01, SW_MINOR 0x10 */
 	s->d.cfg = SD_LINE_CFG_8N1(baud);
 	sdi_fmt(s->d.mode, sizeof s->d.mode, "%s", mode_names[s->mode]);
 	return SD_OK;
