@@ -92,11 +92,11 @@
  * answer, next frame; stop this long before the window closes. */
 #define STK_SYNC_GAP         SD_MS(25)
 #define STK_SYNC_FIRST       SD_MS(20)
-#define STK_SYNC_SPAN        SD_MS(700)
+#define STK_SYNC_SPAN        SD_MS(500)
 /* Reply deadline once in sync (USB adapters add up to 16 ms latency). */
 #define STK_REPLY_TIMEOUT    SD_MS(100)
 /* How long the client listens before the pulse (app text, noise). */
-#define STK_LISTEN_BEFORE    SD_MS(250)
+#define STK_LISTEN_BEFORE    SD_MS(200)
 
 /* ---- frame builders and checkers ------------------------------------- */
 #include <stddef.h>
