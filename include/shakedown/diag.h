@@ -68,6 +68,7 @@ typedef enum sd_cause {
 	SD_CAUSE_NO_DEVICE,      /* the port or host does not exist */
 	SD_CAUSE_TLS_ALERT,      /* a TLS record or alert answered */
 	SD_CAUSE_UNKNOWN,        /* bytes we cannot name */
+	SD_CAUSE_PART_MISMATCH,  /* the chip's signature is not the part asked for */
 	SD_CAUSE_COUNT
 } sd_cause;
 

@@ -114,6 +114,9 @@ static const struct {
 	  "a TLS peer answered with a record or alert", "use a TLS client, or read the alert it sent" },
 	{ SD_CAUSE_UNKNOWN, "unknown", SD_LAYER_PROTOCOL,
 	  "bytes came back that match nothing known", "compare the bytes with the device's documentation; run shakedown explain on them" },
+	{ SD_CAUSE_PART_MISMATCH, "part-mismatch", SD_LAYER_PROTOCOL,
+	  "the chip's signature is not the part that was asked for",
+	  "name the part the signature says (avrdude -p), or check that this is the board you meant" },
 };
 
 _Static_assert(SDI_ARRAY_LEN(cause_table) == SD_CAUSE_COUNT,

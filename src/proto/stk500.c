@@ -1,5 +1,17 @@
 /*
- * shakedown — Arduino STK500v1 / optiboot: the client engine and its reading of unexpected bytes.
+ * shakedown — Arduino STK500v1 / optiboot: the client engine, the session
+ * (sync, identify, diagnose) and its reading of unexpected bytes.
+ *
+ * One attempt is one sans-I/O engine run (sd_run): set the rate, listen
+ * (what does the board say before we touch it?), pulse the reset lines while
+ * still listening, then send GET_SYNC frames paced inside the loader's boot
+ * window, and with `identify` read the version and the signature. The
+ * session runs attempts (rates, retries) and reads the evidence of all of
+ * them: text before and after the pulse, echo, framing-error bytes, other
+ * loaders' first bytes, a port that cannot drive DTR.
+ *
+ * Read-only: GET_SYNC, GET_PARAMETER, READ_SIGN, an STK500v2 SIGN_ON and
+ * AVR109 'S' only. Never LEAVE_PROGMODE ('Q'): it starts the application.
  */
 #include "internal.h"
 #include "stk500_wire.h"
@@ -38,6 +50,875 @@ static int stk500_explain(const uint8_t *b, size_t n, const uint8_t *tx, size_t 
 	}
 }
 
+
+/* ---- one attempt: the engine --------------------------------------- */
+
+#define EV_BEFORE   512u   /* bytes kept from before the reset edge */
+#define EV_AFTER    2048u  /* bytes kept from after it */
+#define EV_BURSTS   32u    /* text bursts timed on each side */
+#define BURST_GAP   SD_MS(5)
+#define SETTLE      SD_MS(30)
+#define V2_WAIT     SD_MS(100)
+#define MAX_ATTEMPTS 8u
+
+enum {
+	S_CFG, S_FLUSH, S_LISTEN, S_SEQ, S_SYNC_SEND, S_SYNC_WAIT, S_SETTLE,
+	S_ID_SEND, S_ID_WAIT, S_V2_SEND, S_V2_WAIT, S_109_SEND, S_109_WAIT,
+	S_EXIT, S_END
+};
+
+typedef struct stk_try {
+	uint32_t baud;
+	int      lines_err;       /* result of the first DTR/RTS change */
+	int      pulsed;          /* a reset edge was sent */
+	sd_time  t0, t_edge, t_sync_end, t_sync;
+	uint8_t  before[EV_BEFORE];
+	size_t   before_n, before_total;
+	uint8_t  after[EV_AFTER];
+	size_t   after_n, after_total;
+	sd_time  burst_before[EV_BURSTS], burst_after[EV_BURSTS];
+	size_t   nb_before, nb_after;
+	sd_time  last_rx;
+	unsigned frames;          /* GET_SYNC frames sent */
+	unsigned answered;        /* frames with some reply in their gap */
+	uint8_t  reply[2];        /* the last 2-byte per-frame reply */
+	unsigned same_pairs;      /* frames answered with that same 2-byte pair */
+	size_t   frame_start;     /* after_n when the current frame went out */
+	int      in_sync;
+	int      prev;            /* last byte after the edge, -1 none */
+	int      insync_ok;       /* 14 10 seen after a frame went out */
+	size_t   qmarks, others;  /* '?' vs other bytes after the edge, while syncing */
+	int      is109;           /* only '?' came back to our GET_SYNCs */
+	/* identify */
+	int      got_major, got_minor, got_sig;
+	uint8_t  major, minor, sig[3];
+	int      id_bad;          /* a malformed answer while identifying */
+	uint8_t  id_bad_cmd;
+	/* other loaders */
+	int      v2_sent;
+	uint8_t  v2[32];
+	size_t   v2_n;
+	int      avr109_sent;
+	uint8_t  id109[16];
+	size_t   id109_n;
+} stk_try;
+
+typedef struct stk_eng {
+	sd_engine     eng;
+	stk_try      *t;
+	const sd_seq *seq;        /* NULL = no reset */
+	const sd_seq *exit;
+	int           identify;
+	int           exit_only;  /* run only the exit sequence */
+	int           st;
+	size_t        i;          /* seq step / identify command */
+	sd_time       until;
+	uint8_t       tx[16];
+	size_t        tx_len;
+	uint8_t       rx[256];
+	uint8_t       ans[8];
+	size_t        ans_n, ans_want;
+} stk_eng;
+
+static const uint8_t sync_frame[] = { STK_GET_SYNC, STK_CRC_EOP };
+
+/* The identify commands: frame and the data bytes between 14 and 10. */
+static const struct { uint8_t f[3]; uint8_t len; uint8_t data; } id_cmds[] = {
+	{ { STK_GET_PARAMETER, STK_PARM_SW_MAJOR, STK_CRC_EOP }, 3, 1 },
+	{ { STK_GET_PARAMETER, STK_PARM_SW_MINOR, STK_CRC_EOP }, 3, 1 },
+	{ { STK_READ_SIGN, STK_CRC_EOP, 0 }, 2, 3 },
+};
+
+static void keep(stk_try *t, const uint8_t *b, size_t n, sd_time now)
+{
+	int after = t->pulsed || t->t_edge;
+	if (now - t->last_rx > BURST_GAP || (!t->before_total && !t->after_total)) {
+		if (after && t->nb_after < EV_BURSTS)
+			t->burst_after[t->nb_after++] = now;
+		else if (!after && t->nb_before < EV_BURSTS)
+			t->burst_before[t->nb_before++] = now;
+	}
+	t->last_rx = now;
+	if (after) {
+		for (size_t i = 0; i < n; i++) {
+			if (t->frames && t->prev == STK_RESP_INSYNC && b[i] == STK_RESP_OK)
+				t->insync_ok = 1;
+			t->prev = b[i];
+			if (t->avr109_sent || t->v2_sent)
+				continue; /* answers to our other probes */
+			if (b[i] == AVR109_UNKNOWN)
+				t->qmarks++;
+			else
+				t->others++;
+		}
+		size_t k = SDI_MIN(n, EV_AFTER - t->after_n);
+		memcpy(t->after + t->after_n, b, k);
+		t->after_n += k;
+		t->after_total += n;
+	} else {
+		size_t k = SDI_MIN(n, EV_BEFORE - t->before_n);
+		memcpy(t->before + t->before_n, b, k);
+		t->before_n += k;
+		t->before_total += n;
+	}
+}
+
+static int has_pair(const uint8_t *b, size_t n, uint8_t x, uint8_t y)
+{
+	for (size_t i = 0; i + 1 < n; i++)
+		if (b[i] == x && b[i + 1] == y)
+			return 1;
+	return 0;
+}
+
+
+/* Only AVR109 '?' answers so far (at least two: one per byte we sent). */
+static int avr109(const stk_try *t)
+{
+	return t->is109 || (t->qmarks >= 2 && t->others == 0);
+}
+
+static void go(stk_eng *c, int st);
+
+/* Send from a *_SEND state; its SENT event moves on to the *_WAIT state. */
+static void send(stk_eng *c, const uint8_t *b, size_t n)
+{
+	memcpy(c->tx, b, n);
+	c->tx_len = n;
+	sd_engine_send(&c->eng, c->tx, n, sd_deadline_in(c->eng.clock, SD_MS(500)));
+}
+
+static void ctrl_lines(stk_eng *c, unsigned mask, unsigned level)
+{
+	sd_ctrl k = { .op = SD_CTRL_LINES, .mask = mask, .level = level };
+	sd_engine_ctrl(&c->eng, &k);
+}
+
+/* The sync window ends: what else could be listening? */
+static void after_sync(stk_eng *c)
+{
+	stk_try *t = c->t;
+	if (t->in_sync) {
+		go(c, c->identify ? S_SETTLE : S_EXIT);
+		return;
+	}
+	if (avr109(t) && !t->avr109_sent) {
+		t->is109 = 1;
+		go(c, S_109_SEND);
+		return;
+	}
+	/* Silence after our frames: an STK500v2 loader ignores bytes outside
+	 * its framing; ask it to sign on (read-only). Sent only when nothing
+	 * answered, so no optiboot is listening at this rate to be upset. */
+	if (t->after_total == 0 && !t->v2_sent) {
+		go(c, S_V2_SEND);
+		return;
+	}
+	go(c, S_EXIT);
+}
+
+static void go(stk_eng *c, int st)
+{
+	stk_try *t = c->t;
+	sd_engine *e = &c->eng;
+	sd_time now = sd_now(e->clock);
+	c->st = st;
+	switch (st) {
+	case S_CFG: {
+		sd_ctrl k = { .op = SD_CTRL_CFG, .cfg = SD_LINE_CFG_8N1(t->baud) };
+		sd_engine_ctrl(e, &k);
+		return;
+	}
+	case S_FLUSH: {
+		sd_ctrl k = { .op = SD_CTRL_FLUSH, .dirs = SD_FLUSH_IN };
+		sd_engine_ctrl(e, &k);
+		return;
+	}
+	case S_LISTEN:
+		c->until = now + STK_LISTEN_BEFORE;
+		sd_engine_recv(e, c->rx, sizeof c->rx, c->until);
+		return;
+	case S_SEQ:
+		while (c->seq && c->i < c->seq->n) {
+			const sd_seq_step *sp = &c->seq->step[c->i];
+			if (sp->kind == SD_SEQ_LINES) {
+				if (t->lines_err) { /* cannot drive the lines: skip */
+					c->i++;
+					continue;
+				}
+				/* A line newly asserted drives its pin low: the reset edge. */
+				if ((sp->level & sp->mask) && !t->pulsed) {
+					t->pulsed = 1;
+					t->t_edge = now;
+				}
+				ctrl_lines(c, sp->mask, sp->level);
+				return;
+			}
+			/* A pause: keep listening through it. */
+			c->until = now + sp->wait;
+			sd_engine_recv(e, c->rx, sizeof c->rx, c->until);
+			return;
+		}
+		if (!t->t_edge)
+			t->t_edge = now;
+		t->t_sync_end = now + STK_SYNC_SPAN;
+		/* The loader needs its start-up time; a frame it misses is lost
+		 * whole, while half a frame would kill it. */
+		c->until = now + STK_SYNC_FIRST;
+		c->st = S_SYNC_WAIT;
+		sd_engine_recv(e, c->rx, sizeof c->rx, c->until);
+		return;
+	case S_SYNC_SEND:
+		/* One frame at a time, each given its own gap to be answered:
+		 * optiboot dies on a frame it reads mid-way, so never spray. */
+		t->frames++;
+		t->frame_start = t->after_n;
+		send(c, sync_frame, sizeof sync_frame);
+		return;
+	case S_SYNC_WAIT:
+		c->until = SDI_MIN(now + STK_SYNC_GAP, t->t_sync_end);
+		sd_engine_recv(e, c->rx, sizeof c->rx, c->until);
+		return;
+	case S_SETTLE:
+		/* Late answers to earlier frames must not pass for the next one's. */
+		c->until = now + SETTLE;
+		sd_engine_recv(e, c->rx, sizeof c->rx, c->until);
+		return;
+	case S_ID_SEND:
+		if (c->i >= SDI_ARRAY_LEN(id_cmds) || t->id_bad) {
+			go(c, S_EXIT);
+			return;
+		}
+		c->ans_n = 0;
+		c->ans_want = 2u + id_cmds[c->i].data;
+		send(c, id_cmds[c->i].f, id_cmds[c->i].len);
+		return;
+	case S_ID_WAIT:
+		c->until = now + STK_REPLY_TIMEOUT;
+		sd_engine_recv(e, c->ans + c->ans_n, c->ans_want - c->ans_n, c->until);
+		return;
+	case S_V2_SEND: {
+		static const uint8_t body[] = { STK2_CMD_SIGN_ON };
+		uint8_t f[8];
+		size_t n = stk2_frame(1, body, sizeof body, f);
+		t->v2_sent = 1;
+		send(c, f, n);
+		c->until = 0;
+		return;
+	}
+	case S_V2_WAIT:
+		if (!c->until)
+			c->until = now + V2_WAIT;
+		sd_engine_recv(e, c->rx, sizeof c->rx, c->until);
+		return;
+	case S_109_SEND: {
+		static const uint8_t q[] = { AVR109_PROG_ID };
+		t->avr109_sent = 1;
+		c->until = 0;
+		send(c, q, 1);
+		return;
+	}
+	case S_109_WAIT:
+		if (!c->until)
+			c->until = now + V2_WAIT;
+		sd_engine_recv(e, c->rx, sizeof c->rx, c->until);
+		return;
+	case S_EXIT:
+		while (c->exit && c->i < c->exit->n) {
+			const sd_seq_step *sp = &c->exit->step[c->i];
+			if (sp->kind == SD_SEQ_LINES && !t->lines_err) {
+				ctrl_lines(c, sp->mask, sp->level);
+				return;
+			}
+			if (sp->kind == SD_SEQ_WAIT) {
+				c->until = now + sp->wait;
+				sd_engine_recv(e, c->rx, sizeof c->rx, c->until);
+				return;
+			}
+			c->i++;
+		}
+		sd_engine_done(e);
+		c->st = S_END;
+		return;
+	default:
+		sd_engine_done(e);
+		return;
+	}
+}
+
+static void on_bytes(stk_eng *c, const uint8_t *b, size_t n, sd_time now)
+{
+	stk_try *t = c->t;
+	switch (c->st) {
+	case S_V2_WAIT: {
+		size_t k = SDI_MIN(n, sizeof t->v2 - t->v2_n);
+		memcpy(t->v2 + t->v2_n, b, k);
+		t->v2_n += k;
+		break;
+	}
+	case S_109_WAIT: {
+		size_t k = SDI_MIN(n, sizeof t->id109 - t->id109_n);
+		memcpy(t->id109 + t->id109_n, b, k);
+		t->id109_n += k;
+		break;
+	}
+	default:
+		break;
+	}
+	keep(t, b, n, now);
+}
+
+static void stk_step(sd_engine *e, const sd_event *ev)
+{
+	stk_eng *c = (stk_eng *)e;
+	stk_try *t = c->t;
+	sd_time now = sd_now(e->clock);
+
+	if (ev->type == SD_EV_START) {
+		t->t0 = now;
+		go(c, S_CFG);
+		return;
+	}
+	if (ev->type == SD_EV_LINK_ERROR) {
+		sd_engine_fail(e, ev->err);
+		return;
+	}
+	switch (c->st) {
+	case S_CFG:
+		go(c, S_FLUSH);
+		return;
+	case S_FLUSH:
+		c->i = 0;
+		go(c, c->exit_only ? S_EXIT : S_LISTEN);
+		return;
+	case S_LISTEN:
+		if (ev->type == SD_EV_RECEIVED) {
+			keep(t, c->rx, ev->n, now);
+			sd_engine_recv(e, c->rx, sizeof c->rx, c->until);
+			return;
+		}
+		c->i = 0;
+		go(c, S_SEQ);
+		return;
+	case S_SEQ:
+		if (ev->type == SD_EV_CTRL_DONE) {
+			if (ev->err && !t->lines_err)
+				t->lines_err = ev->err;
+			if (ev->err)
+				t->pulsed = 0, t->t_edge = 0; /* no edge reached the board */
+			c->i++;
+			go(c, S_SEQ);
+			return;
+		}
+		if (ev->type == SD_EV_RECEIVED) {
+			keep(t, c->rx, ev->n, now);
+			sd_engine_recv(e, c->rx, sizeof c->rx, c->until);
+			return;
+		}
+		c->i++; /* the pause is over */
+		go(c, S_SEQ);
+		return;
+	case S_SYNC_WAIT:
+		if (ev->type == SD_EV_RECEIVED) {
+			on_bytes(c, c->rx, ev->n, now);
+			if (t->insync_ok) {
+				t->in_sync = 1;
+				t->t_sync = now;
+				after_sync(c);
+				return;
+			}
+			if (avr109(t)) {
+				after_sync(c);
+				return;
+			}
+			sd_engine_recv(e, c->rx, sizeof c->rx, c->until);
+			return;
+		}
+		/* the frame's gap is over: what did it bring? */
+		if (t->frames) {
+			size_t got = t->after_n - t->frame_start;
+			if (got)
+				t->answered++;
+			if (got == 2) {
+				const uint8_t *p = t->after + t->frame_start;
+				if (t->same_pairs && p[0] == t->reply[0] && p[1] == t->reply[1])
+					t->same_pairs++;
+				else
+					t->same_pairs = 1;
+				t->reply[0] = p[0], t->reply[1] = p[1];
+			}
+		}
+		if (now >= t->t_sync_end) {
+			after_sync(c);
+			return;
+		}
+		go(c, S_SYNC_SEND);
+		return;
+	case S_SETTLE:
+		if (ev->type == SD_EV_RECEIVED) {
+			keep(t, c->rx, ev->n, now);
+			c->until = SDI_MIN(now + SETTLE, t->t_sync + SD_MS(300));
+			sd_engine_recv(e, c->rx, sizeof c->rx, c->until);
+			return;
+		}
+		c->i = 0;
+		go(c, S_ID_SEND);
+		return;
+	case S_SYNC_SEND:
+	case S_ID_SEND:
+	case S_V2_SEND:
+	case S_109_SEND:
+		if (ev->type == SD_EV_SENT && ev->n < c->tx_len) {
+			memmove(c->tx, c->tx + ev->n, c->tx_len - ev->n);
+			c->tx_len -= ev->n;
+			sd_engine_send(e, c->tx, c->tx_len, sd_deadline_in(e->clock, SD_MS(500)));
+			return;
+		}
+		if (ev->type != SD_EV_SENT) {
+			sd_engine_fail(e, SD_ERR_TIMEOUT);
+			return;
+		}
+		go(c, c->st == S_SYNC_SEND ? S_SYNC_WAIT : c->st == S_ID_SEND ? S_ID_WAIT :
+		      c->st == S_V2_SEND ? S_V2_WAIT : S_109_WAIT);
+		return;
+	case S_ID_WAIT:
+		if (ev->type == SD_EV_RECEIVED) {
+			keep(t, c->ans + c->ans_n, ev->n, now);
+			c->ans_n += ev->n;
+			if (c->ans_n < c->ans_want) {
+				sd_engine_recv(e, c->ans + c->ans_n, c->ans_want - c->ans_n, c->until);
+				return;
+			}
+		}
+		if (c->ans_n == c->ans_want && c->ans[0] == STK_RESP_INSYNC &&
+		    c->ans[c->ans_want - 1] == STK_RESP_OK) {
+			if (c->i == 0)
+				t->major = c->ans[1], t->got_major = 1;
+			else if (c->i == 1)
+				t->minor = c->ans[1], t->got_minor = 1;
+			else
+				memcpy(t->sig, c->ans + 1, 3), t->got_sig = 1;
+		} else {
+			t->id_bad = 1;
+			t->id_bad_cmd = id_cmds[c->i].f[0];
+		}
+		c->i++;
+		go(c, S_ID_SEND);
+		return;
+	case S_V2_WAIT:
+	case S_109_WAIT:
+		if (ev->type == SD_EV_RECEIVED) {
+			on_bytes(c, c->rx, ev->n, now);
+			sd_engine_recv(e, c->rx, sizeof c->rx, c->until);
+			return;
+		}
+		c->i = 0;
+		go(c, S_EXIT);
+		return;
+	case S_EXIT:
+		if (ev->type == SD_EV_RECEIVED) {
+			keep(t, c->rx, ev->n, now);
+			sd_engine_recv(e, c->rx, sizeof c->rx, c->until);
+			return;
+		}
+		c->i++;
+		go(c, S_EXIT);
+		return;
+	default:
+		sd_engine_done(e);
+		return;
+	}
+}
+
+static const sd_engine_ops stk_ops = {
+	.version = SD_ENGINE_OPS_V1,
+	.name = "stk500",
+	.step = stk_step,
+};
+
+/* Initialise an attempt's engine; exposed to the fuzzer through the session. */
+static void stk_eng_init(stk_eng *c, stk_try *t, uint32_t baud, const sd_seq *seq,
+			 const sd_seq *exit, int identify)
+{
+	sd_engine_init(&c->eng, &stk_ops);
+	memset(t, 0, sizeof *t);
+	t->baud = baud;
+	t->prev = -1;
+	c->t = t;
+	c->seq = seq;
+	c->exit = exit;
+	c->identify = identify;
+	c->st = S_CFG;
+}
+
+/* ---- the session: attempts, then what they tell ---------------------- */
+
+typedef struct stk_ctx {
+	stk_eng  eng;
+	stk_try  tries[MAX_ATTEMPTS];
+	size_t   ntries;
+	stk_try  exit_try;
+	sd_seq   pulse;
+} stk_ctx;
+
+/* avrdude's arduino reset in physical terms: pins high (lines released)
+ * while the capacitor recharges, low (the edge resets), high again. */
+static void default_pulse(sd_seq *s)
+{
+	const unsigned both = SD_LINE_DTR | SD_LINE_RTS;
+	memset(s, 0, sizeof *s);
+	s->step[0] = (sd_seq_step){ .kind = SD_SEQ_LINES, .mask = both, .level = 0 };
+	s->step[1] = (sd_seq_step){ .kind = SD_SEQ_WAIT, .wait = STK_PULSE_HIGH };
+	s->step[2] = (sd_seq_step){ .kind = SD_SEQ_LINES, .mask = both, .level = both };
+	s->step[3] = (sd_seq_step){ .kind = SD_SEQ_WAIT, .wait = STK_PULSE_LOW };
+	s->step[4] = (sd_seq_step){ .kind = SD_SEQ_LINES, .mask = both, .level = 0 };
+	s->n = 5;
+}
+
+/* Did the application's text stop or restart around the reset edge?
+ * 1 yes (a reset reached the chip), 0 it went on on its old schedule,
+ * -1 cannot tell (too little text). */
+static int text_restarted(const stk_try *t)
+{
+	if (t->nb_before < 2 || t->nb_after < 1)
+		return -1;
+	sd_time first = t->burst_before[0], last = t->burst_before[t->nb_before - 1];
+	sd_time period = (last - first) / (sd_time)(t->nb_before - 1);
+	if (period < SD_MS(2))
+		return -1; /* a continuous stream: no schedule to compare */
+	sd_time a = t->burst_after[0];
+	if (a - t->t_edge > period + period / 2)
+		return 1; /* a silence longer than the text's own rhythm */
+	sd_time pe = (a - last) % period;
+	sd_time err = SDI_MIN(pe, period - pe);
+	/* USB adapters deliver in frames of 1 to 16 ms: below that, a shift
+	 * cannot be told from jitter. */
+	return err > SDI_MAX(period / 10, SD_MS(3)) ? 1 : 0;
+}
+
+static int is_echo(const stk_try *t)
+{
+	return has_pair(t->after, t->after_n, STK_GET_SYNC, STK_CRC_EOP);
+}
+
+static int v2_signed_on(const stk_try *t)
+{
+	return t->v2_n >= 8 && t->v2[0] == STK2_MESSAGE_START && t->v2[4] == STK2_TOKEN &&
+	       t->v2[5] == STK2_CMD_SIGN_ON && t->v2[6] == STK2_STATUS_CMD_OK;
+}
+
+
+/* The same two bytes, neither INSYNC/OK nor our echo nor text, answered
+ * to each GET_SYNC: urboot's urprotocol encodes the MCU id in its sync
+ * answer (avrdude urclock.c), so it does not say 14 10. */
+static int urboot_like(const stk_try *t)
+{
+	return t->same_pairs >= 2 && !(t->reply[0] == STK_RESP_INSYNC && t->reply[1] == STK_RESP_OK) &&
+	       !(t->reply[0] == STK_GET_SYNC && t->reply[1] == STK_CRC_EOP) &&
+	       !(sdi_is_text(t->reply[0]) && sdi_is_text(t->reply[1]));
+}
+
+/* Nothing but our own frames came back after the edge. */
+static int only_echo(const stk_try *t)
+{
+	for (size_t i = 0; i + 1 < t->after_n; i += 2)
+		if (t->after[i] != STK_GET_SYNC || t->after[i + 1] != STK_CRC_EOP)
+			return 0;
+	return t->after_n >= 2 && t->before_total == 0;
+}
+
+static void drop(sd_diag *d, sd_cause c)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		if (d->f[i].cause != c)
+			continue;
+		memmove(&d->f[i], &d->f[i + 1], (d->n - i - 1) * sizeof d->f[0]);
+		d->n--;
+		return;
+	}
+}
+
+static void rates_tried(const stk_ctx *x, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	for (size_t i = 0; i < x->ntries; i++) {
+		int dup = 0;
+		for (size_t j = 0; j < i; j++)
+			dup |= x->tries[j].baud == x->tries[i].baud;
+		if (!dup)
+			sdi_append(buf, len, "%s%lu", buf[0] ? ", " : "", (unsigned long)x->tries[i].baud);
+	}
+}
+
+static void report_success(stk_ctx *x, const stk_try *t, const sd_proto_args *a, sd_report *r,
+			   sd_time first_baud)
+{
+	sdi_fmt(r->by.protocol, sizeof r->by.protocol, "stk500");
+	sdi_fmt(r->by.mode, sizeof r->by.mode, "bootloader");
+	sd_report_fact(r, "baud", "%lu", (unsigned long)t->baud);
+	sd_report_fact(r, "sync_ms", "%lld after the reset edge",
+		       (long long)((t->t_sync - t->t_edge) / 1000));
+	sd_report_fact(r, "attempts", "%zu", x->ntries);
+	r->ok = 1;
+	sd_finding *f = sd_diag_add(&r->diag, SD_CAUSE_OK, 1.0f);
+	const stk_part *p = NULL;
+	if (t->got_major && t->got_minor) {
+		sd_report_fact(r, "bootloader_version", "%u.%u", t->major, t->minor);
+		/* optiboot answers its own version (4.4 on the Uno, 8.x); the old
+		 * ATmegaBOOT answers 1.16 (ATmegaBOOT_168.c SW_MAJOR/SW_MINOR). */
+		sdi_fmt(r->by.mode, sizeof r->by.mode, "%s %u.%u",
+			t->major >= 4 ? "optiboot" : t->major == 1 ? "ATmegaBOOT" : "stk500v1 loader",
+			t->major, t->minor);
+		sd_report_fact(r, "bootloader", "%s", r->by.mode);
+	}
+	if (t->got_sig) {
+		p = stk_part_by_sig(t->sig);
+		sd_report_fact(r, "signature", "%02x %02x %02x", t->sig[0], t->sig[1], t->sig[2]);
+		if (p) {
+			sdi_fmt(r->by.chip, sizeof r->by.chip, "%s", p->name);
+			sd_report_fact(r, "part", "%s (avrdude -p %s)", p->name, p->id);
+			sd_report_fact(r, "flash_size", "%lu", (unsigned long)p->flash);
+			sd_report_fact(r, "eeprom_size", "%u", p->eeprom);
+		} else {
+			sd_report_fact(r, "part", "unknown signature (not in shakedown's table)");
+		}
+	}
+	sd_report_fact(r, "avrdude", "avrdude -c arduino -p %s -b %lu -P PORT",
+		       p ? p->id : "PART", (unsigned long)t->baud);
+	if (f) {
+		sd_finding_summary(f, "in sync at %lu baud%s%s%s", (unsigned long)t->baud,
+				   p ? ": " : "", p ? p->name : "", t->got_major ? " with an STK500v1 loader" : "");
+		sd_finding_evidence(f, sync_frame, sizeof sync_frame, t->after, t->after_n);
+	}
+	if (a->identify && !t->got_sig) {
+		r->ok = 0;
+		sd_finding *g = sd_diag_add(&r->diag, SD_CAUSE_UNKNOWN, 0.8f);
+		if (g) {
+			sd_finding_summary(g, "in sync, but the loader answered command 0x%02x out of frame", t->id_bad_cmd);
+			sd_finding_fix(g, "noise on the line or a loader that is not optiboot: run again, check the cable");
+		}
+	}
+	if (t->baud != first_baud && !a->baud) {
+		sd_finding *g = sd_diag_add(&r->diag, SD_CAUSE_BOOTLOADER_OTHER_RATE, 0.5f);
+		if (g) {
+			sd_finding_summary(g, "the loader answered at %lu, not at %lld: %s", (unsigned long)t->baud,
+					   (long long)first_baud,
+					   t->baud == 57600 ? "the old (ATmegaBOOT) bootloader of Nano/Duemilanove/Pro Mini boards"
+							    : "a loader built for a slower clock or rate");
+			sd_finding_fix(g, "use -b %lu (Arduino IDE: the board's \"Old Bootloader\" variant)", (unsigned long)t->baud);
+		}
+	}
+	if (a->part && t->got_sig) {
+		const stk_part *want = stk_part_by_name(a->part);
+		if (!want) {
+			sd_report_fact(r, "part_check", "'%s' is not in shakedown's part table", a->part);
+		} else if (memcmp(want->sig, t->sig, 3) != 0) {
+			r->ok = 0;
+			sd_finding *g = sd_diag_add(&r->diag, SD_CAUSE_PART_MISMATCH, 0.95f);
+			if (g) {
+				sd_finding_summary(g, "the signature %02x %02x %02x is %s, not %s (%02x %02x %02x)",
+						   t->sig[0], t->sig[1], t->sig[2], p ? p->name : "an unknown part",
+						   want->name, want->sig[0], want->sig[1], want->sig[2]);
+				sd_finding_fix(g, "%s%s%s", p ? "use -p " : "check the board: optiboot's signature is compiled in, so a loader built for another chip also shows this",
+					       p ? p->id : "", p ? " (optiboot answers the signature it was built for)" : "");
+			}
+		}
+	}
+	if (!r->ok && f)
+		f->confidence = 0.3f; /* in sync, but what follows is the verdict */
+}
+
+static void diagnose(stk_ctx *x, const sd_proto_args *a, sd_report *r, sd_link *l)
+{
+	const stk_try *t0 = &x->tries[0];
+	char rates[64];
+	rates_tried(x, rates, sizeof rates);
+	int lines_missing = !a->no_reset && t0->lines_err != 0;
+	if (lines_missing)
+		sd_report_fact(r, "reset", "not possible: this port cannot drive DTR/RTS (%s)", sd_strerror(t0->lines_err));
+	else
+		sd_report_fact(r, "reset", "%s", a->no_reset ? "none (--no-reset)" : "DTR/RTS pulse before each attempt");
+	sd_report_fact(r, "rates_tried", "%s", rates);
+	sd_report_fact(r, "attempts", "%zu", x->ntries);
+
+	/* Other loaders first: they are positive identifications. */
+	for (size_t i = 0; i < x->ntries; i++) {
+		const stk_try *t = &x->tries[i];
+		sd_finding *f = NULL;
+		if (v2_signed_on(t)) {
+			sdi_fmt(r->by.protocol, sizeof r->by.protocol, "stk500v2");
+			sdi_fmt(r->by.mode, sizeof r->by.mode, "bootloader");
+			f = sd_diag_add(&r->diag, SD_CAUSE_WRONG_PROTOCOL, 0.95f);
+			if (f) {
+				sd_finding_summary(f, "an STK500v2 loader signed on at %lu (Mega2560-style, 0x1B framing), not STK500v1",
+						   (unsigned long)t->baud);
+				sd_finding_fix(f, "use avrdude -c wiring (or -c stk500v2) -b %lu", (unsigned long)t->baud);
+				sd_finding_evidence(f, NULL, 0, t->v2, t->v2_n);
+			}
+		} else if (avr109(t)) {
+			sdi_fmt(r->by.protocol, sizeof r->by.protocol, "avr109");
+			sdi_fmt(r->by.mode, sizeof r->by.mode, "bootloader");
+			f = sd_diag_add(&r->diag, SD_CAUSE_WRONG_PROTOCOL, 0.9f);
+			if (f) {
+				sd_finding_summary(f, "an AVR109 loader answered '?' to each byte%s%.*s%s (Caterina: Leonardo, Micro, 32U4 boards)",
+						   t->id109_n ? " and calls itself \"" : "", (int)t->id109_n,
+						   (const char *)t->id109, t->id109_n ? "\"" : "");
+				sd_finding_fix(f, "use avrdude -c avr109 on the port that appears after the 1200-baud touch (open and close the port at 1200 baud)");
+				sd_finding_evidence(f, sync_frame, sizeof sync_frame, t->after, t->after_n);
+			}
+		} else if (urboot_like(t)) {
+			f = sd_diag_add(&r->diag, SD_CAUSE_WRONG_PROTOCOL, 0.5f);
+			if (f) {
+				sd_finding_summary(f, "each GET_SYNC got the same two bytes %02x %02x, not 14 10: urboot's urprotocol answers so (or a loader at another rate)",
+						   t->reply[0], t->reply[1]);
+				sd_finding_fix(f, "use avrdude -c urclock -b %lu", (unsigned long)t->baud);
+				sd_finding_evidence(f, sync_frame, sizeof sync_frame, t->after, t->after_n);
+			}
+		}
+		if (f)
+			return;
+	}
+
+	/* What the bytes are, by the classifier, for the first attempt (the
+	 * rate most boards use), or the first one that heard anything. */
+	const stk_try *t = t0;
+	for (size_t i = 0; i < x->ntries && !t->after_total && !t->before_total; i++)
+		t = &x->tries[i];
+	const uint8_t *rx = t->after_n ? t->after : t->before;
+	size_t rxn = t->after_n ? t->after_n : t->before_n;
+	sd_classify_in in = {
+		.rx = rx, .rx_len = rxn, .tx = sync_frame, .tx_len = sizeof sync_frame,
+		.expect = "stk500", .host_baud = t->baud, .link_caps = l->caps,
+		.listen_ms = (sd_now(l->clock) - x->tries[0].t0) / 1000,
+	};
+	sd_classify(&in, &r->diag);
+
+	sd_finding *f;
+	if ((f = sd_diag_find(&r->diag, SD_CAUSE_SILENT)) != NULL) {
+		sd_finding_summary(f, "nothing at all came back at %s baud, not even to an STK500v2 sign-on%s",
+				   rates, lines_missing ? ", and this port cannot pulse DTR/RTS" : "");
+		sd_finding_fix(f, "%s", lines_missing
+			       ? "press the board's reset button just as shakedown starts; check TX/RX crossed, power, the port"
+			       : "check power, that TX/RX are crossed, the port; a board that answers nothing after a reset has no loader at these rates or is not reset");
+		if (!lines_missing && !a->no_reset)
+			sd_finding_detail(f, "%s", "no application text either, before or after the reset: the line itself is quiet");
+	}
+	if ((f = sd_diag_find(&r->diag, SD_CAUSE_ECHO)) != NULL || is_echo(t)) {
+		if (!f)
+			f = sd_diag_add(&r->diag, SD_CAUSE_ECHO, 0.93f);
+		if (f) {
+			sd_finding_summary(f, "our GET_SYNC 30 20 came back unchanged (avrdude would say resp=0x30): TX is looped to RX");
+			sd_finding_evidence(f, sync_frame, sizeof sync_frame, t->after, t->after_n);
+		}
+		/* Our own "0 " is printable, but it is not an application's. */
+		if (only_echo(t))
+			drop(&r->diag, SD_CAUSE_APP_RUNNING);
+	}
+	if ((f = sd_diag_find(&r->diag, SD_CAUSE_APP_RUNNING)) != NULL) {
+		int rs = text_restarted(t);
+		uint8_t b0 = rxn ? rx[0] : 0;
+		if (lines_missing) {
+			sd_finding_summary(f, "the application runs (avrdude: resp=0x%02x), and this port cannot pulse DTR/RTS to reset it into the loader", b0);
+			sd_finding_fix(f, "press reset by hand just as shakedown starts (the loader listens about 1 s), or use an adapter with DTR wired to the reset capacitor");
+		} else if (a->no_reset) {
+			sd_finding_summary(f, "the application runs (avrdude: resp=0x%02x); with --no-reset nothing started the loader", b0);
+			sd_finding_fix(f, "drop --no-reset, or press reset by hand just before the run");
+		} else if (rs == 1) {
+			sd_finding_summary(f, "the application runs: the reset works (its text restarted at the pulse) but no loader answered at %s baud", rates);
+			sd_finding_fix(f, "the loader is missing or at another rate: try --baud 57600/9600 (old bootloaders), or burn a bootloader with an ISP programmer");
+			sd_finding_detail(f, "text bursts every %lld ms before the reset edge; the first after it came %lld ms after the edge, off that rhythm",
+					  (long long)((t->burst_before[t->nb_before - 1] - t->burst_before[0]) /
+						      (sd_time)(t->nb_before - 1) / 1000),
+					  (long long)((t->burst_after[0] - t->t_edge) / 1000));
+		} else if (rs == 0) {
+			sd_finding_summary(f, "the application runs and its text never stopped around the reset pulse: the reset does not reach the chip");
+			sd_finding_fix(f, "no auto-reset wiring: add 100 nF from the adapter's DTR to RESET (10 k pull-up), or press reset by hand as shakedown starts");
+			sd_finding_detail(f, "the text kept its rhythm through the DTR/RTS pulse (a reset would have restarted it)");
+		} else {
+			sd_finding_summary(f, "the application runs (avrdude: resp=0x%02x); no loader answered at %s baud", b0, rates);
+		}
+	}
+	if ((f = sd_diag_find(&r->diag, SD_CAUSE_BAUD_MISMATCH)) != NULL && !a->baud)
+		sd_finding_detail(f, "shakedown tried %s baud with a fresh reset each", rates);
+	if (!a->no_reset && !lines_missing && r->diag.n && x->ntries > 1)
+		sd_finding_detail(&r->diag.f[0], "%s", "each attempt was a fresh reset and one clean sync: optiboot leaves on the first bad frame");
+}
+
+static int stk500_session(void *ctxp, sd_link *l, const sd_proto_args *a, sd_report *r)
+{
+	stk_ctx *x = ctxp;
+	static const uint32_t defaults[] = { 115200, 57600, 19200 };
+	uint32_t rates[3];
+	size_t nrates = 0;
+	if (a->baud)
+		rates[nrates++] = a->baud;
+	else
+		for (size_t i = 0; i < SDI_ARRAY_LEN(defaults); i++)
+			rates[nrates++] = defaults[i];
+	const sd_seq *seq = NULL;
+	if (!a->no_reset) {
+		if (a->enter) {
+			seq = a->enter;
+		} else {
+			default_pulse(&x->pulse);
+			seq = &x->pulse;
+		}
+	}
+	unsigned retries = a->retries ? a->retries : 1;
+	sd_deadline overall = sd_deadline_in(l->clock, a->budget ? a->budget : SD_S(30));
+	sdi_fmt(r->by.protocol, sizeof r->by.protocol, "%s", "");
+
+	int err = SD_OK;
+	const stk_try *win = NULL;
+	for (size_t ri = 0; ri < nrates && !win && x->ntries < MAX_ATTEMPTS; ri++) {
+		for (unsigned k = 0; k <= retries && x->ntries < MAX_ATTEMPTS; k++) {
+			stk_try *t = &x->tries[x->ntries++];
+			stk_eng_init(&x->eng, t, rates[ri], seq, NULL, a->identify);
+			err = sd_run(&x->eng.eng, l, overall);
+			if (err == SD_ERR_CLOSED || err == SD_ERR_IO || err == SD_ERR_TIMEOUT)
+				break;
+			if (t->in_sync && (!a->identify || t->got_sig)) {
+				win = t;
+				break;
+			}
+			/* A retry at this rate only after a near miss (a loader
+			 * seemed to answer): noise, not a wrong rate. Each one is
+			 * a fresh reset, because optiboot has already left. */
+			if (!t->in_sync && !(t->after_n && memchr(t->after, STK_RESP_INSYNC, t->after_n)))
+				break;
+		}
+		if (err == SD_ERR_CLOSED || err == SD_ERR_IO || err == SD_ERR_TIMEOUT)
+			break;
+		const stk_try *t = &x->tries[x->ntries - 1];
+		if (is_echo(t) || v2_signed_on(t) || avr109(t) || urboot_like(t))
+			break; /* another rate would not change what answers */
+	}
+	if (win) {
+		report_success(x, win, a, r, rates[0]);
+	} else {
+		const stk_try *t = &x->tries[x->ntries - 1];
+		if (t->in_sync)
+			report_success(x, t, a, r, rates[0]);
+		else
+			diagnose(x, a, r, l);
+	}
+	if (a->exit && err != SD_ERR_CLOSED && err != SD_ERR_IO) {
+		/* The exit sequence runs once, after everything (lines and
+		 * pauses), in an attempt of its own that sends nothing. */
+		stk_eng_init(&x->eng, &x->exit_try, x->tries[0].baud, NULL, a->exit, 0);
+		x->eng.exit_only = 1;
+		sd_run(&x->eng.eng, l, overall);
+	}
+	if (err == SD_ERR_CLOSED || err == SD_ERR_IO) {
+		sd_finding *f = sd_diag_add(&r->diag, SD_CAUSE_DISCONNECTED, 0.95f);
+		if (f)
+			sd_finding_summary(f, "the port failed during the session: %s", sd_link_why(l, err));
+		r->ok = 0;
+		return err;
+	}
+	return r->ok ? SD_OK : SD_ERR_PROTO;
+}
+
 const sd_proto sdi_proto_stk500 = {
 	.name = "stk500",
 	.title = "Arduino STK500v1 / optiboot",
@@ -46,4 +927,6 @@ const sd_proto sdi_proto_stk500 = {
 	.poke_len = sizeof stk_poke,
 	.expects = "14 10 (INSYNC, OK) to GET_SYNC 30 20",
 	.explain = stk500_explain,
+	.ctx_size = sizeof(stk_ctx),
+	.session = stk500_session,
 };

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# shakedown sync|info stk500 against the simulated board: exit codes, the
+# one-line cause, the JSON contract (answered_by.chip), and on a real pty
+# that sync, info and probe send nothing destructive (the sim logs it).
+. "$(dirname "$0")/lib.sh"
+
+run "$SHAKEDOWN" info --json stk500 'sim:stk500'
+check "info: exit 0" [ "$rc" -eq 0 ]
+check "info: answered_by.chip ATmega328P" json 'd["answered_by"]["chip"] == "ATmega328P" and d["answered_by"]["protocol"] == "stk500"' <<<"$out"
+check "info: signature and version facts" json 'd["info"]["signature"] == "1e 95 0f" and d["info"]["bootloader_version"] == "8.3"' <<<"$out"
+check "info: flash size" json 'd["info"]["flash_size"] == "32768"' <<<"$out"
+
+run "$SHAKEDOWN" sync stk500 'sim:stk500?mode=old'
+check "old loader: sync exit 0" [ "$rc" -eq 0 ]
+check "old loader: says 57600" grep -q "57600" <<<"$out"
+
+run "$SHAKEDOWN" info --part m2560 stk500 'sim:stk500'
+check "wrong --part: exit 1" [ "$rc" -eq 1 ]
+check "wrong --part: part-mismatch first" grep -q "^ 1\. part-mismatch" <<<"$out"
+
+# one failure per mode: exit 1 and the cause on the first finding's line
+for pair in app:app-running noreset:app-running silent:silent echo:echo \
+            stk500v2:wrong-protocol caterina:wrong-protocol; do
+  mode=${pair%%:*} cause=${pair#*:}
+  run "$SHAKEDOWN" sync stk500 "sim:stk500?mode=$mode"
+  check "$mode: exit 1" [ "$rc" -eq 1 ]
+  first=$(grep -m1 '^ 1\. ' <<<"$out")
+  check "$mode: first finding is $cause ($first)" grep -q " $cause " <<<"$first "
+  summary=$(grep -m1 -A1 '^ 1\. ' <<<"$out" | tail -n 1)
+  check "$mode: a one-line summary follows" [ -n "$summary" ]
+done
+run "$SHAKEDOWN" sync stk500 'sim:stk500?mode=stk500v2'
+check "stk500v2: names avrdude -c wiring" grep -q "c wiring" <<<"$out"
+run "$SHAKEDOWN" sync stk500 'sim:stk500?mode=caterina'
+check "caterina: names avrdude -c avr109 and the touch" grep -q "avr109.*1200" <<<"$out"
+
+run "$SHAKEDOWN" sync --baud 9600x stk500 'sim:stk500'
+check "bad --baud: exit 2" [ "$rc" -eq 2 ]
+run "$SHAKEDOWN" sync stk500 'sim:stk500?mode=sleepy'
+check "bad sim mode: exit 2, names the modes" [ "$rc" -eq 2 ] && grep -q "noreset" <<<"$err"
+
+# On a pty: the board waits in its loader (nothing can reset it there).
+start_sim() {
+  "$SHAKEDOWN" sim stk500 -v "$@" >"$TMP/sim.out" 2>"$TMP/sim.err" &
+  SIM_PID=$!
+  for _ in $(seq 1 100); do
+    PTY=$(head -n 1 "$TMP/sim.out" 2>/dev/null)
+    [ -n "$PTY" ] && return 0
+    sleep 0.05
+  done
+  return 1
+}
+SIM_PID=
+trap '[ -n "$SIM_PID" ] && kill -TERM "$SIM_PID" 2>/dev/null; rm -rf "$TMP"' EXIT
+check "sim stk500 on a pty" start_sim
+run "$SHAKEDOWN" info --json stk500 "$PTY"
+check "pty: info exit 0" [ "$rc" -eq 0 ]
+check "pty: chip named" json 'd["answered_by"]["chip"] == "ATmega328P"' <<<"$out"
+run "$SHAKEDOWN" sync stk500 "$PTY"
+check "pty: sync exit 0" [ "$rc" -eq 0 ]
+run "$SHAKEDOWN" probe "$PTY"
+kill -TERM "$SIM_PID"; wait "$SIM_PID"; SIM_PID=
+check "pty: the sim saw commands" grep -q "GET_SYNC" "$TMP/sim.err"
+check "pty: sync/info/probe sent nothing destructive" bash -c '! grep -q "(destructive)" "$1"' _ "$TMP/sim.err"
+
+check "pty, app running: starts" start_sim mode=app
+run "$SHAKEDOWN" sync stk500 "$PTY"
+kill -TERM "$SIM_PID"; wait "$SIM_PID"; SIM_PID=
+check "pty, app running: exit 1" [ "$rc" -eq 1 ]
+check "pty, app running: says the port cannot pulse DTR" grep -q "cannot pulse DTR" <<<"$out"
+
+finish
