@@ -77,5 +77,6 @@ int sdi_sent_is(const uint8_t *tx, size_t tx_len, const uint8_t *want, size_t n)
 
 /* ---- sim: the device kinds, one per src/sim/<kind>_sim.c ---- */
 extern const sd_sim_kind sdi_sim_app;
+extern const sd_sim_kind sdi_sim_mtk;
 
 #endif
