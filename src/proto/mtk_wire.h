@@ -9,7 +9,10 @@
 #ifndef SD_MTK_WIRE_H
 #define SD_MTK_WIRE_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include "shakedown/engine.h"
+#include "shakedown/diag.h"
 
 /* Start handshake: each byte is answered by its bitwise complement. */
 #define MTK_HS0 0xA0 /* -> 0x5F */
@@ -134,5 +137,12 @@ typedef struct mtk_chip {
 const mtk_chip *sdi_mtk_chip(uint16_t hwcode);
 size_t sdi_mtk_chip_count(void);
 const mtk_chip *sdi_mtk_chip_at(size_t i);
+
+/* ---- the client engine, for tests and the fuzzer (mtk.c) ---- */
+size_t sdi_mtk_client_size(void);
+/* Set up the client in ctx (sdi_mtk_client_size() bytes); returns its engine. */
+sd_engine *sdi_mtk_client_init(void *ctx, int identify, unsigned retries);
+/* After the engine stopped: findings, facts and answered_by into r. */
+void sdi_mtk_client_report(const void *ctx, sd_report *r);
 
 #endif

@@ -157,6 +157,188 @@ static void chip_table_is_sorted_and_names_the_known_ones(void **state)
 	assert_null(sdi_mtk_chip(0xFFFF));
 }
 
+
+/* ---- the client session against every mode, on virtual time ---- */
+
+typedef struct run_result {
+	int         err;
+	sd_report   r;
+	size_t      destructive, total;
+	sd_time     virt;
+} run_result;
+
+static _Alignas(16) uint8_t ctx[1 << 14];
+
+static void session(const char *uri, int identify, run_result *o)
+{
+	const sd_proto *p = sd_proto_find("mtk");
+	assert_non_null(p);
+	assert_non_null(p->session);
+	assert_true(p->ctx_size <= sizeof ctx);
+	memset(ctx, 0, sizeof ctx);
+	sd_link *l = open_sim(uri);
+	sd_proto_args a = { .identify = identify };
+	sd_report_init(&o->r, identify ? "info" : "sync", uri);
+	sd_time real0 = sd_now(sd_clock_real());
+	o->err = p->session(ctx, l, &a, &o->r);
+	o->virt = sd_now(l->clock);
+	sd_diag_sort(&o->r.diag);
+	sd_sim_device *d = sd_sim_device_of(l);
+	o->destructive = d->log.destructive;
+	o->total = d->log.total;
+	/* a failing session costs virtual seconds, not real ones */
+	assert_true(sd_now(sd_clock_real()) - real0 < SD_MS(500));
+	sd_link_close(l);
+}
+
+static const char *fact(const run_result *o, const char *k)
+{
+	const char *v = sd_report_fact_get(&o->r, k);
+	return v ? v : "";
+}
+
+static const char *first_cause(const run_result *o)
+{
+	return o->r.diag.n ? sd_cause_name(o->r.diag.f[0].cause) : "";
+}
+
+static void client_names_brom_chip_and_flags(void **state)
+{
+	(void)state;
+	static run_result o;
+	session("sim:mtk?mode=brom&hwcode=0x0707&config=0x05", 1, &o);
+	assert_int_equal(o.err, SD_OK);
+	assert_true(o.r.ok);
+	assert_string_equal(o.r.by.protocol, "mtk");
+	assert_string_equal(o.r.by.mode, "brom");
+	assert_string_equal(o.r.by.chip, "MT6768/MT6769 (Helio P65/G85)");
+	assert_string_equal(fact(&o, "hw_code"), "0x0707");
+	assert_string_equal(fact(&o, "target_config"), "0x00000005");
+	assert_true(strncmp(fact(&o, "secure_boot"), "on", 2) == 0);
+	assert_true(strncmp(fact(&o, "sla"), "off", 3) == 0);
+	assert_true(strncmp(fact(&o, "daa"), "on", 2) == 0);
+	assert_string_equal(fact(&o, "brom_version"), "0x05");
+	assert_int_equal(strlen(fact(&o, "me_id")), 32);
+	assert_int_equal(strlen(fact(&o, "soc_id")), 64);
+	assert_null(sd_diag_find(&o.r.diag, SD_CAUSE_PRELOADER_NOT_BROM));
+	assert_int_equal(o.destructive, 0);
+}
+
+static void client_tells_preloader_from_brom(void **state)
+{
+	(void)state;
+	static run_result o;
+	session("sim:mtk?mode=preloader&hwcode=0x0959&config=0x07", 1, &o);
+	assert_true(o.r.ok);
+	assert_string_equal(o.r.by.mode, "preloader");
+	assert_string_equal(o.r.by.chip, "MT6877 (Dimensity 900/1080)");
+	assert_true(strncmp(fact(&o, "sla"), "on: a stock DA needs an auth file", 33) == 0);
+	assert_string_equal(fact(&o, "bl_version"), "3");
+	assert_null(sd_report_fact_get(&o.r, "brom_version")); /* GET_VERSION is BROM's */
+	sd_finding *f = sd_diag_find(&o.r.diag, SD_CAUSE_PRELOADER_NOT_BROM);
+	assert_non_null(f);
+	assert_non_null(strstr(f->fix, "volume"));
+	assert_non_null(strstr(f->fix, "test point"));
+	assert_int_equal(o.destructive, 0);
+
+	/* an old Preloader has no ME ID: not asked, and said so */
+	session("sim:mtk?mode=preloader&blver=1", 1, &o);
+	assert_true(o.r.ok);
+	assert_non_null(strstr(fact(&o, "me_id"), "not available"));
+	assert_null(sd_report_fact_get(&o.r, "soc_id"));
+
+	/* a chip whose BROM is patched: the fix says "Preloader only" */
+	session("sim:mtk?mode=preloader&hwcode=0x1208", 0, &o);
+	f = sd_diag_find(&o.r.diag, SD_CAUSE_PRELOADER_NOT_BROM);
+	assert_non_null(f);
+	assert_non_null(strstr(f->fix, "Preloader only"));
+}
+
+static void sync_reads_only_code_and_mode(void **state)
+{
+	(void)state;
+	static run_result o;
+	session("sim:mtk?mode=brom&hwcode=0x0989", 0, &o);
+	assert_true(o.r.ok);
+	assert_string_equal(o.r.by.chip, "MT6833 (Dimensity 700)");
+	assert_string_equal(o.r.by.mode, "brom");
+	assert_null(sd_report_fact_get(&o.r, "target_config"));
+	assert_string_equal(fact(&o, "round_trips"), "6"); /* 4 handshake + 2 */
+}
+
+static void client_names_echo_da_bootloop_silence(void **state)
+{
+	(void)state;
+	static run_result o;
+	session("sim:mtk?mode=echo", 1, &o);
+	assert_false(o.r.ok);
+	assert_string_equal(first_cause(&o), "echo");
+	assert_non_null(strstr(o.r.diag.f[0].summary, "got [160], expected 5f"));
+	assert_string_equal(fact(&o, "round_trips"), "2"); /* not a retry loop */
+
+	session("sim:mtk?mode=da", 1, &o);
+	assert_false(o.r.ok);
+	assert_string_equal(first_cause(&o), "da-mode");
+	assert_string_equal(o.r.by.mode, "da");
+
+	session("sim:mtk?mode=bootloop", 1, &o);
+	assert_false(o.r.ok);
+	assert_string_equal(first_cause(&o), "bootloop");
+	assert_non_null(sd_diag_find(&o.r.diag, SD_CAUSE_DISCONNECTED));
+	assert_int_equal(o.destructive, 0);
+
+	session("sim:app?mode=silent", 1, &o);
+	assert_false(o.r.ok);
+	assert_string_equal(first_cause(&o), "silent");
+	assert_non_null(sd_diag_find(&o.r.diag, SD_CAUSE_DRIVER));
+	assert_non_null(sd_diag_find(&o.r.diag, SD_CAUSE_MODEM_MANAGER));
+	assert_string_equal(o.r.by.protocol, "");
+	assert_true(o.virt <= SD_S(5));
+}
+
+static void port_vanishing_mid_handshake(void **state)
+{
+	(void)state;
+	static run_result o;
+	session("sim:mtk?mode=brom&disconnect_after=2", 1, &o);
+	assert_false(o.r.ok);
+	assert_string_equal(first_cause(&o), "disconnected");
+	assert_non_null(strstr(o.r.diag.f[0].fix, "retry immediately"));
+	assert_non_null(strstr(o.r.diag.f[0].summary, "1 of 4"));
+}
+
+static void resync_through_text_without_flooding(void **state)
+{
+	(void)state;
+	static run_result o;
+	/* 3000 bytes of text first, then the BROM answers */
+	session("sim:mtk?mode=brom&flood=3000&flood_kind=text", 0, &o);
+	assert_true(o.r.ok);
+	assert_string_equal(o.r.by.mode, "brom");
+	uint32_t rt = 0;
+	assert_int_equal(sd_parse_u32(fact(&o, "round_trips"), 0, 1000, &rt), SD_OK);
+	assert_true(rt <= 10); /* we waited for quiet, not one A0 per junk byte */
+	assert_non_null(strstr(o.r.diag.f[0].detail, "resynced"));
+
+	/* a noisy line still gets there */
+	session("sim:mtk?mode=preloader&noise=0.002&seed=7", 1, &o);
+	assert_true(o.r.ok);
+	assert_string_equal(o.r.by.mode, "preloader");
+}
+
+static void window_closes_on_a_slow_host(void **state)
+{
+	(void)state;
+	/* The host opens the port, then waits past the window: the port goes. */
+	sd_link *l = open_sim("sim:mtk?mode=preloader&window_ms=500");
+	uint8_t b[8];
+	sd_link_sleep_until(l, SD_MS(600));
+	while (sd_link_read(l, b, sizeof b, sd_deadline_in(l->clock, SD_MS(10))) > 0)
+		;
+	assert_int_equal(sd_link_write_all(l, (const uint8_t *)"\xA0", 1, SD_FOREVER), SD_ERR_CLOSED);
+	sd_link_close(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -166,6 +348,13 @@ int main(void)
 		cmocka_unit_test(sim_echo_da_bootloop),
 		cmocka_unit_test(sim_rejects_bad_keys),
 		cmocka_unit_test(chip_table_is_sorted_and_names_the_known_ones),
+		cmocka_unit_test(client_names_brom_chip_and_flags),
+		cmocka_unit_test(client_tells_preloader_from_brom),
+		cmocka_unit_test(sync_reads_only_code_and_mode),
+		cmocka_unit_test(client_names_echo_da_bootloop_silence),
+		cmocka_unit_test(port_vanishing_mid_handshake),
+		cmocka_unit_test(resync_through_text_without_flooding),
+		cmocka_unit_test(window_closes_on_a_slow_host),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
