@@ -75,6 +75,16 @@ run "$SHAKEDOWN" info mtk 'sim:mtk?mode=preloader'
 check "text: preloader-not-brom shown with the way to BROM" grep -q "preloader-not-brom" <<<"$out"
 check "text: chip shown" grep -q "chip MT6768/MT6769 (Helio P65/G85)" <<<"$out"
 
+# ports: lists whatever this host has (no hardware needed), JSON is a list
+run "$SHAKEDOWN" ports
+check "ports: exit 0" [ "$rc" -eq 0 ]
+run "$SHAKEDOWN" --json ports
+check "ports --json: a list of ports with kind" json 'isinstance(d, list) and all("kind" in p and "port" in p for p in d)' <<<"$out"
+run "$SHAKEDOWN" ports --watch --interval 50 --timeout 0.3
+check "ports --watch ends at --timeout (exit 0)" [ "$rc" -eq 0 ]
+run "$SHAKEDOWN" ports /dev/ttyACM0
+check "ports: an argument is a usage error" [ "$rc" -eq 2 ]
+
 run "$SHAKEDOWN" sim mtk hwcode=0x10000
 check "sim: bad hwcode refused (exit 2)" [ "$rc" -eq 2 ]
 
