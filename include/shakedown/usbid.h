@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include "shakedown/export.h"
 #include "shakedown/clock.h"
+#include "shakedown/uri.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -92,6 +93,46 @@ SD_API void sd_watch_init(sd_watch *w);
  * returns how many. */
 SD_API size_t sd_watch_step(sd_watch *w, sd_time t, const sd_port_seen *now, size_t n,
 			    sd_watch_event *out, size_t cap);
+
+/* ---- usb:VID:PID[@BUS.ADDR]?detach=1&iface=N targets (libusb link) --- */
+
+typedef struct sd_usb_target {
+	uint16_t vid, pid;
+	int      has_addr;          /* @BUS.ADDR given */
+	uint8_t  bus, addr;
+	int      detach;            /* detach a bound kernel driver (only when asked) */
+	int      iface;             /* -1 = the first interface with bulk IN and OUT */
+} sd_usb_target;
+
+/* path is what follows "usb:" (e.g. "0e8d:0003@1.7"); q the query keys. */
+SD_API int sd_usb_target_parse(const char *path, const sd_kv *q, size_t nq, sd_usb_target *t,
+			       char *why, size_t whylen);
+
+/* Descriptors, as far as choosing the bulk pipe needs them. */
+#define SD_USB_MAX_EPS 8
+typedef struct sd_usb_ep_desc {
+	uint8_t  addr;              /* bit 7 = IN */
+	uint8_t  attr;              /* bits 0-1: 2 = bulk */
+	uint16_t maxpkt;
+} sd_usb_ep_desc;
+
+typedef struct sd_usb_if_desc {
+	uint8_t        number, alt, cls, subcls;
+	uint8_t        nep;
+	sd_usb_ep_desc ep[SD_USB_MAX_EPS];
+} sd_usb_if_desc;
+
+typedef struct sd_usb_pipe {
+	uint8_t  iface, ep_in, ep_out;
+	uint16_t maxpkt;
+	int      comm_iface;        /* the CDC communication interface, or -1 */
+} sd_usb_pipe;
+
+/* Choose the data pipe: the wanted interface (want >= 0), else a CDC data
+ * interface (class 0x0A) with bulk IN and OUT, else any interface with
+ * both. Alternate settings other than 0 are ignored. SD_ERR_NOTFOUND when
+ * none fits. */
+SD_API int sd_usb_pick_bulk(const sd_usb_if_desc *ifs, size_t n, int want, sd_usb_pipe *p);
 
 #ifdef __cplusplus
 }

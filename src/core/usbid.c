@@ -207,3 +207,122 @@ size_t sd_watch_step(sd_watch *w, sd_time t, const sd_port_seen *now, size_t n,
 	w->started = 1;
 	return ne;
 }
+
+/* ---- usb: targets and the bulk pipe ---- */
+
+static int hex16(const char *s, size_t n, uint16_t *out)
+{
+	uint32_t v = 0;
+	if (n == 0 || n > 4)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 :
+			(c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
+		if (d < 0)
+			return -1;
+		v = v * 16 + (uint32_t)d;
+	}
+	*out = (uint16_t)v;
+	return 0;
+}
+
+static int dec8(const char *s, size_t n, uint8_t *out)
+{
+	uint32_t v = 0;
+	if (n == 0 || n > 3)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (uint32_t)(s[i] - '0');
+	}
+	if (v > 255)
+		return -1;
+	*out = (uint8_t)v;
+	return 0;
+}
+
+int sd_usb_target_parse(const char *path, const sd_kv *q, size_t nq, sd_usb_target *t,
+			char *why, size_t whylen)
+{
+	memset(t, 0, sizeof *t);
+	t->iface = -1;
+	const char *colon = path ? strchr(path, ':') : NULL;
+	const char *at = path ? strchr(path, '@') : NULL;
+	const char *end = at ? at : path + (path ? strlen(path) : 0);
+	if (!colon || colon > end || hex16(path, (size_t)(colon - path), &t->vid) ||
+	    hex16(colon + 1, (size_t)(end - colon - 1), &t->pid)) {
+		sdi_fmt(why, whylen, "usb target '%s': want usb:VID:PID[@BUS.ADDR] in hex, e.g. usb:0e8d:0003",
+			path ? path : "");
+		return SD_ERR_ARG;
+	}
+	if (at) {
+		const char *dot = strchr(at + 1, '.');
+		if (!dot || dec8(at + 1, (size_t)(dot - at - 1), &t->bus) ||
+		    dec8(dot + 1, strlen(dot + 1), &t->addr)) {
+			sdi_fmt(why, whylen, "usb target '%s': @BUS.ADDR in decimal, e.g. @1.7 (lsusb: Bus 001 Device 007)", path);
+			return SD_ERR_ARG;
+		}
+		t->has_addr = 1;
+	}
+	for (size_t i = 0; i < nq; i++) {
+		uint32_t u;
+		if (strcmp(q[i].key, "detach") == 0 && sd_parse_u32(q[i].val, 0, 1, &u) == SD_OK) {
+			t->detach = (int)u;
+		} else if (strcmp(q[i].key, "iface") == 0 && sd_parse_u32(q[i].val, 0, 255, &u) == SD_OK) {
+			t->iface = (int)u;
+		} else {
+			sdi_fmt(why, whylen, "usb target: bad option '%s=%s' (detach=0|1, iface=N)", q[i].key, q[i].val);
+			return SD_ERR_ARG;
+		}
+	}
+	return SD_OK;
+}
+
+static int bulk_pair(const sd_usb_if_desc *d, sd_usb_pipe *p)
+{
+	int in = -1, out = -1;
+	for (size_t e = 0; e < d->nep && e < SD_USB_MAX_EPS; e++) {
+		if ((d->ep[e].attr & 3) != 2)
+			continue;
+		if (d->ep[e].addr & 0x80) {
+			if (in < 0)
+				in = (int)e;
+		} else if (out < 0) {
+			out = (int)e;
+		}
+	}
+	if (in < 0 || out < 0)
+		return 0;
+	p->iface = d->number;
+	p->ep_in = d->ep[in].addr;
+	p->ep_out = d->ep[out].addr;
+	p->maxpkt = d->ep[in].maxpkt ? d->ep[in].maxpkt : 64;
+	return 1;
+}
+
+int sd_usb_pick_bulk(const sd_usb_if_desc *ifs, size_t n, int want, sd_usb_pipe *p)
+{
+	memset(p, 0, sizeof *p);
+	p->comm_iface = -1;
+	for (size_t i = 0; i < n; i++)
+		if (ifs[i].alt == 0 && ifs[i].cls == 0x02 && p->comm_iface < 0)
+			p->comm_iface = ifs[i].number;
+	for (int pass = 0; pass < 3; pass++) {
+		for (size_t i = 0; i < n; i++) {
+			const sd_usb_if_desc *d = &ifs[i];
+			if (d->alt != 0)
+				continue;
+			if (pass == 0 && (want < 0 || d->number != want))
+				continue;
+			if (pass == 1 && (want >= 0 || d->cls != 0x0A))
+				continue;
+			if (pass == 2 && want >= 0)
+				continue;
+			if (bulk_pair(d, p))
+				return SD_OK;
+		}
+	}
+	return SD_ERR_NOTFOUND;
+}

@@ -85,6 +85,14 @@ check "ports --watch ends at --timeout (exit 0)" [ "$rc" -eq 0 ]
 run "$SHAKEDOWN" ports /dev/ttyACM0
 check "ports: an argument is a usage error" [ "$rc" -eq 2 ]
 
+# usb: no phone attached here: a clean one-line "no such device", exit 3
+run "$SHAKEDOWN" --json info mtk 'usb:0e8d:7f7f'
+check "usb: absent device exits 3" [ "$rc" -eq 3 ]
+check "usb: one line on stderr naming the device" bash -c '[ "$(printf "%s" "$1" | grep -c "")" -eq 1 ] && grep -q "0e8d:7f7f" <<<"$1"' _ "$err"
+check "usb: --json names no-device" json 'd["findings"][0]["cause"]=="no-device"' <<<"$out"
+run "$SHAKEDOWN" info mtk 'usb:0e8d:0003?detach=maybe'
+check "usb: bad option is a usage error" [ "$rc" -eq 2 ]
+
 run "$SHAKEDOWN" sim mtk hwcode=0x10000
 check "sim: bad hwcode refused (exit 2)" [ "$rc" -eq 2 ]
 

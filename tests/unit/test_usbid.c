@@ -146,6 +146,93 @@ static void more_ports_than_fit_are_cut_not_overrun(void **state)
 	assert_int_equal(w.nprev, SD_WATCH_MAX_PORTS);
 }
 
+static void usb_targets_parse_or_say_why(void **state)
+{
+	(void)state;
+	sd_usb_target t;
+	char why[200] = "";
+	sd_kv q[2];
+	assert_int_equal(sd_usb_target_parse("0e8d:0003", NULL, 0, &t, why, sizeof why), SD_OK);
+	assert_int_equal(t.vid, 0x0E8D);
+	assert_int_equal(t.pid, 0x0003);
+	assert_false(t.has_addr);
+	assert_false(t.detach); /* never unless asked */
+	assert_int_equal(t.iface, -1);
+	snprintf(q[0].key, sizeof q[0].key, "detach");
+	snprintf(q[0].val, sizeof q[0].val, "1");
+	snprintf(q[1].key, sizeof q[1].key, "iface");
+	snprintf(q[1].val, sizeof q[1].val, "1");
+	assert_int_equal(sd_usb_target_parse("0E8D:2000@3.17", q, 2, &t, why, sizeof why), SD_OK);
+	assert_int_equal(t.pid, 0x2000);
+	assert_true(t.has_addr);
+	assert_int_equal(t.bus, 3);
+	assert_int_equal(t.addr, 17);
+	assert_true(t.detach);
+	assert_int_equal(t.iface, 1);
+	assert_int_equal(sd_usb_target_parse("0e8d", NULL, 0, &t, why, sizeof why), SD_ERR_ARG);
+	assert_non_null(strstr(why, "usb:VID:PID"));
+	assert_int_equal(sd_usb_target_parse("0e8d:00003", NULL, 0, &t, why, sizeof why), SD_ERR_ARG);
+	assert_int_equal(sd_usb_target_parse("0e8g:0003", NULL, 0, &t, why, sizeof why), SD_ERR_ARG);
+	assert_int_equal(sd_usb_target_parse("0e8d:0003@1", NULL, 0, &t, why, sizeof why), SD_ERR_ARG);
+	assert_int_equal(sd_usb_target_parse("0e8d:0003@1.300", NULL, 0, &t, why, sizeof why), SD_ERR_ARG);
+	snprintf(q[0].val, sizeof q[0].val, "yes");
+	assert_int_equal(sd_usb_target_parse("0e8d:0003", q, 1, &t, why, sizeof why), SD_ERR_ARG);
+	assert_non_null(strstr(why, "detach"));
+}
+
+/* A CDC-ACM layout (communication interface 0 with an interrupt IN,
+ * data interface 1 with bulk IN/OUT), as cdc_acm binds the BROM and
+ * Preloader; not a byte-for-byte recording of a phone. */
+static const sd_usb_if_desc cdc_acm[] = {
+	{ .number = 0, .alt = 0, .cls = 0x02, .subcls = 0x02, .nep = 1,
+	  .ep = { { 0x83, 0x03, 64 } } },
+	{ .number = 1, .alt = 0, .cls = 0x0A, .subcls = 0x00, .nep = 2,
+	  .ep = { { 0x81, 0x02, 512 }, { 0x01, 0x02, 512 } } },
+};
+
+static void bulk_pipe_is_chosen_from_descriptors(void **state)
+{
+	(void)state;
+	sd_usb_pipe p;
+	assert_int_equal(sd_usb_pick_bulk(cdc_acm, 2, -1, &p), SD_OK);
+	assert_int_equal(p.iface, 1);
+	assert_int_equal(p.ep_in, 0x81);
+	assert_int_equal(p.ep_out, 0x01);
+	assert_int_equal(p.maxpkt, 512);
+	assert_int_equal(p.comm_iface, 0);
+	/* asking for the interrupt-only interface finds nothing */
+	assert_int_equal(sd_usb_pick_bulk(cdc_acm, 2, 0, &p), SD_ERR_NOTFOUND);
+	assert_int_equal(sd_usb_pick_bulk(cdc_acm, 1, -1, &p), SD_ERR_NOTFOUND);
+
+	/* a vendor-specific interface (a libusb filter's view), an alternate
+	 * setting to skip, and the bulk pair in an odd order */
+	static const sd_usb_if_desc vendor[] = {
+		{ .number = 0, .alt = 1, .cls = 0xFF, .nep = 2, .ep = { { 0x82, 0x02, 64 }, { 0x02, 0x02, 64 } } },
+		{ .number = 0, .alt = 0, .cls = 0xFF, .nep = 3,
+		  .ep = { { 0x04, 0x02, 64 }, { 0x85, 0x03, 8 }, { 0x86, 0x02, 64 } } },
+	};
+	assert_int_equal(sd_usb_pick_bulk(vendor, 2, -1, &p), SD_OK);
+	assert_int_equal(p.iface, 0);
+	assert_int_equal(p.ep_in, 0x86);
+	assert_int_equal(p.ep_out, 0x04);
+	assert_int_equal(p.comm_iface, -1);
+}
+
+static void usb_link_says_no_such_device_cleanly(void **state)
+{
+	(void)state;
+	sd_link *l = NULL;
+	char why[200] = "";
+	/* nobody has a phone with this made-up PID attached */
+	int r = sd_link_open("usb:0e8d:7f7f", NULL, &l, why, sizeof why);
+	assert_null(l);
+	assert_true(r == SD_ERR_NOTFOUND || r == SD_ERR_UNSUPPORTED || r == SD_ERR_IO);
+	assert_true(why[0] != '\0');
+	if (r == SD_ERR_NOTFOUND)
+		assert_non_null(strstr(why, "0e8d:7f7f"));
+	assert_int_equal(sd_link_open("usb:zz", NULL, &l, why, sizeof why), SD_ERR_ARG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -154,6 +241,9 @@ int main(void)
 		cmocka_unit_test(arriving_and_leaving_repeatedly_is_a_bootloop),
 		cmocka_unit_test(slow_reconnects_are_not_a_loop),
 		cmocka_unit_test(more_ports_than_fit_are_cut_not_overrun),
+		cmocka_unit_test(usb_targets_parse_or_say_why),
+		cmocka_unit_test(bulk_pipe_is_chosen_from_descriptors),
+		cmocka_unit_test(usb_link_says_no_such_device_cleanly),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
