@@ -10,6 +10,7 @@
 #include <cmocka.h>
 #include "shakedown/shakedown.h"
 #include "proto/mtk_wire.h"
+#include "script_link.h"
 
 static sd_link *open_sim(const char *uri)
 {
@@ -339,6 +340,57 @@ static void window_closes_on_a_slow_host(void **state)
 	sd_link_close(l);
 }
 
+/* ---- real sessions from users' reports, replayed as scripted devices ----
+ * Each is what the user's log says the device did, at the byte level. */
+
+static void replay(const script_chunk *ch, size_t n, int close_after, run_result *o)
+{
+	static script_link s;
+	script_link_init(&s, ch, n);
+	s.close_after = close_after;
+	memset(ctx, 0, sizeof ctx);
+	sd_proto_args a = { .identify = 1 };
+	sd_report_init(&o->r, "info", "replay");
+	o->err = sd_proto_find("mtk")->session(ctx, &s.base, &a, &o->r);
+	sd_diag_sort(&o->r.diag);
+}
+
+static void real_echo_mismatch_loop(void **state)
+{
+	/* bkerler/mtkclient#51 (an MT6768 phone) and #347 (MT6835): "Handshake
+	 * attempt N failed: Echo mismatch: got array('B', [160]), expected 5f"
+	 * five times a second: every A0 came back as A0. */
+	(void)state;
+	static const script_chunk ch[] = {
+		{ SD_MS(1), (const uint8_t *)"\xA0", 1 },
+		{ SD_MS(2), (const uint8_t *)"\xA0", 1 },
+		{ SD_MS(3), (const uint8_t *)"\xA0", 1 },
+	};
+	static run_result o;
+	replay(ch, 3, 0, &o);
+	assert_false(o.r.ok);
+	assert_string_equal(first_cause(&o), "echo");
+	assert_string_equal(fact(&o, "round_trips"), "2"); /* a finding, not a retry loop */
+}
+
+static void real_timeouts_then_io_error(void **state)
+{
+	/* bkerler/mtkclient#191 and #312: "[Errno 10060] Operation timed out"
+	 * on every attempt (nothing answered), and "[Errno 5] Input/Output
+	 * Error" (the port went away under the read). */
+	(void)state;
+	static run_result o;
+	replay(NULL, 0, 0, &o);
+	assert_false(o.r.ok);
+	assert_string_equal(first_cause(&o), "silent");
+	assert_non_null(sd_diag_find(&o.r.diag, SD_CAUSE_DRIVER));
+
+	replay(NULL, 0, 1, &o);
+	assert_false(o.r.ok);
+	assert_string_equal(first_cause(&o), "disconnected");
+	assert_non_null(strstr(o.r.diag.f[0].fix, "retry immediately"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -355,6 +407,8 @@ int main(void)
 		cmocka_unit_test(port_vanishing_mid_handshake),
 		cmocka_unit_test(resync_through_text_without_flooding),
 		cmocka_unit_test(window_closes_on_a_slow_host),
+		cmocka_unit_test(real_echo_mismatch_loop),
+		cmocka_unit_test(real_timeouts_then_io_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
