@@ -62,6 +62,10 @@ int sdi_fd_write(sd_link *l, int fd, const uint8_t *buf, size_t len, sd_deadline
 /* termios for a tty fd: raw, cfg applied as far as the tty allows; clears
  * SD_LINK_PARITY in l->caps when the tty silently drops parity (a pty). */
 int sdi_tty_apply(sd_link *l, int fd, const sd_line_cfg *cfg);
+/* usb:VID:PID[@BUS.ADDR] through libusb (src/link/usb.c; UNSUPPORTED when
+ * built without SD_WITH_LIBUSB). */
+int sdi_link_open_usb(const char *path, const sd_kv *q, size_t nq, const sd_clock *clock,
+		      sd_link **out, char *why, size_t whylen);
 
 /* ---- proto: the protocol table's rows, one per src/proto/<p>.c ---- */
 extern const sd_proto sdi_proto_stk500;
@@ -79,5 +83,6 @@ int sdi_sent_is(const uint8_t *tx, size_t tx_len, const uint8_t *want, size_t n)
 extern const sd_sim_kind sdi_sim_app;
 extern const sd_sim_kind sdi_sim_stm32;
 extern const sd_sim_kind sdi_sim_stk500;
+extern const sd_sim_kind sdi_sim_mtk;
 
 #endif

@@ -110,6 +110,8 @@ int sd_link_open(const char *target, const sd_link_opts *opts, sd_link **out,
 		sd_deadline dl = opts->open_by != SD_FOREVER ? opts->open_by
 							       : sd_deadline_in(clock, SD_S(5));
 		r = sd_link_open_tcp(u->host, u->port, clock, dl, out, why, whylen);
+	} else if (strcmp(u->scheme, "usb") == 0) {
+		r = sdi_link_open_usb(u->path, u->q, u->nq, clock, out, why, whylen);
 	} else if (strcmp(u->scheme, "null") == 0) {
 		r = sd_link_open_null(clock, out);
 	} else if (u->scheme[0] == '\0' || strcmp(u->scheme, "serial") == 0) {

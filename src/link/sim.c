@@ -90,8 +90,13 @@ static void pump(sim_host *h, sd_time until)
 		if (sd_mem_pending(&h->host) > 0)
 			break;
 		unsigned st = e->state;
-		if (st & (SD_ENG_DONE | SD_ENG_FAILED))
+		if (st & (SD_ENG_DONE | SD_ENG_FAILED)) {
+			/* A device that fails with CLOSED left the bus (it
+			 * re-enumerated or booted on): the host's port is gone. */
+			if ((st & SD_ENG_FAILED) && e->err == SD_ERR_CLOSED)
+				h->host.closed = 1;
 			break;
+		}
 		if (st & SD_ENG_CTRL) {
 			if (e->ctrl.op == SD_CTRL_WAIT && e->ctrl.until > h->t) {
 				if (e->ctrl.until > until)

@@ -1,5 +1,23 @@
 /*
- * shakedown — MediaTek BootROM / Preloader: the client engine and its reading of unexpected bytes.
+ * shakedown — MediaTek BootROM / Preloader: the client engine and its
+ * reading of unexpected bytes.
+ *
+ * The session is one sans-I/O engine in two phases:
+ *
+ *  1. Handshake (shared/protocols/mtk.md "Start handshake"): A0 0A 50 05,
+ *     one byte at a time, each answered by its complement. Unlike mtkclient
+ *     we do not expect each read to hold exactly the answer: bytes that do
+ *     not fit ("READY", a boot log) are junk; we wait until the line is
+ *     quiet and start again from A0, so a device that talks first is not
+ *     flooded. Our own byte coming back is an echo (a finding), not a retry
+ *     reason. The XFlash magic in the junk means a DA already runs.
+ *  2. Identification, read-only: GET_HW_CODE and GET_BL_VER (BROM echoes
+ *     0xFE, the Preloader answers its version: how the two are told apart);
+ *     with `info` also GET_HW_SW_VER, GET_TARGET_CONFIG, GET_VERSION (BROM)
+ *     and GET_ME_ID / GET_SOC_ID where the mode allows. Never a write.
+ *
+ * After sd_run the context holds what happened; mtk_report() turns it into
+ * findings and facts. Evidence points into the context.
  */
 #include "internal.h"
 #include "mtk_wire.h"
@@ -18,10 +36,656 @@ static int mtk_explain(const uint8_t *b, size_t n, const uint8_t *tx, size_t tx_
 		return sdi_say(out, outlen, 10, "mtk: A0 came back unchanged: an echo, not the complement 5F ('Echo mismatch: got [160], expected 5f')");
 	if (n >= 5 && memcmp(b, "READY", 5) == 0)
 		return sdi_say(out, outlen, 60, "mtk: \"READY\": a MediaTek Preloader announcing its download window");
+	if (n >= MTK_DA_MAGIC_LEN && b[0] == mtk_da_magic_byte(0) && b[1] == mtk_da_magic_byte(1) &&
+	    b[2] == mtk_da_magic_byte(2) && b[3] == mtk_da_magic_byte(3))
+		return sdi_say(out, outlen, 70, "mtk: EF EE EE FE is the XFlash packet magic: a MediaTek download agent (DA) is running");
 	if (b[0] == MTK_PL_ACK || b[0] == MTK_PL_NACK || b[0] == MTK_PL_CONF || b[0] == MTK_PL_STOP)
 		return sdi_say(out, outlen, 30, "mtk: 0x%02x is a Preloader single-byte response (%s)", b[0],
 			   b[0] == MTK_PL_ACK ? "ACK" : b[0] == MTK_PL_NACK ? "NACK" : b[0] == MTK_PL_CONF ? "CONF" : "STOP");
 	return sdi_say(out, outlen, 0, "mtk: 0x%02x is not a handshake reply (expected 5F to A0)", b[0]);
+}
+
+/* ---- the client engine ------------------------------------------------ */
+
+enum { ST_HS_WAIT = 1, ST_HS_QUIET, ST_CMD };
+enum { OUT_NONE = 0, OUT_OK, OUT_ECHO, OUT_SILENT, OUT_DA, OUT_JUNK, OUT_CLOSED, OUT_LINK, OUT_PROTO };
+enum { MODE_UNKNOWN = 0, MODE_BROM, MODE_PRELOADER };
+
+/* The read-only queries, in the order sent. */
+enum { Q_HW_CODE, Q_BL_VER, Q_HW_SW_VER, Q_TARGET_CONFIG, Q_BROM_VER, Q_ME_ID, Q_SOC_ID, Q_END };
+
+typedef struct mtk_query {
+	uint8_t     cmd;
+	uint8_t     echo;    /* the device echoes the command byte first */
+	uint8_t     fixed;   /* reply bytes after the echo; 0 = length-prefixed */
+	const char *name;
+} mtk_query;
+
+static const mtk_query queries[Q_END] = {
+	[Q_HW_CODE]       = { MTK_CMD_GET_HW_CODE, 1, MTK_HW_CODE_REPLY, "GET_HW_CODE" },
+	[Q_BL_VER]        = { MTK_CMD_GET_BL_VER, 0, 1, "GET_BL_VER" },
+	[Q_HW_SW_VER]     = { MTK_CMD_GET_HW_SW_VER, 1, MTK_HW_SW_VER_REPLY, "GET_HW_SW_VER" },
+	[Q_TARGET_CONFIG] = { MTK_CMD_GET_TARGET_CONFIG, 1, MTK_TARGET_CFG_REPLY, "GET_TARGET_CONFIG" },
+	[Q_BROM_VER]      = { MTK_CMD_GET_VERSION, 0, 1, "GET_VERSION" },
+	[Q_ME_ID]         = { MTK_CMD_GET_ME_ID, 1, 0, "GET_ME_ID" },
+	[Q_SOC_ID]        = { MTK_CMD_GET_SOC_ID, 1, 0, "GET_SOC_ID" },
+};
+
+#define REP_SIG 16u /* bytes of junk that, seen again, mean the device repeats itself */
+
+typedef struct mtk_client {
+	sd_engine  e;
+	int        identify;
+	unsigned   max_sends;
+	int        state, outcome, err;
+	/* handshake */
+	unsigned   hs;           /* handshake bytes answered */
+	unsigned   hs_best;      /* most bytes ever answered in one go */
+	int        awaiting;     /* the answer to mtk_hs_byte(hs) is due */
+	unsigned   a0_sent, echoes, timeouts, restarts;
+	unsigned   round_trips;
+	uint8_t    tx[1];
+	uint8_t    sent[16];     /* the first bytes sent, as evidence */
+	size_t     nsent;
+	uint8_t    rx[256];
+	/* junk: everything that did not fit */
+	size_t     junk_total, junk_text;
+	uint8_t    junk[256];
+	size_t     kept;
+	uint8_t    echo_byte;
+	unsigned   rep_match, repeats, ready_match, da_match;
+	int        saw_ready, saw_da;
+	/* identification */
+	unsigned   q, lenphase;
+	uint8_t    resp[1 + 4 + MTK_ID_MAX + 2];
+	size_t     need, got;
+	sd_deadline cmd_dl;
+	int        mode;
+	int        have[Q_END];
+	uint16_t   hwcode, hwsub, hwver, swver;
+	uint8_t    blver, bromver;
+	uint32_t   config;
+	uint8_t    meid[MTK_ID_MAX], socid[MTK_ID_MAX];
+	size_t     meid_len, socid_len;
+	int        stopped_q;    /* query that ended identification early, or -1 */
+	char       stop_why[64];
+	uint8_t    stop_rcvd[8];
+	size_t     stop_rcvd_len;
+	sd_time    t_start, t_hs;
+} mtk_client;
+
+static void finish(mtk_client *c, int outcome, int err)
+{
+	c->outcome = outcome;
+	c->err = err;
+	if (err)
+		sd_engine_fail(&c->e, err);
+	else
+		sd_engine_done(&c->e);
+}
+
+static void note_sent(mtk_client *c, uint8_t b)
+{
+	if (c->nsent < sizeof c->sent)
+		c->sent[c->nsent++] = b;
+}
+
+static void send_hs(mtk_client *c)
+{
+	sd_time now = sd_now(c->e.clock);
+	c->tx[0] = mtk_hs_byte(c->hs);
+	if (c->hs == 0)
+		c->a0_sent++;
+	note_sent(c, c->tx[0]);
+	c->round_trips++;
+	c->awaiting = 1;
+	c->state = ST_HS_WAIT;
+	sd_engine_send(&c->e, c->tx, 1, now + MTK_T_CMD);
+}
+
+/* Try again from A0, unless we have sent it often enough. */
+static void restart(mtk_client *c)
+{
+	c->hs = 0;
+	c->awaiting = 0;
+	if (c->a0_sent >= c->max_sends) {
+		finish(c, c->junk_total ? OUT_JUNK : OUT_SILENT, SD_ERR_TIMEOUT);
+		return;
+	}
+	c->restarts++;
+	send_hs(c);
+}
+
+static void junk_byte(mtk_client *c, uint8_t b)
+{
+	static const char ready[] = "READY";
+	if (c->kept < sizeof c->junk)
+		c->junk[c->kept++] = b;
+	if (sdi_is_text(b))
+		c->junk_text++;
+	/* the same opening bytes again: the device starts over (a reboot) */
+	if (c->junk_total >= REP_SIG && c->kept >= REP_SIG) {
+		if (b == c->junk[c->rep_match]) {
+			if (++c->rep_match == REP_SIG) {
+				c->repeats++;
+				c->rep_match = 0;
+			}
+		} else {
+			c->rep_match = b == c->junk[0] ? 1 : 0;
+		}
+	}
+	c->junk_total++;
+	if (b == (uint8_t)ready[c->ready_match]) {
+		if (++c->ready_match == sizeof ready - 1) {
+			c->saw_ready = 1;
+			c->ready_match = 0;
+		}
+	} else {
+		c->ready_match = b == 'R' ? 1 : 0;
+	}
+	if (b == mtk_da_magic_byte(c->da_match)) {
+		if (++c->da_match == MTK_DA_MAGIC_LEN)
+			c->saw_da = 1;
+	} else {
+		c->da_match = b == mtk_da_magic_byte(0) ? 1 : 0;
+	}
+}
+
+static void start_query(mtk_client *c);
+
+static void hs_received(mtk_client *c, size_t n)
+{
+	sd_time now = sd_now(c->e.clock);
+	for (size_t i = 0; i < n; i++) {
+		uint8_t b = c->rx[i];
+		/* The answer counts even after junk (a Preloader's "READY",
+		 * then its 5F): only bytes after it make us settle first. */
+		if (c->awaiting && b == mtk_hs_answer(mtk_hs_byte(c->hs))) {
+			c->awaiting = 0;
+			c->hs++;
+			if (c->hs > c->hs_best)
+				c->hs_best = c->hs;
+			if (i + 1 < n) {
+				for (size_t k = i + 1; k < n; k++) /* the device talks over us */
+					junk_byte(c, c->rx[k]);
+				c->hs = 0;
+				break;
+			}
+			if (c->hs == MTK_HS_LEN) {
+				c->t_hs = now;
+				c->q = Q_HW_CODE;
+				start_query(c);
+				return;
+			}
+			send_hs(c);
+			return;
+		}
+		if (c->awaiting && b == mtk_hs_byte(c->hs)) {
+			/* our own byte back */
+			c->echo_byte = b;
+			if (++c->echoes >= 2) {
+				finish(c, OUT_ECHO, SD_ERR_PROTO);
+				return;
+			}
+			if (i + 1 == n && c->hs == 0) {
+				send_hs(c); /* one echo: ask once more before calling it one */
+				return;
+			}
+			continue;
+		}
+		junk_byte(c, b);
+	}
+	if (c->saw_da) {
+		finish(c, OUT_DA, SD_ERR_PROTO);
+		return;
+	}
+	if (c->junk_total > MTK_JUNK_BUDGET) {
+		finish(c, OUT_JUNK, SD_ERR_PROTO);
+		return;
+	}
+	/* Junk: wait until the line is quiet (an answer may still come),
+	 * then start again from A0. */
+	c->state = ST_HS_QUIET;
+	sd_engine_recv(&c->e, c->rx, sizeof c->rx, now + MTK_T_QUIET);
+}
+
+/* ---- identification ---- */
+
+static uint16_t be16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
+static uint32_t be32(const uint8_t *p)
+{
+	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+static int query_wanted(const mtk_client *c, unsigned q)
+{
+	switch (q) {
+	case Q_HW_CODE:
+	case Q_BL_VER:
+		return 1; /* also for sync: the mode is the diagnosis */
+	case Q_BROM_VER:
+		return c->identify && c->mode == MODE_BROM;
+	case Q_ME_ID:
+	case Q_SOC_ID:
+		return c->identify && (c->mode == MODE_BROM || c->blver >= MTK_PL_MIN_BLVER_ID);
+	default:
+		return c->identify;
+	}
+}
+
+static void stop_ident(mtk_client *c, const char *why)
+{
+	c->stopped_q = (int)c->q;
+	sdi_fmt(c->stop_why, sizeof c->stop_why, "%s", why);
+	c->stop_rcvd_len = SDI_MIN(c->got, sizeof c->stop_rcvd);
+	memcpy(c->stop_rcvd, c->resp, c->stop_rcvd_len);
+	/* Without the hardware code nothing is identified. */
+	if (c->q == Q_HW_CODE)
+		finish(c, OUT_PROTO, SD_ERR_PROTO);
+	else
+		finish(c, OUT_OK, SD_OK);
+}
+
+static void start_query(mtk_client *c)
+{
+	while (c->q < Q_END && !query_wanted(c, c->q))
+		c->q++;
+	if (c->q >= Q_END) {
+		finish(c, OUT_OK, SD_OK);
+		return;
+	}
+	const mtk_query *x = &queries[c->q];
+	sd_time now = sd_now(c->e.clock);
+	c->state = ST_CMD;
+	c->tx[0] = x->cmd;
+	note_sent(c, x->cmd);
+	c->round_trips++;
+	c->got = 0;
+	c->lenphase = 0;
+	c->need = x->echo + (x->fixed ? x->fixed : 4u);
+	c->cmd_dl = now + MTK_T_CMD;
+	sd_engine_send(&c->e, c->tx, 1, c->cmd_dl);
+}
+
+static void want_more(mtk_client *c)
+{
+	sd_engine_recv(&c->e, c->resp + c->got, c->need - c->got, c->cmd_dl);
+}
+
+static void query_done(mtk_client *c)
+{
+	const mtk_query *x = &queries[c->q];
+	const uint8_t *p = c->resp + x->echo;
+	if (x->echo && c->resp[0] != x->cmd) {
+		stop_ident(c, "the echo of the command was wrong");
+		return;
+	}
+	if (!x->fixed && c->lenphase == 0) {
+		uint32_t len = be32(p);
+		if (len == 0 || len > MTK_ID_MAX) {
+			stop_ident(c, "the ID length is out of range");
+			return;
+		}
+		c->lenphase = 1;
+		c->need = x->echo + 4u + len + 2u;
+		want_more(c);
+		return;
+	}
+	switch (c->q) {
+	case Q_HW_CODE:
+		c->hwcode = be16(p);
+		break;
+	case Q_BL_VER:
+		if (p[0] == MTK_CMD_GET_BL_VER) {
+			c->mode = MODE_BROM;
+		} else {
+			c->mode = MODE_PRELOADER;
+			c->blver = p[0];
+		}
+		break;
+	case Q_HW_SW_VER:
+		c->hwsub = be16(p);
+		c->hwver = be16(p + 2);
+		c->swver = be16(p + 4);
+		break;
+	case Q_TARGET_CONFIG:
+		c->config = be32(p);
+		break;
+	case Q_BROM_VER:
+		c->bromver = p[0];
+		break;
+	case Q_ME_ID:
+	case Q_SOC_ID: {
+		size_t len = c->need - x->echo - 4u - 2u;
+		memcpy(c->q == Q_ME_ID ? c->meid : c->socid, p + 4, len);
+		*(c->q == Q_ME_ID ? &c->meid_len : &c->socid_len) = len;
+		break;
+	}
+	default:
+		break;
+	}
+	c->have[c->q] = 1;
+	c->q++;
+	start_query(c);
+}
+
+static void mtk_step(sd_engine *e, const sd_event *ev)
+{
+	mtk_client *c = (mtk_client *)e;
+	sd_time now = sd_now(e->clock);
+
+	switch (ev->type) {
+	case SD_EV_START:
+		c->t_start = now;
+		send_hs(c);
+		return;
+	case SD_EV_SENT:
+		if (c->state == ST_CMD) {
+			want_more(c);
+			return;
+		}
+		sd_engine_recv(e, c->rx, sizeof c->rx, now + MTK_T_HS_ANSWER);
+		return;
+	case SD_EV_RECEIVED:
+		if (c->state == ST_CMD) {
+			c->got += ev->n;
+			if (c->got < c->need)
+				want_more(c);
+			else
+				query_done(c);
+			return;
+		}
+		hs_received(c, ev->n);
+		return;
+	case SD_EV_TIMEOUT:
+		if (c->state == ST_CMD) {
+			stop_ident(c, c->got ? "the reply stopped short" : "no reply");
+			return;
+		}
+		if (c->state == ST_HS_WAIT)
+			c->timeouts++;
+		restart(c); /* silence after junk, or no answer: from A0 again */
+		return;
+	case SD_EV_LINK_ERROR:
+		finish(c, ev->err == SD_ERR_CLOSED ? OUT_CLOSED : OUT_LINK, ev->err ? ev->err : SD_ERR_IO);
+		return;
+	default: /* CTRL_DONE: we ask for none */
+		restart(c);
+		return;
+	}
+}
+
+static const sd_engine_ops mtk_client_ops = {
+	.version = SD_ENGINE_OPS_V1,
+	.name = "mtk",
+	.step = mtk_step,
+};
+
+size_t sdi_mtk_client_size(void)
+{
+	return sizeof(mtk_client);
+}
+
+sd_engine *sdi_mtk_client_init(void *ctx, int identify, unsigned retries)
+{
+	mtk_client *c = ctx;
+	memset(c, 0, sizeof *c);
+	sd_engine_init(&c->e, &mtk_client_ops);
+	c->identify = identify;
+	c->max_sends = retries ? SDI_MIN(retries + 1u, 100u) * 5u : MTK_HS_MAX_SENDS;
+	c->stopped_q = -1;
+	return &c->e;
+}
+
+/* ---- the report ---- */
+
+static void hex(char *out, size_t outlen, const uint8_t *b, size_t n)
+{
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		sdi_append(out, outlen, "%02X", b[i]);
+}
+
+/* The first junk bytes as text, for a summary (non-text as '.'). */
+static void junk_text(const mtk_client *c, char *out, size_t outlen, size_t max)
+{
+	size_t n = SDI_MIN(c->kept, max), k = 0;
+	for (size_t i = 0; i < n && k + 1 < outlen; i++) {
+		uint8_t b = c->junk[i];
+		out[k++] = (b >= 0x20 && b < 0x7f) ? (char)b : '.';
+	}
+	out[k] = '\0';
+}
+
+static void flag_fact(sd_report *r, const char *key, int on, const char *if_on, const char *if_off)
+{
+	sd_report_fact(r, key, "%s: %s", on ? "on" : "off", on ? if_on : if_off);
+}
+
+static void report_ident(const mtk_client *c, sd_report *r, const mtk_chip *chip)
+{
+	char buf[2 * MTK_ID_MAX + 1];
+	sd_report_fact(r, "mode", "%s", c->mode == MODE_BROM ? "BootROM (BROM) download mode" :
+		       "Preloader download mode");
+	sd_report_fact(r, "hw_code", "0x%04X", c->hwcode);
+	if (chip && (chip->flags & MTK_CHIP_PATCHED))
+		sd_report_fact(r, "brom_patched", "yes: this chip's BROM exploits are closed; it needs its Preloader and a signed DA loader");
+	if (c->mode == MODE_PRELOADER)
+		sd_report_fact(r, "bl_version", "%u", c->blver);
+	if (c->have[Q_HW_SW_VER]) {
+		sd_report_fact(r, "hw_subcode", "0x%04X", c->hwsub);
+		sd_report_fact(r, "hw_version", "0x%04X", c->hwver);
+		sd_report_fact(r, "sw_version", "0x%04X", c->swver);
+	}
+	if (c->have[Q_BROM_VER])
+		sd_report_fact(r, "brom_version", "0x%02X", c->bromver);
+	if (c->have[Q_TARGET_CONFIG]) {
+		uint32_t f = c->config;
+		sd_report_fact(r, "target_config", "0x%08X", f);
+		flag_fact(r, "secure_boot", f & MTK_CFG_SBC,
+			  "only signed images boot (SBC): flashing unsigned images bricks the boot",
+			  "unsigned images boot");
+		flag_fact(r, "sla", f & MTK_CFG_SLA,
+			  "a stock DA needs an auth file (Serial Link Authentication)",
+			  "no serial-link authentication");
+		flag_fact(r, "daa", f & MTK_CFG_DAA,
+			  "only a DA signed for this model is accepted (Download Agent Authentication)",
+			  "any DA for this chip is accepted");
+		if (f & (MTK_CFG_CERT | MTK_CFG_MEMREAD | MTK_CFG_MEMWRITE))
+			sd_report_fact(r, "auth_required", "%s%s%s",
+				       f & MTK_CFG_CERT ? "root certificate; " : "",
+				       f & MTK_CFG_MEMREAD ? "memory read; " : "",
+				       f & MTK_CFG_MEMWRITE ? "memory write" : "");
+	}
+	if (c->have[Q_ME_ID]) {
+		hex(buf, sizeof buf, c->meid, c->meid_len);
+		sd_report_fact(r, "me_id", "%s", buf);
+	}
+	if (c->have[Q_SOC_ID]) {
+		hex(buf, sizeof buf, c->socid, c->socid_len);
+		sd_report_fact(r, "soc_id", "%s", buf);
+	}
+	if (c->identify && c->mode == MODE_PRELOADER && c->blver < MTK_PL_MIN_BLVER_ID)
+		sd_report_fact(r, "me_id", "not available: this Preloader (version %u) has no GET_ME_ID", c->blver);
+	if (c->stopped_q >= 0)
+		sd_report_fact(r, "stopped_at", "%s: %s", queries[c->stopped_q].name, c->stop_why);
+}
+
+static void add_silent(const mtk_client *c, sd_report *r)
+{
+	sd_finding *f = sd_diag_add(&r->diag, SD_CAUSE_SILENT, 0.6f);
+	if (f) {
+		sd_finding_summary(f, "no answer to A0 (%u tries, %u ms each): no MediaTek download mode is listening on this port",
+				   c->a0_sent, (unsigned)(MTK_T_HS_ANSWER / 1000));
+		sd_finding_fix(f, "the Preloader's window lasts seconds: start shakedown first, then connect the powered-off phone "
+			       "(hold volume up/down while connecting for BROM)");
+		sd_finding_evidence(f, c->sent, c->nsent, NULL, 0);
+	}
+	f = sd_diag_add(&r->diag, SD_CAUSE_DRIVER, 0.4f);
+	if (f) {
+		sd_finding_summary(f, "the port may not be the phone's download interface, or its driver is wrong");
+		sd_finding_fix(f, "Linux: the phone must appear as ttyACM (cdc_acm, VID 0e8d; shakedown ports); Windows: install "
+			       "the MediaTek PreLoader USB VCOM driver, or use a libusb filter and usb:0e8d:0003");
+	}
+	f = sd_diag_add(&r->diag, SD_CAUSE_MODEM_MANAGER, 0.3f);
+	if (f) {
+		sd_finding_summary(f, "ModemManager may have probed the new ttyACM with AT commands and eaten the short window");
+		sd_finding_fix(f, "sudo systemctl stop ModemManager, or a udev rule ATTRS{idVendor}==\"0e8d\", ENV{ID_MM_DEVICE_IGNORE}=\"1\"");
+	}
+}
+
+static void add_junk(const mtk_client *c, sd_report *r, int closed)
+{
+	char txt[48];
+	junk_text(c, txt, sizeof txt, 40);
+	int text = c->junk_text * 2 >= c->junk_total;
+	if (c->repeats || (closed && text)) {
+		sd_finding *f = sd_diag_add(&r->diag, SD_CAUSE_BOOTLOOP, 0.8f);
+		if (f) {
+			sd_finding_summary(f, "the phone prints its boot log again and again%s: it reboots in a loop (\"%s\")",
+					   closed ? " and drops off the bus" : "", txt);
+			sd_finding_fix(f, "a bootloop happens after BROM: power off, hold volume up/down (or short the test point) "
+				       "while connecting to catch BROM, then reflash the Preloader; a steady battery helps");
+			sd_finding_evidence(f, c->sent, c->nsent, c->junk, c->kept);
+			sd_finding_detail(f, "%zu bytes of junk, the opening bytes seen %u more time(s)", c->junk_total, c->repeats);
+		}
+		return;
+	}
+	sd_finding *f = sd_diag_add(&r->diag, text ? SD_CAUSE_BOOT_LOG : SD_CAUSE_UNKNOWN, 0.55f);
+	if (f) {
+		sd_finding_summary(f, "the port carries %s, not the download handshake (\"%s\")",
+				   text ? "text" : "bytes we cannot name", txt);
+		sd_finding_fix(f, "this is not a download-mode port: power off and reconnect in BROM (volume keys) "
+			       "or during the Preloader's window; check the port with shakedown ports");
+		sd_finding_evidence(f, c->sent, c->nsent, c->junk, c->kept);
+	}
+}
+
+static void mtk_report(const mtk_client *c, sd_report *r)
+{
+	const mtk_chip *chip = c->have[Q_HW_CODE] ? sdi_mtk_chip(c->hwcode) : NULL;
+	/* "answered by mtk" only when something MediaTek answered */
+	if (c->outcome == OUT_OK || c->outcome == OUT_DA || c->hs_best > 0)
+		sdi_fmt(r->by.protocol, sizeof r->by.protocol, "mtk");
+	sd_report_fact(r, "round_trips", "%u", c->round_trips);
+	if (c->have[Q_HW_CODE]) {
+		if (chip)
+			sdi_fmt(r->by.chip, sizeof r->by.chip, "%s", chip->name);
+		else
+			sdi_fmt(r->by.chip, sizeof r->by.chip, "unknown MediaTek (hw code 0x%04X)", c->hwcode);
+	}
+	if (c->mode)
+		sdi_fmt(r->by.mode, sizeof r->by.mode, "%s", c->mode == MODE_BROM ? "brom" : "preloader");
+
+	switch (c->outcome) {
+	case OUT_OK: {
+		r->ok = 1;
+		report_ident(c, r, chip);
+		sd_finding *f = sd_diag_add(&r->diag, SD_CAUSE_OK, 1.0f);
+		if (f) {
+			sd_finding_summary(f, "MediaTek %s answered: %s (hw code 0x%04X)",
+					   c->mode == MODE_BROM ? "BootROM" : "Preloader", r->by.chip, c->hwcode);
+			sd_finding_evidence(f, c->sent, c->nsent, NULL, 0);
+			if (c->junk_total) {
+				char txt[48];
+				junk_text(c, txt, sizeof txt, 40);
+				sd_finding_detail(f, "resynced through %zu byte(s) the device sent first: \"%s\"", c->junk_total, txt);
+			}
+		}
+		if (c->mode == MODE_PRELOADER) {
+			f = sd_diag_add(&r->diag, SD_CAUSE_PRELOADER_NOT_BROM, 0.6f);
+			if (f) {
+				sd_finding_summary(f, "the phone is in Preloader mode, not BootROM: a tool that needs BROM "
+						   "(exploits, mtkclient without a DA loader) fails here with \"Handshake failed\"");
+				if (chip && (chip->flags & MTK_CHIP_PATCHED))
+					sd_finding_fix(f, "%s has a patched BROM (\"Preloader only\"): stay in Preloader and use a "
+						       "signed DA loader for this model", chip->name);
+				else
+					sd_finding_fix(f, "to reach BROM: power off, hold volume up+down (or your model's key) while "
+						       "plugging in; if the keys do not work, short the test point to ground while connecting");
+				sd_finding_detail(f, "the Preloader leaves its download window after a few seconds; the handshake keeps it");
+			}
+		}
+		return;
+	}
+	case OUT_ECHO: {
+		sd_finding *f = sd_diag_add(&r->diag, SD_CAUSE_ECHO, 0.9f);
+		if (f) {
+			sd_finding_summary(f, "the port echoes: %02X came back as itself, not its complement %02X "
+					   "(mtkclient: \"Echo mismatch: got [%u], expected %02x\")",
+					   c->echo_byte, mtk_hs_answer(c->echo_byte), c->echo_byte, mtk_hs_answer(c->echo_byte));
+			sd_finding_fix(f, "a loopback (TX tied to RX), a tty with echo on, or the wrong port (a modem or "
+				       "ADB/META interface): find the phone's download port with shakedown ports");
+			sd_finding_evidence(f, c->sent, c->nsent, &c->echo_byte, 1);
+		}
+		return;
+	}
+	case OUT_DA: {
+		sdi_fmt(r->by.mode, sizeof r->by.mode, "da");
+		sd_finding *f = sd_diag_add(&r->diag, SD_CAUSE_DA_MODE, 0.9f);
+		if (f) {
+			sd_finding_summary(f, "a download agent (DA) already runs: it answers in XFlash packets (magic EF EE EE FE), "
+					   "the BROM/Preloader commands are gone");
+			sd_finding_fix(f, "continue with the tool that loaded the DA, or power off (hold power ~10 s) and reconnect "
+				       "for BROM/Preloader");
+			sd_finding_evidence(f, c->sent, c->nsent, c->junk, c->kept);
+		}
+		return;
+	}
+	case OUT_CLOSED: {
+		if (c->junk_total)
+			add_junk(c, r, 1);
+		sd_finding *f = sd_diag_add(&r->diag, SD_CAUSE_DISCONNECTED, 0.7f);
+		if (f) {
+			if (c->hs_best == MTK_HS_LEN)
+				sd_finding_summary(f, "the port vanished during identification (after the handshake): the phone "
+						   "reset, e.g. its watchdog, or the cable moved");
+			else
+				sd_finding_summary(f, "the port vanished mid-handshake (%u of 4 bytes answered): the Preloader's "
+						   "window closed or the phone re-enumerated", c->hs_best);
+			sd_finding_fix(f, "retry immediately after reconnecting: start shakedown first, then plug the phone in "
+				       "(the Preloader waits only seconds)");
+			sd_finding_evidence(f, c->sent, c->nsent, c->junk, c->kept);
+		}
+		return;
+	}
+	case OUT_JUNK:
+		add_junk(c, r, 0);
+		return;
+	case OUT_PROTO: {
+		sd_finding *f = sd_diag_add(&r->diag, SD_CAUSE_UNKNOWN, 0.6f);
+		if (f) {
+			sd_finding_summary(f, "the handshake completed but %s got %s", queries[c->stopped_q < 0 ? 0 : c->stopped_q].name,
+					   c->stop_why);
+			sd_finding_fix(f, "power-cycle the phone and retry; if it repeats, send the --trace file with a bug report");
+			sd_finding_evidence(f, c->sent, c->nsent, c->stop_rcvd, c->stop_rcvd_len);
+		}
+		return;
+	}
+	case OUT_LINK:
+		sd_diag_add(&r->diag, SD_CAUSE_DRIVER, 0.5f);
+		return;
+	default: /* the run's own deadline: silent, or junk */
+		if (c->junk_total)
+			add_junk(c, r, 0);
+		else
+			add_silent(c, r);
+		return;
+	}
+}
+
+void sdi_mtk_client_report(const void *ctx, sd_report *r)
+{
+	mtk_report(ctx, r);
+}
+
+static int mtk_session(void *ctx, sd_link *l, const sd_proto_args *a, sd_report *r)
+{
+	sd_engine *e = sdi_mtk_client_init(ctx, a->identify, a->retries);
+	sd_time budget = a->budget ? a->budget : MTK_T_BUDGET;
+	int err = sd_run(e, l, sd_deadline_in(l->clock, budget));
+	sdi_mtk_client_report(ctx, r);
+	return r->ok ? SD_OK : err;
 }
 
 const sd_proto sdi_proto_mtk = {
@@ -32,4 +696,6 @@ const sd_proto sdi_proto_mtk = {
 	.poke_len = sizeof mtk_poke,
 	.expects = "5F (the complement of A0) to A0",
 	.explain = mtk_explain,
+	.ctx_size = sizeof(mtk_client),
+	.session = mtk_session,
 };
