@@ -26,6 +26,7 @@
 #include "shakedown/sim.h"
 #include "shakedown/fmt.h"
 #include "shakedown/listen.h"
+#include "shakedown/tls.h"
 
 #ifdef __cplusplus
 extern "C" {

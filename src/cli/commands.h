@@ -9,6 +9,7 @@ int cmd_replay(sd_cli *cli, int argc, char **argv);
 int cmd_sim(sd_cli *cli, int argc, char **argv);
 int cmd_sync(sd_cli *cli, int argc, char **argv);
 int cmd_info(sd_cli *cli, int argc, char **argv);
+int cmd_tls(sd_cli *cli, int argc, char **argv);
 /* sync and info: one protocol session (cmd_sync.c); identify = info. */
 int cli_session(sd_cli *cli, int argc, char **argv, int identify);
 
@@ -18,4 +19,5 @@ extern const char cmd_replay_usage[];
 extern const char cmd_sim_usage[];
 extern const char cmd_sync_usage[];
 extern const char cmd_info_usage[];
+extern const char cmd_tls_usage[];
 #endif
