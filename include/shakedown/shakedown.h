@@ -27,6 +27,7 @@
 #include "shakedown/fmt.h"
 #include "shakedown/listen.h"
 #include "shakedown/usbid.h"
+#include "shakedown/tls.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -13,6 +13,7 @@ const sd_cmd sd_commands[] = {
 	{ "probe",   "work out what is on the other end and why a handshake fails", cmd_probe_usage, cmd_probe },
 	{ "sync",    "run one protocol's handshake robustly and report", cmd_sync_usage, cmd_sync },
 	{ "info",    "handshake plus read-only identification (chip, version, flags)", cmd_info_usage, cmd_info },
+	{ "tls",     "name what answers a TLS port; list versions, suites, order, groups", cmd_tls_usage, cmd_tls },
 	{ "explain", "say what received bytes most likely are, in every protocol we know", cmd_explain_usage, cmd_explain },
 	{ "replay",  "print a saved transcript as an annotated hex dump, with the diagnosis", cmd_replay_usage, cmd_replay },
 	{ "sim",     "serve a simulated device on a pty for other tools", cmd_sim_usage, cmd_sim },

@@ -24,6 +24,53 @@
 #define TLS_ALERT_WARNING 1
 #define TLS_ALERT_FATAL   2
 
+
+/* Handshake message types (RFC 8446 4, RFC 5246 7.4). */
+#define TLS_HS_CLIENT_HELLO        1
+#define TLS_HS_SERVER_HELLO        2
+#define TLS_HS_CERTIFICATE        11
+#define TLS_HS_SERVER_KEY_EXCHANGE 12
+#define TLS_HS_CERTIFICATE_REQUEST 13
+#define TLS_HS_SERVER_HELLO_DONE  14
+
+/* Extension types (IANA TLS ExtensionType Values). */
+#define TLS_EXT_SERVER_NAME            0x0000 /* RFC 6066 */
+#define TLS_EXT_SUPPORTED_GROUPS       0x000a /* RFC 8422, 7919 */
+#define TLS_EXT_EC_POINT_FORMATS       0x000b /* RFC 8422 */
+#define TLS_EXT_SIGNATURE_ALGORITHMS   0x000d /* RFC 8446 4.2.3 */
+#define TLS_EXT_ALPN                   0x0010 /* RFC 7301 */
+#define TLS_EXT_PADDING                0x0015 /* RFC 7685 */
+#define TLS_EXT_EXTENDED_MASTER_SECRET 0x0017 /* RFC 7627 */
+#define TLS_EXT_SUPPORTED_VERSIONS     0x002b /* RFC 8446 4.2.1 */
+#define TLS_EXT_PSK_KEY_EXCHANGE_MODES 0x002d /* RFC 8446 4.2.9 */
+#define TLS_EXT_KEY_SHARE              0x0033 /* RFC 8446 4.2.8 */
+#define TLS_EXT_RENEGOTIATION_INFO     0xff01 /* RFC 5746 */
+
+/* Signalling suite values: never "accepted" suites. */
+#define TLS_SCSV_EMPTY_RENEGOTIATION_INFO 0x00ff /* RFC 5746 */
+#define TLS_SCSV_FALLBACK                 0x5600 /* RFC 7507: never offer it when probing */
+
+/* ECCurveType named_curve (RFC 8422 5.4). */
+#define TLS_EC_NAMED_CURVE 3
+
+/* The HelloRetryRequest random: SHA-256("HelloRetryRequest") (RFC 8446 4.1.3). */
+static inline int tls_is_hrr_random(const uint8_t *r)
+{
+	static const uint8_t hrr[32] = {
+		0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+		0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+	};
+	for (size_t i = 0; i < sizeof hrr; i++)
+		if (r[i] != hrr[i])
+			return 0;
+	return 1;
+}
+
+/* Limits and timeouts of the prober, in one block. */
+#define TLS_RECORD_MAX      (16384u + 2048u) /* RFC 5246 6.2.3: ciphertext limit */
+#define TLS_PROBE_WAIT_MS   3000u  /* a server thinks at most this long before it answers */
+#define TLS_CONNECT_MS      3000u
+
 /* Alert description names (IANA registry), or NULL if unassigned. */
 static inline const char *tls_alert_name(uint8_t d)
 {

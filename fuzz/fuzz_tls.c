@@ -1,0 +1,50 @@
+/*
+ * Fuzz target: arbitrary server bytes into the TLS record / ServerHello /
+ * Certificate / ServerKeyExchange parser, whole and as a stream arriving in
+ * pieces, with scratch buffers of every size, and on into the enumerator.
+ * The input's length picks the scratch size and the piece length, so the
+ * seeds are plain captures of what real servers sent.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "shakedown/shakedown.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static uint8_t hs[SD_TLS_RX_CAP];
+	static sd_tls_enum e;
+	static sd_tls_probe p;
+	size_t hscap = 1 + size * 97u % sizeof hs;
+	size_t step = 1 + size % 61u;
+
+	sd_tls_server s;
+	for (int flight = 0; flight < 2; flight++) {
+		sd_tls_parse(data, size, flight, hs, sizeof hs, &s);
+		if (s.used > size || s.answer < SD_TLS_MORE || s.answer > SD_TLS_MALFORMED)
+			abort();
+		sd_tls_parse(data, size, flight, hs, hscap, &s);
+		if (s.used > size)
+			abort();
+	}
+	/* as a stream: each prefix once decided stays decided the same way */
+	int decided = -1;
+	for (size_t n = 0; n <= size; n += step) {
+		sd_tls_parse(data, n, 1, hs, sizeof hs, &s);
+		if (s.complete && decided < 0)
+			decided = s.answer;
+	}
+	/* and as the answer to each of the enumerator's first probes */
+	sd_tls_enum_cfg cfg = { .sni = "fuzz.example" };
+	sd_tls_enum_init(&e, &cfg);
+	for (int i = 0; i < 8 && sd_tls_enum_next(&e); i++) {
+		uint8_t hello[SD_TLS_HELLO_MAX];
+		if (sd_tls_hello_build(&e.hello, hello, sizeof hello) <= 0)
+			abort();
+		memset(&p, 0, sizeof p);
+		sd_tls_parse(data, size, e.want_flight, hs, hscap, &p.srv);
+		p.closed = !p.srv.complete;
+		sd_tls_enum_feed(&e, &p);
+	}
+	return 0;
+}

@@ -1,0 +1,214 @@
+/*
+ * shakedown — the TLS prober: raw ClientHellos, a bounded parser of what the
+ * server sends back, and the enumeration strategy ("offer everything still
+ * untested, drop what the server picks, repeat").
+ *
+ * Nothing here does crypto or I/O: hellos are built into caller buffers, the
+ * parser reads caller buffers, the enumerator is a state machine that says
+ * which hello to send next and learns from each answer. The probe engine
+ * (sd_tls_probe) is an sd_engine that sends one hello and reads the answer,
+ * for sd_run over a tcp link. Nothing allocates.
+ *
+ * Sources: RFC 8446 (TLS 1.3) 4.1-4.2, RFC 5246 (TLS 1.2) 7.4, RFC 6101
+ * (SSLv3), RFC 8422 (ECC), RFC 7685 (padding), RFC 6066 (SNI), RFC 7301
+ * (ALPN), IANA TLS parameters registries. docs/protocols/tls.md.
+ */
+#ifndef SHAKEDOWN_TLS_H
+#define SHAKEDOWN_TLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "shakedown/export.h"
+#include "shakedown/engine.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SD_TLS_SSL3  0x0300u
+#define SD_TLS_TLS10 0x0301u
+#define SD_TLS_TLS11 0x0302u
+#define SD_TLS_TLS12 0x0303u
+#define SD_TLS_TLS13 0x0304u
+
+/* ---- names ------------------------------------------------------------- */
+
+typedef struct sd_tls_suite {
+	uint16_t    id;       /* IANA code point */
+	const char *iana;     /* "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384" */
+	const char *openssl;  /* "ECDHE-RSA-AES256-GCM-SHA384"; NULL when OpenSSL has none */
+} sd_tls_suite;
+
+/* The whole IANA registry of assigned suites (signalling values included). */
+SD_API size_t sd_tls_suite_count(void);
+SD_API const sd_tls_suite *sd_tls_suite_at(size_t i);
+/* NULL for an unassigned code point. */
+SD_API const sd_tls_suite *sd_tls_suite_find(uint16_t id);
+/* "x25519", "secp256r1", "ffdhe2048" ... (IANA names), or NULL. */
+SD_API const char *sd_tls_group_name(uint16_t group);
+/* "SSLv3", "TLSv1.0" ... "TLSv1.3", or NULL. */
+SD_API const char *sd_tls_version_name(uint16_t v);
+
+/* ---- ClientHello ------------------------------------------------------- */
+
+/* A hello fits one record; bigger lists fail with SD_ERR_OVERFLOW. */
+#define SD_TLS_HELLO_MAX (16384u + 5u)
+
+typedef struct sd_tls_hello_cfg {
+	uint16_t        version;   /* the one version offered (SD_TLS_SSL3..TLS13) */
+	const uint16_t *suites;    /* in preference order; any code points */
+	size_t          nsuites;
+	const uint16_t *groups;    /* supported_groups (TLS 1.0+); NULL = none */
+	size_t          ngroups;
+	const uint16_t *shares;    /* TLS 1.3 key_share entries; 0 = an empty list,
+				      which asks the server to name its group (HRR) */
+	size_t          nshares;
+	const uint16_t *sigalgs;   /* TLS 1.2+; NULL = a broad default list */
+	size_t          nsigalgs;
+	const char     *sni;       /* host name; NULL, "" or an IP literal = none */
+	const char     *alpn;      /* comma-separated protocols ("h2,http/1.1"); NULL = none */
+	size_t          pad_to;    /* pad the record to at least this many bytes (RFC 7685);
+				      0 = only pad a hello of 256..511 bytes to 517 (F5 bug) */
+	uint32_t        seed;      /* client random and key-share bytes */
+} sd_tls_hello_cfg;
+
+/* Build the record (header included) into buf. Key shares are syntactically
+ * valid: random X25519/X448 keys, the curve's generator for the NIST curves,
+ * y = 2 for the FFDHE groups (enough to be accepted for a ServerHello; we
+ * never finish a handshake). Returns the length, or SD_ERR_ARG (bad version,
+ * no suites, a share for a group we cannot encode), SD_ERR_OVERFLOW. */
+SD_API int sd_tls_hello_build(const sd_tls_hello_cfg *c, uint8_t *buf, size_t cap);
+
+/* ---- what the server sent ----------------------------------------------- */
+
+typedef enum sd_tls_answer {
+	SD_TLS_MORE = 0,     /* nothing decided yet: read more */
+	SD_TLS_HELLO,        /* a ServerHello */
+	SD_TLS_HRR,          /* a HelloRetryRequest (TLS 1.3) */
+	SD_TLS_ALERT,        /* an alert before any ServerHello */
+	SD_TLS_NOT_TLS,      /* the first bytes are no TLS record */
+	SD_TLS_MALFORMED     /* TLS-looking records that break the rules (why says which) */
+} sd_tls_answer;
+
+#define SD_TLS_GOT_CERT 0x01u  /* Certificate (TLS <= 1.2) */
+#define SD_TLS_GOT_SKE  0x02u  /* ServerKeyExchange */
+#define SD_TLS_GOT_DONE 0x04u  /* ServerHelloDone */
+#define SD_TLS_GOT_CCS  0x08u  /* ChangeCipherSpec or encrypted records after the hello */
+#define SD_TLS_CUT      0x10u  /* the flight outgrew the scratch buffer */
+
+typedef struct sd_tls_server {
+	int      answer;          /* sd_tls_answer */
+	int      complete;        /* 1: nothing more to wait for */
+	uint16_t record_version;  /* of the first record */
+	uint16_t version;         /* negotiated (supported_versions when present) */
+	uint16_t suite;
+	uint16_t group;           /* key_share, HRR selected_group or SKE named curve; 0 = none */
+	uint8_t  compression;
+	uint8_t  alert_level;     /* of the first alert seen */
+	uint8_t  alert_desc;
+	int      alert_seen;
+	unsigned got;             /* SD_TLS_GOT_* */
+	size_t   ncerts;          /* certificates in the chain */
+	size_t   cert0_len;       /* DER length of the first */
+	size_t   used;            /* bytes of input read */
+	char     why[120];        /* MALFORMED: the rule broken */
+} sd_tls_server;
+
+/* Parse the bytes a server sent so far (b[0..n), from the first byte). With
+ * want_flight, a TLS <= 1.2 answer is complete only at ServerHelloDone (or
+ * an alert / the end of what the scratch buffer holds); without, at the
+ * ServerHello. hs is scratch for reassembling handshake messages across
+ * records (4096 bytes is enough for a hello; 64 KiB for most chains).
+ * Stateless: call again with more bytes. Returns out->answer. */
+SD_API int sd_tls_parse(const uint8_t *b, size_t n, int want_flight,
+			uint8_t *hs, size_t hscap, sd_tls_server *out);
+
+/* ---- one probe as an engine --------------------------------------------- */
+
+#define SD_TLS_RX_CAP (64u * 1024u)
+
+typedef struct sd_tls_probe {
+	sd_engine      base;        /* first: the driver sees an sd_engine */
+	const uint8_t *hello;
+	size_t         hello_len;
+	int            want_flight;
+	sd_time        wait;        /* per read: how long a quiet server may think */
+	uint8_t       *rx;          /* caller's buffers: rx_cap received bytes, hs scratch */
+	size_t         rx_cap, rx_len;
+	uint8_t       *hs;
+	size_t         hs_cap;
+	int            sent;
+	int            timed_out;   /* the server went quiet before the answer was complete */
+	int            closed;      /* the server closed (or reset) the connection */
+	int            link_err;    /* the link error that ended it, if any */
+	sd_tls_server  srv;
+} sd_tls_probe;
+
+SD_API void sd_tls_probe_init(sd_tls_probe *p, const uint8_t *hello, size_t hello_len,
+			      int want_flight, sd_time wait, uint8_t *rx, size_t rx_cap,
+			      uint8_t *hs, size_t hs_cap);
+
+/* ---- enumeration -------------------------------------------------------- */
+
+#define SD_TLS_NVERSIONS   5u
+#define SD_TLS_MAX_ACCEPT  96u
+#define SD_TLS_MAX_GROUPS  48u
+#define SD_TLS_MAX_OFFER   512u
+
+#define SD_TLS_ORDER_NONE   0  /* fewer than two suites */
+#define SD_TLS_ORDER_SERVER 1
+#define SD_TLS_ORDER_CLIENT 2
+
+typedef struct sd_tls_vresult {
+	uint16_t version;
+	int      probed;           /* at least one probe went out */
+	int      supported;
+	uint16_t suites[SD_TLS_MAX_ACCEPT]; /* in pick order */
+	size_t   nsuites;
+	int      order;            /* SD_TLS_ORDER_* */
+	uint16_t groups[SD_TLS_MAX_GROUPS]; /* in pick order */
+	size_t   ngroups;
+	int      groups_done;      /* the group pass ran to its end */
+	uint8_t  refusal_alert;    /* the alert that ended the suite pass (0 = none) */
+	int      refusal;          /* how the last probe failed: SD_TLS_* answer, or -1 closed, -2 timeout */
+} sd_tls_vresult;
+
+typedef struct sd_tls_enum_cfg {
+	const char *sni;
+	unsigned    versions;      /* bit per version: 1<<0 SSLv3 .. 1<<4 TLS 1.3; 0 = all */
+	int         no_groups;     /* skip the group passes */
+	int         no_order;      /* skip the order probes */
+	uint32_t    seed;
+} sd_tls_enum_cfg;
+
+typedef struct sd_tls_enum {
+	sd_tls_enum_cfg cfg;
+	sd_tls_vresult  v[SD_TLS_NVERSIONS]; /* TLS 1.3 first, SSLv3 last */
+	size_t          vi;        /* current version */
+	int             phase;     /* internal */
+	unsigned        probes;    /* hellos handed out */
+	/* the probe handed out last (what the answer refers to) */
+	uint16_t        offer[SD_TLS_MAX_OFFER];
+	size_t          noffer;
+	uint16_t        goffer[SD_TLS_MAX_GROUPS];
+	size_t          ngoffer;
+	sd_tls_hello_cfg hello;
+	int             want_flight;
+	/* what the very first answer was (service detection) */
+	int             first_answer; /* sd_tls_answer, -1 closed, -2 timeout, -3 none yet */
+	int             stop;      /* not TLS: stop after the first probe */
+} sd_tls_enum;
+
+SD_API void sd_tls_enum_init(sd_tls_enum *e, const sd_tls_enum_cfg *cfg);
+/* The next hello to send: fills e->hello (pointing into e) and returns 1,
+ * or 0 when the enumeration is finished. */
+SD_API int sd_tls_enum_next(sd_tls_enum *e);
+/* The answer to that hello: the parsed server bytes, or closed / timed out. */
+SD_API void sd_tls_enum_feed(sd_tls_enum *e, const sd_tls_probe *p);
+/* The result for a version, or NULL. */
+SD_API const sd_tls_vresult *sd_tls_enum_result(const sd_tls_enum *e, uint16_t version);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

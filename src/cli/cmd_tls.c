@@ -1,0 +1,674 @@
+/*
+ * shakedown tls HOST[:PORT] — what answers on the port, and which versions,
+ * suites (with the server's order) and groups it accepts, in the fewest
+ * handshakes. The library's enumerator (sd_tls_enum) says which hello to
+ * send; this file opens one TCP connection per hello, runs the probe
+ * engine over it, and prints.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <strings.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cJSON.h>
+#include "cli.h"
+#include "commands.h"
+#include "proto/tls_wire.h" /* alert names, timeouts: facts only */
+
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+
+__attribute__((format(printf, 3, 4)))
+static void append(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t n = strlen(buf);
+	if (n + 1 >= len)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf + n, len - n, fmt, ap);
+	va_end(ap);
+}
+
+const char cmd_tls_usage[] =
+	"usage: shakedown tls [options] HOST[:PORT]\n"
+	"       shakedown tls [options] --targets FILE   (or - for stdin)\n"
+	"\n"
+	"Names what answers on the port (TLS, or a plaintext service such as HTTP,\n"
+	"SMTP, SSH, IMAP, POP3, Redis, MySQL, PostgreSQL; a reset or silence), then\n"
+	"lists the TLS versions, cipher suites (IANA and OpenSSL names, in the\n"
+	"server's order when it has one) and groups it accepts, with raw\n"
+	"ClientHellos: N + V connections for N suites over V versions, one more per\n"
+	"version for the order, G per version for the groups. No handshake is\n"
+	"ever finished and no crypto library is used.\n"
+	"\n"
+	"PORT defaults to 443. IPv6: [::1]:443.\n"
+	"\n"
+	"options:\n"
+	"  --sni NAME        server name to send (default: HOST unless an IP address)\n"
+	"  --versions LIST   versions to probe, e.g. 1.2,1.3 (ssl3,1.0,1.1,1.2,1.3; default all)\n"
+	"  --no-groups       skip the group passes\n"
+	"  --no-order        skip the order probes\n"
+	"  --wait MS         how long a quiet server may think per probe (default 3000)\n"
+	"  --delay MS        pause between two connections of one target (default 0)\n"
+	"  --rate N          at most N connections per second per target (sets --delay)\n"
+	"  --targets FILE    one HOST[:PORT] a line (- = stdin); one JSON report a line out,\n"
+	"                    in the order they finish\n"
+	"  --jobs N          --targets: targets probed at once (default 16, at most 64)\n"
+	"  --per-host N      --targets: at most N of them against one host (default 4)\n"
+	"  global: --json --timeout SECS -v\n"
+	"\n"
+	"exit: 0 a TLS server answered and accepted at least one version,\n"
+	"      1 it did not (diagnosis printed), 2 usage, 3 cannot connect\n";
+
+#define TLS_FIRST_KEEP 4096u
+
+typedef struct tls_opts {
+	const char *sni;
+	unsigned    versions;
+	int         no_groups, no_order;
+	uint32_t    wait_ms, delay_ms;
+	uint32_t    jobs, per_host;  /* --targets: concurrent targets, in total and per host */
+} tls_opts;
+
+typedef struct tls_run {
+	sd_tls_enum e;
+	uint8_t     hello[SD_TLS_HELLO_MAX];
+	uint8_t     rx[SD_TLS_RX_CAP];
+	uint8_t     hs[SD_TLS_RX_CAP];
+	uint8_t     first_tx[SD_TLS_HELLO_MAX];
+	size_t      first_tx_len;
+	uint8_t     first_rx[TLS_FIRST_KEEP];
+	size_t      first_rx_len;
+	int         first_reset;  /* the first connection was reset (RST), not closed */
+	unsigned    conns;
+	unsigned    closed, resets, timeouts, alerts;
+	char        host[256], port[16], target[300];
+} tls_run;
+
+/* HOST[:PORT], [V6]:PORT or a bare IPv6 address. */
+static int split_target(const char *s, char *host, size_t hl, char *port, size_t pl)
+{
+	const char *colon = NULL;
+	size_t n;
+	if (s[0] == '[') {
+		const char *end = strchr(s, ']');
+		if (!end || (end[1] && end[1] != ':'))
+			return -1;
+		n = (size_t)(end - s - 1);
+		if (n == 0 || n >= hl)
+			return -1;
+		memcpy(host, s + 1, n);
+		host[n] = '\0';
+		snprintf(port, pl, "%s", end[1] ? end + 2 : "443");
+	} else {
+		colon = strchr(s, ':');
+		if (colon && strchr(colon + 1, ':'))
+			colon = NULL; /* bare IPv6 */
+		n = colon ? (size_t)(colon - s) : strlen(s);
+		if (n == 0 || n >= hl)
+			return -1;
+		memcpy(host, s, n);
+		host[n] = '\0';
+		snprintf(port, pl, "%s", colon ? colon + 1 : "443");
+	}
+	uint32_t p;
+	if (sd_parse_u32(port, 1, 65535, &p) != SD_OK)
+		return -1;
+	return 0;
+}
+
+static int parse_versions(const char *s, unsigned *mask)
+{
+	static const struct { const char *name; unsigned bit; } names[] = {
+		{ "ssl3", 0 }, { "sslv3", 0 }, { "1.0", 1 }, { "1.1", 2 }, { "1.2", 3 }, { "1.3", 4 },
+		{ "tls1.0", 1 }, { "tls1.1", 2 }, { "tls1.2", 3 }, { "tls1.3", 4 },
+	};
+	char buf[128];
+	*mask = 0;
+	snprintf(buf, sizeof buf, "%s", s);
+	for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+		size_t i;
+		for (i = 0; i < sizeof names / sizeof names[0]; i++)
+			if (strcasecmp(tok, names[i].name) == 0)
+				break;
+		if (i == sizeof names / sizeof names[0])
+			return -1;
+		*mask |= 1u << names[i].bit;
+	}
+	return *mask ? 0 : -1;
+}
+
+/* One probe: connect, send the hello, read the answer. Returns 0, or the
+ * open error of the connection. */
+static int run_probe(tls_run *r, const tls_opts *o, int hello_len, sd_deadline overall,
+		     sd_tls_probe *p, char *why, size_t whylen)
+{
+	const sd_clock *clk = sd_clock_real();
+	sd_link *link = NULL;
+	sd_deadline dl = sd_deadline_min(sd_deadline_in(clk, SD_MS(TLS_CONNECT_MS)), overall);
+	if (o->delay_ms && r->conns)
+		clk->sleep_until(clk, sd_now(clk) + SD_MS(o->delay_ms));
+	int err = sd_link_open_tcp(r->host, r->port, clk, dl, &link, why, whylen);
+	if (err < 0)
+		return err;
+	r->conns++;
+	sd_tls_probe_init(p, r->hello, (size_t)hello_len, r->e.want_flight, SD_MS(o->wait_ms),
+			  r->rx, sizeof r->rx, r->hs, sizeof r->hs);
+	sd_run(&p->base, link, overall);
+	if (p->closed && strstr(link->why, "reset"))
+		r->resets++;
+	sd_link_close(link);
+	return 0;
+}
+
+static const char *service_of(const uint8_t *b, size_t n)
+{
+	static const struct { const char *prefix, *name; } svcs[] = {
+		{ "HTTP/", "http" }, { "SSH-", "ssh" }, { "* OK", "imap" }, { "+OK", "pop3" },
+		{ "-ERR", "redis" }, { "-NOAUTH", "redis" }, { "+PONG", "redis" }, { "RFB ", "vnc" },
+	};
+	for (size_t i = 0; i < sizeof svcs / sizeof svcs[0]; i++) {
+		size_t k = strlen(svcs[i].prefix);
+		if (n >= k && memcmp(b, svcs[i].prefix, k) == 0)
+			return svcs[i].name;
+	}
+	if (n >= 3 && memcmp(b, "220", 3) == 0) {
+		for (size_t i = 0; i + 3 <= n && i < 200; i++)
+			if (memcmp(b + i, "FTP", 3) == 0 || memcmp(b + i, "ftp", 3) == 0)
+				return "ftp";
+		return "smtp";
+	}
+	if (n >= 9 && b[3] == 0x04 && b[0] == 0 && b[4] == 0)
+		return "http2";
+	if (n >= 6 && b[3] == 0x00 && b[4] == 0x0a)
+		return "mysql";
+	if (n >= 5 && (b[0] == 'E' || b[0] == 'N') && b[1] == 0 && b[2] == 0)
+		return "postgresql";
+	return "unknown";
+}
+
+static const char *order_name(int order)
+{
+	return order == SD_TLS_ORDER_SERVER ? "server" : order == SD_TLS_ORDER_CLIENT ? "client" : NULL;
+}
+
+/* The findings: what answered, and if TLS, what it accepts or why nothing. */
+static const char *diagnose(tls_run *r, sd_report *rep, const tls_opts *o)
+{
+	const sd_tls_enum *e = &r->e;
+	sd_finding *f;
+	int fa = e->first_answer;
+	if (fa == SD_TLS_NOT_TLS) {
+		sd_classify_in in = {
+			.rx = r->first_rx, .rx_len = r->first_rx_len, .tx = r->first_tx,
+			.tx_len = r->first_tx_len, .expect = "tls", .link_caps = SD_LINK_NET | SD_LINK_BYTES,
+		};
+		sd_classify(&in, &rep->diag);
+		const char *svc = service_of(r->first_rx, r->first_rx_len);
+		if (!sd_diag_find(&rep->diag, SD_CAUSE_PLAINTEXT_SERVICE)) {
+			f = sd_diag_add(&rep->diag, SD_CAUSE_PLAINTEXT_SERVICE, 0.8f);
+			if (f) {
+				sd_finding_summary(f, "no TLS on this port: the first byte 0x%02x is no TLS record type (20-24)",
+						   r->first_rx[0]);
+				sd_finding_fix(f, "find out which service listens here; the TLS port is elsewhere");
+				sd_finding_evidence(f, r->first_tx, r->first_tx_len, r->first_rx, r->first_rx_len);
+			}
+		}
+		sd_diag_sort(&rep->diag);
+		return svc;
+	}
+	if (fa == -2 && r->first_rx_len == 0) {
+		f = sd_diag_add(&rep->diag, SD_CAUSE_SILENT, 0.85f);
+		if (f) {
+			sd_finding_summary(f, "nothing came back in %u ms after our ClientHello", o->wait_ms);
+			sd_finding_fix(f, "a service that waits for its own protocol, or a filter that holds the connection: check the port");
+			sd_finding_evidence(f, r->first_tx, r->first_tx_len, NULL, 0);
+		}
+		return "silent";
+	}
+	int any = 0;
+	size_t nv = 0;
+	char list[160] = "";
+	for (size_t i = 0; i < SD_TLS_NVERSIONS; i++) {
+		const sd_tls_vresult *v = &e->v[i];
+		if (v->supported) {
+			any = 1;
+			nv++;
+			append(list, sizeof list, "%s%s (%zu suite%s)", list[0] ? ", " : "",
+				       sd_tls_version_name(v->version), v->nsuites, v->nsuites == 1 ? "" : "s");
+		}
+	}
+	int tls_seen = fa == SD_TLS_HELLO || fa == SD_TLS_HRR || fa == SD_TLS_ALERT || fa == SD_TLS_MALFORMED || any;
+	if (!tls_seen) {
+		f = sd_diag_add(&rep->diag, SD_CAUSE_MIDDLEBOX_RESET, 0.75f);
+		if (f) {
+			sd_finding_summary(f, "every connection was %s right after our ClientHello, without a byte or a TLS alert",
+					   r->resets ? "reset" : "closed");
+			sd_finding_fix(f, "a filter (IPS, firewall) or a service that is not TLS drops the hello; try from another network, or check the service");
+			sd_finding_evidence(f, r->first_tx, r->first_tx_len, NULL, 0);
+		}
+		return r->resets ? "reset" : "closed";
+	}
+	if (any) {
+		rep->ok = 1;
+		f = sd_diag_add(&rep->diag, SD_CAUSE_OK, 0.95f);
+		if (f)
+			sd_finding_summary(f, "a TLS server answers: %s", list);
+		return "tls";
+	}
+	/* TLS, but nothing accepted: say why from the alerts. */
+	unsigned pv = 0, hf = 0;
+	uint8_t other = 0;
+	for (size_t i = 0; i < SD_TLS_NVERSIONS; i++) {
+		const sd_tls_vresult *v = &e->v[i];
+		if (!v->probed)
+			continue;
+		if (v->refusal_alert == 70 || v->refusal == SD_TLS_HELLO)
+			pv++;
+		else if (v->refusal_alert == 40 || v->refusal_alert == 71)
+			hf++;
+		else if (v->refusal_alert)
+			other = v->refusal_alert;
+	}
+	if (hf) {
+		f = sd_diag_add(&rep->diag, SD_CAUSE_TLS_NO_SHARED_CIPHER, 0.8f);
+		if (f)
+			sd_finding_summary(f, "a TLS server answers but refuses every suite of the IANA registry we offered (handshake_failure)");
+	} else if (pv) {
+		f = sd_diag_add(&rep->diag, SD_CAUSE_TLS_VERSION_MISMATCH, 0.8f);
+		if (f)
+			sd_finding_summary(f, "a TLS server answers but accepts none of the versions probed (protocol_version)");
+	} else {
+		f = sd_diag_add(&rep->diag, SD_CAUSE_TLS_ALERT, 0.7f);
+		if (f) {
+			const char *an = tls_alert_name(other);
+			sd_finding_summary(f, "a TLS server answers every hello with an alert (%s)", an ? an : "none");
+		}
+	}
+	if (f)
+		sd_finding_evidence(f, r->first_tx, r->first_tx_len, r->first_rx, r->first_rx_len);
+	return "tls";
+}
+
+static cJSON *extra_json(const tls_run *r, const char *service)
+{
+	cJSON *x = cJSON_CreateObject();
+	cJSON_AddStringToObject(x, "service", service);
+	cJSON *vs = cJSON_AddObjectToObject(x, "versions");
+	for (size_t i = 0; i < SD_TLS_NVERSIONS; i++) {
+		const sd_tls_vresult *v = &r->e.v[i];
+		if (!v->supported)
+			continue;
+		cJSON *o = cJSON_AddObjectToObject(vs, sd_tls_version_name(v->version));
+		cJSON *s = cJSON_AddArrayToObject(o, "suites");
+		for (size_t k = 0; k < v->nsuites; k++) {
+			char hex[8];
+			snprintf(hex, sizeof hex, "0x%04X", v->suites[k]);
+			cJSON_AddItemToArray(s, cJSON_CreateString(hex));
+		}
+		const char *on = order_name(v->order);
+		if (on)
+			cJSON_AddStringToObject(o, "order", on);
+		else
+			cJSON_AddNullToObject(o, "order");
+		cJSON *g = cJSON_AddArrayToObject(o, "groups");
+		for (size_t k = 0; k < v->ngroups; k++) {
+			const char *gn = sd_tls_group_name(v->groups[k]);
+			char hex[8];
+			snprintf(hex, sizeof hex, "0x%04X", v->groups[k]);
+			cJSON_AddItemToArray(g, cJSON_CreateString(gn ? gn : hex));
+		}
+	}
+	cJSON_AddNumberToObject(x, "connections", r->conns);
+	return x;
+}
+
+static void print_table(sd_cli *cli, const tls_run *r, const char *service)
+{
+	FILE *f = cli->out;
+	fprintf(f, "service: %s   connections: %u\n", service, r->conns);
+	for (size_t i = 0; i < SD_TLS_NVERSIONS; i++) {
+		const sd_tls_vresult *v = &r->e.v[i];
+		if (!v->probed)
+			continue;
+		if (!v->supported) {
+			fprintf(f, "%-8s not offered\n", sd_tls_version_name(v->version));
+			continue;
+		}
+		const char *on = order_name(v->order);
+		fprintf(f, "%s%-8s%s %zu suite%s, order: %s\n", cli_c(cli, "1"), sd_tls_version_name(v->version),
+			cli_c0(cli), v->nsuites, v->nsuites == 1 ? "" : "s",
+			on ? on : "n/a (one suite)");
+		for (size_t k = 0; k < v->nsuites; k++) {
+			const sd_tls_suite *s = sd_tls_suite_find(v->suites[k]);
+			fprintf(f, "  0x%04X  %-45s %s\n", v->suites[k], s ? s->iana : "(unassigned)",
+				s && s->openssl ? s->openssl : "-");
+		}
+		if (v->ngroups) {
+			fprintf(f, "  groups:");
+			for (size_t k = 0; k < v->ngroups; k++) {
+				const char *gn = sd_tls_group_name(v->groups[k]);
+				if (gn)
+					fprintf(f, " %s", gn);
+				else
+					fprintf(f, " 0x%04X", v->groups[k]);
+			}
+			fputc('\n', f);
+		}
+	}
+}
+
+/* Probe one target; prints its report. Returns the exit code. */
+static int tls_one(sd_cli *cli, const char *target, const tls_opts *o)
+{
+	const sd_clock *clk = sd_clock_real();
+	sd_time t0 = sd_now(clk);
+	tls_run *r = calloc(1, sizeof *r);
+	if (!r)
+		return cli_error(cli, SD_EXIT_INTERNAL, "out of memory");
+	if (split_target(target, r->host, sizeof r->host, r->port, sizeof r->port) < 0) {
+		free(r);
+		return cli_usage_error(cli, "'%s' is not HOST[:PORT] (port 1-65535)", target);
+	}
+	snprintf(r->target, sizeof r->target, "%s", target);
+	sd_tls_enum_cfg ec = {
+		.sni = o->sni ? o->sni : r->host, .versions = o->versions,
+		.no_groups = o->no_groups, .no_order = o->no_order, .seed = (uint32_t)t0,
+	};
+	sd_tls_enum_init(&r->e, &ec);
+	sd_deadline overall = cli->timeout_s > 0 ? sd_deadline_in(clk, (sd_time)(cli->timeout_s * 1e6)) : SD_FOREVER;
+	static sd_tls_probe p; /* big: its buffers are in r */
+	int rc = SD_EXIT_OK;
+
+	while (sd_tls_enum_next(&r->e)) {
+		int n = sd_tls_hello_build(&r->e.hello, r->hello, sizeof r->hello);
+		if (n < 0) {
+			rc = cli_error(cli, SD_EXIT_INTERNAL, "building a hello failed: %s", sd_strerror(n));
+			goto out;
+		}
+		char why[256] = "";
+		int err = run_probe(r, o, n, overall, &p, why, sizeof why);
+		if (err < 0) {
+			if (r->conns == 0) {
+				rc = cli_open_failed(cli, target, err, why[0] ? why : sd_strerror(err), t0);
+				goto out;
+			}
+			memset(&p.srv, 0, sizeof p.srv);
+			p.closed = 1; /* a refused connection mid-run counts as a closed probe */
+		}
+		if (r->conns == 1 && r->first_tx_len == 0) {
+			memcpy(r->first_tx, r->hello, (size_t)n);
+			r->first_tx_len = (size_t)n;
+			r->first_rx_len = MIN(p.rx_len, sizeof r->first_rx);
+			memcpy(r->first_rx, r->rx, r->first_rx_len);
+		}
+		sd_tls_enum_feed(&r->e, &p);
+		if (r->e.first_answer == -2 && r->conns == 1 && p.rx_len == 0)
+			break; /* silent: waiting once is enough */
+		if (sd_deadline_passed(clk, overall))
+			break;
+		if (cli->verbose)
+			fprintf(cli->err, "probe %u: %s answer %d suite 0x%04x group 0x%04x%s%s\n", r->conns,
+				sd_tls_version_name(r->e.hello.version), p.srv.answer, p.srv.suite, p.srv.group,
+				p.closed ? " closed" : "", p.timed_out ? " timeout" : "");
+	}
+
+	sd_report rep;
+	sd_report_init(&rep, cli->cmd, target);
+	const char *service = diagnose(r, &rep, o);
+	snprintf(rep.by.protocol, sizeof rep.by.protocol, "%s", strcmp(service, "tls") == 0 ? "tls" : "");
+	snprintf(rep.by.mode, sizeof rep.by.mode, "%s", service);
+	rep.elapsed_ms = (sd_now(clk) - t0) / 1000;
+	if (!cli->json && strcmp(service, "tls") == 0)
+		print_table(cli, r, service);
+	else if (!cli->json)
+		fprintf(cli->out, "service: %s   connections: %u\n", service, r->conns);
+	rc = cli_print_report(cli, &rep, extra_json(r, service));
+out:
+	free(r);
+	return rc;
+}
+
+/* --targets: one target a line; each runs in a child process with its
+ * output on a pipe, so reports come out as whole JSON lines, in the order
+ * they finish. At most `jobs` targets run at once, and at most `per_host`
+ * of them against the same host (each target uses one connection at a time). */
+typedef struct job {
+	pid_t  pid;
+	int    fd;
+	size_t target;
+	char  *out;
+	size_t len, cap;
+} job;
+
+static int host_running(const job *jobs, size_t njobs, char **targets, const char *host)
+{
+	int n = 0;
+	for (size_t i = 0; i < njobs; i++) {
+		char h[256], p[16];
+		if (jobs[i].pid > 0 && split_target(targets[jobs[i].target], h, sizeof h, p, sizeof p) == 0 &&
+		    strcmp(h, host) == 0)
+			n++;
+	}
+	return n;
+}
+
+static int tls_targets(sd_cli *cli, const char *file, const tls_opts *o)
+{
+	FILE *in = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
+	if (!in)
+		return cli_error(cli, SD_EXIT_OPEN, "cannot read %s", file);
+	char line[512], **targets = NULL;
+	size_t nt = 0, cap = 0;
+	int worst = SD_EXIT_OK;
+	while (fgets(line, sizeof line, in)) {
+		char *s = line;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		s[strcspn(s, " \t\r\n#")] = '\0';
+		if (!*s)
+			continue;
+		if (nt == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			char **t = realloc(targets, ncap * sizeof *t);
+			if (!t) {
+				worst = cli_error(cli, SD_EXIT_INTERNAL, "out of memory");
+				goto out;
+			}
+			targets = t;
+			cap = ncap;
+		}
+		if (!(targets[nt] = strdup(s))) {
+			worst = cli_error(cli, SD_EXIT_INTERNAL, "out of memory");
+			goto out;
+		}
+		nt++;
+	}
+	cli->json = 1;
+	fflush(cli->out);
+	fflush(cli->err);
+	size_t njobs = o->jobs, next = 0, running = 0;
+	job *jobs = calloc(njobs, sizeof *jobs);
+	char *started = calloc(nt ? nt : 1, 1);
+	if (!jobs || !started) {
+		free(jobs);
+		free(started);
+		worst = cli_error(cli, SD_EXIT_INTERNAL, "out of memory");
+		goto out;
+	}
+	while (next < nt || running) {
+		/* start what the limits allow, in file order where possible */
+		for (size_t t = next; t < nt && running < njobs; t++) {
+			char h[256], p[16];
+			if (started[t])
+				continue;
+			if (split_target(targets[t], h, sizeof h, p, sizeof p) == 0 &&
+			    host_running(jobs, njobs, targets, h) >= (int)o->per_host)
+				continue;
+			size_t slot = 0;
+			while (jobs[slot].pid > 0)
+				slot++;
+			int fds[2];
+			if (pipe(fds) < 0)
+				break;
+			pid_t pid = fork();
+			if (pid < 0) {
+				close(fds[0]);
+				close(fds[1]);
+				break;
+			}
+			if (pid == 0) {
+				close(fds[0]);
+				FILE *f = fdopen(fds[1], "w");
+				if (!f)
+					_exit(SD_EXIT_INTERNAL);
+				cli->out = f;
+				int rc = tls_one(cli, targets[t], o);
+				fflush(f);
+				fflush(cli->err);
+				_exit(rc);
+			}
+			close(fds[1]);
+			jobs[slot] = (job){ .pid = pid, .fd = fds[0], .target = t };
+			started[t] = 1;
+			running++;
+		}
+		while (next < nt && started[next])
+			next++;
+		/* collect output; a child whose pipe closed is reaped and printed */
+		struct pollfd pf[64];
+		size_t map[64], np = 0;
+		for (size_t i = 0; i < njobs && np < 64; i++)
+			if (jobs[i].pid > 0) {
+				pf[np] = (struct pollfd){ .fd = jobs[i].fd, .events = POLLIN };
+				map[np++] = i;
+			}
+		if (np == 0)
+			break;
+		if (poll(pf, np, -1) < 0 && errno != EINTR)
+			break;
+		for (size_t k = 0; k < np; k++) {
+			if (!(pf[k].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			job *j = &jobs[map[k]];
+			if (j->len + 4096 > j->cap) {
+				size_t ncap = j->cap ? j->cap * 2 : 8192;
+				char *nb = realloc(j->out, ncap);
+				if (!nb)
+					continue;
+				j->out = nb;
+				j->cap = ncap;
+			}
+			ssize_t r = read(j->fd, j->out + j->len, j->cap - j->len);
+			if (r > 0) {
+				j->len += (size_t)r;
+				continue;
+			}
+			if (r < 0 && errno == EINTR)
+				continue;
+			int st = 0;
+			close(j->fd);
+			waitpid(j->pid, &st, 0);
+			if (j->len)
+				fwrite(j->out, 1, j->len, cli->out);
+			fflush(cli->out);
+			int rc = WIFEXITED(st) ? WEXITSTATUS(st) : SD_EXIT_INTERNAL;
+			if (rc > worst)
+				worst = rc;
+			free(j->out);
+			*j = (job){ .pid = 0 };
+			running--;
+		}
+	}
+	free(jobs);
+	free(started);
+out:
+	for (size_t i = 0; i < nt; i++)
+		free(targets[i]);
+	free(targets);
+	if (in != stdin)
+		fclose(in);
+	return worst;
+}
+
+int cmd_tls(sd_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "sni", required_argument, NULL, 's' },
+		{ "versions", required_argument, NULL, 'V' },
+		{ "no-groups", no_argument, NULL, 'g' },
+		{ "no-order", no_argument, NULL, 'o' },
+		{ "wait", required_argument, NULL, 'w' },
+		{ "delay", required_argument, NULL, 'd' },
+		{ "targets", required_argument, NULL, 't' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "per-host", required_argument, NULL, 'H' },
+		{ "rate", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	tls_opts o = { .wait_ms = 3000, .jobs = 16, .per_host = 4 };
+	const char *targets = NULL;
+	int c;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			o.sni = optarg;
+			break;
+		case 'V':
+			if (parse_versions(optarg, &o.versions) < 0)
+				return cli_usage_error(cli, "--versions takes ssl3,1.0,1.1,1.2,1.3, not '%s'", optarg);
+			break;
+		case 'g':
+			o.no_groups = 1;
+			break;
+		case 'o':
+			o.no_order = 1;
+			break;
+		case 'w':
+			if (sd_parse_u32(optarg, 1, 600000, &o.wait_ms) != SD_OK)
+				return cli_usage_error(cli, "--wait needs milliseconds (1 to 600000), not '%s'", optarg);
+			break;
+		case 'd':
+			if (sd_parse_u32(optarg, 0, 600000, &o.delay_ms) != SD_OK)
+				return cli_usage_error(cli, "--delay needs milliseconds (0 to 600000), not '%s'", optarg);
+			break;
+		case 't':
+			targets = optarg;
+			break;
+		case 'j':
+			if (sd_parse_u32(optarg, 1, 64, &o.jobs) != SD_OK)
+				return cli_usage_error(cli, "--jobs needs 1 to 64, not '%s'", optarg);
+			break;
+		case 'H':
+			if (sd_parse_u32(optarg, 1, 64, &o.per_host) != SD_OK)
+				return cli_usage_error(cli, "--per-host needs 1 to 64, not '%s'", optarg);
+			break;
+		case 'r': {
+			uint32_t rate;
+			if (sd_parse_u32(optarg, 1, 100000, &rate) != SD_OK)
+				return cli_usage_error(cli, "--rate needs connections per second (1 to 100000), not '%s'", optarg);
+			o.delay_ms = 1000u / rate;
+			break;
+		}
+		default:
+			return cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (targets) {
+		if (optind < argc)
+			return cli_usage_error(cli, "either --targets or one HOST[:PORT], not both");
+		return tls_targets(cli, targets, &o);
+	}
+	if (optind >= argc)
+		return cli_usage_error(cli, "which host? (e.g. example.org or 127.0.0.1:8443)");
+	if (optind + 1 < argc)
+		return cli_usage_error(cli, "one target at a time ('%s' is extra); use --targets for many", argv[optind + 1]);
+	return tls_one(cli, argv[optind], &o);
+}

@@ -1,0 +1,74 @@
+/*
+ * shakedown — TLS: one probe as a sans-I/O engine. Sends one ClientHello,
+ * reads until the parser says the answer is complete, the server closes or
+ * goes quiet for `wait`, or the receive buffer is full. It never fails as an
+ * engine: how the probe ended (closed, reset, timed out) is its result.
+ */
+#include "internal.h"
+#include "tls_internal.h"
+
+static void probe_parse(sd_tls_probe *p)
+{
+	sd_tls_parse(p->rx, p->rx_len, p->want_flight, p->hs, p->hs_cap, &p->srv);
+}
+
+static void probe_step(sd_engine *e, const sd_event *ev)
+{
+	sd_tls_probe *p = (sd_tls_probe *)e;
+	switch (ev->type) {
+	case SD_EV_START:
+		p->sent = 0;
+		sd_engine_send(e, p->hello, p->hello_len, sd_deadline_in(e->clock, p->wait));
+		return;
+	case SD_EV_SENT:
+		p->sent += (int)ev->n;
+		if ((size_t)p->sent < p->hello_len) {
+			sd_engine_send(e, p->hello + p->sent, p->hello_len - (size_t)p->sent,
+				       sd_deadline_in(e->clock, p->wait));
+			return;
+		}
+		break;
+	case SD_EV_RECEIVED:
+		p->rx_len += ev->n;
+		probe_parse(p);
+		if (p->srv.complete || p->rx_len >= p->rx_cap) {
+			sd_engine_done(e);
+			return;
+		}
+		break;
+	case SD_EV_TIMEOUT:
+		p->timed_out = 1;
+		probe_parse(p);
+		sd_engine_done(e);
+		return;
+	case SD_EV_LINK_ERROR:
+	default:
+		p->closed = 1;
+		p->link_err = ev->err;
+		probe_parse(p);
+		sd_engine_done(e);
+		return;
+	}
+	sd_engine_recv(e, p->rx + p->rx_len, p->rx_cap - p->rx_len, sd_deadline_in(e->clock, p->wait));
+}
+
+static const sd_engine_ops probe_ops = {
+	.version = SD_ENGINE_OPS_V1,
+	.name = "tls-probe",
+	.step = probe_step,
+};
+
+void sd_tls_probe_init(sd_tls_probe *p, const uint8_t *hello, size_t hello_len, int want_flight,
+		       sd_time wait, uint8_t *rx, size_t rx_cap, uint8_t *hs, size_t hs_cap)
+{
+	memset(p, 0, sizeof *p);
+	sd_engine_init(&p->base, &probe_ops);
+	p->hello = hello;
+	p->hello_len = hello_len;
+	p->want_flight = want_flight;
+	p->wait = wait ? wait : SD_MS(TLS_PROBE_WAIT_MS);
+	p->rx = rx;
+	p->rx_cap = rx_cap;
+	p->hs = hs;
+	p->hs_cap = hs_cap;
+}

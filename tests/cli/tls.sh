@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# shakedown tls: usage errors and target parsing (no network; the real
+# servers are in tests/peers/tls_*.sh).
+. "$(dirname "$0")/lib.sh"
+
+run "$SHAKEDOWN" tls
+check "no host: exit 2" [ "$rc" -eq 2 ]
+check "no host: one line naming the problem" grep -q "which host" <<<"$err"
+run "$SHAKEDOWN" tls 127.0.0.1:0
+check "port 0: exit 2" [ "$rc" -eq 2 ]
+run "$SHAKEDOWN" tls 127.0.0.1:99999
+check "port 99999: exit 2" [ "$rc" -eq 2 ]
+run "$SHAKEDOWN" tls '[::1'
+check "unclosed IPv6 bracket: exit 2" [ "$rc" -eq 2 ]
+run "$SHAKEDOWN" tls --versions 1.4 localhost
+check "--versions 1.4: exit 2" [ "$rc" -eq 2 ]
+run "$SHAKEDOWN" tls a b
+check "two hosts: exit 2" [ "$rc" -eq 2 ]
+run "$SHAKEDOWN" tls --help
+check "--help: exit 0 and usage" bash -c '[ "$1" -eq 0 ] && grep -q "HOST\[:PORT\]" <<<"$2"' _ "$rc" "$out"
+run "$SHAKEDOWN" --help
+check "listed in the command table" grep -q "^  tls " <<<"$out"
+# an unknown host: cannot open, exit 3, and --json still reports
+run "$SHAKEDOWN" tls --json no-such-host.invalid
+check "unknown host: exit 3" [ "$rc" -eq 3 ]
+check "unknown host: JSON report with a cause" json 'd["command"] == "tls" and d["findings"][0]["cause"] == "no-device"' <<<"$out"
+finish

@@ -1,0 +1,91 @@
+# Shared by the tests/peers/tls_*.sh scripts (sourced; not a test itself).
+# Servers run on 127.0.0.1 only, on free ports, with a throw-away certificate,
+# and are always killed on exit (trap). Exit 77 = skip when a peer is absent.
+set -u
+: "${SHAKEDOWN:?set SHAKEDOWN to the program}"
+: "${SRCDIR:?set SRCDIR to the source tree}"
+export LC_ALL=C NO_COLOR=1
+need() { for t in "$@"; do command -v "$t" >/dev/null 2>&1 || { echo "skip: $t not installed"; exit 77; }; done; }
+need openssl python3 timeout
+PASS=0
+FAIL=0
+TMP=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  if [ -f "$TMP/ng/nginx.pid" ]; then kill "$(cat "$TMP/ng/nginx.pid")" 2>/dev/null; fi
+  wait 2>/dev/null
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+ok()   { PASS=$((PASS + 1)); echo "ok - $*"; }
+bad()  { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
+check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+finish() { echo "$PASS passed, $FAIL failed"; [ "$FAIL" -eq 0 ]; }
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); sys.exit(0 if ($1) else 1)"; }
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+make_cert() {
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/key.pem" -out "$TMP/cert.pem" -days 30 \
+    -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" >/dev/null 2>&1
+}
+wait_port() { # wait_port PORT: until something listens (5 s at most)
+  for _ in $(seq 100); do
+    if python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1",int(sys.argv[1])),0.2).close()' "$1" 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.05
+  done
+  return 1
+}
+# s_server PORT ARGS...: openssl s_server in the background
+s_server() {
+  local port=$1; shift
+  openssl s_server -accept "127.0.0.1:$port" -cert "$TMP/cert.pem" -key "$TMP/key.pem" -www -quiet "$@" \
+    >"$TMP/s_server.$port.log" 2>&1 </dev/null &
+  PIDS+=($!)
+  wait_port "$port"
+}
+# nginx_start CONF_BODY: a private nginx (temp prefix, pid and logs in $TMP/ng)
+nginx_start() {
+  need nginx
+  mkdir -p "$TMP/ng/logs" "$TMP/ng/tmp"
+  cat >"$TMP/ng/nginx.conf" <<NGX
+worker_processes 1;
+pid $TMP/ng/nginx.pid;
+error_log $TMP/ng/logs/error.log;
+daemon on;
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path $TMP/ng/tmp; proxy_temp_path $TMP/ng/tmp; fastcgi_temp_path $TMP/ng/tmp;
+  uwsgi_temp_path $TMP/ng/tmp; scgi_temp_path $TMP/ng/tmp;
+  $1
+}
+NGX
+  nginx -p "$TMP/ng" -c "$TMP/ng/nginx.conf" -e "$TMP/ng/logs/error.log" >/dev/null 2>&1 || return 1
+}
+# compare_with_scanners PORT NAME: our (version, suite) set must equal sslscan's
+# and nmap ssl-enum-ciphers'; our order verdict must equal nmap's.
+compare_with_scanners() {
+  local port=$1 name=$2
+  timeout 60 "$SHAKEDOWN" tls --json "127.0.0.1:$port" >"$TMP/ours.json" 2>"$TMP/ours.err"
+  if command -v sslscan >/dev/null 2>&1; then
+    timeout 120 sslscan --no-colour --xml="$TMP/sslscan.xml" "127.0.0.1:$port" >/dev/null 2>&1
+    check "$name: same (version, suite) pairs as sslscan" \
+      python3 "$SRCDIR/tests/peers/tls_compare.py" sslscan "$TMP/ours.json" "$TMP/sslscan.xml" "$SRCDIR"
+  else
+    echo "# sslscan not installed: comparison skipped"
+  fi
+  if command -v nmap >/dev/null 2>&1; then
+    timeout 120 nmap -n -Pn -sT -p "$port" --script +ssl-enum-ciphers -oX "$TMP/nmap.xml" 127.0.0.1 >/dev/null 2>&1
+    check "$name: same (version, suite) pairs as nmap ssl-enum-ciphers" \
+      python3 "$SRCDIR/tests/peers/tls_compare.py" nmap "$TMP/ours.json" "$TMP/nmap.xml" "$SRCDIR"
+    check "$name: same order verdict as nmap" \
+      python3 "$SRCDIR/tests/peers/tls_compare.py" nmap-order "$TMP/ours.json" "$TMP/nmap.xml" "$SRCDIR"
+  else
+    echo "# nmap not installed: comparison skipped"
+  fi
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# openssl s_server speaking only TLS 1.0 and 1.1 at @SECLEVEL=0 (testssl.sh
+# with OpenSSL 3 cannot test it at all): raw hellos still enumerate it.
+. "$(dirname "$0")/tls_common.bash"
+make_cert
+port=$(free_port)
+s_server "$port" -min_protocol TLSv1 -max_protocol TLSv1.1 \
+  -cipher 'ECDHE-RSA-AES128-SHA:AES256-SHA:AES128-SHA:@SECLEVEL=0' || { bad "s_server started"; finish; exit; }
+
+out=$(timeout 60 "$SHAKEDOWN" tls --json "127.0.0.1:$port"); rc=$?
+check "exit 0" [ "$rc" -eq 0 ]
+check "TLSv1.1 and TLSv1.0, nothing else" json 'sorted(d["versions"]) == ["TLSv1.0", "TLSv1.1"]' <<<"$out"
+for v in TLSv1.0 TLSv1.1; do
+  check "$v: the three configured suites" \
+    json "sorted(d['versions']['$v']['suites']) == ['0x002F', '0x0035', '0xC013']" <<<"$out"
+  check "$v: client order" json "d['versions']['$v']['order'] == 'client'" <<<"$out"
+done
+compare_with_scanners "$port" "s_server TLS 1.0/1.1"
+finish

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# nginx with TLS 1.2 + 1.3, a modern list, client order and an ffdhe2048
+# dhparam; and a plain-HTTP port on the same server, which we must name.
+. "$(dirname "$0")/tls_common.bash"
+need nginx
+make_cert
+openssl genpkey -genparam -algorithm DH -pkeyopt group:ffdhe2048 -out "$TMP/dh.pem" >/dev/null 2>&1
+tport=$(free_port)
+hport=$(free_port)
+nginx_start "
+  server {
+    listen 127.0.0.1:$tport ssl;
+    ssl_certificate $TMP/cert.pem; ssl_certificate_key $TMP/key.pem;
+    ssl_dhparam $TMP/dh.pem;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305;
+    ssl_prefer_server_ciphers off;
+    return 200 \"ok\\n\";
+  }
+  server { listen 127.0.0.1:$hport; return 200 \"plain\\n\"; }
+" || { bad "nginx started"; finish; exit; }
+wait_port "$tport"; wait_port "$hport"
+
+out=$(timeout 60 "$SHAKEDOWN" tls --json "127.0.0.1:$tport"); rc=$?
+check "exit 0" [ "$rc" -eq 0 ]
+check "TLSv1.3 and TLSv1.2" json 'sorted(d["versions"]) == ["TLSv1.2", "TLSv1.3"]' <<<"$out"
+check "TLSv1.3: the three default suites" \
+  json 'sorted(d["versions"]["TLSv1.3"]["suites"]) == ["0x1301", "0x1302", "0x1303"]' <<<"$out"
+check "TLSv1.2: the six RSA suites incl. DHE" \
+  json 'sorted(d["versions"]["TLSv1.2"]["suites"]) == ["0x009E", "0x009F", "0xC02F", "0xC030", "0xCCA8", "0xCCAA"]' <<<"$out"
+check "client order on both" json 'all(v["order"] == "client" for v in d["versions"].values())' <<<"$out"
+check "TLSv1.3 groups include the FFDHE ones (via HelloRetryRequest)" \
+  json '"ffdhe2048" in d["versions"]["TLSv1.3"]["groups"] and d["versions"]["TLSv1.3"]["groups"][0] == "x25519"' <<<"$out"
+compare_with_scanners "$tport" "nginx TLS 1.2+1.3"
+
+# The plain-HTTP port: one connection, plaintext-service, the fix.
+out=$(timeout 30 "$SHAKEDOWN" tls --json "127.0.0.1:$hport"); rc=$?
+check "http: exit 1" [ "$rc" -eq 1 ]
+check "http: service http, cause plaintext-service" \
+  json 'd["service"] == "http" and d["findings"][0]["cause"] == "plaintext-service"' <<<"$out"
+check "http: the fix says http://" json '"http://" in d["findings"][0]["fix"]' <<<"$out"
+check "http: one connection" json 'd["connections"] == 1' <<<"$out"
+check "http: the evidence is the reply" json 'd["findings"][0]["evidence"]["received"].startswith("485454502f")' <<<"$out"
+finish

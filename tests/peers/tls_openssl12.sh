@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# openssl s_server, TLS 1.2 only, server order: our suites, their order and
+# the version list must match the configuration, sslscan and nmap.
+. "$(dirname "$0")/tls_common.bash"
+make_cert
+port=$(free_port)
+s_server "$port" -tls1_2 -serverpref \
+  -cipher 'ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA' || { bad "s_server started"; finish; exit; }
+
+out=$(timeout 60 "$SHAKEDOWN" tls --json "127.0.0.1:$port"); rc=$?
+check "exit 0 (a TLS server answered)" [ "$rc" -eq 0 ]
+check "service tls" json 'd["service"] == "tls" and d["ok"] is True' <<<"$out"
+check "TLSv1.2 only" json 'list(d["versions"]) == ["TLSv1.2"]' <<<"$out"
+check "the server's order, as configured" \
+  json 'd["versions"]["TLSv1.2"]["suites"] == ["0xC030", "0xC02F", "0x002F"]' <<<"$out"
+check "order verdict: server" json 'd["versions"]["TLSv1.2"]["order"] == "server"' <<<"$out"
+check "groups: OpenSSL 3.0's defaults for TLS 1.2" \
+  json 'd["versions"]["TLSv1.2"]["groups"][:2] == ["x25519", "secp256r1"] and len(d["versions"]["TLSv1.2"]["groups"]) == 5' <<<"$out"
+# N + 2V: 3 suites over 5 versions, plus the groups (G) of TLS 1.2
+check "connections: N + V + 1 order + G ($(python3 -c 'import json,sys; print(json.load(sys.stdin)["connections"])' <<<"$out"))" \
+  json 'd["connections"] == 3 + 5 + 1 + 5' <<<"$out"
+out=$(timeout 60 "$SHAKEDOWN" tls --json --no-groups "127.0.0.1:$port")
+check "connections without groups <= N + 2V" json 'd["connections"] <= 3 + 2 * 5' <<<"$out"
+
+# The text table names IANA and OpenSSL names.
+out=$(timeout 60 "$SHAKEDOWN" tls --no-groups "127.0.0.1:$port")
+check "table: IANA and OpenSSL names" grep -q "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 *ECDHE-RSA-AES256-GCM-SHA384" <<<"$out"
+
+compare_with_scanners "$port" "s_server TLS 1.2"
+finish

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Not TLS at all: an SMTP greeter, an SSH-like banner, a silent service and a
+# service that closes at once. Each is named from the first connection.
+. "$(dirname "$0")/tls_common.bash"
+need socat
+greeter() { # greeter PORT TEXT: answers every connection with TEXT, then reads
+  local port=$1 text=$2
+  printf '%s\n' "printf '$text'" "sleep 1" >"$TMP/greet.$port"
+  socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork" "EXEC:bash $TMP/greet.$port" >/dev/null 2>&1 &
+  PIDS+=($!)
+  wait_port "$port"
+}
+p1=$(free_port); greeter "$p1" '220 mail.example ESMTP ready\r\n'
+out=$(timeout 30 "$SHAKEDOWN" tls --json "127.0.0.1:$p1"); rc=$?
+check "smtp: exit 1" [ "$rc" -eq 1 ]
+check "smtp: service smtp, plaintext-service" \
+  json 'd["service"] == "smtp" and d["findings"][0]["cause"] == "plaintext-service"' <<<"$out"
+check "smtp: the fix names --starttls smtp" json '"--starttls smtp" in d["findings"][0]["fix"]' <<<"$out"
+check "smtp: one connection" json 'd["connections"] == 1' <<<"$out"
+out=$(timeout 30 "$SHAKEDOWN" tls "127.0.0.1:$p1")
+check "smtp: text names the greeting" grep -q "220 mail.example" <<<"$out"
+
+p2=$(free_port); greeter "$p2" 'SSH-2.0-OpenSSH_9.2\r\n'
+out=$(timeout 30 "$SHAKEDOWN" tls --json "127.0.0.1:$p2")
+check "ssh: service ssh" json 'd["service"] == "ssh" and d["findings"][0]["cause"] == "plaintext-service"' <<<"$out"
+
+p3=$(free_port)
+socat "TCP-LISTEN:$p3,bind=127.0.0.1,reuseaddr,fork" "EXEC:sleep 5" >/dev/null 2>&1 &
+PIDS+=($!); wait_port "$p3"
+start=$(date +%s%N)
+out=$(timeout 30 "$SHAKEDOWN" tls --json --wait 300 "127.0.0.1:$p3"); rc=$?
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+check "silent: exit 1" [ "$rc" -eq 1 ]
+check "silent: cause silent, one connection" \
+  json 'd["service"] == "silent" and d["findings"][0]["cause"] == "silent" and d["connections"] == 1' <<<"$out"
+check "silent: bounded by --wait (${ms} ms)" [ "$ms" -lt 3000 ]
+
+p4=$(free_port)
+socat "TCP-LISTEN:$p4,bind=127.0.0.1,reuseaddr,fork" "EXEC:true" >/dev/null 2>&1 &
+PIDS+=($!); wait_port "$p4"
+out=$(timeout 30 "$SHAKEDOWN" tls --json "127.0.0.1:$p4"); rc=$?
+check "closed: exit 1" [ "$rc" -eq 1 ]
+check "closed: middlebox-reset named" json 'd["findings"][0]["cause"] == "middlebox-reset"' <<<"$out"
+
+# Nothing listens: cannot connect, exit 3.
+p5=$(free_port)
+out=$(timeout 30 "$SHAKEDOWN" tls --json "127.0.0.1:$p5"); rc=$?
+check "refused: exit 3" [ "$rc" -eq 3 ]
+finish

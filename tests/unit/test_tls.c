@@ -1,0 +1,575 @@
+/*
+ * The TLS prober without a network: hellos checked byte by byte, the parser
+ * on hand-made server flights (good, split, hostile), and the enumerator
+ * against an in-test server model whose configuration we know, counting
+ * connections.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "shakedown/shakedown.h"
+
+static uint8_t buf[SD_TLS_HELLO_MAX];
+static uint8_t hs[SD_TLS_RX_CAP];
+
+static uint32_t sdi_test_rand(uint32_t *s)
+{
+	uint32_t x = *s;
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	return *s = x;
+}
+
+static unsigned u16(const uint8_t *p) { return ((unsigned)p[0] << 8) | p[1]; }
+static size_t u24(const uint8_t *p) { return ((size_t)p[0] << 16) | ((size_t)p[1] << 8) | p[2]; }
+
+/* ---- a minimal ClientHello reader, for the tests only ------------------ */
+
+typedef struct ch {
+	unsigned legacy, version;  /* version: supported_versions if present */
+	uint16_t suites[600];
+	size_t   nsuites;
+	uint16_t groups[64];
+	size_t   ngroups;
+	int      has_sni, has_sv, nshares;
+	char     sni[256];
+	size_t   ext_total;
+} ch;
+
+static void read_hello(const uint8_t *b, size_t n, ch *c)
+{
+	memset(c, 0, sizeof *c);
+	assert_true(n > 5 + 4 + 2 + 32 + 1);
+	assert_int_equal(b[0], 22);
+	assert_int_equal(u16(b + 3), n - 5);
+	assert_int_equal(b[5], 1);
+	assert_int_equal(u24(b + 6), n - 9);
+	size_t i = 9;
+	c->legacy = c->version = u16(b + i);
+	i += 2 + 32;
+	i += 1 + b[i];
+	size_t cs = u16(b + i);
+	i += 2;
+	for (size_t k = 0; k < cs / 2; k++)
+		c->suites[c->nsuites++] = (uint16_t)u16(b + i + 2 * k);
+	i += cs;
+	i += 1 + b[i];
+	if (i == n)
+		return;
+	size_t el = u16(b + i);
+	i += 2;
+	assert_int_equal(i + el, n);
+	c->ext_total = el;
+	while (i < n) {
+		unsigned t = u16(b + i);
+		size_t l = u16(b + i + 2);
+		const uint8_t *x = b + i + 4;
+		assert_true(i + 4 + l <= n);
+		if (t == 0x0000) {
+			c->has_sni = 1;
+			memcpy(c->sni, x + 5, u16(x + 3));
+		} else if (t == 0x000a) {
+			for (size_t k = 0; k < u16(x) / 2; k++)
+				c->groups[c->ngroups++] = (uint16_t)u16(x + 2 + 2 * k);
+		} else if (t == 0x002b) {
+			c->has_sv = 1;
+			c->version = u16(x + 1);
+		} else if (t == 0x0033) {
+			size_t kl = u16(x), j = 2;
+			assert_int_equal(kl + 2, l);
+			while (j < l) {
+				j += 4 + u16(x + j + 2);
+				c->nshares++;
+			}
+			assert_int_equal(j, l);
+		}
+		i += 4 + l;
+	}
+}
+
+static void hello_layouts(void **state)
+{
+	(void)state;
+	static const uint16_t suites[] = { 0xc030, 0x002f, 0x1234 /* unassigned: sent anyway */ };
+	static const uint16_t groups[] = { 0x001d, 0x0017 };
+	sd_tls_hello_cfg c = { .version = SD_TLS_TLS12, .suites = suites, .nsuites = 3,
+			       .groups = groups, .ngroups = 2, .sni = "example.org", .alpn = "h2,http/1.1" };
+	int n = sd_tls_hello_build(&c, buf, sizeof buf);
+	assert_true(n > 0);
+	ch h;
+	read_hello(buf, (size_t)n, &h);
+	assert_int_equal(u16(buf + 1), 0x0301);
+	assert_int_equal(h.legacy, 0x0303);
+	assert_int_equal(h.nsuites, 3);
+	assert_int_equal(h.suites[2], 0x1234);
+	assert_int_equal(h.ngroups, 2);
+	assert_true(h.has_sni);
+	assert_string_equal(h.sni, "example.org");
+	assert_false(h.has_sv);
+
+	/* no SNI for an IP literal (RFC 6066 3) */
+	c.sni = "127.0.0.1";
+	n = sd_tls_hello_build(&c, buf, sizeof buf);
+	read_hello(buf, (size_t)n, &h);
+	assert_false(h.has_sni);
+
+	/* TLS 1.3: legacy 0x0303, supported_versions 0x0304, shares as asked */
+	static const uint16_t s13[] = { 0x1301, 0x1302 };
+	static const uint16_t sh[] = { 0x001d, 0x0017, 0x0018, 0x0019, 0x001e, 0x0100 };
+	sd_tls_hello_cfg c13 = { .version = SD_TLS_TLS13, .suites = s13, .nsuites = 2, .groups = sh,
+				 .ngroups = 6, .shares = sh, .nshares = 6 };
+	n = sd_tls_hello_build(&c13, buf, sizeof buf);
+	assert_true(n > 0);
+	read_hello(buf, (size_t)n, &h);
+	assert_int_equal(h.legacy, 0x0303);
+	assert_int_equal(h.version, 0x0304);
+	assert_int_equal(h.nshares, 6);
+	/* the P-256 share is the generator, uncompressed */
+	const uint8_t *p = memchr(buf + 40, 0x04, (size_t)n - 40);
+	assert_non_null(p);
+	/* an empty key_share list is valid and asks for a HelloRetryRequest */
+	c13.nshares = 0;
+	n = sd_tls_hello_build(&c13, buf, sizeof buf);
+	read_hello(buf, (size_t)n, &h);
+	assert_int_equal(h.nshares, 0);
+	/* a share for a group we cannot encode is refused, not faked */
+	static const uint16_t mlkem[] = { 0x11ec };
+	c13.shares = mlkem;
+	c13.nshares = 1;
+	assert_int_equal(sd_tls_hello_build(&c13, buf, sizeof buf), SD_ERR_ARG);
+
+	/* SSLv3: record 3.0, no extensions at all */
+	sd_tls_hello_cfg c3 = { .version = SD_TLS_SSL3, .suites = suites, .nsuites = 2, .groups = groups, .ngroups = 2 };
+	n = sd_tls_hello_build(&c3, buf, sizeof buf);
+	read_hello(buf, (size_t)n, &h);
+	assert_int_equal(u16(buf + 1), 0x0300);
+	assert_int_equal(h.legacy, 0x0300);
+	assert_int_equal(h.ext_total, 0);
+
+	/* bounds: no suites, bad version, a buffer too small, a hello over 2^14 */
+	c.nsuites = 0;
+	assert_int_equal(sd_tls_hello_build(&c, buf, sizeof buf), SD_ERR_ARG);
+	c.nsuites = 3;
+	c.version = 0x0305;
+	assert_int_equal(sd_tls_hello_build(&c, buf, sizeof buf), SD_ERR_ARG);
+	c.version = SD_TLS_TLS12;
+	assert_int_equal(sd_tls_hello_build(&c, buf, 40), SD_ERR_OVERFLOW);
+	static uint16_t many[9000];
+	for (size_t i = 0; i < 9000; i++)
+		many[i] = (uint16_t)i;
+	c.suites = many;
+	c.nsuites = 9000;
+	assert_int_equal(sd_tls_hello_build(&c, buf, sizeof buf), SD_ERR_OVERFLOW);
+}
+
+static void hello_padding(void **state)
+{
+	(void)state;
+	/* 256..511-byte hellos are padded past 511 (RFC 7685, the F5 bug) */
+	uint16_t s[120];
+	for (size_t i = 0; i < 120; i++)
+		s[i] = (uint16_t)(0xc000 + i);
+	sd_tls_hello_cfg c = { .version = SD_TLS_TLS12, .suites = s, .nsuites = 120 };
+	int n = sd_tls_hello_build(&c, buf, sizeof buf);
+	assert_true(n >= 512);
+	c.pad_to = 1400;
+	n = sd_tls_hello_build(&c, buf, sizeof buf);
+	assert_int_equal(n, 1400);
+	ch h;
+	read_hello(buf, (size_t)n, &h);
+}
+
+static void names(void **state)
+{
+	(void)state;
+	assert_true(sd_tls_suite_count() > 330);
+	const sd_tls_suite *s = sd_tls_suite_find(0xc030);
+	assert_non_null(s);
+	assert_string_equal(s->iana, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384");
+	assert_string_equal(s->openssl, "ECDHE-RSA-AES256-GCM-SHA384");
+	assert_null(sd_tls_suite_find(0x0a0a)); /* GREASE */
+	for (size_t i = 1; i < sd_tls_suite_count(); i++)
+		assert_true(sd_tls_suite_at(i - 1)->id < sd_tls_suite_at(i)->id);
+	assert_string_equal(sd_tls_group_name(0x001d), "x25519");
+	assert_string_equal(sd_tls_version_name(SD_TLS_TLS13), "TLSv1.3");
+}
+
+/* ---- server flights ----------------------------------------------------- */
+
+typedef struct wr {
+	uint8_t b[8192];
+	size_t  n;
+} wr;
+
+static void w8(wr *w, unsigned v) { w->b[w->n++] = (uint8_t)v; }
+static void w16(wr *w, unsigned v) { w8(w, v >> 8); w8(w, v & 0xff); }
+static void w24(wr *w, size_t v) { w8(w, (unsigned)(v >> 16)); w16(w, (unsigned)(v & 0xffff)); }
+
+static const uint8_t HRR[32] = {
+	0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+	0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+};
+
+/* A ServerHello handshake message (no record header). */
+static void server_hello(wr *w, unsigned version, unsigned suite, unsigned group, int hrr)
+{
+	int v13 = version == 0x0304;
+	w8(w, 2);
+	size_t at = w->n;
+	w24(w, 0);
+	w16(w, v13 ? 0x0303 : version);
+	for (int i = 0; i < 32; i++)
+		w8(w, hrr ? HRR[i] : (unsigned)i);
+	w8(w, 0);
+	w16(w, suite);
+	w8(w, 0);
+	if (v13) {
+		w16(w, hrr ? 12 : 6 + 4 + 28);
+		w16(w, 0x002b);
+		w16(w, 2);
+		w16(w, 0x0304);
+		w16(w, 0x0033);
+		if (hrr) {
+			w16(w, 2);
+			w16(w, group);
+		} else {
+			w16(w, 28);
+			w16(w, group);
+			w16(w, 24);
+			for (int i = 0; i < 24; i++)
+				w8(w, 0x55);
+		}
+	}
+	size_t len = w->n - at - 3;
+	w->b[at] = (uint8_t)(len >> 16);
+	w->b[at + 1] = (uint8_t)(len >> 8);
+	w->b[at + 2] = (uint8_t)len;
+}
+
+static void record(wr *out, unsigned type, const uint8_t *p, size_t n)
+{
+	w8(out, type);
+	w16(out, 0x0303);
+	w16(out, (unsigned)n);
+	memcpy(out->b + out->n, p, n);
+	out->n += n;
+}
+
+static void parse_tls12_flight(void **state)
+{
+	(void)state;
+	wr m = { .n = 0 }, r = { .n = 0 };
+	server_hello(&m, 0x0303, 0xc02f, 0, 0);
+	/* Certificate: two certs of 300 and 200 bytes */
+	w8(&m, 11);
+	w24(&m, 3 + 3 + 300 + 3 + 200);
+	w24(&m, 3 + 300 + 3 + 200);
+	w24(&m, 300);
+	for (int i = 0; i < 300; i++)
+		w8(&m, 0x30);
+	w24(&m, 200);
+	for (int i = 0; i < 200; i++)
+		w8(&m, 0x30);
+	/* ServerKeyExchange: named_curve secp384r1 */
+	w8(&m, 12);
+	w24(&m, 4 + 4);
+	w8(&m, 3);
+	w16(&m, 0x0018);
+	w8(&m, 4);
+	w8(&m, 0); w8(&m, 0); w8(&m, 0); w8(&m, 0);
+	w8(&m, 14);
+	w24(&m, 0);
+	/* split across two records, mid-certificate */
+	record(&r, 22, m.b, 100);
+	record(&r, 22, m.b + 100, m.n - 100);
+
+	sd_tls_server s;
+	/* byte by byte: MORE until the ServerHelloDone */
+	for (size_t k = 1; k < r.n; k++) {
+		sd_tls_parse(r.b, k, 1, hs, sizeof hs, &s);
+		assert_false(s.complete);
+		assert_true(s.answer == SD_TLS_MORE || s.answer == SD_TLS_HELLO);
+	}
+	assert_int_equal(sd_tls_parse(r.b, r.n, 1, hs, sizeof hs, &s), SD_TLS_HELLO);
+	assert_true(s.complete);
+	assert_int_equal(s.version, 0x0303);
+	assert_int_equal(s.suite, 0xc02f);
+	assert_int_equal(s.group, 0x0018);
+	assert_int_equal(s.ncerts, 2);
+	assert_int_equal(s.cert0_len, 300);
+	assert_int_equal(s.got & (SD_TLS_GOT_CERT | SD_TLS_GOT_SKE | SD_TLS_GOT_DONE),
+			 SD_TLS_GOT_CERT | SD_TLS_GOT_SKE | SD_TLS_GOT_DONE);
+	/* without want_flight the ServerHello is enough */
+	sd_tls_parse(r.b, 5 + 100, 0, hs, sizeof hs, &s);
+	assert_true(s.complete);
+	/* a scratch buffer smaller than the chain: what we know, marked CUT */
+	sd_tls_parse(r.b, r.n, 1, hs, 200, &s);
+	assert_int_equal(s.answer, SD_TLS_HELLO);
+	assert_true(s.complete);
+	assert_true(s.got & SD_TLS_CUT);
+}
+
+static void parse_tls13_and_alerts(void **state)
+{
+	(void)state;
+	wr m = { .n = 0 }, r = { .n = 0 };
+	server_hello(&m, 0x0304, 0x1302, 0x0017, 1);
+	record(&r, 22, m.b, m.n);
+	sd_tls_server s;
+	assert_int_equal(sd_tls_parse(r.b, r.n, 1, hs, sizeof hs, &s), SD_TLS_HRR);
+	assert_int_equal(s.version, 0x0304);
+	assert_int_equal(s.suite, 0x1302);
+	assert_int_equal(s.group, 0x0017);
+
+	m.n = r.n = 0;
+	server_hello(&m, 0x0304, 0x1301, 0x001d, 0);
+	record(&r, 22, m.b, m.n);
+	assert_int_equal(sd_tls_parse(r.b, r.n, 1, hs, sizeof hs, &s), SD_TLS_HELLO);
+	assert_int_equal(s.version, 0x0304);
+	assert_int_equal(s.group, 0x001d);
+	assert_true(s.complete);
+
+	static const uint8_t alert[] = { 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28 };
+	assert_int_equal(sd_tls_parse(alert, sizeof alert, 1, hs, sizeof hs, &s), SD_TLS_ALERT);
+	assert_int_equal(s.alert_desc, 40);
+	assert_int_equal(s.alert_level, 2);
+	assert_int_equal(sd_tls_parse(alert, 6, 1, hs, sizeof hs, &s), SD_TLS_MORE);
+
+	static const char http[] = "HTTP/1.1 400 Bad Request\r\n";
+	assert_int_equal(sd_tls_parse((const uint8_t *)http, sizeof http - 1, 1, hs, sizeof hs, &s),
+			 SD_TLS_NOT_TLS);
+	assert_int_equal(sd_tls_parse((const uint8_t *)"220 ", 4, 1, hs, sizeof hs, &s), SD_TLS_NOT_TLS);
+	assert_int_equal(sd_tls_parse((const uint8_t *)"\x16", 1, 1, hs, sizeof hs, &s), SD_TLS_MORE);
+}
+
+static void parse_hostile(void **state)
+{
+	(void)state;
+	sd_tls_server s;
+	/* a record claiming 60000 bytes */
+	static const uint8_t big[] = { 0x16, 0x03, 0x03, 0xea, 0x60, 0x02 };
+	assert_int_equal(sd_tls_parse(big, sizeof big, 1, hs, sizeof hs, &s), SD_TLS_MALFORMED);
+	assert_non_null(strstr(s.why, "claims"));
+	/* a session id of 200 bytes */
+	wr m = { .n = 0 }, r = { .n = 0 };
+	server_hello(&m, 0x0303, 0xc02f, 0, 0);
+	m.b[4 + 2 + 32] = 200;
+	record(&r, 22, m.b, m.n);
+	assert_int_equal(sd_tls_parse(r.b, r.n, 1, hs, sizeof hs, &s), SD_TLS_MALFORMED);
+	/* an extension length running past the message */
+	m.n = r.n = 0;
+	server_hello(&m, 0x0304, 0x1301, 0x001d, 0);
+	m.b[4 + 2 + 32 + 1 + 3] = 0xff;
+	record(&r, 22, m.b, m.n);
+	assert_int_equal(sd_tls_parse(r.b, r.n, 1, hs, sizeof hs, &s), SD_TLS_MALFORMED);
+	/* a Certificate message whose list lies */
+	m.n = r.n = 0;
+	server_hello(&m, 0x0303, 0xc02f, 0, 0);
+	w8(&m, 11);
+	w24(&m, 6);
+	w24(&m, 3);
+	w24(&m, 900);
+	record(&r, 22, m.b, m.n);
+	assert_int_equal(sd_tls_parse(r.b, r.n, 1, hs, sizeof hs, &s), SD_TLS_MALFORMED);
+	/* application data before any hello */
+	static const uint8_t app[] = { 0x17, 0x03, 0x03, 0x00, 0x01, 0x00 };
+	assert_int_equal(sd_tls_parse(app, sizeof app, 1, hs, sizeof hs, &s), SD_TLS_MALFORMED);
+	/* the first handshake message is not a ServerHello */
+	static const uint8_t notsh[] = { 0x16, 0x03, 0x03, 0x00, 0x04, 0x0b, 0x00, 0x00, 0x00 };
+	assert_int_equal(sd_tls_parse(notsh, sizeof notsh, 1, hs, sizeof hs, &s), SD_TLS_MALFORMED);
+	/* pseudo-random garbage never crashes and always decides or waits */
+	uint32_t seed = 7;
+	static uint8_t junk[600];
+	for (int round = 0; round < 3000; round++) {
+		size_t n = 1 + (sdi_test_rand(&seed) % sizeof junk);
+		for (size_t i = 0; i < n; i++)
+			junk[i] = (uint8_t)sdi_test_rand(&seed);
+		junk[0] = (uint8_t)(20 + sdi_test_rand(&seed) % 5);
+		junk[1] = 3;
+		junk[2] = (uint8_t)(sdi_test_rand(&seed) % 5);
+		sd_tls_parse(junk, n, round & 1, hs, 1 + sdi_test_rand(&seed) % 4096, &s);
+		assert_true(s.answer >= SD_TLS_MORE && s.answer <= SD_TLS_MALFORMED);
+		assert_true(s.used <= n);
+	}
+}
+
+/* ---- the enumerator against a model server ----------------------------- */
+
+typedef struct model {
+	unsigned  versions;       /* bit per version as in sd_tls_enum_cfg */
+	uint16_t  suites[5][16];  /* per version index (0 = SSLv3 .. 4 = TLS 1.3), in server order */
+	size_t    nsuites[5];
+	int       server_order;
+	uint16_t  groups[8];      /* server order */
+	size_t    ngroups;
+} model;
+
+static int in_list(const uint16_t *l, size_t n, uint16_t x)
+{
+	for (size_t i = 0; i < n; i++)
+		if (l[i] == x)
+			return 1;
+	return 0;
+}
+
+static int is_ecdhe(uint16_t s)
+{
+	const sd_tls_suite *t = sd_tls_suite_find(s);
+	return t && strncmp(t->iana, "TLS_ECDHE_", 10) == 0;
+}
+
+/* What the model server sends back to hello b[0..n). */
+static void model_answer(const model *m, const uint8_t *b, size_t n, wr *out)
+{
+	ch h;
+	static const uint8_t refuse_version[] = { 0x02, 70 }, refuse_suite[] = { 0x02, 40 };
+	read_hello(b, n, &h);
+	unsigned vi = h.version - 0x0300;
+	out->n = 0;
+	if (vi > 4 || !(m->versions & (1u << vi))) {
+		record(out, 21, refuse_version, 2);
+		return;
+	}
+	/* the group the server would use */
+	uint16_t group = 0;
+	for (size_t i = 0; i < m->ngroups && !group; i++)
+		if (in_list(h.groups, h.ngroups, m->groups[i]))
+			group = m->groups[i];
+	uint16_t pick = 0;
+	const uint16_t *mine = m->suites[vi];
+	if (m->server_order) {
+		for (size_t i = 0; i < m->nsuites[vi] && !pick; i++)
+			if (in_list(h.suites, h.nsuites, mine[i]) && (group || (vi < 4 && !is_ecdhe(mine[i]))))
+				pick = mine[i];
+	} else {
+		for (size_t i = 0; i < h.nsuites && !pick; i++)
+			if (in_list(mine, m->nsuites[vi], h.suites[i]) && (group || (vi < 4 && !is_ecdhe(h.suites[i]))))
+				pick = h.suites[i];
+	}
+	if (!pick) {
+		record(out, 21, refuse_suite, 2);
+		return;
+	}
+	wr msg = { .n = 0 };
+	if (vi == 4) {
+		server_hello(&msg, 0x0304, pick, group, h.nshares == 0);
+	} else {
+		server_hello(&msg, h.version, pick, 0, 0);
+		if (is_ecdhe(pick)) {
+			w8(&msg, 12);
+			w24(&msg, 3);
+			w8(&msg, 3);
+			w16(&msg, group);
+		}
+		w8(&msg, 14);
+		w24(&msg, 0);
+	}
+	record(out, 22, msg.b, msg.n);
+}
+
+static unsigned run_model(const model *m, sd_tls_enum *e, const sd_tls_enum_cfg *cfg)
+{
+	static sd_tls_probe p;
+	static wr ans;
+	unsigned conns = 0;
+	sd_tls_enum_init(e, cfg);
+	while (sd_tls_enum_next(e)) {
+		int n = sd_tls_hello_build(&e->hello, buf, sizeof buf);
+		assert_true(n > 0);
+		model_answer(m, buf, (size_t)n, &ans);
+		memset(&p, 0, sizeof p);
+		sd_tls_parse(ans.b, ans.n, e->want_flight, hs, sizeof hs, &p.srv);
+		assert_true(p.srv.complete);
+		sd_tls_enum_feed(e, &p);
+		conns++;
+		assert_true(conns < 400);
+	}
+	return conns;
+}
+
+static void enumerate_server_order(void **state)
+{
+	(void)state;
+	model m = { .versions = 1u << 3, .server_order = 1,
+		    .suites = { [3] = { 0xc030, 0xc02f, 0x002f } }, .nsuites = { [3] = 3 },
+		    .groups = { 0x0017, 0x001d }, .ngroups = 2 };
+	static sd_tls_enum e;
+	sd_tls_enum_cfg cfg = { .sni = "localhost", .no_groups = 1 };
+	unsigned conns = run_model(&m, &e, &cfg);
+	const sd_tls_vresult *v = sd_tls_enum_result(&e, SD_TLS_TLS12);
+	assert_true(v->supported);
+	assert_int_equal(v->nsuites, 3);
+	assert_int_equal(v->suites[0], 0xc030);
+	assert_int_equal(v->suites[1], 0xc02f);
+	assert_int_equal(v->suites[2], 0x002f);
+	assert_int_equal(v->order, SD_TLS_ORDER_SERVER);
+	assert_false(sd_tls_enum_result(&e, SD_TLS_TLS13)->supported);
+	assert_int_equal(sd_tls_enum_result(&e, SD_TLS_TLS13)->refusal_alert, 70);
+	/* N + V + one order probe: 3 + 5 + 1 */
+	assert_int_equal(conns, 9);
+	assert_true(conns <= 3 + 2 * 5);
+}
+
+static void enumerate_client_order_and_groups(void **state)
+{
+	(void)state;
+	model m = { .versions = (1u << 3) | (1u << 4), .server_order = 0,
+		    .suites = { [3] = { 0xcca8, 0xc02f, 0x009e }, [4] = { 0x1303, 0x1301 } },
+		    .nsuites = { [3] = 3, [4] = 2 },
+		    .groups = { 0x0018, 0x001d, 0x0100 }, .ngroups = 3 };
+	static sd_tls_enum e;
+	sd_tls_enum_cfg cfg = { 0 };
+	unsigned conns = run_model(&m, &e, &cfg);
+	const sd_tls_vresult *v12 = sd_tls_enum_result(&e, SD_TLS_TLS12);
+	const sd_tls_vresult *v13 = sd_tls_enum_result(&e, SD_TLS_TLS13);
+	assert_int_equal(v12->nsuites, 3);
+	assert_int_equal(v12->order, SD_TLS_ORDER_CLIENT);
+	assert_int_equal(v13->nsuites, 2);
+	assert_int_equal(v13->order, SD_TLS_ORDER_CLIENT);
+	/* TLS 1.3 names all three groups through HRRs, in the server's order */
+	assert_int_equal(v13->ngroups, 3);
+	assert_int_equal(v13->groups[0], 0x0018);
+	assert_int_equal(v13->groups[2], 0x0100);
+	/* TLS 1.2 sees only the ECDHE curves (ffdhe is no ECDHE curve) */
+	assert_int_equal(v12->ngroups, 2);
+	assert_int_equal(v12->groups[1], 0x001d);
+	/* suites 5 + 5 versions, 2 order probes, groups: 1.3 3 more - 1 known + 1 end,
+	 * 1.2 2 - 1 + 1 */
+	assert_int_equal(conns, 5 + 5 + 2 + 3 + 2);
+}
+
+static void enumerate_tls10_only(void **state)
+{
+	(void)state;
+	model m = { .versions = (1u << 1) | (1u << 2), .server_order = 0,
+		    .suites = { [1] = { 0xc013, 0x0035, 0x002f }, [2] = { 0xc013, 0x0035, 0x002f } },
+		    .nsuites = { [1] = 3, [2] = 3 }, .groups = { 0x001d }, .ngroups = 1 };
+	static sd_tls_enum e;
+	sd_tls_enum_cfg cfg = { .no_groups = 1, .no_order = 1 };
+	unsigned conns = run_model(&m, &e, &cfg);
+	assert_int_equal(sd_tls_enum_result(&e, SD_TLS_TLS10)->nsuites, 3);
+	assert_int_equal(sd_tls_enum_result(&e, SD_TLS_TLS11)->nsuites, 3);
+	assert_false(sd_tls_enum_result(&e, SD_TLS_TLS12)->supported);
+	assert_int_equal(conns, 6 + 5);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(hello_layouts),
+		cmocka_unit_test(hello_padding),
+		cmocka_unit_test(names),
+		cmocka_unit_test(parse_tls12_flight),
+		cmocka_unit_test(parse_tls13_and_alerts),
+		cmocka_unit_test(parse_hostile),
+		cmocka_unit_test(enumerate_server_order),
+		cmocka_unit_test(enumerate_client_order_and_groups),
+		cmocka_unit_test(enumerate_tls10_only),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
