@@ -113,9 +113,10 @@ int cli_print_report(sd_cli *cli, const sd_report *r, void *extra)
 	for (size_t i = 0; i < r->diag.n; i++) {
 		const sd_finding *x = &r->diag.f[i];
 		const char *col = x->cause == SD_CAUSE_OK ? "32" : (i == 0 ? "33" : "2");
-		fprintf(f, "\n%2zu. %s%s%s [%s] %d%%\n", i + 1, cli_c(cli, col),
-			sd_cause_name(x->cause), cli_c0(cli), sd_layer_name(x->layer),
-			(int)(x->confidence * 100.0f + 0.5f));
+		const char *layer = sd_layer_name(x->layer);
+		fprintf(f, "\n%2zu. %s%s%s%s%s%s %d%%\n", i + 1, cli_c(cli, col),
+			sd_cause_name(x->cause), cli_c0(cli), layer[0] ? " [" : "", layer,
+			layer[0] ? "]" : "", (int)(x->confidence * 100.0f + 0.5f));
 		fprintf(f, "     %s\n", x->summary);
 		evidence_line(f, "sent", x->sent, x->sent_len);
 		evidence_line(f, "received", x->rcvd, x->rcvd_len);
