@@ -71,7 +71,8 @@ static const mtk_query queries[Q_END] = {
 	[Q_SOC_ID]        = { MTK_CMD_GET_SOC_ID, 1, 0, "GET_SOC_ID" },
 };
 
-#define REP_SIG 16u /* bytes of junk that, seen again, mean the device repeats itself */
+#define REP_SIG 16u       /* bytes of junk that, seen again, mean the device repeats itself */
+#define REP_MIN_DIST 64u  /* ... at least this far apart: a boot log, not a line */
 
 typedef struct mtk_client {
 	sd_engine  e;
@@ -94,6 +95,9 @@ typedef struct mtk_client {
 	size_t     kept;
 	uint8_t    echo_byte;
 	unsigned   rep_match, repeats, ready_match, da_match;
+	int        rep_burst;    /* the candidate repeat began a burst */
+	size_t     rep_pos;      /* junk offset where the opening bytes last began */
+	sd_time    t_junk;       /* when the last junk byte came */
 	int        saw_ready, saw_da;
 	/* identification */
 	unsigned   q, lenphase;
@@ -163,15 +167,27 @@ static void junk_byte(mtk_client *c, uint8_t b)
 		c->junk[c->kept++] = b;
 	if (sdi_is_text(b))
 		c->junk_text++;
-	/* the same opening bytes again: the device starts over (a reboot) */
+	/* The same opening bytes again, starting a new burst after a pause,
+	 * a log's length after the last time: the device starts over (a
+	 * reboot). A line printed periodically or one continuous flood of
+	 * repeating text is not that. */
+	sd_time now = sd_now(c->e.clock);
+	int burst = c->junk_total == 0 || now - c->t_junk >= MTK_T_QUIET;
+	c->t_junk = now;
 	if (c->junk_total >= REP_SIG && c->kept >= REP_SIG) {
-		if (b == c->junk[c->rep_match]) {
+		if (c->rep_match > 0 && b == c->junk[c->rep_match]) {
 			if (++c->rep_match == REP_SIG) {
-				c->repeats++;
+				size_t start = c->junk_total + 1 - REP_SIG;
+				if (c->rep_burst && start - c->rep_pos >= REP_MIN_DIST)
+					c->repeats++;
+				c->rep_pos = start; /* distance to the previous time */
 				c->rep_match = 0;
 			}
+		} else if (b == c->junk[0]) {
+			c->rep_match = 1;
+			c->rep_burst = burst;
 		} else {
-			c->rep_match = b == c->junk[0] ? 1 : 0;
+			c->rep_match = 0;
 		}
 	}
 	c->junk_total++;
@@ -220,14 +236,15 @@ static void hs_received(mtk_client *c, size_t n)
 			send_hs(c);
 			return;
 		}
-		if (c->awaiting && b == mtk_hs_byte(c->hs)) {
-			/* our own byte back */
+		if (c->awaiting && n == 1 && b == mtk_hs_byte(c->hs)) {
+			/* our own byte back, alone (the same value inside a
+			 * burst of garbage is garbage) */
 			c->echo_byte = b;
 			if (++c->echoes >= 2) {
 				finish(c, OUT_ECHO, SD_ERR_PROTO);
 				return;
 			}
-			if (i + 1 == n && c->hs == 0) {
+			if (c->hs == 0) {
 				send_hs(c); /* one echo: ask once more before calling it one */
 				return;
 			}

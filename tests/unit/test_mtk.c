@@ -391,6 +391,25 @@ static void real_timeouts_then_io_error(void **state)
 	assert_non_null(strstr(o.r.diag.f[0].fix, "retry immediately"));
 }
 
+static void no_false_bootloop_or_echo(void **state)
+{
+	(void)state;
+	static run_result o;
+	/* an application printing a line every 50 ms repeats itself, but is
+	 * not a phone rebooting */
+	session("sim:app?text=hello%20world%0D%0A&period_ms=50", 0, &o);
+	assert_false(o.r.ok);
+	assert_string_equal(first_cause(&o), "boot-log");
+	assert_null(sd_diag_find(&o.r.diag, SD_CAUSE_BOOTLOOP));
+	/* one long flood of repeating text is not either */
+	session("sim:app?mode=silent&flood=100000&flood_kind=text", 0, &o);
+	assert_null(sd_diag_find(&o.r.diag, SD_CAUSE_BOOTLOOP));
+	/* 0xA0 inside a burst of boot garbage is garbage, not an echo */
+	session("sim:mtk?mode=bootloop&period_ms=100&cycles=30", 0, &o);
+	assert_string_equal(first_cause(&o), "bootloop");
+	assert_null(sd_diag_find(&o.r.diag, SD_CAUSE_ECHO));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -407,6 +426,7 @@ int main(void)
 		cmocka_unit_test(port_vanishing_mid_handshake),
 		cmocka_unit_test(resync_through_text_without_flooding),
 		cmocka_unit_test(window_closes_on_a_slow_host),
+		cmocka_unit_test(no_false_bootloop_or_echo),
 		cmocka_unit_test(real_echo_mismatch_loop),
 		cmocka_unit_test(real_timeouts_then_io_error),
 	};
