@@ -52,7 +52,7 @@ enum { OUT_NONE = 0, OUT_OK, OUT_ECHO, OUT_SILENT, OUT_DA, OUT_JUNK, OUT_CLOSED,
 enum { MODE_UNKNOWN = 0, MODE_BROM, MODE_PRELOADER };
 
 /* The read-only queries, in the order sent. */
-enum { Q_HW_CODE, Q_BL_VER, Q_HW_SW_VER, Q_TARGET_CONFIG, Q_BROM_VER, Q_ME_ID, Q_SOC_ID, Q_END };
+enum { Q_HW_CODE, Q_BL_VER, Q_HW_SW_VER, Q_TARGET_CONFIG, Q_BROM_VER, Q_ME_ID, Q_SOC_ID, Q_PL_CAP, Q_END };
 
 typedef struct mtk_query {
 	uint8_t     cmd;
@@ -69,6 +69,7 @@ static const mtk_query queries[Q_END] = {
 	[Q_BROM_VER]      = { MTK_CMD_GET_VERSION, 0, 1, "GET_VERSION" },
 	[Q_ME_ID]         = { MTK_CMD_GET_ME_ID, 1, 0, "GET_ME_ID" },
 	[Q_SOC_ID]        = { MTK_CMD_GET_SOC_ID, 1, 0, "GET_SOC_ID" },
+	[Q_PL_CAP]        = { MTK_CMD_GET_PL_CAP, 1, MTK_PL_CAP_REPLY, "GET_PL_CAP" },
 };
 
 #define REP_SIG 16u       /* bytes of junk that, seen again, mean the device repeats itself */
@@ -108,7 +109,7 @@ typedef struct mtk_client {
 	int        have[Q_END];
 	uint16_t   hwcode, hwsub, hwver, swver;
 	uint8_t    blver, bromver;
-	uint32_t   config;
+	uint32_t   config, plcap;
 	uint8_t    meid[MTK_ID_MAX], socid[MTK_ID_MAX];
 	size_t     meid_len, socid_len;
 	int        stopped_q;    /* query that ended identification early, or -1 */
@@ -282,6 +283,8 @@ static int query_wanted(const mtk_client *c, unsigned q)
 		return 1; /* also for sync: the mode is the diagnosis */
 	case Q_BROM_VER:
 		return c->identify && c->mode == MODE_BROM;
+	case Q_PL_CAP: /* last: a Preloader without it costs nothing else */
+		return c->identify && c->mode == MODE_PRELOADER;
 	case Q_ME_ID:
 	case Q_SOC_ID:
 		return c->identify && (c->mode == MODE_BROM || c->blver >= MTK_PL_MIN_BLVER_ID);
@@ -370,6 +373,9 @@ static void query_done(mtk_client *c)
 		break;
 	case Q_BROM_VER:
 		c->bromver = p[0];
+		break;
+	case Q_PL_CAP:
+		c->plcap = be32(p);
 		break;
 	case Q_ME_ID:
 	case Q_SOC_ID: {
@@ -514,6 +520,11 @@ static void report_ident(const mtk_client *c, sd_report *r, const mtk_chip *chip
 				       f & MTK_CFG_MEMREAD ? "memory read; " : "",
 				       f & MTK_CFG_MEMWRITE ? "memory write" : "");
 	}
+	if (c->have[Q_PL_CAP])
+		sd_report_fact(r, "pl_caps", "0x%08X (%s%s%s)", c->plcap,
+			       c->plcap & MTK_PLCAP_XFLASH ? "XFlash DA " : "",
+			       c->plcap & MTK_PLCAP_MEID ? "ME-ID " : "",
+			       c->plcap & MTK_PLCAP_SOCID ? "SoC-ID" : "");
 	if (c->have[Q_ME_ID]) {
 		hex(buf, sizeof buf, c->meid, c->meid_len);
 		sd_report_fact(r, "me_id", "%s", buf);
@@ -556,7 +567,8 @@ static void add_junk(const mtk_client *c, sd_report *r, int closed)
 	char txt[48];
 	junk_text(c, txt, sizeof txt, 40);
 	int text = c->junk_text * 2 >= c->junk_total;
-	if (c->repeats || (closed && text)) {
+	/* a boot log's worth of text and then the port gone: a reboot */
+	if (c->repeats || (closed && text && c->junk_total >= REP_MIN_DIST)) {
 		sd_finding *f = sd_diag_add(&r->diag, SD_CAUSE_BOOTLOOP, 0.8f);
 		if (f) {
 			sd_finding_summary(f, "the phone prints its boot log again and again%s: it reboots in a loop (\"%s\")",
@@ -569,6 +581,9 @@ static void add_junk(const mtk_client *c, sd_report *r, int closed)
 		return;
 	}
 	sd_finding *f = sd_diag_add(&r->diag, text ? SD_CAUSE_BOOT_LOG : SD_CAUSE_UNKNOWN, 0.55f);
+	if (f && c->saw_ready)
+		sd_finding_detail(f, "a Preloader said READY but never answered A0: its download mode may be closed on this "
+				  "firmware; try BROM (volume keys held while connecting, or the test point)");
 	if (f) {
 		sd_finding_summary(f, "the port carries %s, not the download handshake (\"%s\")",
 				   text ? "text" : "bytes we cannot name", txt);
@@ -657,6 +672,9 @@ static void mtk_report(const mtk_client *c, sd_report *r)
 			if (c->hs_best == MTK_HS_LEN)
 				sd_finding_summary(f, "the port vanished during identification (after the handshake): the phone "
 						   "reset, e.g. its watchdog, or the cable moved");
+			else if (c->saw_ready)
+				sd_finding_summary(f, "a Preloader said READY, then left before the handshake completed (%u of 4 "
+						   "bytes answered): its download window closed", c->hs_best);
 			else
 				sd_finding_summary(f, "the port vanished mid-handshake (%u of 4 bytes answered): the Preloader's "
 						   "window closed or the phone re-enumerated", c->hs_best);
