@@ -720,6 +720,9 @@ static int mtk_session(void *ctx, sd_link *l, const sd_proto_args *a, sd_report 
 	sd_time budget = a->budget ? a->budget : MTK_T_BUDGET;
 	int err = sd_run(e, l, sd_deadline_in(l->clock, budget));
 	sdi_mtk_client_report(ctx, r);
+	if (a->enter)
+		sd_report_fact(r, "note", "--enter was not used: a MediaTek phone enters BROM by its keys or a test "
+			       "point, not by DTR/RTS");
 	return r->ok ? SD_OK : err;
 }
 
