@@ -60,7 +60,7 @@ int_med=$(median "${internal[@]}")
 floor_us=$(( rt * rtt_us ))
 echo "bench mtk: shakedown info against the simulated Preloader on a pty, $runs runs"
 echo "  identified:             $chip"
-echo "  round trips:            $rt (4 handshake + 6 read-only queries)"
+echo "  round trips:            $rt (4 handshake + 7 read-only queries)"
 echo "  pty round trip:         ${rtt_us} us (median of 200 one-byte exchanges)"
 echo "  physical floor:         $(awk -v u="$floor_us" 'BEGIN{printf "%.2f", u/1000}') ms (round trips x pty round trip)"
 echo "  shakedown (in-process): $([ "$int_med" -eq 0 ] && echo "<1" || echo "$int_med") ms median (open to report, elapsed_ms, whole ms)"

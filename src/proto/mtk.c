@@ -52,7 +52,7 @@ enum { OUT_NONE = 0, OUT_OK, OUT_ECHO, OUT_SILENT, OUT_DA, OUT_JUNK, OUT_CLOSED,
 enum { MODE_UNKNOWN = 0, MODE_BROM, MODE_PRELOADER };
 
 /* The read-only queries, in the order sent. */
-enum { Q_HW_CODE, Q_BL_VER, Q_HW_SW_VER, Q_TARGET_CONFIG, Q_BROM_VER, Q_ME_ID, Q_SOC_ID, Q_END };
+enum { Q_HW_CODE, Q_BL_VER, Q_HW_SW_VER, Q_TARGET_CONFIG, Q_BROM_VER, Q_ME_ID, Q_SOC_ID, Q_PL_CAP, Q_END };
 
 typedef struct mtk_query {
 	uint8_t     cmd;
@@ -69,9 +69,11 @@ static const mtk_query queries[Q_END] = {
 	[Q_BROM_VER]      = { MTK_CMD_GET_VERSION, 0, 1, "GET_VERSION" },
 	[Q_ME_ID]         = { MTK_CMD_GET_ME_ID, 1, 0, "GET_ME_ID" },
 	[Q_SOC_ID]        = { MTK_CMD_GET_SOC_ID, 1, 0, "GET_SOC_ID" },
+	[Q_PL_CAP]        = { MTK_CMD_GET_PL_CAP, 1, MTK_PL_CAP_REPLY, "GET_PL_CAP" },
 };
 
-#define REP_SIG 16u /* bytes of junk that, seen again, mean the device repeats itself */
+#define REP_SIG 16u       /* bytes of junk that, seen again, mean the device repeats itself */
+#define REP_MIN_DIST 64u  /* ... at least this far apart: a boot log, not a line */
 
 typedef struct mtk_client {
 	sd_engine  e;
@@ -94,6 +96,9 @@ typedef struct mtk_client {
 	size_t     kept;
 	uint8_t    echo_byte;
 	unsigned   rep_match, repeats, ready_match, da_match;
+	int        rep_burst;    /* the candidate repeat began a burst */
+	size_t     rep_pos;      /* junk offset where the opening bytes last began */
+	sd_time    t_junk;       /* when the last junk byte came */
 	int        saw_ready, saw_da;
 	/* identification */
 	unsigned   q, lenphase;
@@ -104,7 +109,7 @@ typedef struct mtk_client {
 	int        have[Q_END];
 	uint16_t   hwcode, hwsub, hwver, swver;
 	uint8_t    blver, bromver;
-	uint32_t   config;
+	uint32_t   config, plcap;
 	uint8_t    meid[MTK_ID_MAX], socid[MTK_ID_MAX];
 	size_t     meid_len, socid_len;
 	int        stopped_q;    /* query that ended identification early, or -1 */
@@ -163,15 +168,27 @@ static void junk_byte(mtk_client *c, uint8_t b)
 		c->junk[c->kept++] = b;
 	if (sdi_is_text(b))
 		c->junk_text++;
-	/* the same opening bytes again: the device starts over (a reboot) */
+	/* The same opening bytes again, starting a new burst after a pause,
+	 * a log's length after the last time: the device starts over (a
+	 * reboot). A line printed periodically or one continuous flood of
+	 * repeating text is not that. */
+	sd_time now = sd_now(c->e.clock);
+	int burst = c->junk_total == 0 || now - c->t_junk >= MTK_T_QUIET;
+	c->t_junk = now;
 	if (c->junk_total >= REP_SIG && c->kept >= REP_SIG) {
-		if (b == c->junk[c->rep_match]) {
+		if (c->rep_match > 0 && b == c->junk[c->rep_match]) {
 			if (++c->rep_match == REP_SIG) {
-				c->repeats++;
+				size_t start = c->junk_total + 1 - REP_SIG;
+				if (c->rep_burst && start - c->rep_pos >= REP_MIN_DIST)
+					c->repeats++;
+				c->rep_pos = start; /* distance to the previous time */
 				c->rep_match = 0;
 			}
+		} else if (b == c->junk[0]) {
+			c->rep_match = 1;
+			c->rep_burst = burst;
 		} else {
-			c->rep_match = b == c->junk[0] ? 1 : 0;
+			c->rep_match = 0;
 		}
 	}
 	c->junk_total++;
@@ -220,14 +237,15 @@ static void hs_received(mtk_client *c, size_t n)
 			send_hs(c);
 			return;
 		}
-		if (c->awaiting && b == mtk_hs_byte(c->hs)) {
-			/* our own byte back */
+		if (c->awaiting && n == 1 && b == mtk_hs_byte(c->hs)) {
+			/* our own byte back, alone (the same value inside a
+			 * burst of garbage is garbage) */
 			c->echo_byte = b;
 			if (++c->echoes >= 2) {
 				finish(c, OUT_ECHO, SD_ERR_PROTO);
 				return;
 			}
-			if (i + 1 == n && c->hs == 0) {
+			if (c->hs == 0) {
 				send_hs(c); /* one echo: ask once more before calling it one */
 				return;
 			}
@@ -265,6 +283,8 @@ static int query_wanted(const mtk_client *c, unsigned q)
 		return 1; /* also for sync: the mode is the diagnosis */
 	case Q_BROM_VER:
 		return c->identify && c->mode == MODE_BROM;
+	case Q_PL_CAP: /* last: a Preloader without it costs nothing else */
+		return c->identify && c->mode == MODE_PRELOADER;
 	case Q_ME_ID:
 	case Q_SOC_ID:
 		return c->identify && (c->mode == MODE_BROM || c->blver >= MTK_PL_MIN_BLVER_ID);
@@ -353,6 +373,9 @@ static void query_done(mtk_client *c)
 		break;
 	case Q_BROM_VER:
 		c->bromver = p[0];
+		break;
+	case Q_PL_CAP:
+		c->plcap = be32(p);
 		break;
 	case Q_ME_ID:
 	case Q_SOC_ID: {
@@ -497,6 +520,11 @@ static void report_ident(const mtk_client *c, sd_report *r, const mtk_chip *chip
 				       f & MTK_CFG_MEMREAD ? "memory read; " : "",
 				       f & MTK_CFG_MEMWRITE ? "memory write" : "");
 	}
+	if (c->have[Q_PL_CAP])
+		sd_report_fact(r, "pl_caps", "0x%08X (%s%s%s)", c->plcap,
+			       c->plcap & MTK_PLCAP_XFLASH ? "XFlash DA " : "",
+			       c->plcap & MTK_PLCAP_MEID ? "ME-ID " : "",
+			       c->plcap & MTK_PLCAP_SOCID ? "SoC-ID" : "");
 	if (c->have[Q_ME_ID]) {
 		hex(buf, sizeof buf, c->meid, c->meid_len);
 		sd_report_fact(r, "me_id", "%s", buf);
@@ -539,7 +567,8 @@ static void add_junk(const mtk_client *c, sd_report *r, int closed)
 	char txt[48];
 	junk_text(c, txt, sizeof txt, 40);
 	int text = c->junk_text * 2 >= c->junk_total;
-	if (c->repeats || (closed && text)) {
+	/* a boot log's worth of text and then the port gone: a reboot */
+	if (c->repeats || (closed && text && c->junk_total >= REP_MIN_DIST)) {
 		sd_finding *f = sd_diag_add(&r->diag, SD_CAUSE_BOOTLOOP, 0.8f);
 		if (f) {
 			sd_finding_summary(f, "the phone prints its boot log again and again%s: it reboots in a loop (\"%s\")",
@@ -552,6 +581,9 @@ static void add_junk(const mtk_client *c, sd_report *r, int closed)
 		return;
 	}
 	sd_finding *f = sd_diag_add(&r->diag, text ? SD_CAUSE_BOOT_LOG : SD_CAUSE_UNKNOWN, 0.55f);
+	if (f && c->saw_ready)
+		sd_finding_detail(f, "a Preloader said READY but never answered A0: its download mode may be closed on this "
+				  "firmware; try BROM (volume keys held while connecting, or the test point)");
 	if (f) {
 		sd_finding_summary(f, "the port carries %s, not the download handshake (\"%s\")",
 				   text ? "text" : "bytes we cannot name", txt);
@@ -640,6 +672,9 @@ static void mtk_report(const mtk_client *c, sd_report *r)
 			if (c->hs_best == MTK_HS_LEN)
 				sd_finding_summary(f, "the port vanished during identification (after the handshake): the phone "
 						   "reset, e.g. its watchdog, or the cable moved");
+			else if (c->saw_ready)
+				sd_finding_summary(f, "a Preloader said READY, then left before the handshake completed (%u of 4 "
+						   "bytes answered): its download window closed", c->hs_best);
 			else
 				sd_finding_summary(f, "the port vanished mid-handshake (%u of 4 bytes answered): the Preloader's "
 						   "window closed or the phone re-enumerated", c->hs_best);
@@ -685,6 +720,9 @@ static int mtk_session(void *ctx, sd_link *l, const sd_proto_args *a, sd_report 
 	sd_time budget = a->budget ? a->budget : MTK_T_BUDGET;
 	int err = sd_run(e, l, sd_deadline_in(l->clock, budget));
 	sdi_mtk_client_report(ctx, r);
+	if (a->enter)
+		sd_report_fact(r, "note", "--enter was not used: a MediaTek phone enters BROM by its keys or a test "
+			       "point, not by DTR/RTS");
 	return r->ok ? SD_OK : err;
 }
 

@@ -236,6 +236,7 @@ static void client_tells_preloader_from_brom(void **state)
 	assert_true(strncmp(fact(&o, "sla"), "on: a stock DA needs an auth file", 33) == 0);
 	assert_string_equal(fact(&o, "bl_version"), "3");
 	assert_null(sd_report_fact_get(&o.r, "brom_version")); /* GET_VERSION is BROM's */
+	assert_non_null(strstr(fact(&o, "pl_caps"), "ME-ID"));
 	sd_finding *f = sd_diag_find(&o.r.diag, SD_CAUSE_PRELOADER_NOT_BROM);
 	assert_non_null(f);
 	assert_non_null(strstr(f->fix, "volume"));
@@ -306,6 +307,18 @@ static void port_vanishing_mid_handshake(void **state)
 	assert_string_equal(first_cause(&o), "disconnected");
 	assert_non_null(strstr(o.r.diag.f[0].fix, "retry immediately"));
 	assert_non_null(strstr(o.r.diag.f[0].summary, "1 of 4"));
+}
+
+static void preloader_leaving_after_ready(void **state)
+{
+	(void)state;
+	static run_result o;
+	/* answers arrive 100 ms late, the window is 250 ms: it closes mid-way */
+	session("sim:mtk?mode=preloader&window_ms=250&delay_ms=100", 0, &o);
+	assert_false(o.r.ok);
+	assert_string_equal(first_cause(&o), "disconnected");
+	assert_non_null(strstr(o.r.diag.f[0].summary, "said READY"));
+	assert_null(sd_diag_find(&o.r.diag, SD_CAUSE_BOOTLOOP));
 }
 
 static void resync_through_text_without_flooding(void **state)
@@ -391,6 +404,25 @@ static void real_timeouts_then_io_error(void **state)
 	assert_non_null(strstr(o.r.diag.f[0].fix, "retry immediately"));
 }
 
+static void no_false_bootloop_or_echo(void **state)
+{
+	(void)state;
+	static run_result o;
+	/* an application printing a line every 50 ms repeats itself, but is
+	 * not a phone rebooting */
+	session("sim:app?text=hello%20world%0D%0A&period_ms=50", 0, &o);
+	assert_false(o.r.ok);
+	assert_string_equal(first_cause(&o), "boot-log");
+	assert_null(sd_diag_find(&o.r.diag, SD_CAUSE_BOOTLOOP));
+	/* one long flood of repeating text is not either */
+	session("sim:app?mode=silent&flood=100000&flood_kind=text", 0, &o);
+	assert_null(sd_diag_find(&o.r.diag, SD_CAUSE_BOOTLOOP));
+	/* 0xA0 inside a burst of boot garbage is garbage, not an echo */
+	session("sim:mtk?mode=bootloop&period_ms=100&cycles=30", 0, &o);
+	assert_string_equal(first_cause(&o), "bootloop");
+	assert_null(sd_diag_find(&o.r.diag, SD_CAUSE_ECHO));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -406,7 +438,9 @@ int main(void)
 		cmocka_unit_test(client_names_echo_da_bootloop_silence),
 		cmocka_unit_test(port_vanishing_mid_handshake),
 		cmocka_unit_test(resync_through_text_without_flooding),
+		cmocka_unit_test(preloader_leaving_after_ready),
 		cmocka_unit_test(window_closes_on_a_slow_host),
+		cmocka_unit_test(no_false_bootloop_or_echo),
 		cmocka_unit_test(real_echo_mismatch_loop),
 		cmocka_unit_test(real_timeouts_then_io_error),
 	};
