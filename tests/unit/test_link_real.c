@@ -16,18 +16,29 @@
 
 #define LATE_MAX SD_MS(10)
 
+/* Never early; late by at most LATE_MAX in the median of 7 waits (one wait
+ * stretched by a loaded CI machine's scheduler is not the link's doing; a
+ * link that sleep-polls is late every time). */
 static void assert_deadline_met(sd_link *l)
 {
 	uint8_t b;
 	const sd_clock *c = sd_clock_real();
-	for (int i = 0; i < 5; i++) {
+	sd_time late[7];
+	for (int i = 0; i < 7; i++) {
 		sd_time t0 = sd_now(c);
 		sd_deadline dl = t0 + SD_MS(50);
 		assert_int_equal(sd_link_read(l, &b, 1, dl), SD_ERR_TIMEOUT);
 		sd_time t1 = sd_now(c);
 		assert_true(t1 >= dl);
-		assert_true(t1 - dl <= LATE_MAX);
+		late[i] = t1 - dl;
 	}
+	for (int i = 1; i < 7; i++) /* insertion sort */
+		for (int j = i; j > 0 && late[j - 1] > late[j]; j--) {
+			sd_time t = late[j];
+			late[j] = late[j - 1];
+			late[j - 1] = t;
+		}
+	assert_true(late[3] <= LATE_MAX);
 }
 
 static void pty_pair_moves_bytes_meets_deadlines_and_reports_hangup(void **state)
