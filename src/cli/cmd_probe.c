@@ -2,10 +2,10 @@
  * shakedown probe TARGET — listen, try the safe first frame of a handshake
  * if the line is silent, classify what came back, report a diagnosis.
  *
- * Read-only by construction: the listen engine sends at most one poke, a
- * protocol's read-only first frame from the protocol table, and only when
- * nothing talked first. Which pokes to walk, in which order, with a reset
- * between each, grows with the protocol modules.
+ * Read-only by construction: it sends only the protocols' read-only first
+ * frames from the protocol table (GET_SYNC, 0x7F, 0xA0 ...), one each, in
+ * table order, only when nothing talked first and only while nothing
+ * answers.
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -37,18 +37,34 @@ const char cmd_probe_usage[] =
 #define PROBE_RX_CAP (64u * 1024u)
 #define PROBE_TRACE_CAP (2u * 1024u * 1024u)
 
-static const sd_proto *pick_poke(const char *expect, unsigned caps)
+/* The next protocol after `after` (NULL: the first) whose read-only first
+ * frame can be sent on this link. */
+static const sd_proto *next_poke(const sd_proto *after, unsigned caps)
 {
-	if (expect)
-		return sd_proto_find(expect);
 	if (caps & SD_LINK_NET)
 		return NULL; /* network services: listen for a banner (TLS has its own command) */
-	for (size_t i = 0; i < sd_proto_count(); i++) {
+	size_t i = 0;
+	if (after)
+		while (i < sd_proto_count() && sd_proto_at(i) != after)
+			i++;
+	for (i = after ? i + 1 : 0; i < sd_proto_count(); i++) {
 		const sd_proto *p = sd_proto_at(i);
 		if (p->poke && p->poke_len && p->line.baud)
 			return p;
 	}
 	return NULL;
+}
+
+/* A protocol's frame format (parity, data and stop bits) at the link's
+ * current rate, where the link can set it. */
+static void use_frame(sd_link *link, const sd_proto *p)
+{
+	if (!(link->caps & SD_LINK_BAUD) || !link->cfg.baud)
+		return;
+	sd_line_cfg cfg = p->line;
+	cfg.baud = link->cfg.baud;
+	if (memcmp(&cfg, &link->cfg, sizeof cfg) != 0)
+		sd_link_set_cfg(link, &cfg);
 }
 
 static void fill_answered_by(sd_report *r, const sd_proto *poked, int likely)
@@ -143,52 +159,96 @@ int cmd_probe(sd_cli *cli, int argc, char **argv)
 		sd_link_set_cfg(link, &cfg);
 	}
 
-	const sd_proto *poke = no_poke ? NULL : pick_poke(expect, link->caps);
 	uint8_t *rx = malloc(PROBE_RX_CAP);
 	if (!rx) {
 		cli_trace_close(cli, &tr);
 		sd_link_close(link);
 		return cli_error(cli, SD_EXIT_INTERNAL, "out of memory");
 	}
-	sd_listen L;
-	sd_listen_init(&L, rx, PROBE_RX_CAP, SD_MS(listen_ms), poke ? poke->poke : NULL,
-		       poke ? poke->poke_len : 0, SD_MS(500));
 	sd_time budget = cli->timeout_s > 0 ? (sd_time)(cli->timeout_s * 1e6) : SD_S(10);
-	err = sd_run(&L.eng, link, sd_deadline_in(link->clock, budget));
+	sd_deadline overall = sd_deadline_in(link->clock, budget);
+
+	/* 1. Listen: what does the line say on its own? */
+	sd_listen L;
+	sd_listen_init(&L, rx, PROBE_RX_CAP, SD_MS(listen_ms), NULL, 0, 0);
+	err = sd_run(&L.eng, link, overall);
+	size_t used = L.len, heard = L.len;
+	int64_t listened_ms = (int64_t)listen_ms;
+
+	/* 2. Poke: the protocols' read-only first frames, one each, while nothing
+	 * answers. On a silent line every row in table order; on a talking line
+	 * only the rows that claim what it says (a Preloader's "READY"), since a
+	 * poke would only add our bytes to an application's text. */
+	const sd_proto *cand[16];
+	size_t ncand = 0;
+	if (!no_poke && err == SD_OK) {
+		if (expect)
+			cand[ncand++] = sd_proto_find(expect);
+		for (const sd_proto *p = next_poke(NULL, link->caps); p && !expect && ncand < 16;
+		     p = next_poke(p, link->caps)) {
+			char why_not[200];
+			if (heard == 0 || (p->explain && p->explain(rx, heard, NULL, 0, why_not,
+								    sizeof why_not) >= 50))
+				cand[ncand++] = p;
+		}
+	}
+	uint8_t sent_all[128];
+	size_t sent_all_len = 0, answer_at = used;
+	const sd_proto *poke = NULL;
+	int likely = 0;
+	char meaning[200] = "";
+	for (size_t i = 0; i < ncand && err == SD_OK && sd_now(link->clock) < overall; i++) {
+		const sd_proto *p = cand[i];
+		if (!p->poke || sent_all_len + p->poke_len > sizeof sent_all)
+			continue;
+		use_frame(link, p);
+		sd_listen_init(&L, rx + used, PROBE_RX_CAP - used, 0, p->poke, p->poke_len, SD_MS(500));
+		err = sd_run(&L.eng, link, overall);
+		if (!L.poked)
+			break;
+		memcpy(sent_all + sent_all_len, p->poke, p->poke_len);
+		sent_all_len += p->poke_len;
+		listened_ms += 500;
+		poke = p;
+		answer_at = used;
+		used += L.len;
+		if (L.len == 0)
+			continue;
+		if (p->explain)
+			likely = p->explain(rx + answer_at, L.len, p->poke, p->poke_len, meaning, sizeof meaning);
+		break; /* bytes came back: they are the evidence, whatever they mean */
+	}
 
 	sd_report r;
 	sd_report_init(&r, "probe", target);
-	const uint8_t *sent = L.poked ? poke->poke : NULL;
-	size_t sent_len = L.poked ? poke->poke_len : 0;
+	const uint8_t *sent = sent_all_len ? sent_all : NULL;
+	size_t sent_len = sent_all_len;
 	if (err == SD_ERR_CLOSED || err == SD_ERR_IO) {
 		sd_finding *f = sd_diag_add(&r.diag, SD_CAUSE_DISCONNECTED, 0.95f);
 		if (f) {
 			sd_finding_summary(f, "the device disconnected after %zu bytes: %s",
-					   L.len, sd_link_why(link, err));
-			sd_finding_evidence(f, sent, sent_len, rx, L.len);
+					   used, sd_link_why(link, err));
+			sd_finding_evidence(f, sent, sent_len, rx, used);
 		}
 	}
-	sd_classify_in in = {
-		.rx = rx, .rx_len = L.len, .tx = sent, .tx_len = sent_len,
-		.expect = expect,
-		.host_baud = (link->caps & SD_LINK_BAUD) ? link->cfg.baud : 0,
-		.link_caps = link->caps,
-		.listen_ms = (int64_t)listen_ms,
-	};
-	sd_classify(&in, &r.diag);
-
-	int likely = 0;
-	if (poke && L.poked && L.len > 0 && poke->explain) {
-		char meaning[200];
-		likely = poke->explain(rx, L.len, sent, sent_len, meaning, sizeof meaning);
-		if (likely >= 80) {
-			sd_finding *f = sd_diag_add(&r.diag, SD_CAUSE_OK, likely / 100.0f);
-			if (f) {
-				sd_finding_summary(f, "%s answered: %s", poke->title, meaning);
-				sd_finding_evidence(f, sent, sent_len, rx, L.len);
-			}
-			r.ok = 1;
+	if (poke && likely >= 80) {
+		sd_finding *f = sd_diag_add(&r.diag, SD_CAUSE_OK, likely / 100.0f);
+		if (f) {
+			sd_finding_summary(f, "%s answered: %s", poke->title, meaning);
+			sd_finding_evidence(f, poke->poke, poke->poke_len, rx + answer_at, used - answer_at);
+			if (heard)
+				sd_finding_detail(f, "the line spoke first (%zu bytes); this protocol claimed them", heard);
 		}
+		r.ok = 1;
+	} else {
+		sd_classify_in in = {
+			.rx = rx, .rx_len = used, .tx = sent, .tx_len = sent_len,
+			.expect = expect,
+			.host_baud = (link->caps & SD_LINK_BAUD) ? link->cfg.baud : 0,
+			.link_caps = link->caps,
+			.listen_ms = listened_ms,
+		};
+		sd_classify(&in, &r.diag);
 	}
 	sd_diag_sort(&r.diag);
 	fill_answered_by(&r, poke, likely);

@@ -29,6 +29,20 @@ run "$SHAKEDOWN" probe --json 'sim:app?mode=silent'
 check "silent: exit 1" [ "$rc" -eq 1 ]
 check "silent: silent first" json 'd["findings"][0]["cause"] == "silent"' <<<"$out"
 
+check "silent: every protocol's read-only first frame, once each" json 'd["findings"][0]["evidence"]["sent"] == "30207fa0"' <<<"$out"
+
+# probe walks the protocol table: whichever loader is there answers its own
+# first frame.
+for t in stm32 mtk; do
+  run "$SHAKEDOWN" probe --json "sim:$t"
+  check "walk: $t answers, exit 0" [ "$rc" -eq 0 ]
+  check "walk: answered_by $t" json 'd["answered_by"]["protocol"] == "'"$t"'" and d["ok"] is True' <<<"$out"
+done
+# A Preloader that announces itself ("READY") is poked with its own frame only.
+run "$SHAKEDOWN" probe --json --trace "$TMP/pl.jsonl" 'sim:mtk?mode=preloader'
+check "walk: READY claimed by mtk" json 'd["answered_by"]["protocol"] == "mtk"' <<<"$out"
+check "walk: only A0 sent to a talking Preloader" bash -c '[ "$(grep -o "\"tx\":\"[0-9a-f]*\"" "$1" | head -1)" = "\"tx\":\"a0\"" ]' _ "$TMP/pl.jsonl"
+
 # An echoing line: our own poke comes back.
 run "$SHAKEDOWN" probe --json 'sim:app?mode=echo'
 check "echo: echo first" json 'd["findings"][0]["cause"] == "echo"' <<<"$out"
