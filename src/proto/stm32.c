@@ -436,6 +436,30 @@ static int do_get(stm32_ctx *c)
 	return CR_OK;
 }
 
+/* Has this session seen any sign of a noisy line so far? */
+static int noisy(const stm32_ctx *c)
+{
+	return c->corrected || c->retried || c->ex.garbage;
+}
+
+/* On a line that has shown errors, Get again until two answers are alike. */
+static int confirm_get(stm32_ctx *c)
+{
+	uint8_t prev[STM32_GET_MAX + 1];
+	size_t pn;
+	for (unsigned t = 0; noisy(c) && t < STM32_AGREE_TRIES; t++) {
+		prev[0] = c->blver;
+		memcpy(prev + 1, c->cmds, c->ncmds);
+		pn = c->ncmds;
+		int cr = do_get(c);
+		if (cr != CR_OK)
+			return cr;
+		if (pn == c->ncmds && prev[0] == c->blver && memcmp(prev + 1, c->cmds, pn) == 0)
+			return CR_OK;
+	}
+	return noisy(c) ? CR_BAD : CR_OK;
+}
+
 static int has_cmd(const stm32_ctx *c, uint8_t op)
 {
 	for (size_t i = 0; i < c->ncmds; i++)
@@ -444,47 +468,57 @@ static int has_cmd(const stm32_ctx *c, uint8_t op)
 	return 0;
 }
 
-/* Get Version and Get ID twice each until two answers agree: they carry
- * no checksum, and a flipped bit in a PID names the wrong family. */
+/* Get, Get Version and Get ID carry no checksum. One flipped bit in a PID
+ * names the wrong family (0x410 and 0x412/0x414/0x418 are one bit apart,
+ * and noise does produce them), and nothing else would show it: Get ID is
+ * always asked until two answers are alike. Get Version is taken at once when
+ * the line has shown no error and its version byte is the one Get gave;
+ * Get is asked again when the line has shown errors. Each exchange is a
+ * round trip, which is what keeps `info` as quick as stm32flash's
+ * identification on a clean line. */
 static int do_gv(stm32_ctx *c)
 {
-	uint8_t prev[3];
-	int have = 0;
-	for (unsigned t = 0; t < STM32_CMD_TRIES; t++) {
+	uint8_t seen[STM32_AGREE_TRIES][3];
+	for (unsigned t = 0; t < STM32_AGREE_TRIES; t++) {
 		int cr = command(c, STM32_CMD_GET_VERSION, 3, 0);
 		if (cr != CR_OK)
 			return cr;
-		if (have && memcmp(prev, c->rp.b + 1, 3) == 0) {
-			c->blver = prev[0];
-			c->opt[0] = prev[1];
-			c->opt[1] = prev[2];
+		const uint8_t *v = c->rp.b + 1;
+		int agree = t == 0 && !noisy(c) && c->have_get && v[0] == c->blver;
+		for (unsigned k = 0; k < t && !agree; k++)
+			agree = memcmp(seen[k], v, 3) == 0;
+		if (agree) {
+			c->blver = v[0];
+			c->opt[0] = v[1];
+			c->opt[1] = v[2];
 			c->have_gv = 1;
 			return CR_OK;
 		}
-		memcpy(prev, c->rp.b + 1, 3);
-		have = 1;
+		memcpy(seen[t], v, 3);
 	}
 	return CR_BAD;
 }
 
 static int do_id(stm32_ctx *c)
 {
-	uint16_t prev = 0;
-	int have = 0;
-	for (unsigned t = 0; t < STM32_CMD_TRIES; t++) {
+	uint16_t seen[STM32_AGREE_TRIES];
+	for (unsigned t = 0; t < STM32_AGREE_TRIES; t++) {
 		int cr = command(c, STM32_CMD_GET_ID, 0, 1);
 		if (cr != CR_OK)
 			return cr;
-		if (c->rp.b[1] < 1)
-			continue;
-		uint16_t pid = (uint16_t)(c->rp.b[2] << 8 | c->rp.b[3]);
-		if (have && pid == prev) {
+		uint16_t pid = c->rp.b[1] >= 1 ? (uint16_t)(c->rp.b[2] << 8 | c->rp.b[3]) : 0xFFFFu;
+		int agree = 0; /* always two alike: see above */
+		for (unsigned k = 0; k < t && !agree; k++)
+			agree = seen[k] == pid && pid != 0xFFFFu;
+		if (agree) {
 			c->pid = pid;
 			c->have_id = 1;
+			if (c->rp.b[1] > 1)
+				sd_report_fact(c->r, "pid_extra_bytes", "%u (some loaders send more than two)",
+					       (unsigned)c->rp.b[1] - 1);
 			return CR_OK;
 		}
-		prev = pid;
-		have = 1;
+		seen[t] = pid;
 	}
 	return CR_BAD;
 }
@@ -804,7 +838,9 @@ static int stm32_session(void *ctxp, sd_link *l, const sd_proto_args *a, sd_repo
 	int err = SD_OK;
 	r->ok = 1;
 	if (a->identify) {
-		cr = do_gv(c);
+		cr = confirm_get(c);
+		if (cr == CR_OK)
+			cr = do_gv(c);
 		if (cr == CR_OK)
 			cr = do_id(c);
 		if (cr == CR_OK && (!c->have_get || has_cmd(c, STM32_CMD_READ_MEMORY))) {

@@ -61,6 +61,7 @@
 #define STM32_INIT_JUNK    8192u       /* junk tolerated before the ACK to 0x7F */
 #define STM32_ATTEMPTS     2u          /* entry attempts by default (1 retry) */
 #define STM32_CMD_TRIES    4u          /* tries of one read-only command on a bad reply */
+#define STM32_AGREE_TRIES  6u          /* Get Version / Get ID asked until two answers are alike */
 
 /* The complement byte of an opcode or one-byte parameter. */
 static inline uint8_t stm32_comp(uint8_t b)
