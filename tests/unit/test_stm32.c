@@ -421,6 +421,30 @@ static void sim_v2_erase_and_bad_options(void **state)
 	assert_null(x);
 }
 
+/* probe sends one protocol's poke (the first in the table, or --expect's):
+ * none of them may be a destructive command to a synchronised loader. */
+static void every_probe_poke_is_harmless_to_a_loader(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sd_proto_count(); i++) {
+		const sd_proto *p = sd_proto_at(i);
+		if (!p->poke || !p->poke_len)
+			continue;
+		sd_link *l = open_raw("sim:stm32");
+		uint8_t rx[64];
+		xfer(l, (const uint8_t[]){ 0x7f }, 1, rx, 1); /* synchronised: pokes are opcodes now */
+		for (int k = 0; k < 3; k++) {
+			assert_int_equal(sd_link_write_all(l, p->poke, p->poke_len, SD_FOREVER), SD_OK);
+			while (sd_link_read(l, rx, sizeof rx, sd_deadline_in(l->clock, SD_MS(50))) > 0)
+				;
+		}
+		sd_sim_device *d = sd_sim_device_of(l);
+		if (d->log.destructive)
+			fail_msg("the %s poke made the loader run a destructive command", p->name);
+		sd_link_close(l);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -443,6 +467,7 @@ int main(void)
 		cmocka_unit_test(session_costs_no_real_time),
 		cmocka_unit_test(sim_write_erase_read_go_and_protect),
 		cmocka_unit_test(sim_v2_erase_and_bad_options),
+		cmocka_unit_test(every_probe_poke_is_harmless_to_a_loader),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
