@@ -23,6 +23,9 @@ check() { local n=$1; shift; if "$@"; then ok "$n"; else bad "$n"; fi; }
 
 start_sim() { # start_sim KEY=VAL... -> SIM_PID, PTY
   [ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null && wait "$SIM_PID" 2>/dev/null
+  # A fresh file: the old one still names the last simulator's pty until
+  # the new process truncates it, and head could read it first.
+  rm -f "$TMP/sim.out"
   "$SHAKEDOWN" sim -v stm32 "$@" >"$TMP/sim.out" 2>"$TMP/sim.err" &
   SIM_PID=$!
   PTY=
