@@ -148,8 +148,7 @@ typedef struct reply {
 	size_t   fixed;    /* bytes after the ACK, or 0 when the first says N-1 */
 	int      counted;  /* first byte after the ACK is N-1 (N+1 bytes follow) */
 	int      tail_ack; /* a final ACK closes the reply */
-	int      ack_only;
-	int      fixed_corr; /* ACK/NACK bytes we read through one flipped bit */
+	int      ack_only; /* only an ACK/NACK is expected */
 } reply;
 
 typedef struct stm32_ctx {
@@ -249,7 +248,7 @@ static int run_x(stm32_ctx *c, const sd_ctrl *ctrl, size_t nctrl, const uint8_t 
 /* Discard what the device is still saying, until it has been quiet. */
 static int drain(stm32_ctx *c)
 {
-	sd_ctrl d = { .op = SD_CTRL_DRAIN, .duration = STM32_T_QUIET, .until = SD_MS(500) };
+	sd_ctrl d = { .op = SD_CTRL_DRAIN, .duration = STM32_T_QUIET, .until = STM32_T_DRAIN_MAX };
 	return run_x(c, &d, 1, NULL, 0, NULL, 0, 0, 0);
 }
 
@@ -317,11 +316,11 @@ static int sync_once(stm32_ctx *c, int use_seq)
 	c->sent_n = 1;
 	sd_time t0 = sd_now(c->l->clock);
 	int xr = run_x(c, ctrl, nctrl, init, 1, init_feed, STM32_T_INIT_ACK, STM32_T_INIT_ACK,
-		       STM32_T_INIT_ACK + SD_MS(350));
+		       STM32_T_INIT_WINDOW);
 	if (xr == XR_TIMEOUT && !c->x.got_any && c->ex.wlen == 0) {
 		c->sent[c->sent_n++] = STM32_INIT;
 		xr = run_x(c, NULL, 0, init, 1, init_feed, STM32_T_INIT_ACK, STM32_T_INIT_ACK,
-			   STM32_T_INIT_ACK + SD_MS(350));
+			   STM32_T_INIT_WINDOW);
 	}
 	/* One lone byte one bit away from ACK or NACK: a noisy answer to 0x7F
 	 * (text has more than one byte; Get confirms either way). */
@@ -390,7 +389,11 @@ static int exchange(stm32_ctx *c, const uint8_t *tx, size_t txn, size_t fixed, i
 	c->rp.counted = counted;
 	c->rp.tail_ack = tail_ack;
 	c->rp.ack_only = ack_only;
-	int xr = run_x(c, NULL, 0, tx, txn, reply_feed, STM32_T_ACK, STM32_T_REPLY, STM32_T_ACK + SD_S(1));
+	/* A whole reply's time on the wire (11 bits a byte at 8E1), twice, on
+	 * top of the fixed allowance: a 256-byte read at 1200 baud takes 2.3 s. */
+	uint32_t baud = c->cfg.baud ? c->cfg.baud : 115200;
+	sd_time wire = (sd_time)((uint64_t)(fixed + STM32_GET_MAX + 8) * 11u * 1000000u / baud);
+	int xr = run_x(c, NULL, 0, tx, txn, reply_feed, STM32_T_ACK, STM32_T_REPLY, STM32_T_REPLY_MAX + 2 * wire);
 	if (xr == XR_LINK)
 		return CR_LINK;
 	if (xr == XR_DONE)
@@ -799,7 +802,7 @@ static int stm32_session(void *ctxp, sd_link *l, const sd_proto_args *a, sd_repo
 		size_t k = SDI_MIN(c->rp.n, sizeof c->junk - c->junk_n);
 		memcpy(c->junk + c->junk_n, c->rp.b, k);
 		c->junk_n += k;
-		run_x(c, NULL, 0, NULL, 0, evid_feed, SD_MS(150), SD_MS(150), SD_MS(300));
+		run_x(c, NULL, 0, NULL, 0, evid_feed, STM32_T_EVIDENCE, STM32_T_EVIDENCE, 2 * STM32_T_EVIDENCE);
 		xr = XR_BAD;
 	}
 	if (tries + (unsigned)synced > 1)
