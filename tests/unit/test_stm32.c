@@ -155,6 +155,18 @@ static void app_text_is_app_running_with_the_text(void **state)
 	assert_non_null(strstr(f->fix, "BOOT0"));
 }
 
+static void app_on_ttyacm_says_usb_cdc(void **state)
+{
+	(void)state;
+	static run R;
+	memset(&R, 0, sizeof R);
+	sd_link *l = open_sim("sim:stm32?mode=app");
+	session_on(&R, l, "/dev/ttyACM0", 1, NULL, NULL, 0); /* the report's target name */
+	sd_link_close(l);
+	assert_string_equal(top(&R), "app-running");
+	assert_non_null(strstr(R.r.diag.f[0].detail, "USB-CDC"));
+}
+
 static void silence_is_silent_after_two_7f(void **state)
 {
 	(void)state;
@@ -453,6 +465,7 @@ int main(void)
 		cmocka_unit_test(bootloader_2x_lists_erase_not_extended),
 		cmocka_unit_test(unknown_pid_is_named_by_number),
 		cmocka_unit_test(app_text_is_app_running_with_the_text),
+		cmocka_unit_test(app_on_ttyacm_says_usb_cdc),
 		cmocka_unit_test(silence_is_silent_after_two_7f),
 		cmocka_unit_test(echo_is_echo),
 		cmocka_unit_test(read_protection_is_a_device_state),
