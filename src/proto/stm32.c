@@ -148,8 +148,7 @@ typedef struct reply {
 	size_t   fixed;    /* bytes after the ACK, or 0 when the first says N-1 */
 	int      counted;  /* first byte after the ACK is N-1 (N+1 bytes follow) */
 	int      tail_ack; /* a final ACK closes the reply */
-	int      ack_only;
-	int      fixed_corr; /* ACK/NACK bytes we read through one flipped bit */
+	int      ack_only; /* only an ACK/NACK is expected */
 } reply;
 
 typedef struct stm32_ctx {
@@ -249,7 +248,7 @@ static int run_x(stm32_ctx *c, const sd_ctrl *ctrl, size_t nctrl, const uint8_t 
 /* Discard what the device is still saying, until it has been quiet. */
 static int drain(stm32_ctx *c)
 {
-	sd_ctrl d = { .op = SD_CTRL_DRAIN, .duration = STM32_T_QUIET, .until = SD_MS(500) };
+	sd_ctrl d = { .op = SD_CTRL_DRAIN, .duration = STM32_T_QUIET, .until = STM32_T_DRAIN_MAX };
 	return run_x(c, &d, 1, NULL, 0, NULL, 0, 0, 0);
 }
 
@@ -317,11 +316,11 @@ static int sync_once(stm32_ctx *c, int use_seq)
 	c->sent_n = 1;
 	sd_time t0 = sd_now(c->l->clock);
 	int xr = run_x(c, ctrl, nctrl, init, 1, init_feed, STM32_T_INIT_ACK, STM32_T_INIT_ACK,
-		       STM32_T_INIT_ACK + SD_MS(350));
+		       STM32_T_INIT_WINDOW);
 	if (xr == XR_TIMEOUT && !c->x.got_any && c->ex.wlen == 0) {
 		c->sent[c->sent_n++] = STM32_INIT;
 		xr = run_x(c, NULL, 0, init, 1, init_feed, STM32_T_INIT_ACK, STM32_T_INIT_ACK,
-			   STM32_T_INIT_ACK + SD_MS(350));
+			   STM32_T_INIT_WINDOW);
 	}
 	/* One lone byte one bit away from ACK or NACK: a noisy answer to 0x7F
 	 * (text has more than one byte; Get confirms either way). */
@@ -390,7 +389,11 @@ static int exchange(stm32_ctx *c, const uint8_t *tx, size_t txn, size_t fixed, i
 	c->rp.counted = counted;
 	c->rp.tail_ack = tail_ack;
 	c->rp.ack_only = ack_only;
-	int xr = run_x(c, NULL, 0, tx, txn, reply_feed, STM32_T_ACK, STM32_T_REPLY, STM32_T_ACK + SD_S(1));
+	/* A whole reply's time on the wire (11 bits a byte at 8E1), twice, on
+	 * top of the fixed allowance: a 256-byte read at 1200 baud takes 2.3 s. */
+	uint32_t baud = c->cfg.baud ? c->cfg.baud : 115200;
+	sd_time wire = (sd_time)((uint64_t)(fixed + STM32_GET_MAX + 8) * 11u * 1000000u / baud);
+	int xr = run_x(c, NULL, 0, tx, txn, reply_feed, STM32_T_ACK, STM32_T_REPLY, STM32_T_REPLY_MAX + 2 * wire);
 	if (xr == XR_LINK)
 		return CR_LINK;
 	if (xr == XR_DONE)
@@ -436,6 +439,30 @@ static int do_get(stm32_ctx *c)
 	return CR_OK;
 }
 
+/* Has this session seen any sign of a noisy line so far? */
+static int noisy(const stm32_ctx *c)
+{
+	return c->corrected || c->retried || c->ex.garbage;
+}
+
+/* On a line that has shown errors, Get again until two answers are alike. */
+static int confirm_get(stm32_ctx *c)
+{
+	uint8_t prev[STM32_GET_MAX + 1];
+	size_t pn;
+	for (unsigned t = 0; noisy(c) && t < STM32_AGREE_TRIES; t++) {
+		prev[0] = c->blver;
+		memcpy(prev + 1, c->cmds, c->ncmds);
+		pn = c->ncmds;
+		int cr = do_get(c);
+		if (cr != CR_OK)
+			return cr;
+		if (pn == c->ncmds && prev[0] == c->blver && memcmp(prev + 1, c->cmds, pn) == 0)
+			return CR_OK;
+	}
+	return noisy(c) ? CR_BAD : CR_OK;
+}
+
 static int has_cmd(const stm32_ctx *c, uint8_t op)
 {
 	for (size_t i = 0; i < c->ncmds; i++)
@@ -444,47 +471,57 @@ static int has_cmd(const stm32_ctx *c, uint8_t op)
 	return 0;
 }
 
-/* Get Version and Get ID twice each until two answers agree: they carry
- * no checksum, and a flipped bit in a PID names the wrong family. */
+/* Get, Get Version and Get ID carry no checksum. One flipped bit in a PID
+ * names the wrong family (0x410 and 0x412/0x414/0x418 are one bit apart,
+ * and noise does produce them), and nothing else would show it: Get ID is
+ * always asked until two answers are alike. Get Version is taken at once when
+ * the line has shown no error and its version byte is the one Get gave;
+ * Get is asked again when the line has shown errors. Each exchange is a
+ * round trip, which is what keeps `info` as quick as stm32flash's
+ * identification on a clean line. */
 static int do_gv(stm32_ctx *c)
 {
-	uint8_t prev[3];
-	int have = 0;
-	for (unsigned t = 0; t < STM32_CMD_TRIES; t++) {
+	uint8_t seen[STM32_AGREE_TRIES][3];
+	for (unsigned t = 0; t < STM32_AGREE_TRIES; t++) {
 		int cr = command(c, STM32_CMD_GET_VERSION, 3, 0);
 		if (cr != CR_OK)
 			return cr;
-		if (have && memcmp(prev, c->rp.b + 1, 3) == 0) {
-			c->blver = prev[0];
-			c->opt[0] = prev[1];
-			c->opt[1] = prev[2];
+		const uint8_t *v = c->rp.b + 1;
+		int agree = t == 0 && !noisy(c) && c->have_get && v[0] == c->blver;
+		for (unsigned k = 0; k < t && !agree; k++)
+			agree = memcmp(seen[k], v, 3) == 0;
+		if (agree) {
+			c->blver = v[0];
+			c->opt[0] = v[1];
+			c->opt[1] = v[2];
 			c->have_gv = 1;
 			return CR_OK;
 		}
-		memcpy(prev, c->rp.b + 1, 3);
-		have = 1;
+		memcpy(seen[t], v, 3);
 	}
 	return CR_BAD;
 }
 
 static int do_id(stm32_ctx *c)
 {
-	uint16_t prev = 0;
-	int have = 0;
-	for (unsigned t = 0; t < STM32_CMD_TRIES; t++) {
+	uint16_t seen[STM32_AGREE_TRIES];
+	for (unsigned t = 0; t < STM32_AGREE_TRIES; t++) {
 		int cr = command(c, STM32_CMD_GET_ID, 0, 1);
 		if (cr != CR_OK)
 			return cr;
-		if (c->rp.b[1] < 1)
-			continue;
-		uint16_t pid = (uint16_t)(c->rp.b[2] << 8 | c->rp.b[3]);
-		if (have && pid == prev) {
+		uint16_t pid = c->rp.b[1] >= 1 ? (uint16_t)(c->rp.b[2] << 8 | c->rp.b[3]) : 0xFFFFu;
+		int agree = 0; /* always two alike: see above */
+		for (unsigned k = 0; k < t && !agree; k++)
+			agree = seen[k] == pid && pid != 0xFFFFu;
+		if (agree) {
 			c->pid = pid;
 			c->have_id = 1;
+			if (c->rp.b[1] > 1)
+				sd_report_fact(c->r, "pid_extra_bytes", "%u (some loaders send more than two)",
+					       (unsigned)c->rp.b[1] - 1);
 			return CR_OK;
 		}
-		prev = pid;
-		have = 1;
+		seen[t] = pid;
 	}
 	return CR_BAD;
 }
@@ -765,7 +802,7 @@ static int stm32_session(void *ctxp, sd_link *l, const sd_proto_args *a, sd_repo
 		size_t k = SDI_MIN(c->rp.n, sizeof c->junk - c->junk_n);
 		memcpy(c->junk + c->junk_n, c->rp.b, k);
 		c->junk_n += k;
-		run_x(c, NULL, 0, NULL, 0, evid_feed, SD_MS(150), SD_MS(150), SD_MS(300));
+		run_x(c, NULL, 0, NULL, 0, evid_feed, STM32_T_EVIDENCE, STM32_T_EVIDENCE, 2 * STM32_T_EVIDENCE);
 		xr = XR_BAD;
 	}
 	if (tries + (unsigned)synced > 1)
@@ -804,7 +841,9 @@ static int stm32_session(void *ctxp, sd_link *l, const sd_proto_args *a, sd_repo
 	int err = SD_OK;
 	r->ok = 1;
 	if (a->identify) {
-		cr = do_gv(c);
+		cr = confirm_get(c);
+		if (cr == CR_OK)
+			cr = do_gv(c);
 		if (cr == CR_OK)
 			cr = do_id(c);
 		if (cr == CR_OK && (!c->have_get || has_cmd(c, STM32_CMD_READ_MEMORY))) {

@@ -52,15 +52,20 @@
  * waits 0.5 s per read; we wait less for the 0x7F answer so that silence is
  * diagnosed within the 1.5 s the issue asks, and as long as it for the
  * identification commands. */
-#define STM32_T_INIT_ACK   SD_MS(250)  /* answer to 0x7F */
+#define STM32_T_INIT_ACK   SD_MS(250)  /* answer to 0x7F: its first byte */
+#define STM32_T_INIT_WINDOW SD_MS(600) /* answer to 0x7F: all of it (junk first) */
 #define STM32_T_ACK        SD_MS(500)  /* ACK of a command or of its arguments */
-#define STM32_T_REPLY      SD_MS(500)  /* rest of a reply after its first byte */
+#define STM32_T_REPLY      SD_MS(500)  /* next byte of a reply */
+#define STM32_T_REPLY_MAX  SD_MS(1500) /* a whole reply (256 bytes at 2400 baud ~1.1 s) */
+#define STM32_T_DRAIN_MAX  SD_MS(500)  /* discarding a garbled reply, at most */
+#define STM32_T_EVIDENCE   SD_MS(150)  /* more of what came instead of a loader */
 #define STM32_T_SETTLE     SD_MS(50)   /* after a reset, before 0x7F (AN2606 start-up) */
 #define STM32_T_QUIET      SD_MS(30)   /* line quiet: the device has finished talking */
 #define STM32_T_BUDGET     SD_S(10)    /* a whole session, by default */
 #define STM32_INIT_JUNK    8192u       /* junk tolerated before the ACK to 0x7F */
 #define STM32_ATTEMPTS     2u          /* entry attempts by default (1 retry) */
 #define STM32_CMD_TRIES    4u          /* tries of one read-only command on a bad reply */
+#define STM32_AGREE_TRIES  6u          /* Get Version / Get ID asked until two answers are alike */
 
 /* The complement byte of an opcode or one-byte parameter. */
 static inline uint8_t stm32_comp(uint8_t b)

@@ -384,8 +384,10 @@ static void args_done(stm32_dev *s)
 				nack(s);
 				return;
 			}
+			sd_simlog_add(&s->d.log, now_of(s), 0xFF, "  global erase", 0);
 			erase_all(s);
 		} else {
+			sd_simlog_add(&s->d.log, now_of(s), (uint32_t)a[0] + 1, "  page erase", 0);
 			if (stm32_xor(a, n - 1) != a[n - 1]) {
 				nack(s);
 				return;
@@ -419,11 +421,13 @@ static void args_done(stm32_dev *s)
 		}
 		if (cnt == STM32_EXT_ERASE_MASS || cnt == STM32_EXT_ERASE_BANK1 ||
 		    cnt == STM32_EXT_ERASE_BANK2) {
+			sd_simlog_add(&s->d.log, now_of(s), cnt, cnt == STM32_EXT_ERASE_MASS ? "  mass erase" : "  bank erase", 0);
 			erase_all(s);
 		} else if (cnt >= 0xFFF0u) {
 			nack(s);
 			return;
 		} else {
+			sd_simlog_add(&s->d.log, now_of(s), cnt + 1, "  page erase", 0);
 			for (size_t i = 2; i + 2 < n; i += 2)
 				erase_page(s, (uint32_t)a[i] << 8 | a[i + 1]);
 		}

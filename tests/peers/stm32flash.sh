@@ -23,7 +23,10 @@ check() { local n=$1; shift; if "$@"; then ok "$n"; else bad "$n"; fi; }
 
 start_sim() { # start_sim KEY=VAL... -> SIM_PID, PTY
   [ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null && wait "$SIM_PID" 2>/dev/null
-  "$SHAKEDOWN" sim stm32 "$@" >"$TMP/sim.out" 2>"$TMP/sim.err" &
+  # A fresh file: the old one still names the last simulator's pty until
+  # the new process truncates it, and head could read it first.
+  rm -f "$TMP/sim.out"
+  "$SHAKEDOWN" sim -v stm32 "$@" >"$TMP/sim.out" 2>"$TMP/sim.err" &
   SIM_PID=$!
   PTY=
   for _ in $(seq 1 100); do
@@ -43,9 +46,11 @@ for ver in 3.1 2.2; do
   check "v$ver: the vector table is in it" bash -c "od -An -tx1 -N8 '$TMP/r4k.bin' | grep -q '00 50 00 20 01 01 00 08'"
   head -c 5000 /dev/urandom >"$TMP/fw.bin"
   check "v$ver: write 5000 bytes" flash -w "$TMP/fw.bin"
+  check "v$ver: stm32flash erased the pages it writes" grep -q "page erase" "$TMP/sim.err"
   check "v$ver: read back" flash -r "$TMP/back.bin" -S 0x08000000:5000
   check "v$ver: identical" cmp -s "$TMP/fw.bin" "$TMP/back.bin"
   check "v$ver: mass erase (-o)" flash -o
+  check "v$ver: the device saw a mass (0x44) or global (0x43) erase" grep -Eq "(mass|global) erase" "$TMP/sim.err"
   check "v$ver: read after erase" flash -r "$TMP/erased.bin" -S 0x08000000:4096
   check "v$ver: all 0xFF" bash -c "[ \"\$(od -An -tx1 -v '$TMP/erased.bin' | tr -s ' \n' '\n\n' | sort -u | grep -v '^$')\" = ff ]"
   "$SHAKEDOWN" info --json stm32 "$PTY" >"$TMP/info.json" 2>"$TMP/info.err"; rc=$?

@@ -155,6 +155,18 @@ static void app_text_is_app_running_with_the_text(void **state)
 	assert_non_null(strstr(f->fix, "BOOT0"));
 }
 
+static void app_on_ttyacm_says_usb_cdc(void **state)
+{
+	(void)state;
+	static run R;
+	memset(&R, 0, sizeof R);
+	sd_link *l = open_sim("sim:stm32?mode=app");
+	session_on(&R, l, "/dev/ttyACM0", 1, NULL, NULL, 0); /* the report's target name */
+	sd_link_close(l);
+	assert_string_equal(top(&R), "app-running");
+	assert_non_null(strstr(R.r.diag.f[0].detail, "USB-CDC"));
+}
+
 static void silence_is_silent_after_two_7f(void **state)
 {
 	(void)state;
@@ -421,6 +433,30 @@ static void sim_v2_erase_and_bad_options(void **state)
 	assert_null(x);
 }
 
+/* probe sends one protocol's poke (the first in the table, or --expect's):
+ * none of them may be a destructive command to a synchronised loader. */
+static void every_probe_poke_is_harmless_to_a_loader(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sd_proto_count(); i++) {
+		const sd_proto *p = sd_proto_at(i);
+		if (!p->poke || !p->poke_len)
+			continue;
+		sd_link *l = open_raw("sim:stm32");
+		uint8_t rx[64];
+		xfer(l, (const uint8_t[]){ 0x7f }, 1, rx, 1); /* synchronised: pokes are opcodes now */
+		for (int k = 0; k < 3; k++) {
+			assert_int_equal(sd_link_write_all(l, p->poke, p->poke_len, SD_FOREVER), SD_OK);
+			while (sd_link_read(l, rx, sizeof rx, sd_deadline_in(l->clock, SD_MS(50))) > 0)
+				;
+		}
+		sd_sim_device *d = sd_sim_device_of(l);
+		if (d->log.destructive)
+			fail_msg("the %s poke made the loader run a destructive command", p->name);
+		sd_link_close(l);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -429,6 +465,7 @@ int main(void)
 		cmocka_unit_test(bootloader_2x_lists_erase_not_extended),
 		cmocka_unit_test(unknown_pid_is_named_by_number),
 		cmocka_unit_test(app_text_is_app_running_with_the_text),
+		cmocka_unit_test(app_on_ttyacm_says_usb_cdc),
 		cmocka_unit_test(silence_is_silent_after_two_7f),
 		cmocka_unit_test(echo_is_echo),
 		cmocka_unit_test(read_protection_is_a_device_state),
@@ -443,6 +480,7 @@ int main(void)
 		cmocka_unit_test(session_costs_no_real_time),
 		cmocka_unit_test(sim_write_erase_read_go_and_protect),
 		cmocka_unit_test(sim_v2_erase_and_bad_options),
+		cmocka_unit_test(every_probe_poke_is_harmless_to_a_loader),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
