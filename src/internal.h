@@ -39,6 +39,17 @@ static inline uint32_t sdi_rand(uint32_t *s)
 	*s = x;
 	return x;
 }
+/* A well-spread PRNG state from any seed (splitmix32's finaliser): small
+ * seeds such as 1..10 would otherwise start xorshift32 on tiny outputs,
+ * which at any bit-error rate flip the first bytes of every run. */
+static inline uint32_t sdi_seed(uint32_t seed)
+{
+	uint32_t z = seed + 0x9e3779b9u;
+	z = (z ^ (z >> 16)) * 0x85ebca6bu;
+	z = (z ^ (z >> 13)) * 0xc2b2ae35u;
+	z ^= z >> 16;
+	return z ? z : 0x9e3779b9u;
+}
 /* Uniform in [0,1). */
 static inline double sdi_rand01(uint32_t *s)
 {

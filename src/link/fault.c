@@ -267,7 +267,7 @@ int sd_link_open_fault(sd_link *inner, const sd_fault_cfg *cfg, sd_link **out)
 	f->base.cfg = inner->cfg;
 	f->inner = inner;
 	f->cfg = *cfg;
-	f->rng = cfg->seed ? cfg->seed : 1;
+	f->rng = sdi_seed(cfg->seed);
 	f->before_left = cfg->flood_before;
 	f->after_left = cfg->flood_after;
 	*out = &f->base;
