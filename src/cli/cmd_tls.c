@@ -11,6 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cJSON.h>
 #include "cli.h"
 #include "commands.h"
@@ -50,8 +54,12 @@ const char cmd_tls_usage[] =
 	"  --no-groups       skip the group passes\n"
 	"  --no-order        skip the order probes\n"
 	"  --wait MS         how long a quiet server may think per probe (default 3000)\n"
-	"  --delay MS        pause between two connections to the same host (default 0)\n"
-	"  --targets FILE    one HOST[:PORT] a line (- = stdin); one JSON report a line out\n"
+	"  --delay MS        pause between two connections of one target (default 0)\n"
+	"  --rate N          at most N connections per second per target (sets --delay)\n"
+	"  --targets FILE    one HOST[:PORT] a line (- = stdin); one JSON report a line out,\n"
+	"                    in the order they finish\n"
+	"  --jobs N          --targets: targets probed at once (default 16, at most 64)\n"
+	"  --per-host N      --targets: at most N of them against one host (default 4)\n"
 	"  global: --json --timeout SECS -v\n"
 	"\n"
 	"exit: 0 a TLS server answered and accepted at least one version,\n"
@@ -64,6 +72,7 @@ typedef struct tls_opts {
 	unsigned    versions;
 	int         no_groups, no_order;
 	uint32_t    wait_ms, delay_ms;
+	uint32_t    jobs, per_host;  /* --targets: concurrent targets, in total and per host */
 } tls_opts;
 
 typedef struct tls_run {
@@ -425,15 +434,38 @@ out:
 	return rc;
 }
 
-/* --targets: one target a line, one JSON report a line, in order. */
+/* --targets: one target a line; each runs in a child process with its
+ * output on a pipe, so reports come out as whole JSON lines, in the order
+ * they finish. At most `jobs` targets run at once, and at most `per_host`
+ * of them against the same host (each target uses one connection at a time). */
+typedef struct job {
+	pid_t  pid;
+	int    fd;
+	size_t target;
+	char  *out;
+	size_t len, cap;
+} job;
+
+static int host_running(const job *jobs, size_t njobs, char **targets, const char *host)
+{
+	int n = 0;
+	for (size_t i = 0; i < njobs; i++) {
+		char h[256], p[16];
+		if (jobs[i].pid > 0 && split_target(targets[jobs[i].target], h, sizeof h, p, sizeof p) == 0 &&
+		    strcmp(h, host) == 0)
+			n++;
+	}
+	return n;
+}
+
 static int tls_targets(sd_cli *cli, const char *file, const tls_opts *o)
 {
 	FILE *in = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
 	if (!in)
 		return cli_error(cli, SD_EXIT_OPEN, "cannot read %s", file);
-	char line[512];
+	char line[512], **targets = NULL;
+	size_t nt = 0, cap = 0;
 	int worst = SD_EXIT_OK;
-	cli->json = 1;
 	while (fgets(line, sizeof line, in)) {
 		char *s = line;
 		while (*s == ' ' || *s == '\t')
@@ -441,11 +473,124 @@ static int tls_targets(sd_cli *cli, const char *file, const tls_opts *o)
 		s[strcspn(s, " \t\r\n#")] = '\0';
 		if (!*s)
 			continue;
-		int rc = tls_one(cli, s, o);
-		fflush(cli->out);
-		if (rc > worst)
-			worst = rc;
+		if (nt == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			char **t = realloc(targets, ncap * sizeof *t);
+			if (!t) {
+				worst = cli_error(cli, SD_EXIT_INTERNAL, "out of memory");
+				goto out;
+			}
+			targets = t;
+			cap = ncap;
+		}
+		if (!(targets[nt] = strdup(s))) {
+			worst = cli_error(cli, SD_EXIT_INTERNAL, "out of memory");
+			goto out;
+		}
+		nt++;
 	}
+	cli->json = 1;
+	fflush(cli->out);
+	fflush(cli->err);
+	size_t njobs = o->jobs, next = 0, running = 0;
+	job *jobs = calloc(njobs, sizeof *jobs);
+	char *started = calloc(nt ? nt : 1, 1);
+	if (!jobs || !started) {
+		free(jobs);
+		free(started);
+		worst = cli_error(cli, SD_EXIT_INTERNAL, "out of memory");
+		goto out;
+	}
+	while (next < nt || running) {
+		/* start what the limits allow, in file order where possible */
+		for (size_t t = next; t < nt && running < njobs; t++) {
+			char h[256], p[16];
+			if (started[t])
+				continue;
+			if (split_target(targets[t], h, sizeof h, p, sizeof p) == 0 &&
+			    host_running(jobs, njobs, targets, h) >= (int)o->per_host)
+				continue;
+			size_t slot = 0;
+			while (jobs[slot].pid > 0)
+				slot++;
+			int fds[2];
+			if (pipe(fds) < 0)
+				break;
+			pid_t pid = fork();
+			if (pid < 0) {
+				close(fds[0]);
+				close(fds[1]);
+				break;
+			}
+			if (pid == 0) {
+				close(fds[0]);
+				FILE *f = fdopen(fds[1], "w");
+				if (!f)
+					_exit(SD_EXIT_INTERNAL);
+				cli->out = f;
+				int rc = tls_one(cli, targets[t], o);
+				fflush(f);
+				fflush(cli->err);
+				_exit(rc);
+			}
+			close(fds[1]);
+			jobs[slot] = (job){ .pid = pid, .fd = fds[0], .target = t };
+			started[t] = 1;
+			running++;
+		}
+		while (next < nt && started[next])
+			next++;
+		/* collect output; a child whose pipe closed is reaped and printed */
+		struct pollfd pf[64];
+		size_t map[64], np = 0;
+		for (size_t i = 0; i < njobs && np < 64; i++)
+			if (jobs[i].pid > 0) {
+				pf[np] = (struct pollfd){ .fd = jobs[i].fd, .events = POLLIN };
+				map[np++] = i;
+			}
+		if (np == 0)
+			break;
+		if (poll(pf, np, -1) < 0 && errno != EINTR)
+			break;
+		for (size_t k = 0; k < np; k++) {
+			if (!(pf[k].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			job *j = &jobs[map[k]];
+			if (j->len + 4096 > j->cap) {
+				size_t ncap = j->cap ? j->cap * 2 : 8192;
+				char *nb = realloc(j->out, ncap);
+				if (!nb)
+					continue;
+				j->out = nb;
+				j->cap = ncap;
+			}
+			ssize_t r = read(j->fd, j->out + j->len, j->cap - j->len);
+			if (r > 0) {
+				j->len += (size_t)r;
+				continue;
+			}
+			if (r < 0 && errno == EINTR)
+				continue;
+			int st = 0;
+			close(j->fd);
+			waitpid(j->pid, &st, 0);
+			if (j->len)
+				fwrite(j->out, 1, j->len, cli->out);
+			fflush(cli->out);
+			int rc = WIFEXITED(st) ? WEXITSTATUS(st) : SD_EXIT_INTERNAL;
+			if (rc > worst)
+				worst = rc;
+			free(j->out);
+			*j = (job){ .pid = 0 };
+			running--;
+		}
+	}
+	free(jobs);
+	free(started);
+out:
+	for (size_t i = 0; i < nt; i++)
+		free(targets[i]);
+	free(targets);
 	if (in != stdin)
 		fclose(in);
 	return worst;
@@ -461,9 +606,12 @@ int cmd_tls(sd_cli *cli, int argc, char **argv)
 		{ "wait", required_argument, NULL, 'w' },
 		{ "delay", required_argument, NULL, 'd' },
 		{ "targets", required_argument, NULL, 't' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "per-host", required_argument, NULL, 'H' },
+		{ "rate", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
-	tls_opts o = { .wait_ms = 3000 };
+	tls_opts o = { .wait_ms = 3000, .jobs = 16, .per_host = 4 };
 	const char *targets = NULL;
 	int c;
 	opterr = 0;
@@ -494,6 +642,21 @@ int cmd_tls(sd_cli *cli, int argc, char **argv)
 		case 't':
 			targets = optarg;
 			break;
+		case 'j':
+			if (sd_parse_u32(optarg, 1, 64, &o.jobs) != SD_OK)
+				return cli_usage_error(cli, "--jobs needs 1 to 64, not '%s'", optarg);
+			break;
+		case 'H':
+			if (sd_parse_u32(optarg, 1, 64, &o.per_host) != SD_OK)
+				return cli_usage_error(cli, "--per-host needs 1 to 64, not '%s'", optarg);
+			break;
+		case 'r': {
+			uint32_t rate;
+			if (sd_parse_u32(optarg, 1, 100000, &rate) != SD_OK)
+				return cli_usage_error(cli, "--rate needs connections per second (1 to 100000), not '%s'", optarg);
+			o.delay_ms = 1000u / rate;
+			break;
+		}
 		default:
 			return cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]);
 		}
