@@ -46,13 +46,13 @@ PIDS+=($!)
 for p in "$PMOD" "$PHTTP" "$PSMTP"; do wait_port "$p"; done
 
 active_opens() { awk '/^Tcp:/ { if (h) print $6; h = 1 }' /proc/net/snmp; }
-now_ns() { date +%s%N; }
+now_ns() { local t=${EPOCHREALTIME/[.,]/}; echo "${t}000"; } # no fork: bash 5
 # measure TOOL PORT: prints "median_seconds connections"
 measure() {
   local tool=$1 port=$2 times=() conns=0
   for i in 1 2 3; do
     local a t0 t1
-    a=$(active_opens); t0=$(now_ns)
+    a=$(active_opens); t0=${EPOCHREALTIME/[.,]/}000
     case $tool in
       shakedown) "$SHAKEDOWN" tls --json "127.0.0.1:$port" >/dev/null 2>&1 ;;
       shakedown-ng) "$SHAKEDOWN" tls --json --no-groups "127.0.0.1:$port" >/dev/null 2>&1 ;;
@@ -60,7 +60,7 @@ measure() {
       nmap) nmap -n -Pn -sT -p "$port" --script +ssl-enum-ciphers 127.0.0.1 >/dev/null 2>&1 ;;
       testssl) testssl.sh -p -E -n none --warnings batch "127.0.0.1:$port" >/dev/null 2>&1 ;;
     esac
-    t1=$(now_ns)
+    t1=${EPOCHREALTIME/[.,]/}000
     [ "$i" -eq 1 ] && conns=$(( $(active_opens) - a ))
     times+=("$(( (t1 - t0) / 1000 ))")
   done
@@ -94,15 +94,19 @@ done
 rate() { # rate PORT ARGS...: prints probes per second (connections / wall time)
   local port=$1; shift
   local a t0 t1 n=0
-  a=$(active_opens); t0=$(now_ns)
-  while [ $(( $(now_ns) - t0 )) -lt 2000000000 ]; do
+  a=$(active_opens); t0=${EPOCHREALTIME/[.,]/}000
+  while [ $(( ${EPOCHREALTIME/[.,]/}000 - t0 )) -lt 2000000000 ]; do
     "$SHAKEDOWN" tls --json "$@" "127.0.0.1:$port" >/dev/null 2>&1; n=$((n + 1))
   done
-  t1=$(now_ns)
+  t1=${EPOCHREALTIME/[.,]/}000
   python3 -c "print('%.0f probes/s (%d runs, %d connections)' % (($(active_opens) - $a) / (($t1 - $t0) / 1e9), $n, $(active_opens) - $a))"
 }
 echo
-echo "probe rate, one process per run (includes process start-up):"
+echo "probe rate = connections / wall time of the runs above (one process, versions in parallel):"
+for s in "${servers[@]}"; do
+  python3 -c "print('  %-7s %6.0f probes/s' % ('${s%%:*}', ${C[$s/shakedown]} / max(float('${T[$s/shakedown]}'), 1e-4)))"
+done
+echo "probe rate in a loop of whole runs (includes ~2 ms of process start-up per run):"
 echo "  nginx TLS 1.2, 6 accepted + 1 refused per run: $(rate "$PMOD" --versions 1.2 --no-order --no-groups)"
 echo "  nginx TLS 1.1, 1 refused per run:             $(rate "$PMOD" --versions 1.1 --no-order --no-groups)"
 
