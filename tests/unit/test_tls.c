@@ -558,6 +558,25 @@ static void enumerate_tls10_only(void **state)
 	assert_int_equal(conns, 6 + 5);
 }
 
+static void enumerate_sslv3_only(void **state)
+{
+	(void)state;
+	/* no local library serves SSLv3 any more: the model does, with a
+	 * suite OpenSSL 3 lacks (RC4) */
+	model m = { .versions = 1u << 0, .server_order = 1,
+		    .suites = { [0] = { 0x0005, 0x000a } }, .nsuites = { [0] = 2 } };
+	static sd_tls_enum e;
+	sd_tls_enum_cfg cfg = { 0 };
+	unsigned conns = run_model(&m, &e, &cfg);
+	const sd_tls_vresult *v = sd_tls_enum_result(&e, SD_TLS_SSL3);
+	assert_true(v->supported);
+	assert_int_equal(v->nsuites, 2);
+	assert_int_equal(v->suites[0], 0x0005);
+	assert_int_equal(v->order, SD_TLS_ORDER_SERVER);
+	assert_int_equal(v->ngroups, 0); /* no ECDHE suite: no group pass */
+	assert_int_equal(conns, 2 + 5 + 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -570,6 +589,7 @@ int main(void)
 		cmocka_unit_test(enumerate_server_order),
 		cmocka_unit_test(enumerate_client_order_and_groups),
 		cmocka_unit_test(enumerate_tls10_only),
+		cmocka_unit_test(enumerate_sslv3_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
