@@ -141,6 +141,8 @@ typedef struct sd_tls_probe {
 	int            timed_out;   /* the server went quiet before the answer was complete */
 	int            closed;      /* the server closed (or reset) the connection */
 	int            link_err;    /* the link error that ended it, if any */
+	int            lingering;   /* not TLS: reading the rest of a banner */
+	sd_deadline    linger_until;
 	sd_tls_server  srv;
 } sd_tls_probe;
 
@@ -178,6 +180,8 @@ typedef struct sd_tls_enum_cfg {
 	unsigned    versions;      /* bit per version: 1<<0 SSLv3 .. 1<<4 TLS 1.3; 0 = all */
 	int         no_groups;     /* skip the group passes */
 	int         no_order;      /* skip the order probes */
+	const char *alpn;          /* ALPN list to send ("h2,http/1.1"), NULL = none */
+	size_t      pad_to;        /* pad every hello record to this size (0 = RFC 7685 default) */
 	uint32_t    seed;
 } sd_tls_enum_cfg;
 

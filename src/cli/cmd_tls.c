@@ -52,6 +52,9 @@ const char cmd_tls_usage[] =
 	"\n"
 	"options:\n"
 	"  --sni NAME        server name to send (default: HOST unless an IP address)\n"
+	"  --alpn LIST       ALPN protocols to offer, e.g. h2,http/1.1 (default none)\n"
+	"  --pad BYTES       pad every ClientHello record to BYTES (size tests; default:\n"
+	"                    only hellos of 256-511 bytes are padded, RFC 7685)\n"
 	"  --versions LIST   versions to probe, e.g. 1.2,1.3 (ssl3,1.0,1.1,1.2,1.3; default all)\n"
 	"  --no-groups       skip the group passes\n"
 	"  --no-order        skip the order probes\n"
@@ -74,6 +77,8 @@ const char cmd_tls_usage[] =
 
 typedef struct tls_opts {
 	const char *sni;
+	const char *alpn;
+	uint32_t    pad_to;
 	unsigned    versions;
 	int         no_groups, no_order;
 	uint32_t    wait_ms, delay_ms;
@@ -447,6 +452,7 @@ static int tls_one(sd_cli *cli, const char *target, const tls_opts *o)
 	sd_tls_enum_cfg ec = {
 		.sni = o->sni ? o->sni : r->host, .versions = o->versions ? o->versions : 0x1fu,
 		.no_groups = o->no_groups, .no_order = o->no_order, .seed = (uint32_t)t0,
+		.alpn = o->alpn, .pad_to = o->pad_to,
 	};
 	lane *L0 = r->lanes[0] = calloc(1, sizeof *L0);
 	if (!L0) {
@@ -698,6 +704,8 @@ int cmd_tls(sd_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "sni", required_argument, NULL, 's' },
+		{ "alpn", required_argument, NULL, 'a' },
+		{ "pad", required_argument, NULL, 'p' },
 		{ "versions", required_argument, NULL, 'V' },
 		{ "no-groups", no_argument, NULL, 'g' },
 		{ "no-order", no_argument, NULL, 'o' },
@@ -718,6 +726,13 @@ int cmd_tls(sd_cli *cli, int argc, char **argv)
 		switch (c) {
 		case 's':
 			o.sni = optarg;
+			break;
+		case 'a':
+			o.alpn = optarg;
+			break;
+		case 'p':
+			if (sd_parse_u32(optarg, 0, 16384, &o.pad_to) != SD_OK)
+				return cli_usage_error(cli, "--pad needs a record size in bytes (0 to 16384), not '%s'", optarg);
 			break;
 		case 'V':
 			if (parse_versions(optarg, &o.versions) < 0)

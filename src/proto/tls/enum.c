@@ -89,6 +89,8 @@ static void set_hello(sd_tls_enum *e, uint16_t version)
 	e->hello.shares = NULL; /* TLS 1.3: empty key_share, the server names its group */
 	e->hello.nshares = 0;
 	e->hello.sni = e->cfg.sni;
+	e->hello.alpn = e->cfg.alpn;
+	e->hello.pad_to = e->cfg.pad_to;
 	e->hello.seed = e->cfg.seed + e->probes * 2654435761u + 1;
 	e->want_flight = version != SD_TLS_TLS13;
 	e->probes++;
