@@ -173,7 +173,16 @@ typedef struct sd_tls_vresult {
 	int      groups_done;      /* the group pass ran to its end */
 	uint8_t  refusal_alert;    /* the alert that ended the suite pass (0 = none) */
 	int      refusal;          /* how the last probe failed: SD_TLS_* answer, or -1 closed, -2 timeout */
+	int      chunked;          /* the full list was refused oddly; chunks of SD_TLS_CHUNK went on */
+	int      big_refusal;      /* then: how the full-list hello failed (as refusal) */
+	uint8_t  big_alert;        /*       and its alert, if any */
+	size_t   big_nsuites;      /*       with this many suites */
 } sd_tls_vresult;
+
+/* Suites per hello after a server refused the whole list in a way that is
+ * not "no shared suite" (closed, reset, silence, decode_error ...): the
+ * size nmap uses for every hello. */
+#define SD_TLS_CHUNK 64u
 
 typedef struct sd_tls_enum_cfg {
 	const char *sni;
@@ -201,6 +210,7 @@ typedef struct sd_tls_enum {
 	/* what the very first answer was (service detection) */
 	int             first_answer; /* sd_tls_answer, -1 closed, -2 timeout, -3 none yet */
 	int             stop;      /* not TLS: stop after the first probe */
+	size_t          chunk;     /* chunked suite pass: the chunk being offered */
 } sd_tls_enum;
 
 SD_API void sd_tls_enum_init(sd_tls_enum *e, const sd_tls_enum_cfg *cfg);

@@ -322,6 +322,21 @@ static const char *diagnose(tls_run *r, sd_report *rep, const tls_opts *o)
 		}
 		return r->resets ? "reset" : "closed";
 	}
+	for (size_t i = 0; i < SD_TLS_NVERSIONS; i++) {
+		const sd_tls_vresult *v = &e->v[i];
+		if (!v->chunked || !v->supported)
+			continue;
+		f = sd_diag_add(&rep->diag, SD_CAUSE_MIDDLEBOX_SIZE, 0.7f);
+		if (f) {
+			const char *an = v->big_alert ? tls_alert_name(v->big_alert) : NULL;
+			sd_finding_summary(f, "%s: a hello offering %zu suites was %s%s, hellos of %u suites went through",
+					   sd_tls_version_name(v->version), v->big_nsuites,
+					   v->big_refusal == -1 ? "cut off" : v->big_refusal == -2 ? "met with silence"
+					   : "refused with ", v->big_refusal >= 0 ? (an ? an : "a malformed answer") : "",
+					   SD_TLS_CHUNK);
+			sd_finding_fix(f, "the server or a box on the way cannot take large ClientHellos: keep client hellos small (fewer suites), or fix the box");
+		}
+	}
 	if (any) {
 		rep->ok = 1;
 		f = sd_diag_add(&rep->diag, SD_CAUSE_OK, 0.95f);

@@ -407,6 +407,7 @@ typedef struct model {
 	int       server_order;
 	uint16_t  groups[8];      /* server order */
 	size_t    ngroups;
+	size_t    max_suites;     /* > 0: hang up on hellos offering more suites */
 } model;
 
 static int in_list(const uint16_t *l, size_t n, uint16_t x)
@@ -431,6 +432,8 @@ static void model_answer(const model *m, const uint8_t *b, size_t n, wr *out)
 	read_hello(b, n, &h);
 	unsigned vi = h.version - 0x0300;
 	out->n = 0;
+	if (m->max_suites && h.nsuites > m->max_suites)
+		return; /* a box that drops big hellos: nothing, then a close */
 	if (vi > 4 || !(m->versions & (1u << vi))) {
 		record(out, 21, refuse_version, 2);
 		return;
@@ -484,7 +487,8 @@ static unsigned run_model(const model *m, sd_tls_enum *e, const sd_tls_enum_cfg 
 		model_answer(m, buf, (size_t)n, &ans);
 		memset(&p, 0, sizeof p);
 		sd_tls_parse(ans.b, ans.n, e->want_flight, hs, sizeof hs, &p.srv);
-		assert_true(p.srv.complete);
+		p.closed = ans.n == 0;
+		assert_true(p.srv.complete || p.closed);
 		sd_tls_enum_feed(e, &p);
 		conns++;
 		assert_true(conns < 400);
@@ -577,6 +581,27 @@ static void enumerate_sslv3_only(void **state)
 	assert_int_equal(conns, 2 + 5 + 1);
 }
 
+static void enumerate_through_a_size_limit(void **state)
+{
+	(void)state;
+	/* suites spread over several chunks of the registry; big hellos dropped */
+	model m = { .versions = 1u << 3, .server_order = 1,
+		    .suites = { [3] = { 0xc030, 0x009e, 0x002f, 0xcca8 } }, .nsuites = { [3] = 4 },
+		    .groups = { 0x001d }, .ngroups = 1, .max_suites = 128 };
+	static sd_tls_enum e;
+	sd_tls_enum_cfg cfg = { .versions = 1u << 3, .no_groups = 1 };
+	unsigned conns = run_model(&m, &e, &cfg);
+	const sd_tls_vresult *v = sd_tls_enum_result(&e, SD_TLS_TLS12);
+	assert_true(v->chunked);
+	assert_int_equal(v->big_refusal, -1);
+	assert_int_equal(v->nsuites, 4);
+	/* within a chunk the server's order shows; across chunks, chunk order */
+	assert_true(v->suites[0] == 0x009e || v->suites[0] == 0x002f);
+	assert_int_equal(v->order, SD_TLS_ORDER_SERVER);
+	/* 1 big + 4 picks + one refusal per chunk (6) + 1 order */
+	assert_true(conns <= 1 + 4 + 6 + 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -590,6 +615,7 @@ int main(void)
 		cmocka_unit_test(enumerate_client_order_and_groups),
 		cmocka_unit_test(enumerate_tls10_only),
 		cmocka_unit_test(enumerate_sslv3_only),
+		cmocka_unit_test(enumerate_through_a_size_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
