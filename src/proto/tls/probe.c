@@ -15,8 +15,9 @@ static void probe_parse(sd_tls_probe *p)
 /* Enough of a non-TLS answer to name it: a line of text, or 64 bytes. */
 static int banner_whole(const sd_tls_probe *p)
 {
-	uint8_t first = p->rx[0];
-	int text = first >= 0x20 && first < 0x7f; /* MySQL's greeting has a 0x0a in its 5th byte */
+	int text = 1; /* a line of text; MySQL's binary greeting has a 0x0a in its 5th byte */
+	for (size_t i = 0; i < p->rx_len && text; i++)
+		text = sdi_is_text(p->rx[i]);
 	return p->rx_len >= TLS_BANNER_MIN || p->rx_len >= p->rx_cap || (text && p->rx[p->rx_len - 1] == '\n');
 }
 
