@@ -334,6 +334,18 @@ static void parse_tls13_and_alerts(void **state)
 	assert_int_equal(s.group, 0x001d);
 	assert_true(s.complete);
 
+	/* a warning unrecognized_name, then the ServerHello: a hello, not a refusal */
+	static const uint8_t warn[] = { 0x15, 0x03, 0x03, 0x00, 0x02, 0x01, 0x70 };
+	wr w2 = { .n = 0 };
+	memcpy(w2.b, warn, sizeof warn);
+	w2.n = sizeof warn;
+	memcpy(w2.b + w2.n, r.b, r.n);
+	w2.n += r.n;
+	assert_int_equal(sd_tls_parse(w2.b, w2.n, 1, hs, sizeof hs, &s), SD_TLS_HELLO);
+	assert_true(s.alert_seen);
+	assert_int_equal(s.alert_desc, 112);
+	assert_int_equal(sd_tls_parse(w2.b, sizeof warn, 1, hs, sizeof hs, &s), SD_TLS_MORE);
+
 	static const uint8_t alert[] = { 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28 };
 	assert_int_equal(sd_tls_parse(alert, sizeof alert, 1, hs, sizeof hs, &s), SD_TLS_ALERT);
 	assert_int_equal(s.alert_desc, 40);
