@@ -12,6 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "shakedown/shakedown.h"
+#include "script_link.h"
 
 static uint8_t buf[SD_TLS_HELLO_MAX];
 static uint8_t hs[SD_TLS_RX_CAP];
@@ -614,6 +615,76 @@ static void enumerate_through_a_size_limit(void **state)
 	assert_true(conns <= 1 + 4 + 6 + 1);
 }
 
+/* ---- the probe engine over a scripted link on a fake clock ------------- */
+
+static sd_tls_probe probe;
+static uint8_t prx[SD_TLS_RX_CAP];
+
+static void run_probe_script(const script_chunk *c, size_t n, int close_after, int want_flight)
+{
+	static script_link sl;
+	static const uint16_t suites[] = { 0xc02f };
+	sd_tls_hello_cfg hc = { .version = SD_TLS_TLS12, .suites = suites, .nsuites = 1 };
+	int len = sd_tls_hello_build(&hc, buf, sizeof buf);
+	assert_true(len > 0);
+	script_link_init(&sl, c, n);
+	sl.close_after = close_after;
+	sd_tls_probe_init(&probe, buf, (size_t)len, want_flight, SD_MS(3000), prx, sizeof prx, hs, sizeof hs);
+	assert_int_equal(sd_run(&probe.base, &sl.base, SD_FOREVER), SD_OK);
+	/* the hello went out whole */
+	assert_int_equal(sl.nwritten, (size_t)len);
+	assert_memory_equal(sl.written, buf, (size_t)len);
+}
+
+static void probe_engine_deadlines(void **state)
+{
+	(void)state;
+	/* silence: one wait, then timed out; the fake clock shows the deadline kept */
+	run_probe_script(NULL, 0, 0, 1);
+	assert_true(probe.timed_out);
+	assert_int_equal(probe.srv.answer, SD_TLS_MORE);
+
+	/* a ServerHello dribbled a byte every 100 ms: each byte renews the wait */
+	wr m = { .n = 0 }, r = { .n = 0 };
+	server_hello(&m, 0x0303, 0xc02f, 0, 0);
+	record(&r, 22, m.b, m.n);
+	static script_chunk drip[128];
+	for (size_t i = 0; i < r.n; i++)
+		drip[i] = (script_chunk){ SD_MS(100) * (sd_time)(i + 1), r.b + i, 1 };
+	run_probe_script(drip, r.n, 0, 0);
+	assert_false(probe.timed_out);
+	assert_int_equal(probe.srv.answer, SD_TLS_HELLO);
+	assert_int_equal(probe.srv.suite, 0xc02f);
+
+	/* half a record, then the server hangs up */
+	script_chunk half[] = { { SD_MS(1), r.b, r.n / 2 } };
+	run_probe_script(half, 1, 1, 1);
+	assert_true(probe.closed);
+	assert_int_equal(probe.srv.answer, SD_TLS_MORE);
+
+	/* a text banner: named at once, no lingering */
+	static const uint8_t smtp[] = "220 mail ESMTP\r\n";
+	script_chunk s1[] = { { SD_MS(1), smtp, sizeof smtp - 1 } };
+	run_probe_script(s1, 1, 0, 1);
+	assert_int_equal(probe.srv.answer, SD_TLS_NOT_TLS);
+	assert_false(probe.timed_out);
+	assert_int_equal(probe.rx_len, sizeof smtp - 1);
+
+	/* a binary banner in two pieces 50 ms apart: both read (linger 100 ms) */
+	static const uint8_t my1[] = { 0x4a, 0, 0, 0, 0x0a };
+	static const uint8_t my2[] = { '8', '.', '0', 0, 1, 2, 3 };
+	script_chunk s2[] = { { SD_MS(1), my1, 5 }, { SD_MS(51), my2, 7 } };
+	run_probe_script(s2, 2, 0, 1);
+	assert_int_equal(probe.rx_len, 12);
+	assert_false(probe.timed_out);
+	/* ... and 500 ms apart: the first piece is enough, no probe timeout */
+	script_chunk s3[] = { { SD_MS(1), my1, 5 }, { SD_MS(501), my2, 7 } };
+	run_probe_script(s3, 2, 0, 1);
+	assert_int_equal(probe.rx_len, 5);
+	assert_false(probe.timed_out);
+	assert_int_equal(probe.srv.answer, SD_TLS_NOT_TLS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -628,6 +699,7 @@ int main(void)
 		cmocka_unit_test(enumerate_tls10_only),
 		cmocka_unit_test(enumerate_sslv3_only),
 		cmocka_unit_test(enumerate_through_a_size_limit),
+		cmocka_unit_test(probe_engine_deadlines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
