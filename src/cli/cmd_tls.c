@@ -342,6 +342,16 @@ static const char *diagnose(tls_run *r, sd_report *rep, const tls_opts *o)
 		f = sd_diag_add(&rep->diag, SD_CAUSE_OK, 0.95f);
 		if (f)
 			sd_finding_summary(f, "a TLS server answers: %s", list);
+		/* only versions today's clients refuse by default (RFC 8996) */
+		const sd_tls_vresult *v12 = sd_tls_enum_result(e, SD_TLS_TLS12);
+		const sd_tls_vresult *v13 = sd_tls_enum_result(e, SD_TLS_TLS13);
+		if (v12->probed && v13->probed && !v12->supported && !v13->supported) {
+			f = sd_diag_add(&rep->diag, SD_CAUSE_TLS_VERSION_MISMATCH, 0.6f);
+			if (f) {
+				sd_finding_summary(f, "the server speaks only versions older than TLS 1.2, which current clients refuse (RFC 8996; OpenSSL 3 at security level 1 and up)");
+				sd_finding_fix(f, "enable TLS 1.2 or 1.3 on the server; until then a client must allow the old version and lower its security level (OpenSSL: @SECLEVEL=0) to connect");
+			}
+		}
 		return "tls";
 	}
 	/* TLS, but nothing accepted: say why from the alerts. */

@@ -13,6 +13,7 @@ check "service tls" json 'd["service"] == "tls" and d["ok"] is True' <<<"$out"
 check "TLSv1.2 only" json 'list(d["versions"]) == ["TLSv1.2"]' <<<"$out"
 check "the server's order, as configured" \
   json 'd["versions"]["TLSv1.2"]["suites"] == ["0xC030", "0xC02F", "0x002F"]' <<<"$out"
+check "no old-version warning for a TLS 1.2 server" json 'len(d["findings"]) == 1' <<<"$out"
 check "order verdict: server" json 'd["versions"]["TLSv1.2"]["order"] == "server"' <<<"$out"
 check "groups: OpenSSL 3.0's defaults for TLS 1.2" \
   json 'd["versions"]["TLSv1.2"]["groups"][:2] == ["x25519", "secp256r1"] and len(d["versions"]["TLSv1.2"]["groups"]) == 5' <<<"$out"
