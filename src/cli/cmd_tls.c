@@ -68,7 +68,8 @@ const char cmd_tls_usage[] =
 	"                    versions are probed in parallel up to N; with --targets,\n"
 	"                    each target probes one version at a time and at most N\n"
 	"                    targets on the same host run at once\n"
-	"  global: --json --timeout SECS -v\n"
+	"  global: --json --trace FILE (every connection's bytes; versions then run\n"
+	"          one at a time) --timeout SECS -v\n"
 	"\n"
 	"exit: 0 a TLS server answered and accepted at least one version,\n"
 	"      1 it did not (diagnosis printed), 2 usage, 3 cannot connect\n";
@@ -113,6 +114,7 @@ typedef struct tls_run {
 	sd_deadline      overall;
 	const tls_opts  *o;
 	sd_cli          *cli;
+	cli_trace       *trace;   /* --trace: every connection's bytes (lanes run one at a time then) */
 	char             host[256], port[16], target[300];
 } tls_run;
 
@@ -202,6 +204,8 @@ static int lane_step(tls_run *r, lane *L, char *why, size_t whylen)
 		pthread_mutex_lock(&r->mu);
 		r->conns++;
 		pthread_mutex_unlock(&r->mu);
+		if (r->trace)
+			sd_link_tap(link, &r->trace->t, r->target);
 		sd_run(&p->base, link, r->overall);
 		if (p->closed && strstr(link->why, "reset")) {
 			pthread_mutex_lock(&r->mu);
@@ -457,15 +461,32 @@ static void print_table(sd_cli *cli, const tls_run *r, const char *service)
 }
 
 /* Probe one target; prints its report. Returns the exit code. */
-static int tls_one(sd_cli *cli, const char *target, const tls_opts *o)
+#define TLS_TRACE_CAP (8u * 1024u * 1024u)
+
+static int tls_one(sd_cli *cli, const char *target, const tls_opts *opts)
 {
 	const sd_clock *clk = sd_clock_real();
 	sd_time t0 = sd_now(clk);
 	int rc = SD_EXIT_OK;
+	tls_opts oo = *opts;
+	const tls_opts *o = &oo;
+	cli_trace tr;
+	int tracing = 0;
 	tls_run *r = calloc(1, sizeof *r);
 	if (!r)
 		return cli_error(cli, SD_EXIT_INTERNAL, "out of memory");
 	pthread_mutex_init(&r->mu, NULL);
+	if (cli->trace) { /* one transcript, written in order: one lane at a time */
+		oo.parallel = 1;
+		rc = cli_trace_open(cli, &tr, clk, target, TLS_TRACE_CAP);
+		if (rc) {
+			pthread_mutex_destroy(&r->mu);
+			free(r);
+			return rc;
+		}
+		tracing = 1;
+		r->trace = &tr;
+	}
 	r->o = o;
 	r->cli = cli;
 	r->overall = cli->timeout_s > 0 ? sd_deadline_in(clk, (sd_time)(cli->timeout_s * 1e6)) : SD_FOREVER;
@@ -556,6 +577,11 @@ static int tls_one(sd_cli *cli, const char *target, const tls_opts *o)
 		fprintf(cli->out, "service: %s   connections: %u\n", service, r->conns);
 	rc = cli_print_report(cli, &rep, extra_json(r, service));
 out:
+	if (tracing) {
+		int trc = cli_trace_close(cli, &tr);
+		if (trc && rc == SD_EXIT_OK)
+			rc = trc;
+	}
 	for (size_t k = 0; k < r->nlanes; k++)
 		free(r->lanes[k]);
 	pthread_mutex_destroy(&r->mu);
@@ -804,6 +830,8 @@ int cmd_tls(sd_cli *cli, int argc, char **argv)
 	 * counts connections */
 	o.parallel = targets ? 1 : o.per_host;
 	if (targets) {
+		if (cli->trace)
+			return cli_usage_error(cli, "--trace writes one target's transcript; not with --targets");
 		if (optind < argc)
 			return cli_usage_error(cli, "either --targets or one HOST[:PORT], not both");
 		return tls_targets(cli, targets, &o);

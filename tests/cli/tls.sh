@@ -16,6 +16,8 @@ run "$SHAKEDOWN" tls --versions 1.4 localhost
 check "--versions 1.4: exit 2" [ "$rc" -eq 2 ]
 run "$SHAKEDOWN" tls a b
 check "two hosts: exit 2" [ "$rc" -eq 2 ]
+run "$SHAKEDOWN" tls --trace "$TMP/t.jsonl" --targets /dev/null
+check "--trace with --targets: exit 2" [ "$rc" -eq 2 ]
 run "$SHAKEDOWN" tls --help
 check "--help: exit 0 and usage" bash -c '[ "$1" -eq 0 ] && grep -q "HOST\[:PORT\]" <<<"$2"' _ "$rc" "$out"
 run "$SHAKEDOWN" --help
