@@ -58,6 +58,23 @@ out=$(timeout 30 "$SHAKEDOWN" tls --json "127.0.0.1:$p4"); rc=$?
 check "closed: exit 1" [ "$rc" -eq 1 ]
 check "closed: middlebox-reset named" json 'd["findings"][0]["cause"] == "middlebox-reset"' <<<"$out"
 
+# A filter that resets every connection (SO_LINGER 0): service "reset".
+p6=$(free_port)
+python3 - "$p6" <<'PY' &
+import socket, struct, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(64)
+while True:
+    c, _ = s.accept()
+    c.recv(10)  # the hello has arrived
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.close()
+PY
+PIDS+=($!); wait_port "$p6"
+out=$(timeout 30 "$SHAKEDOWN" tls --json "127.0.0.1:$p6"); rc=$?
+check "reset: exit 1, service reset, middlebox-reset" \
+  json 'd["service"] == "reset" and d["findings"][0]["cause"] == "middlebox-reset" and "reset" in d["findings"][0]["summary"]' <<<"$out"
+
 # Nothing listens: cannot connect, exit 3.
 p5=$(free_port)
 out=$(timeout 30 "$SHAKEDOWN" tls --json "127.0.0.1:$p5"); rc=$?
