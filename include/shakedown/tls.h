@@ -189,6 +189,7 @@ typedef struct sd_tls_enum_cfg {
 	unsigned    versions;      /* bit per version: 1<<0 SSLv3 .. 1<<4 TLS 1.3; 0 = all */
 	int         no_groups;     /* skip the group passes */
 	int         no_order;      /* skip the order probes */
+	int         no_chunks;     /* never fall back to chunks of SD_TLS_CHUNK suites */
 	const char *alpn;          /* ALPN list to send ("h2,http/1.1"), NULL = none */
 	size_t      pad_to;        /* pad every hello record to this size (0 = RFC 7685 default) */
 	uint32_t    seed;

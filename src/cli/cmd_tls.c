@@ -520,6 +520,10 @@ static int tls_one(sd_cli *cli, const char *target, const tls_opts *opts)
 	r->first_rx_len = MIN(L0->p.rx_len, sizeof r->first_rx);
 	memcpy(r->first_rx, L0->rx, r->first_rx_len);
 	int go_on = err > 0 && !L0->e.stop && !(L0->e.first_answer == -2 && L0->p.rx_len == 0);
+	/* a first hello cut off without a byte: big hellos are not the
+	 * problem there, so no chunked retries that would only repeat it */
+	if (L0->e.first_answer < 0)
+		ec.no_chunks = L0->e.cfg.no_chunks = 1;
 
 	/* Then every version in its own lane, up to `parallel` at once. The
 	 * main lane keeps the version it started with. */

@@ -72,8 +72,8 @@ while True:
 PY
 PIDS+=($!); wait_port "$p6"
 out=$(timeout 30 "$SHAKEDOWN" tls --json "127.0.0.1:$p6"); rc=$?
-check "reset: exit 1, service reset, middlebox-reset" \
-  json 'd["service"] == "reset" and d["findings"][0]["cause"] == "middlebox-reset" and "reset" in d["findings"][0]["summary"]' <<<"$out"
+check "reset: service reset, middlebox-reset, one connection per version" \
+  json 'd["service"] == "reset" and d["findings"][0]["cause"] == "middlebox-reset" and "reset" in d["findings"][0]["summary"] and d["connections"] == 5' <<<"$out"
 
 # Nothing listens: cannot connect, exit 3.
 p5=$(free_port)

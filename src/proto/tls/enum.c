@@ -225,7 +225,8 @@ void sd_tls_enum_feed(sd_tls_enum *e, const sd_tls_probe *p)
 		} else {
 			v->refusal = acc ? SD_TLS_HELLO : out;
 			v->refusal_alert = s->alert_seen ? s->alert_desc : 0;
-			if (!v->chunked && e->noffer > SD_TLS_CHUNK && !clean_refusal(out, v->refusal_alert)) {
+			if (!v->chunked && !e->cfg.no_chunks && e->noffer > SD_TLS_CHUNK &&
+			    !clean_refusal(out, v->refusal_alert)) {
 				/* maybe the size of the hello: go on in chunks */
 				v->chunked = 1;
 				v->big_refusal = v->refusal;
