@@ -141,6 +141,8 @@ typedef struct sd_tls_probe {
 	int            timed_out;   /* the server went quiet before the answer was complete */
 	int            closed;      /* the server closed (or reset) the connection */
 	int            link_err;    /* the link error that ended it, if any */
+	int            lingering;   /* not TLS: reading the rest of a banner */
+	sd_deadline    linger_until;
 	sd_tls_server  srv;
 } sd_tls_probe;
 
@@ -171,13 +173,25 @@ typedef struct sd_tls_vresult {
 	int      groups_done;      /* the group pass ran to its end */
 	uint8_t  refusal_alert;    /* the alert that ended the suite pass (0 = none) */
 	int      refusal;          /* how the last probe failed: SD_TLS_* answer, or -1 closed, -2 timeout */
+	int      chunked;          /* the full list was refused oddly; chunks of SD_TLS_CHUNK went on */
+	int      big_refusal;      /* then: how the full-list hello failed (as refusal) */
+	uint8_t  big_alert;        /*       and its alert, if any */
+	size_t   big_nsuites;      /*       with this many suites */
 } sd_tls_vresult;
+
+/* Suites per hello after a server refused the whole list in a way that is
+ * not "no shared suite" (closed, reset, silence, decode_error ...): the
+ * size nmap uses for every hello. */
+#define SD_TLS_CHUNK 64u
 
 typedef struct sd_tls_enum_cfg {
 	const char *sni;
 	unsigned    versions;      /* bit per version: 1<<0 SSLv3 .. 1<<4 TLS 1.3; 0 = all */
 	int         no_groups;     /* skip the group passes */
 	int         no_order;      /* skip the order probes */
+	int         no_chunks;     /* never fall back to chunks of SD_TLS_CHUNK suites */
+	const char *alpn;          /* ALPN list to send ("h2,http/1.1"), NULL = none */
+	size_t      pad_to;        /* pad every hello record to this size (0 = RFC 7685 default) */
 	uint32_t    seed;
 } sd_tls_enum_cfg;
 
@@ -197,6 +211,7 @@ typedef struct sd_tls_enum {
 	/* what the very first answer was (service detection) */
 	int             first_answer; /* sd_tls_answer, -1 closed, -2 timeout, -3 none yet */
 	int             stop;      /* not TLS: stop after the first probe */
+	size_t          chunk;     /* chunked suite pass: the chunk being offered */
 } sd_tls_enum;
 
 SD_API void sd_tls_enum_init(sd_tls_enum *e, const sd_tls_enum_cfg *cfg);

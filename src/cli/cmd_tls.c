@@ -13,6 +13,7 @@
 #include <string.h>
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cJSON.h>
@@ -21,6 +22,7 @@
 #include "proto/tls_wire.h" /* alert names, timeouts: facts only */
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define SDI_MAXT(a, b) ((a) > (b) ? (a) : (b))
 
 __attribute__((format(printf, 3, 4)))
 static void append(char *buf, size_t len, const char *fmt, ...)
@@ -50,6 +52,9 @@ const char cmd_tls_usage[] =
 	"\n"
 	"options:\n"
 	"  --sni NAME        server name to send (default: HOST unless an IP address)\n"
+	"  --alpn LIST       ALPN protocols to offer, e.g. h2,http/1.1 (default none)\n"
+	"  --pad BYTES       pad every ClientHello record to BYTES (size tests; default:\n"
+	"                    only hellos of 256-511 bytes are padded, RFC 7685)\n"
 	"  --versions LIST   versions to probe, e.g. 1.2,1.3 (ssl3,1.0,1.1,1.2,1.3; default all)\n"
 	"  --no-groups       skip the group passes\n"
 	"  --no-order        skip the order probes\n"
@@ -59,8 +64,12 @@ const char cmd_tls_usage[] =
 	"  --targets FILE    one HOST[:PORT] a line (- = stdin); one JSON report a line out,\n"
 	"                    in the order they finish\n"
 	"  --jobs N          --targets: targets probed at once (default 16, at most 64)\n"
-	"  --per-host N      --targets: at most N of them against one host (default 4)\n"
-	"  global: --json --timeout SECS -v\n"
+	"  --per-host N      connections at once to one host (default 4): one target's\n"
+	"                    versions are probed in parallel up to N; with --targets,\n"
+	"                    each target probes one version at a time and at most N\n"
+	"                    targets on the same host run at once\n"
+	"  global: --json --trace FILE (every connection's bytes; versions then run\n"
+	"          one at a time) --timeout SECS -v\n"
 	"\n"
 	"exit: 0 a TLS server answered and accepted at least one version,\n"
 	"      1 it did not (diagnosis printed), 2 usage, 3 cannot connect\n";
@@ -69,25 +78,44 @@ const char cmd_tls_usage[] =
 
 typedef struct tls_opts {
 	const char *sni;
+	const char *alpn;
+	uint32_t    pad_to;
 	unsigned    versions;
 	int         no_groups, no_order;
 	uint32_t    wait_ms, delay_ms;
 	uint32_t    jobs, per_host;  /* --targets: concurrent targets, in total and per host */
+	uint32_t    parallel;        /* versions probed at once for one target */
 } tls_opts;
 
+/* One enumeration lane: an enumerator and its buffers. Versions are probed
+ * in parallel lanes (at most --per-host at once), one connection per lane
+ * at a time. */
+typedef struct lane {
+	sd_tls_enum  e;
+	uint8_t      hello[SD_TLS_HELLO_MAX];
+	uint8_t      rx[SD_TLS_RX_CAP];
+	uint8_t      hs[SD_TLS_RX_CAP];
+	sd_tls_probe p;
+	int          hello_len;
+	int          err;        /* a hello that could not be built (our bug) */
+} lane;
+
 typedef struct tls_run {
-	sd_tls_enum e;
-	uint8_t     hello[SD_TLS_HELLO_MAX];
-	uint8_t     rx[SD_TLS_RX_CAP];
-	uint8_t     hs[SD_TLS_RX_CAP];
-	uint8_t     first_tx[SD_TLS_HELLO_MAX];
-	size_t      first_tx_len;
-	uint8_t     first_rx[TLS_FIRST_KEEP];
-	size_t      first_rx_len;
-	int         first_reset;  /* the first connection was reset (RST), not closed */
-	unsigned    conns;
-	unsigned    closed, resets, timeouts, alerts;
-	char        host[256], port[16], target[300];
+	lane            *lanes[SD_TLS_NVERSIONS]; /* [0] is the main lane */
+	size_t           nlanes, next_lane;
+	pthread_mutex_t  mu;     /* next_lane, pacing, counters */
+	sd_time          next_at; /* --delay: the next connection not before */
+	uint8_t          first_tx[SD_TLS_HELLO_MAX];
+	size_t           first_tx_len;
+	uint8_t          first_rx[TLS_FIRST_KEEP];
+	size_t           first_rx_len;
+	unsigned         conns;
+	unsigned         resets;
+	sd_deadline      overall;
+	const tls_opts  *o;
+	sd_cli          *cli;
+	cli_trace       *trace;   /* --trace: every connection's bytes (lanes run one at a time then) */
+	char             host[256], port[16], target[300];
 } tls_run;
 
 /* HOST[:PORT], [V6]:PORT or a bare IPv6 address. */
@@ -143,27 +171,71 @@ static int parse_versions(const char *s, unsigned *mask)
 	return *mask ? 0 : -1;
 }
 
-/* One probe: connect, send the hello, read the answer. Returns 0, or the
- * open error of the connection. */
-static int run_probe(tls_run *r, const tls_opts *o, int hello_len, sd_deadline overall,
-		     sd_tls_probe *p, char *why, size_t whylen)
+/* One probe of a lane: the enumerator's next hello over a new connection.
+ * Returns 1 when a probe ran, 0 when the lane is finished, or the open
+ * error of the connection (why filled in). */
+static int lane_step(tls_run *r, lane *L, char *why, size_t whylen)
 {
 	const sd_clock *clk = sd_clock_real();
+	if (sd_deadline_passed(clk, r->overall) || !sd_tls_enum_next(&L->e))
+		return 0;
+	L->hello_len = sd_tls_hello_build(&L->e.hello, L->hello, sizeof L->hello);
+	if (L->hello_len < 0) {
+		L->err = L->hello_len;
+		return 0;
+	}
+	if (r->o->delay_ms) { /* pace all lanes together */
+		pthread_mutex_lock(&r->mu);
+		sd_time t = SDI_MAXT(sd_now(clk), r->next_at);
+		r->next_at = t + SD_MS(r->o->delay_ms);
+		pthread_mutex_unlock(&r->mu);
+		clk->sleep_until(clk, t);
+	}
 	sd_link *link = NULL;
-	sd_deadline dl = sd_deadline_min(sd_deadline_in(clk, SD_MS(TLS_CONNECT_MS)), overall);
-	if (o->delay_ms && r->conns)
-		clk->sleep_until(clk, sd_now(clk) + SD_MS(o->delay_ms));
+	sd_deadline dl = sd_deadline_min(sd_deadline_in(clk, SD_MS(TLS_CONNECT_MS)), r->overall);
 	int err = sd_link_open_tcp(r->host, r->port, clk, dl, &link, why, whylen);
-	if (err < 0)
-		return err;
-	r->conns++;
-	sd_tls_probe_init(p, r->hello, (size_t)hello_len, r->e.want_flight, SD_MS(o->wait_ms),
-			  r->rx, sizeof r->rx, r->hs, sizeof r->hs);
-	sd_run(&p->base, link, overall);
-	if (p->closed && strstr(link->why, "reset"))
-		r->resets++;
-	sd_link_close(link);
-	return 0;
+	sd_tls_probe *p = &L->p;
+	sd_tls_probe_init(p, L->hello, (size_t)L->hello_len, L->e.want_flight, SD_MS(r->o->wait_ms),
+			  L->rx, sizeof L->rx, L->hs, sizeof L->hs);
+	if (err < 0) {
+		p->closed = 1; /* a refused connection mid-run counts as a closed probe */
+		p->link_err = err;
+	} else {
+		pthread_mutex_lock(&r->mu);
+		r->conns++;
+		pthread_mutex_unlock(&r->mu);
+		if (r->trace)
+			sd_link_tap(link, &r->trace->t, r->target);
+		sd_run(&p->base, link, r->overall);
+		if (p->closed && strstr(link->why, "reset")) {
+			pthread_mutex_lock(&r->mu);
+			r->resets++;
+			pthread_mutex_unlock(&r->mu);
+		}
+		sd_link_close(link);
+	}
+	sd_tls_enum_feed(&L->e, p);
+	if (r->cli->verbose)
+		fprintf(r->cli->err, "probe: %s answer %d suite 0x%04x group 0x%04x%s%s\n",
+			sd_tls_version_name(L->e.hello.version), p->srv.answer, p->srv.suite, p->srv.group,
+			p->closed ? " closed" : "", p->timed_out ? " timeout" : "");
+	return err < 0 ? err : 1;
+}
+
+/* A pool thread: runs lanes to their end, taking the next one not started. */
+static void *lane_worker(void *arg)
+{
+	tls_run *r = arg;
+	for (;;) {
+		pthread_mutex_lock(&r->mu);
+		size_t i = r->next_lane < r->nlanes ? r->next_lane++ : r->nlanes;
+		pthread_mutex_unlock(&r->mu);
+		if (i >= r->nlanes)
+			return NULL;
+		char why[256];
+		while (lane_step(r, r->lanes[i], why, sizeof why) != 0)
+			;
+	}
 }
 
 static const char *service_of(const uint8_t *b, size_t n)
@@ -200,7 +272,7 @@ static const char *order_name(int order)
 /* The findings: what answered, and if TLS, what it accepts or why nothing. */
 static const char *diagnose(tls_run *r, sd_report *rep, const tls_opts *o)
 {
-	const sd_tls_enum *e = &r->e;
+	const sd_tls_enum *e = &r->lanes[0]->e;
 	sd_finding *f;
 	int fa = e->first_answer;
 	if (fa == SD_TLS_NOT_TLS) {
@@ -254,11 +326,36 @@ static const char *diagnose(tls_run *r, sd_report *rep, const tls_opts *o)
 		}
 		return r->resets ? "reset" : "closed";
 	}
+	for (size_t i = 0; i < SD_TLS_NVERSIONS; i++) {
+		const sd_tls_vresult *v = &e->v[i];
+		if (!v->chunked || !v->supported)
+			continue;
+		f = sd_diag_add(&rep->diag, SD_CAUSE_MIDDLEBOX_SIZE, 0.7f);
+		if (f) {
+			const char *an = v->big_alert ? tls_alert_name(v->big_alert) : NULL;
+			sd_finding_summary(f, "%s: a hello offering %zu suites was %s%s, hellos of %u suites went through",
+					   sd_tls_version_name(v->version), v->big_nsuites,
+					   v->big_refusal == -1 ? "cut off" : v->big_refusal == -2 ? "met with silence"
+					   : "refused with ", v->big_refusal >= 0 ? (an ? an : "a malformed answer") : "",
+					   SD_TLS_CHUNK);
+			sd_finding_fix(f, "the server or a box on the way cannot take large ClientHellos: keep client hellos small (fewer suites), or fix the box");
+		}
+	}
 	if (any) {
 		rep->ok = 1;
 		f = sd_diag_add(&rep->diag, SD_CAUSE_OK, 0.95f);
 		if (f)
 			sd_finding_summary(f, "a TLS server answers: %s", list);
+		/* only versions today's clients refuse by default (RFC 8996) */
+		const sd_tls_vresult *v12 = sd_tls_enum_result(e, SD_TLS_TLS12);
+		const sd_tls_vresult *v13 = sd_tls_enum_result(e, SD_TLS_TLS13);
+		if (v12->probed && v13->probed && !v12->supported && !v13->supported) {
+			f = sd_diag_add(&rep->diag, SD_CAUSE_TLS_VERSION_MISMATCH, 0.6f);
+			if (f) {
+				sd_finding_summary(f, "the server speaks only versions older than TLS 1.2, which current clients refuse (RFC 8996; OpenSSL 3 at security level 1 and up)");
+				sd_finding_fix(f, "enable TLS 1.2 or 1.3 on the server; until then a client must allow the old version and lower its security level (OpenSSL: @SECLEVEL=0) to connect");
+			}
+		}
 		return "tls";
 	}
 	/* TLS, but nothing accepted: say why from the alerts. */
@@ -301,7 +398,7 @@ static cJSON *extra_json(const tls_run *r, const char *service)
 	cJSON_AddStringToObject(x, "service", service);
 	cJSON *vs = cJSON_AddObjectToObject(x, "versions");
 	for (size_t i = 0; i < SD_TLS_NVERSIONS; i++) {
-		const sd_tls_vresult *v = &r->e.v[i];
+		const sd_tls_vresult *v = &r->lanes[0]->e.v[i];
 		if (!v->supported)
 			continue;
 		cJSON *o = cJSON_AddObjectToObject(vs, sd_tls_version_name(v->version));
@@ -333,7 +430,7 @@ static void print_table(sd_cli *cli, const tls_run *r, const char *service)
 	FILE *f = cli->out;
 	fprintf(f, "service: %s   connections: %u\n", service, r->conns);
 	for (size_t i = 0; i < SD_TLS_NVERSIONS; i++) {
-		const sd_tls_vresult *v = &r->e.v[i];
+		const sd_tls_vresult *v = &r->lanes[0]->e.v[i];
 		if (!v->probed)
 			continue;
 		if (!v->supported) {
@@ -364,59 +461,113 @@ static void print_table(sd_cli *cli, const tls_run *r, const char *service)
 }
 
 /* Probe one target; prints its report. Returns the exit code. */
-static int tls_one(sd_cli *cli, const char *target, const tls_opts *o)
+#define TLS_TRACE_CAP (8u * 1024u * 1024u)
+
+static int tls_one(sd_cli *cli, const char *target, const tls_opts *opts)
 {
 	const sd_clock *clk = sd_clock_real();
 	sd_time t0 = sd_now(clk);
+	int rc = SD_EXIT_OK;
+	tls_opts oo = *opts;
+	const tls_opts *o = &oo;
+	cli_trace tr;
+	int tracing = 0;
 	tls_run *r = calloc(1, sizeof *r);
 	if (!r)
 		return cli_error(cli, SD_EXIT_INTERNAL, "out of memory");
+	pthread_mutex_init(&r->mu, NULL);
+	if (cli->trace) { /* one transcript, written in order: one lane at a time */
+		oo.parallel = 1;
+		rc = cli_trace_open(cli, &tr, clk, target, TLS_TRACE_CAP);
+		if (rc) {
+			pthread_mutex_destroy(&r->mu);
+			free(r);
+			return rc;
+		}
+		tracing = 1;
+		r->trace = &tr;
+	}
+	r->o = o;
+	r->cli = cli;
+	r->overall = cli->timeout_s > 0 ? sd_deadline_in(clk, (sd_time)(cli->timeout_s * 1e6)) : SD_FOREVER;
 	if (split_target(target, r->host, sizeof r->host, r->port, sizeof r->port) < 0) {
-		free(r);
-		return cli_usage_error(cli, "'%s' is not HOST[:PORT] (port 1-65535)", target);
+		rc = cli_usage_error(cli, "'%s' is not HOST[:PORT] (port 1-65535)", target);
+		goto out;
 	}
 	snprintf(r->target, sizeof r->target, "%s", target);
 	sd_tls_enum_cfg ec = {
-		.sni = o->sni ? o->sni : r->host, .versions = o->versions,
+		.sni = o->sni ? o->sni : r->host, .versions = o->versions ? o->versions : 0x1fu,
 		.no_groups = o->no_groups, .no_order = o->no_order, .seed = (uint32_t)t0,
+		.alpn = o->alpn, .pad_to = o->pad_to,
 	};
-	sd_tls_enum_init(&r->e, &ec);
-	sd_deadline overall = cli->timeout_s > 0 ? sd_deadline_in(clk, (sd_time)(cli->timeout_s * 1e6)) : SD_FOREVER;
-	static sd_tls_probe p; /* big: its buffers are in r */
-	int rc = SD_EXIT_OK;
+	lane *L0 = r->lanes[0] = calloc(1, sizeof *L0);
+	if (!L0) {
+		rc = cli_error(cli, SD_EXIT_INTERNAL, "out of memory");
+		goto out;
+	}
+	r->nlanes = 1;
+	sd_tls_enum_init(&L0->e, &ec);
 
-	while (sd_tls_enum_next(&r->e)) {
-		int n = sd_tls_hello_build(&r->e.hello, r->hello, sizeof r->hello);
-		if (n < 0) {
-			rc = cli_error(cli, SD_EXIT_INTERNAL, "building a hello failed: %s", sd_strerror(n));
+	/* The first connection alone: it says what answers the port. */
+	char why[256] = "";
+	int err = lane_step(r, L0, why, sizeof why);
+	if (err < 0) {
+		rc = cli_open_failed(cli, target, err, why[0] ? why : sd_strerror(err), t0);
+		goto out;
+	}
+	r->first_tx_len = (size_t)(L0->hello_len > 0 ? L0->hello_len : 0);
+	memcpy(r->first_tx, L0->hello, r->first_tx_len);
+	r->first_rx_len = MIN(L0->p.rx_len, sizeof r->first_rx);
+	memcpy(r->first_rx, L0->rx, r->first_rx_len);
+	int go_on = err > 0 && !L0->e.stop && !(L0->e.first_answer == -2 && L0->p.rx_len == 0);
+	/* a first hello cut off without a byte: big hellos are not the
+	 * problem there, so no chunked retries that would only repeat it */
+	if (L0->e.first_answer < 0)
+		ec.no_chunks = L0->e.cfg.no_chunks = 1;
+
+	/* Then every version in its own lane, up to `parallel` at once. The
+	 * main lane keeps the version it started with. */
+	unsigned first_bit = 1u << (L0->e.hello.version - SD_TLS_SSL3);
+	if (go_on && o->parallel > 1) {
+		for (size_t i = 0; i < SD_TLS_NVERSIONS; i++) {
+			unsigned bit = 1u << (L0->e.v[i].version - SD_TLS_SSL3);
+			if (!(ec.versions & bit) || bit == first_bit)
+				continue;
+			lane *L = calloc(1, sizeof *L);
+			if (!L)
+				break;
+			sd_tls_enum_cfg one = ec;
+			one.versions = bit;
+			one.seed = ec.seed + (uint32_t)i * 7919u;
+			sd_tls_enum_init(&L->e, &one);
+			r->lanes[r->nlanes++] = L;
+		}
+		L0->e.cfg.versions = first_bit;
+		size_t nthreads = MIN((size_t)o->parallel, r->nlanes);
+		pthread_t th[SD_TLS_NVERSIONS];
+		size_t started = 0;
+		for (size_t i = 0; i < nthreads; i++)
+			if (pthread_create(&th[i], NULL, lane_worker, r) == 0)
+				started++;
+		if (started == 0)
+			lane_worker(r);
+		for (size_t i = 0; i < started; i++)
+			pthread_join(th[i], NULL);
+		/* fold the lanes' versions into the main lane's result */
+		for (size_t k = 1; k < r->nlanes; k++)
+			for (size_t i = 0; i < SD_TLS_NVERSIONS; i++)
+				if (r->lanes[k]->e.cfg.versions & (1u << (r->lanes[k]->e.v[i].version - SD_TLS_SSL3)))
+					L0->e.v[i] = r->lanes[k]->e.v[i];
+		L0->e.cfg.versions = ec.versions;
+	} else if (go_on) {
+		while (lane_step(r, L0, why, sizeof why) != 0)
+			;
+	}
+	for (size_t k = 0; k < r->nlanes; k++)
+		if (r->lanes[k]->err) {
+			rc = cli_error(cli, SD_EXIT_INTERNAL, "building a hello failed: %s", sd_strerror(r->lanes[k]->err));
 			goto out;
 		}
-		char why[256] = "";
-		int err = run_probe(r, o, n, overall, &p, why, sizeof why);
-		if (err < 0) {
-			if (r->conns == 0) {
-				rc = cli_open_failed(cli, target, err, why[0] ? why : sd_strerror(err), t0);
-				goto out;
-			}
-			memset(&p.srv, 0, sizeof p.srv);
-			p.closed = 1; /* a refused connection mid-run counts as a closed probe */
-		}
-		if (r->conns == 1 && r->first_tx_len == 0) {
-			memcpy(r->first_tx, r->hello, (size_t)n);
-			r->first_tx_len = (size_t)n;
-			r->first_rx_len = MIN(p.rx_len, sizeof r->first_rx);
-			memcpy(r->first_rx, r->rx, r->first_rx_len);
-		}
-		sd_tls_enum_feed(&r->e, &p);
-		if (r->e.first_answer == -2 && r->conns == 1 && p.rx_len == 0)
-			break; /* silent: waiting once is enough */
-		if (sd_deadline_passed(clk, overall))
-			break;
-		if (cli->verbose)
-			fprintf(cli->err, "probe %u: %s answer %d suite 0x%04x group 0x%04x%s%s\n", r->conns,
-				sd_tls_version_name(r->e.hello.version), p.srv.answer, p.srv.suite, p.srv.group,
-				p.closed ? " closed" : "", p.timed_out ? " timeout" : "");
-	}
 
 	sd_report rep;
 	sd_report_init(&rep, cli->cmd, target);
@@ -430,6 +581,14 @@ static int tls_one(sd_cli *cli, const char *target, const tls_opts *o)
 		fprintf(cli->out, "service: %s   connections: %u\n", service, r->conns);
 	rc = cli_print_report(cli, &rep, extra_json(r, service));
 out:
+	if (tracing) {
+		int trc = cli_trace_close(cli, &tr);
+		if (trc && rc == SD_EXIT_OK)
+			rc = trc;
+	}
+	for (size_t k = 0; k < r->nlanes; k++)
+		free(r->lanes[k]);
+	pthread_mutex_destroy(&r->mu);
 	free(r);
 	return rc;
 }
@@ -600,6 +759,8 @@ int cmd_tls(sd_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "sni", required_argument, NULL, 's' },
+		{ "alpn", required_argument, NULL, 'a' },
+		{ "pad", required_argument, NULL, 'p' },
 		{ "versions", required_argument, NULL, 'V' },
 		{ "no-groups", no_argument, NULL, 'g' },
 		{ "no-order", no_argument, NULL, 'o' },
@@ -620,6 +781,13 @@ int cmd_tls(sd_cli *cli, int argc, char **argv)
 		switch (c) {
 		case 's':
 			o.sni = optarg;
+			break;
+		case 'a':
+			o.alpn = optarg;
+			break;
+		case 'p':
+			if (sd_parse_u32(optarg, 0, 16384, &o.pad_to) != SD_OK)
+				return cli_usage_error(cli, "--pad needs a record size in bytes (0 to 16384), not '%s'", optarg);
 			break;
 		case 'V':
 			if (parse_versions(optarg, &o.versions) < 0)
@@ -661,7 +829,13 @@ int cmd_tls(sd_cli *cli, int argc, char **argv)
 			return cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	/* one target: its versions in parallel, up to --per-host connections;
+	 * many targets: each target one connection at a time, so --per-host
+	 * counts connections */
+	o.parallel = targets ? 1 : o.per_host;
 	if (targets) {
+		if (cli->trace)
+			return cli_usage_error(cli, "--trace writes one target's transcript; not with --targets");
 		if (optind < argc)
 			return cli_usage_error(cli, "either --targets or one HOST[:PORT], not both");
 		return tls_targets(cli, targets, &o);

@@ -16,6 +16,8 @@ run "$SHAKEDOWN" tls --versions 1.4 localhost
 check "--versions 1.4: exit 2" [ "$rc" -eq 2 ]
 run "$SHAKEDOWN" tls a b
 check "two hosts: exit 2" [ "$rc" -eq 2 ]
+run "$SHAKEDOWN" tls --trace "$TMP/t.jsonl" --targets /dev/null
+check "--trace with --targets: exit 2" [ "$rc" -eq 2 ]
 run "$SHAKEDOWN" tls --help
 check "--help: exit 0 and usage" bash -c '[ "$1" -eq 0 ] && grep -q "HOST\[:PORT\]" <<<"$2"' _ "$rc" "$out"
 run "$SHAKEDOWN" --help
@@ -24,4 +26,12 @@ check "listed in the command table" grep -q "^  tls " <<<"$out"
 run "$SHAKEDOWN" tls --json no-such-host.invalid
 check "unknown host: exit 3" [ "$rc" -eq 3 ]
 check "unknown host: JSON report with a cause" json 'd["command"] == "tls" and d["findings"][0]["cause"] == "no-device"' <<<"$out"
+# explain reads a ServerHello / HelloRetryRequest with the prober's parser
+hrr=$(od -An -v -tx1 "$SRCDIR/fuzz/corpus/tls/tls13-hrr-nginx" | tr -d ' \n')
+run "$SHAKEDOWN" explain "$hrr"
+check "explain: a HelloRetryRequest with its suite and group" \
+  grep -q "HelloRetryRequest choosing TLSv1.3, TLS_AES_128_GCM_SHA256 (0x1301), group x25519" <<<"$out"
+sh12=$(od -An -v -tx1 "$SRCDIR/fuzz/corpus/tls/tls12-flight-s_server" | tr -d ' \n')
+run "$SHAKEDOWN" explain "$sh12"
+check "explain: a TLS 1.2 ServerHello with its suite" grep -q "ServerHello choosing TLSv1.2, TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384" <<<"$out"
 finish

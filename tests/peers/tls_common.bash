@@ -24,8 +24,26 @@ check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; 
 finish() { echo "$PASS passed, $FAIL failed"; [ "$FAIL" -eq 0 ]; }
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); sys.exit(0 if ($1) else 1)"; }
 
+# A free port below the ephemeral range, so that the many client connections
+# of parallel tests (which take ephemeral ports) cannot be sitting on it.
+# free_port [N]: N such ports (default 1), one a line.
 free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+  python3 - "${1:-1}" <<'PY'
+import random, socket, sys
+lo = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+want, got = int(sys.argv[1]), set()
+while len(got) < want:
+    p = random.randrange(10000, max(lo, 10001))
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+        got.add(p)
+    except OSError:
+        pass
+    finally:
+        s.close()
+print("\n".join(map(str, sorted(got))))
+PY
 }
 make_cert() {
   openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/key.pem" -out "$TMP/cert.pem" -days 30 \
@@ -65,7 +83,10 @@ http {
   $1
 }
 NGX
-  nginx -p "$TMP/ng" -c "$TMP/ng/nginx.conf" -e "$TMP/ng/logs/error.log" >/dev/null 2>&1 || return 1
+  if ! nginx -p "$TMP/ng" -c "$TMP/ng/nginx.conf" -e "$TMP/ng/logs/error.log" >"$TMP/ng/start.log" 2>&1; then
+    cat "$TMP/ng/start.log" "$TMP/ng/logs/error.log" 2>/dev/null | tail -5
+    return 1
+  fi
 }
 # compare_with_scanners PORT NAME: our (version, suite) set must equal sslscan's
 # and nmap ssl-enum-ciphers'; our order verdict must equal nmap's.

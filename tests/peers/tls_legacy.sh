@@ -15,5 +15,7 @@ for v in TLSv1.0 TLSv1.1; do
     json "sorted(d['versions']['$v']['suites']) == ['0x002F', '0x0035', '0xC013']" <<<"$out"
   check "$v: client order" json "d['versions']['$v']['order'] == 'client'" <<<"$out"
 done
+check "ok first, then the warning that today's clients refuse TLS 1.0/1.1" \
+  json 'd["findings"][0]["cause"] == "ok" and d["findings"][1]["cause"] == "tls-version-mismatch" and "RFC 8996" in d["findings"][1]["summary"]' <<<"$out"
 compare_with_scanners "$port" "s_server TLS 1.0/1.1"
 finish

@@ -31,6 +31,12 @@ check "TLSv1.2: the six RSA suites incl. DHE" \
 check "client order on both" json 'all(v["order"] == "client" for v in d["versions"].values())' <<<"$out"
 check "TLSv1.3 groups include the FFDHE ones (via HelloRetryRequest)" \
   json '"ffdhe2048" in d["versions"]["TLSv1.3"]["groups"] and d["versions"]["TLSv1.3"]["groups"][0] == "x25519"' <<<"$out"
+# versions in parallel (default) and one at a time give the same answer
+seq_out=$(timeout 60 "$SHAKEDOWN" tls --json --per-host 1 "127.0.0.1:$tport")
+check "--per-host 1 (sequential) finds the same as the parallel run" python3 -c '
+import json, sys
+a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+sys.exit(0 if a["versions"] == b["versions"] and a["connections"] == b["connections"] else 1)' "$out" "$seq_out"
 compare_with_scanners "$tport" "nginx TLS 1.2+1.3"
 
 # The plain-HTTP port: one connection, plaintext-service, the fix.

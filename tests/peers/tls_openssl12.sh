@@ -13,6 +13,7 @@ check "service tls" json 'd["service"] == "tls" and d["ok"] is True' <<<"$out"
 check "TLSv1.2 only" json 'list(d["versions"]) == ["TLSv1.2"]' <<<"$out"
 check "the server's order, as configured" \
   json 'd["versions"]["TLSv1.2"]["suites"] == ["0xC030", "0xC02F", "0x002F"]' <<<"$out"
+check "no old-version warning for a TLS 1.2 server" json 'len(d["findings"]) == 1' <<<"$out"
 check "order verdict: server" json 'd["versions"]["TLSv1.2"]["order"] == "server"' <<<"$out"
 check "groups: OpenSSL 3.0's defaults for TLS 1.2" \
   json 'd["versions"]["TLSv1.2"]["groups"][:2] == ["x25519", "secp256r1"] and len(d["versions"]["TLSv1.2"]["groups"]) == 5' <<<"$out"
@@ -26,5 +27,15 @@ check "connections without groups <= N + 2V" json 'd["connections"] <= 3 + 2 * 5
 out=$(timeout 60 "$SHAKEDOWN" tls --no-groups "127.0.0.1:$port")
 check "table: IANA and OpenSSL names" grep -q "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 *ECDHE-RSA-AES256-GCM-SHA384" <<<"$out"
 
+# --trace: every connection's bytes, one "open" record per connection
+out=$(timeout 60 "$SHAKEDOWN" tls --json --no-groups --trace "$TMP/trace.jsonl" "127.0.0.1:$port")
+check "--trace: one open per connection, and the hellos and answers" python3 - "$TMP/trace.jsonl" "$out" <<'PY'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+conns = json.loads(sys.argv[2])["connections"]
+assert sum("open" in r for r in recs) == conns, (conns, sum("open" in r for r in recs))
+assert sum("tx" in r and r["tx"].startswith("1603") for r in recs) == conns
+assert any("rx" in r and r["rx"].startswith("16030300") for r in recs)
+PY
 compare_with_scanners "$port" "s_server TLS 1.2"
 finish

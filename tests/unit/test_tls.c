@@ -12,6 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "shakedown/shakedown.h"
+#include "script_link.h"
 
 static uint8_t buf[SD_TLS_HELLO_MAX];
 static uint8_t hs[SD_TLS_RX_CAP];
@@ -334,6 +335,18 @@ static void parse_tls13_and_alerts(void **state)
 	assert_int_equal(s.group, 0x001d);
 	assert_true(s.complete);
 
+	/* a warning unrecognized_name, then the ServerHello: a hello, not a refusal */
+	static const uint8_t warn[] = { 0x15, 0x03, 0x03, 0x00, 0x02, 0x01, 0x70 };
+	wr w2 = { .n = 0 };
+	memcpy(w2.b, warn, sizeof warn);
+	w2.n = sizeof warn;
+	memcpy(w2.b + w2.n, r.b, r.n);
+	w2.n += r.n;
+	assert_int_equal(sd_tls_parse(w2.b, w2.n, 1, hs, sizeof hs, &s), SD_TLS_HELLO);
+	assert_true(s.alert_seen);
+	assert_int_equal(s.alert_desc, 112);
+	assert_int_equal(sd_tls_parse(w2.b, sizeof warn, 1, hs, sizeof hs, &s), SD_TLS_MORE);
+
 	static const uint8_t alert[] = { 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28 };
 	assert_int_equal(sd_tls_parse(alert, sizeof alert, 1, hs, sizeof hs, &s), SD_TLS_ALERT);
 	assert_int_equal(s.alert_desc, 40);
@@ -407,6 +420,7 @@ typedef struct model {
 	int       server_order;
 	uint16_t  groups[8];      /* server order */
 	size_t    ngroups;
+	size_t    max_suites;     /* > 0: hang up on hellos offering more suites */
 } model;
 
 static int in_list(const uint16_t *l, size_t n, uint16_t x)
@@ -431,6 +445,8 @@ static void model_answer(const model *m, const uint8_t *b, size_t n, wr *out)
 	read_hello(b, n, &h);
 	unsigned vi = h.version - 0x0300;
 	out->n = 0;
+	if (m->max_suites && h.nsuites > m->max_suites)
+		return; /* a box that drops big hellos: nothing, then a close */
 	if (vi > 4 || !(m->versions & (1u << vi))) {
 		record(out, 21, refuse_version, 2);
 		return;
@@ -484,7 +500,8 @@ static unsigned run_model(const model *m, sd_tls_enum *e, const sd_tls_enum_cfg 
 		model_answer(m, buf, (size_t)n, &ans);
 		memset(&p, 0, sizeof p);
 		sd_tls_parse(ans.b, ans.n, e->want_flight, hs, sizeof hs, &p.srv);
-		assert_true(p.srv.complete);
+		p.closed = ans.n == 0;
+		assert_true(p.srv.complete || p.closed);
 		sd_tls_enum_feed(e, &p);
 		conns++;
 		assert_true(conns < 400);
@@ -558,6 +575,116 @@ static void enumerate_tls10_only(void **state)
 	assert_int_equal(conns, 6 + 5);
 }
 
+static void enumerate_sslv3_only(void **state)
+{
+	(void)state;
+	/* no local library serves SSLv3 any more: the model does, with a
+	 * suite OpenSSL 3 lacks (RC4) */
+	model m = { .versions = 1u << 0, .server_order = 1,
+		    .suites = { [0] = { 0x0005, 0x000a } }, .nsuites = { [0] = 2 } };
+	static sd_tls_enum e;
+	sd_tls_enum_cfg cfg = { 0 };
+	unsigned conns = run_model(&m, &e, &cfg);
+	const sd_tls_vresult *v = sd_tls_enum_result(&e, SD_TLS_SSL3);
+	assert_true(v->supported);
+	assert_int_equal(v->nsuites, 2);
+	assert_int_equal(v->suites[0], 0x0005);
+	assert_int_equal(v->order, SD_TLS_ORDER_SERVER);
+	assert_int_equal(v->ngroups, 0); /* no ECDHE suite: no group pass */
+	assert_int_equal(conns, 2 + 5 + 1);
+}
+
+static void enumerate_through_a_size_limit(void **state)
+{
+	(void)state;
+	/* suites spread over several chunks of the registry; big hellos dropped */
+	model m = { .versions = 1u << 3, .server_order = 1,
+		    .suites = { [3] = { 0xc030, 0x009e, 0x002f, 0xcca8 } }, .nsuites = { [3] = 4 },
+		    .groups = { 0x001d }, .ngroups = 1, .max_suites = 128 };
+	static sd_tls_enum e;
+	sd_tls_enum_cfg cfg = { .versions = 1u << 3, .no_groups = 1 };
+	unsigned conns = run_model(&m, &e, &cfg);
+	const sd_tls_vresult *v = sd_tls_enum_result(&e, SD_TLS_TLS12);
+	assert_true(v->chunked);
+	assert_int_equal(v->big_refusal, -1);
+	assert_int_equal(v->nsuites, 4);
+	/* within a chunk the server's order shows; across chunks, chunk order */
+	assert_true(v->suites[0] == 0x009e || v->suites[0] == 0x002f);
+	assert_int_equal(v->order, SD_TLS_ORDER_SERVER);
+	/* 1 big + 4 picks + one refusal per chunk (6) + 1 order */
+	assert_true(conns <= 1 + 4 + 6 + 1);
+}
+
+/* ---- the probe engine over a scripted link on a fake clock ------------- */
+
+static sd_tls_probe probe;
+static uint8_t prx[SD_TLS_RX_CAP];
+
+static void run_probe_script(const script_chunk *c, size_t n, int close_after, int want_flight)
+{
+	static script_link sl;
+	static const uint16_t suites[] = { 0xc02f };
+	sd_tls_hello_cfg hc = { .version = SD_TLS_TLS12, .suites = suites, .nsuites = 1 };
+	int len = sd_tls_hello_build(&hc, buf, sizeof buf);
+	assert_true(len > 0);
+	script_link_init(&sl, c, n);
+	sl.close_after = close_after;
+	sd_tls_probe_init(&probe, buf, (size_t)len, want_flight, SD_MS(3000), prx, sizeof prx, hs, sizeof hs);
+	assert_int_equal(sd_run(&probe.base, &sl.base, SD_FOREVER), SD_OK);
+	/* the hello went out whole */
+	assert_int_equal(sl.nwritten, (size_t)len);
+	assert_memory_equal(sl.written, buf, (size_t)len);
+}
+
+static void probe_engine_deadlines(void **state)
+{
+	(void)state;
+	/* silence: one wait, then timed out; the fake clock shows the deadline kept */
+	run_probe_script(NULL, 0, 0, 1);
+	assert_true(probe.timed_out);
+	assert_int_equal(probe.srv.answer, SD_TLS_MORE);
+
+	/* a ServerHello dribbled a byte every 100 ms: each byte renews the wait */
+	wr m = { .n = 0 }, r = { .n = 0 };
+	server_hello(&m, 0x0303, 0xc02f, 0, 0);
+	record(&r, 22, m.b, m.n);
+	static script_chunk drip[128];
+	for (size_t i = 0; i < r.n; i++)
+		drip[i] = (script_chunk){ SD_MS(100) * (sd_time)(i + 1), r.b + i, 1 };
+	run_probe_script(drip, r.n, 0, 0);
+	assert_false(probe.timed_out);
+	assert_int_equal(probe.srv.answer, SD_TLS_HELLO);
+	assert_int_equal(probe.srv.suite, 0xc02f);
+
+	/* half a record, then the server hangs up */
+	script_chunk half[] = { { SD_MS(1), r.b, r.n / 2 } };
+	run_probe_script(half, 1, 1, 1);
+	assert_true(probe.closed);
+	assert_int_equal(probe.srv.answer, SD_TLS_MORE);
+
+	/* a text banner: named at once, no lingering */
+	static const uint8_t smtp[] = "220 mail ESMTP\r\n";
+	script_chunk s1[] = { { SD_MS(1), smtp, sizeof smtp - 1 } };
+	run_probe_script(s1, 1, 0, 1);
+	assert_int_equal(probe.srv.answer, SD_TLS_NOT_TLS);
+	assert_false(probe.timed_out);
+	assert_int_equal(probe.rx_len, sizeof smtp - 1);
+
+	/* a binary banner in two pieces 50 ms apart: both read (linger 100 ms) */
+	static const uint8_t my1[] = { 0x4a, 0, 0, 0, 0x0a };
+	static const uint8_t my2[] = { '8', '.', '0', 0, 1, 2, 3 };
+	script_chunk s2[] = { { SD_MS(1), my1, 5 }, { SD_MS(51), my2, 7 } };
+	run_probe_script(s2, 2, 0, 1);
+	assert_int_equal(probe.rx_len, 12);
+	assert_false(probe.timed_out);
+	/* ... and 500 ms apart: the first piece is enough, no probe timeout */
+	script_chunk s3[] = { { SD_MS(1), my1, 5 }, { SD_MS(501), my2, 7 } };
+	run_probe_script(s3, 2, 0, 1);
+	assert_int_equal(probe.rx_len, 5);
+	assert_false(probe.timed_out);
+	assert_int_equal(probe.srv.answer, SD_TLS_NOT_TLS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -570,6 +697,9 @@ int main(void)
 		cmocka_unit_test(enumerate_server_order),
 		cmocka_unit_test(enumerate_client_order_and_groups),
 		cmocka_unit_test(enumerate_tls10_only),
+		cmocka_unit_test(enumerate_sslv3_only),
+		cmocka_unit_test(enumerate_through_a_size_limit),
+		cmocka_unit_test(probe_engine_deadlines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

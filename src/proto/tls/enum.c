@@ -89,6 +89,8 @@ static void set_hello(sd_tls_enum *e, uint16_t version)
 	e->hello.shares = NULL; /* TLS 1.3: empty key_share, the server names its group */
 	e->hello.nshares = 0;
 	e->hello.sni = e->cfg.sni;
+	e->hello.alpn = e->cfg.alpn;
+	e->hello.pad_to = e->cfg.pad_to;
 	e->hello.seed = e->cfg.seed + e->probes * 2654435761u + 1;
 	e->want_flight = version != SD_TLS_TLS13;
 	e->probes++;
@@ -98,6 +100,16 @@ static void next_version(sd_tls_enum *e)
 {
 	e->vi++;
 	e->phase = PH_SUITES;
+	e->chunk = 0;
+}
+
+/* A refusal that says "nothing shared" (or "not this version"), as opposed
+ * to one that may be about the hello itself (its size, its length fields). */
+static int clean_refusal(int out, uint8_t alert)
+{
+	if (out == SD_TLS_HELLO) /* another version */
+		return 1;
+	return out == SD_TLS_ALERT && (alert == 40 || alert == 70 || alert == 71);
 }
 
 int sd_tls_enum_next(sd_tls_enum *e)
@@ -112,10 +124,19 @@ int sd_tls_enum_next(sd_tls_enum *e)
 		switch (e->phase) {
 		case PH_SUITES:
 			e->noffer = 0;
-			for (size_t i = 0; i < sdi_tls_nsuites && e->noffer < SD_TLS_MAX_OFFER - 1; i++) {
+			for (size_t i = 0, k = 0; i < sdi_tls_nsuites && e->noffer < SD_TLS_MAX_OFFER - 1; i++) {
 				uint16_t id = sdi_tls_suites[i].id;
-				if (candidate_suite(id, ver) && !has(v->suites, v->nsuites, id))
+				if (!candidate_suite(id, ver))
+					continue;
+				/* chunked: only the candidates of chunk e->chunk */
+				int in_chunk = !v->chunked || k / SD_TLS_CHUNK == e->chunk;
+				k++;
+				if (in_chunk && !has(v->suites, v->nsuites, id))
 					e->offer[e->noffer++] = id;
+			}
+			if (v->chunked && e->noffer == 0 && e->chunk * SD_TLS_CHUNK < sdi_tls_nsuites) {
+				e->chunk++; /* this chunk is used up: the next one */
+				continue;
 			}
 			if (e->noffer == 0 || v->nsuites >= SD_TLS_MAX_ACCEPT) {
 				e->phase = PH_ORDER;
@@ -204,7 +225,19 @@ void sd_tls_enum_feed(sd_tls_enum *e, const sd_tls_probe *p)
 		} else {
 			v->refusal = acc ? SD_TLS_HELLO : out;
 			v->refusal_alert = s->alert_seen ? s->alert_desc : 0;
-			e->phase = PH_ORDER;
+			if (!v->chunked && !e->cfg.no_chunks && e->noffer > SD_TLS_CHUNK &&
+			    !clean_refusal(out, v->refusal_alert)) {
+				/* maybe the size of the hello: go on in chunks */
+				v->chunked = 1;
+				v->big_refusal = v->refusal;
+				v->big_alert = v->refusal_alert;
+				v->big_nsuites = e->noffer;
+				e->chunk = 0;
+			} else if (v->chunked && (e->chunk + 1) * SD_TLS_CHUNK < sdi_tls_nsuites) {
+				e->chunk++; /* nothing (more) in this chunk: the next */
+			} else {
+				e->phase = PH_ORDER;
+			}
 		}
 		break;
 	case PH_ORDER:

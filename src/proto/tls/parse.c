@@ -183,6 +183,10 @@ int sd_tls_parse(const uint8_t *b, size_t n, int want_flight, uint8_t *hs, size_
 				s->alert_level = p[0];
 				s->alert_desc = p[1];
 			}
+			/* a warning before the hello (unrecognized_name, RFC 6066 3)
+			 * does not end the handshake: read on */
+			if (!hello_seen && p[0] == TLS_ALERT_WARNING && p[1] != 0)
+				continue;
 			if (!hello_seen)
 				s->answer = SD_TLS_ALERT;
 			s->complete = 1;

@@ -12,6 +12,15 @@ static void probe_parse(sd_tls_probe *p)
 	sd_tls_parse(p->rx, p->rx_len, p->want_flight, p->hs, p->hs_cap, &p->srv);
 }
 
+/* Enough of a non-TLS answer to name it: a line of text, or 64 bytes. */
+static int banner_whole(const sd_tls_probe *p)
+{
+	int text = 1; /* a line of text; MySQL's binary greeting has a 0x0a in its 5th byte */
+	for (size_t i = 0; i < p->rx_len && text; i++)
+		text = sdi_is_text(p->rx[i]);
+	return p->rx_len >= TLS_BANNER_MIN || p->rx_len >= p->rx_cap || (text && p->rx[p->rx_len - 1] == '\n');
+}
+
 static void probe_step(sd_engine *e, const sd_event *ev)
 {
 	sd_tls_probe *p = (sd_tls_probe *)e;
@@ -31,12 +40,26 @@ static void probe_step(sd_engine *e, const sd_event *ev)
 	case SD_EV_RECEIVED:
 		p->rx_len += ev->n;
 		probe_parse(p);
+		if (p->srv.answer == SD_TLS_NOT_TLS && !banner_whole(p)) {
+			/* not TLS: read a little more of the banner for the classifier
+			 * (a server may write it in pieces), but not for long */
+			if (!p->lingering) {
+				p->lingering = 1;
+				p->linger_until = sd_deadline_in(e->clock, SD_MS(TLS_BANNER_LINGER_MS));
+			}
+			sd_engine_recv(e, p->rx + p->rx_len, p->rx_cap - p->rx_len, p->linger_until);
+			return;
+		}
 		if (p->srv.complete || p->rx_len >= p->rx_cap) {
 			sd_engine_done(e);
 			return;
 		}
 		break;
 	case SD_EV_TIMEOUT:
+		if (p->lingering) { /* the banner's end: not a timeout of the probe */
+			sd_engine_done(e);
+			return;
+		}
 		p->timed_out = 1;
 		probe_parse(p);
 		sd_engine_done(e);

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# bench/tls.sh — shakedown tls against sslscan and nmap ssl-enum-ciphers (and
+# testssl.sh -p -E with --slow), on the same local servers, in one run:
+# wall time (median of 3) and TCP connections per server, with ratios; then
+# the probe rate against one local server and --targets over 100 endpoints.
+#
+# usage: bench/tls.sh [--slow]      (SHAKEDOWN=path, default build/shakedown)
+#
+# Connections are counted as the change of the kernel's TCP ActiveOpens
+# counter (/proc/net/snmp) across the first run of each tool: exact on a
+# quiet machine; other processes opening connections at the same time add
+# to it. nmap runs as a connect scan (-sT), so its port scan counts as one.
+set -u
+cd "$(dirname "$0")/.."
+SRCDIR=$PWD
+SHAKEDOWN=${SHAKEDOWN:-$PWD/build/shakedown}
+export SHAKEDOWN SRCDIR
+slow=0
+[ "${1:-}" = "--slow" ] && slow=1
+[ -x "$SHAKEDOWN" ] || { echo "build first: cmake -S . -B build && cmake --build build" >&2; exit 2; }
+. tests/peers/tls_common.bash
+need sslscan nmap nginx socat
+
+make_cert
+openssl genpkey -genparam -algorithm DH -pkeyopt group:ffdhe2048 -out "$TMP/dh.pem" >/dev/null 2>&1
+read -r P12 PMOD PLEG PHTTP PSMTP <<<"$(free_port 5 | tr '\n' ' ')"
+s_server "$P12" -tls1_2 -serverpref -cipher 'ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA'
+s_server "$PLEG" -min_protocol TLSv1 -max_protocol TLSv1.1 -cipher 'ECDHE-RSA-AES128-SHA:AES256-SHA:AES128-SHA:@SECLEVEL=0'
+many=$(free_port 100)
+listens=""
+for p in $many; do listens+="listen 127.0.0.1:$p ssl; "; done
+nginx_start "
+  server {
+    listen 127.0.0.1:$PMOD ssl; $listens
+    ssl_certificate $TMP/cert.pem; ssl_certificate_key $TMP/key.pem; ssl_dhparam $TMP/dh.pem;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305;
+    ssl_prefer_server_ciphers off;
+    return 200 \"ok\\n\";
+  }
+  server { listen 127.0.0.1:$PHTTP; return 200 \"plain\\n\"; }
+" || { echo "nginx did not start" >&2; exit 1; }
+printf '%s\n' "printf '220 localhost ESMTP\\r\\n'" "while read -r l; do printf '500 unknown\\r\\n'; done" >"$TMP/smtp.sh"
+socat "TCP-LISTEN:$PSMTP,bind=127.0.0.1,reuseaddr,fork" "EXEC:bash $TMP/smtp.sh" >/dev/null 2>&1 &
+PIDS+=($!)
+for p in "$PMOD" "$PHTTP" "$PSMTP"; do wait_port "$p"; done
+
+active_opens() { awk '/^Tcp:/ { if (h) print $6; h = 1 }' /proc/net/snmp; }
+now_ns() { local t=${EPOCHREALTIME/[.,]/}; echo "${t}000"; } # no fork: bash 5
+# measure TOOL PORT: prints "median_seconds connections"
+measure() {
+  local tool=$1 port=$2 times=() conns=0
+  for i in 1 2 3; do
+    local a t0 t1
+    a=$(active_opens); t0=${EPOCHREALTIME/[.,]/}000
+    case $tool in
+      shakedown) "$SHAKEDOWN" tls --json "127.0.0.1:$port" >/dev/null 2>&1 ;;
+      shakedown-ng) "$SHAKEDOWN" tls --json --no-groups "127.0.0.1:$port" >/dev/null 2>&1 ;;
+      sslscan) sslscan --no-colour "127.0.0.1:$port" >/dev/null 2>&1 ;;
+      nmap) nmap -n -Pn -sT -p "$port" --script +ssl-enum-ciphers 127.0.0.1 >/dev/null 2>&1 ;;
+      testssl) testssl.sh -p -E -n none --warnings batch "127.0.0.1:$port" >/dev/null 2>&1 ;;
+    esac
+    t1=${EPOCHREALTIME/[.,]/}000
+    [ "$i" -eq 1 ] && conns=$(( $(active_opens) - a ))
+    times+=("$(( (t1 - t0) / 1000 ))")
+  done
+  local med
+  med=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 2p)
+  printf '%s %s\n' "$(python3 -c "print('%.3f' % ($med / 1e6))")" "$conns"
+}
+
+tools=(shakedown shakedown-ng sslscan nmap)
+[ "$slow" -eq 1 ] && command -v testssl.sh >/dev/null && tools+=(testssl)
+servers=("tls12:$P12" "modern:$PMOD" "legacy:$PLEG" "http:$PHTTP" "smtp:$PSMTP")
+declare -A T C
+for s in "${servers[@]}"; do
+  for t in "${tools[@]}"; do
+    read -r T["$s/$t"] C["$s/$t"] <<<"$(measure "$t" "${s#*:}")"
+  done
+done
+
+echo "wall time s (median of 3) / connections; shakedown-ng = --no-groups"
+printf '%-8s' server; for t in "${tools[@]}"; do printf ' %16s' "$t"; done
+printf ' %14s %14s\n' "sslscan/ours" "nmap/ours"
+for s in "${servers[@]}"; do
+  printf '%-8s' "${s%%:*}"
+  for t in "${tools[@]}"; do printf ' %9s / %4s' "${T[$s/$t]}" "${C[$s/$t]}"; done
+  python3 -c "
+o=max(float('${T[$s/shakedown]}'),1e-4)
+print(' %13.0fx %13.0fx' % (float('${T[$s/sslscan]}')/o, float('${T[$s/nmap]}')/o))"
+done
+
+# Probe rate on one server: repeated enumerations for ~2 s each.
+rate() { # rate PORT ARGS...: prints probes per second (connections / wall time)
+  local port=$1; shift
+  local a t0 t1 n=0
+  a=$(active_opens); t0=${EPOCHREALTIME/[.,]/}000
+  while [ $(( ${EPOCHREALTIME/[.,]/}000 - t0 )) -lt 2000000000 ]; do
+    "$SHAKEDOWN" tls --json "$@" "127.0.0.1:$port" >/dev/null 2>&1; n=$((n + 1))
+  done
+  t1=${EPOCHREALTIME/[.,]/}000
+  python3 -c "print('%.0f probes/s (%d runs, %d connections)' % (($(active_opens) - $a) / (($t1 - $t0) / 1e9), $n, $(active_opens) - $a))"
+}
+echo
+echo "probe rate = connections / wall time of the runs above (one process, versions in parallel):"
+for s in "${servers[@]}"; do
+  python3 -c "print('  %-7s %6.0f probes/s' % ('${s%%:*}', ${C[$s/shakedown]} / max(float('${T[$s/shakedown]}'), 1e-4)))"
+done
+echo "probe rate in a loop of whole runs (includes ~2 ms of process start-up per run):"
+echo "  nginx TLS 1.2, 6 accepted + 1 refused per run: $(rate "$PMOD" --versions 1.2 --no-order --no-groups)"
+echo "  nginx TLS 1.1, 1 refused per run:             $(rate "$PMOD" --versions 1.1 --no-order --no-groups)"
+
+# --targets over 100 endpoints (one nginx, 100 ports).
+for p in $many; do echo "127.0.0.1:$p"; done >"$TMP/targets"
+a=$(active_opens); t0=$(now_ns)
+"$SHAKEDOWN" tls --targets "$TMP/targets" >"$TMP/targets.out" 2>/dev/null
+t1=$(now_ns)
+n=$(grep -c '"ok":true' "$TMP/targets.out")
+python3 -c "print('--targets: %d/100 endpoints ok in %.3f s (%.0f endpoints/s, %d connections; --jobs 16, --per-host 4)' % ($n, ($t1 - $t0) / 1e9, 100 / (($t1 - $t0) / 1e9), $(active_opens) - $a))"
