@@ -9,10 +9,6 @@
 set -u
 : "${SHAKEDOWN:?set SHAKEDOWN to the program}"
 : "${SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
-OB=/usr/share/arduino/hardware/arduino/avr/bootloaders/optiboot
-command -v avr-gcc >/dev/null || { echo "no avr-gcc: skip"; exit 77; }
-[ -f "$OB/optiboot.c" ] || { echo "no optiboot source ($OB): skip"; exit 77; }
-[ -f /usr/include/simavr/sim_avr.h ] || { echo "no libsimavr-dev: skip"; exit 77; }
 export LC_ALL=C
 PASS=0 FAIL=0 PIDS=
 TMP=$(mktemp -d)
@@ -26,20 +22,12 @@ bad() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
 check() { local n=$1; shift; if "$@"; then ok "$n"; else bad "$n"; fi; }
 finish() { echo "$PASS passed, $FAIL failed"; [ "$FAIL" -eq 0 ]; exit $?; }
 
-cp "$OB"/optiboot.c "$OB"/boot.h "$OB"/pin_defs.h "$OB"/stk500.h "$TMP"/
-# The Makefile's atmega328 target, with the start-up LED flashes off (the
-# prebuilt .hex is broken: 532 bytes in a 512-byte boot section).
-if ! avr-gcc -Os -fno-inline-small-functions -fno-split-wide-types -mshort-calls \
-     -mmcu=atmega328p -DF_CPU=16000000L -DBAUD_RATE=115200 -DLED_START_FLASHES=0 \
-     -Wl,--section-start=.text=0x7e00 -Wl,--section-start=.version=0x7ffe -Wl,--relax \
-     -nostartfiles -nostdlib -o "$TMP/optiboot.elf" "$TMP/optiboot.c" 2>"$TMP/avr-gcc.log"; then
-  cat "$TMP/avr-gcc.log"; bad "optiboot builds"; finish
-fi
+bash "$SRCDIR/tests/peers/optiboot/build.sh" "$TMP"
+brc=$?
+[ "$brc" -eq 77 ] && { echo "skip"; exit 77; }
+[ "$brc" -eq 0 ] || { bad "optiboot and the simavr runner build"; finish; }
 size=$(avr-size -A "$TMP/optiboot.elf" | awk '$1 == ".text" { print $2 }')
 check "optiboot builds and fits the 512-byte boot section ($size bytes)" [ "$size" -le 512 ]
-if ! cc -O2 -o "$TMP/runner" "$SRCDIR/tests/peers/optiboot/runner.c" -lsimavr 2>"$TMP/cc.log"; then
-  cat "$TMP/cc.log"; echo "cannot build the simavr runner: skip"; exit 77
-fi
 
 # start_peer NAME CMD... -> PTY; a fresh power-up with EXTRF: the loader
 # leaves after 1 s of silence, so every use starts its own.
