@@ -70,19 +70,23 @@ static void pump(sim_host *h, sd_time until)
 	}
 	for (unsigned steps = 0; steps < PUMP_MAX_STEPS; steps++) {
 		sd_event ev = { 0 };
+		/* sd_mem_events() clears every flag it returns: deliver all of
+		 * them now, or a line change made right after a settings change
+		 * is lost. */
 		unsigned evs = sd_mem_events(&h->dev);
 		if (evs & SD_MEM_EV_CFG) {
 			ev.type = SD_EV_CFG;
 			ev.cfg = h->dev.cfg_in;
 			dev_step(h, &ev);
-			continue;
 		}
 		if (evs & SD_MEM_EV_LINES) {
+			memset(&ev, 0, sizeof ev);
 			ev.type = SD_EV_LINES;
 			ev.lines = h->dev.lines_in;
 			dev_step(h, &ev);
-			continue;
 		}
+		if (evs & (SD_MEM_EV_CFG | SD_MEM_EV_LINES))
+			continue;
 		if (sd_mem_pending(&h->host) > 0)
 			break;
 		unsigned st = e->state;

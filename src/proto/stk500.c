@@ -682,8 +682,8 @@ static void report_success(stk_ctx *x, const stk_try *t, const sd_proto_args *a,
 	sdi_fmt(r->by.protocol, sizeof r->by.protocol, "stk500");
 	sdi_fmt(r->by.mode, sizeof r->by.mode, "bootloader");
 	sd_report_fact(r, "baud", "%lu", (unsigned long)t->baud);
-	sd_report_fact(r, "sync_ms", "%lld after the reset edge",
-		       (long long)((t->t_sync - t->t_edge) / 1000));
+	/* from the reset edge (or, without one, the end of the entry sequence) */
+	sd_report_fact(r, "sync_ms", "%lld", (long long)((t->t_sync - t->t_edge) / 1000));
 	sd_report_fact(r, "attempts", "%zu", x->ntries);
 	r->ok = 1;
 	sd_finding *f = sd_diag_add(&r->diag, SD_CAUSE_OK, 1.0f);

@@ -308,6 +308,7 @@ static void every_mode_gets_its_verdict(void **state)
 		{ "sim:stk500?mode=stk500v2", 0, "wrong-protocol", "STK500v2" },
 		{ "sim:stk500?mode=caterina", 0, "wrong-protocol", "CATERIN" },
 		{ "sim:stk500?mode=old&text=", 1, "ok", "ATmegaBOOT" },
+		{ "sim:stk500?mode=app&baud=9600", 0, "baud-mismatch", "9600" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		static run_result x;
@@ -368,6 +369,30 @@ static void a_custom_entry_sequence_on_rts_only(void **state)
 	assert_int_equal(sd_seq_parse("reset=dtr:pulse-low:2ms", 23, &s, why, sizeof why), SD_OK);
 	run_session("sim:stk500?reset=rts", &a, &x);
 	assert_false(x.r.ok);
+}
+
+static void the_exit_sequence_runs_once_at_the_end(void **state)
+{
+	(void)state;
+	const sd_proto *p = sd_proto_find("stk500");
+	sd_link *l = open_sim("sim:stk500?text=APP%0D%0A");
+	sd_seq ex;
+	char why[100];
+	assert_int_equal(sd_seq_parse("dtr:pulse-low:5ms", 17, &ex, why, sizeof why), SD_OK);
+	void *ctx = calloc(1, p->ctx_size);
+	static sd_report r;
+	sd_report_init(&r, "sync", "sim");
+	sd_proto_args a = { .exit = &ex };
+	assert_int_equal(p->session(ctx, l, &a, &r), SD_OK);
+	assert_true(r.ok);
+	/* one reset for the attempt, one by the exit sequence */
+	sd_simlog *log = &sd_sim_device_of(l)->log;
+	int resets = 0;
+	for (size_t i = 0; i < log->n; i++)
+		resets += strncmp(log->e[i].name, "reset", 5) == 0;
+	assert_int_equal(resets, 2);
+	free(ctx);
+	sd_link_close(l);
 }
 
 static void noise_and_floods_are_survived(void **state)
@@ -459,6 +484,7 @@ int main(void)
 		cmocka_unit_test(baud_given_means_that_rate_only),
 		cmocka_unit_test(no_reset_leaves_the_lines_alone),
 		cmocka_unit_test(a_custom_entry_sequence_on_rts_only),
+		cmocka_unit_test(the_exit_sequence_runs_once_at_the_end),
 		cmocka_unit_test(noise_and_floods_are_survived),
 		cmocka_unit_test(a_reset_while_the_loader_waits_runs_the_app_once),
 	};
