@@ -64,7 +64,7 @@ static int stk500_explain(const uint8_t *b, size_t n, const uint8_t *tx, size_t 
 enum {
 	S_CFG, S_FLUSH, S_LISTEN, S_SEQ, S_SYNC_SEND, S_SYNC_WAIT, S_SETTLE,
 	S_ID_SEND, S_ID_WAIT, S_V2_SEND, S_V2_WAIT, S_109_SEND, S_109_WAIT,
-	S_EXIT, S_END
+	S_EXIT, S_NOTE, S_END
 };
 
 typedef struct stk_try {
@@ -410,11 +410,20 @@ static void stk_step(sd_engine *e, const sd_event *ev)
 		return;
 	case S_SEQ:
 		if (ev->type == SD_EV_CTRL_DONE) {
-			if (ev->err && !t->lines_err)
-				t->lines_err = ev->err;
-			if (ev->err)
-				t->pulsed = 0, t->t_edge = 0; /* no edge reached the board */
 			c->i++;
+			if (ev->err) {
+				t->pulsed = 0, t->t_edge = 0; /* no edge reached the board */
+				if (!t->lines_err) {
+					/* Say so in the transcript, where the reader of a
+					 * trace looks for the reset. */
+					sd_ctrl k = { .op = SD_CTRL_NOTE,
+						      .note = "stk500: this port cannot drive DTR/RTS: no auto-reset is possible" };
+					t->lines_err = ev->err;
+					c->st = S_NOTE;
+					sd_engine_ctrl(e, &k);
+					return;
+				}
+			}
 			go(c, S_SEQ);
 			return;
 		}
@@ -530,6 +539,9 @@ static void stk_step(sd_engine *e, const sd_event *ev)
 		}
 		c->i = 0;
 		go(c, S_EXIT);
+		return;
+	case S_NOTE:
+		go(c, S_SEQ);
 		return;
 	case S_EXIT:
 		if (ev->type == SD_EV_RECEIVED) {
