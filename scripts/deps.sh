@@ -8,6 +8,7 @@ pkgs=(
   libserialport-dev libcjson-dev libcmocka-dev libusb-1.0-0-dev libssl-dev
   python3 socat stm32flash avrdude
   openssl nginx sslscan nmap
+  gcc-avr avr-libc libsimavr-dev arduino-core-avr
 )
 missing=()
 for p in "${pkgs[@]}"; do

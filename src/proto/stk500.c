@@ -64,7 +64,7 @@ static int stk500_explain(const uint8_t *b, size_t n, const uint8_t *tx, size_t 
 enum {
 	S_CFG, S_FLUSH, S_LISTEN, S_SEQ, S_SYNC_SEND, S_SYNC_WAIT, S_SETTLE,
 	S_ID_SEND, S_ID_WAIT, S_V2_SEND, S_V2_WAIT, S_109_SEND, S_109_WAIT,
-	S_EXIT, S_END
+	S_EXIT, S_NOTE, S_END
 };
 
 typedef struct stk_try {
@@ -72,6 +72,7 @@ typedef struct stk_try {
 	int      lines_err;       /* result of the first DTR/RTS change */
 	int      pulsed;          /* a reset edge was sent */
 	sd_time  t0, t_edge, t_sync_end, t_sync;
+	sd_time  t_last_tx;       /* the last frame we sent went out */
 	uint8_t  before[EV_BEFORE];
 	size_t   before_n, before_total;
 	uint8_t  after[EV_AFTER];
@@ -110,6 +111,7 @@ typedef struct stk_eng {
 	const sd_seq *exit;
 	int           identify;
 	int           exit_only;  /* run only the exit sequence */
+	sd_time       not_before; /* no reset edge before this (a watchdog to wait out) */
 	int           st;
 	size_t        i;          /* seq step / identify command */
 	sd_time       until;
@@ -123,7 +125,13 @@ typedef struct stk_eng {
 static const uint8_t sync_frame[] = { STK_GET_SYNC, STK_CRC_EOP };
 
 /* The identify commands: frame and the data bytes between 14 and 10. */
+/* Asked twice: no checksum protects STK500v1 answers, so a bit error can
+ * make a well-framed wrong version or signature; two equal readings (or a
+ * fresh attempt) are required. */
 static const struct { uint8_t f[3]; uint8_t len; uint8_t data; } id_cmds[] = {
+	{ { STK_GET_PARAMETER, STK_PARM_SW_MAJOR, STK_CRC_EOP }, 3, 1 },
+	{ { STK_GET_PARAMETER, STK_PARM_SW_MINOR, STK_CRC_EOP }, 3, 1 },
+	{ { STK_READ_SIGN, STK_CRC_EOP, 0 }, 2, 3 },
 	{ { STK_GET_PARAMETER, STK_PARM_SW_MAJOR, STK_CRC_EOP }, 3, 1 },
 	{ { STK_GET_PARAMETER, STK_PARM_SW_MINOR, STK_CRC_EOP }, 3, 1 },
 	{ { STK_READ_SIGN, STK_CRC_EOP, 0 }, 2, 3 },
@@ -235,7 +243,7 @@ static void go(stk_eng *c, int st)
 		return;
 	}
 	case S_LISTEN:
-		c->until = now + STK_LISTEN_BEFORE;
+		c->until = SDI_MAX(now + STK_LISTEN_BEFORE, c->not_before);
 		sd_engine_recv(e, c->rx, sizeof c->rx, c->until);
 		return;
 	case S_SEQ:
@@ -402,11 +410,20 @@ static void stk_step(sd_engine *e, const sd_event *ev)
 		return;
 	case S_SEQ:
 		if (ev->type == SD_EV_CTRL_DONE) {
-			if (ev->err && !t->lines_err)
-				t->lines_err = ev->err;
-			if (ev->err)
-				t->pulsed = 0, t->t_edge = 0; /* no edge reached the board */
 			c->i++;
+			if (ev->err) {
+				t->pulsed = 0, t->t_edge = 0; /* no edge reached the board */
+				if (!t->lines_err) {
+					/* Say so in the transcript, where the reader of a
+					 * trace looks for the reset. */
+					sd_ctrl k = { .op = SD_CTRL_NOTE,
+						      .note = "stk500: this port cannot drive DTR/RTS: no auto-reset is possible" };
+					t->lines_err = ev->err;
+					c->st = S_NOTE;
+					sd_engine_ctrl(e, &k);
+					return;
+				}
+			}
 			go(c, S_SEQ);
 			return;
 		}
@@ -478,6 +495,7 @@ static void stk_step(sd_engine *e, const sd_event *ev)
 			sd_engine_fail(e, SD_ERR_TIMEOUT);
 			return;
 		}
+		t->t_last_tx = now;
 		go(c, c->st == S_SYNC_SEND ? S_SYNC_WAIT : c->st == S_ID_SEND ? S_ID_WAIT :
 		      c->st == S_V2_SEND ? S_V2_WAIT : S_109_WAIT);
 		return;
@@ -496,11 +514,18 @@ static void stk_step(sd_engine *e, const sd_event *ev)
 				t->major = c->ans[1], t->got_major = 1;
 			else if (c->i == 1)
 				t->minor = c->ans[1], t->got_minor = 1;
-			else
+			else if (c->i == 2)
 				memcpy(t->sig, c->ans + 1, 3), t->got_sig = 1;
+			else if ((c->i == 3 && c->ans[1] != t->major) || (c->i == 4 && c->ans[1] != t->minor) ||
+				 (c->i == 5 && memcmp(c->ans + 1, t->sig, 3) != 0)) {
+				t->id_bad = 1; /* two readings differ: noise */
+				t->id_bad_cmd = id_cmds[c->i].f[0];
+				t->got_sig = 0;
+			}
 		} else {
 			t->id_bad = 1;
 			t->id_bad_cmd = id_cmds[c->i].f[0];
+			t->got_sig = 0;
 		}
 		c->i++;
 		go(c, S_ID_SEND);
@@ -514,6 +539,9 @@ static void stk_step(sd_engine *e, const sd_event *ev)
 		}
 		c->i = 0;
 		go(c, S_EXIT);
+		return;
+	case S_NOTE:
+		go(c, S_SEQ);
 		return;
 	case S_EXIT:
 		if (ev->type == SD_EV_RECEIVED) {
@@ -596,6 +624,16 @@ static int text_restarted(const stk_try *t)
 	return err > SDI_MAX(period / 10, SD_MS(3)) ? 1 : 0;
 }
 
+/* Mostly printable text after the edge (an application), not our echo. */
+static int app_text_after(const stk_try *t)
+{
+	size_t text = 0;
+	for (size_t i = 0; i < t->after_n; i++)
+		text += sdi_is_text(t->after[i]) ? 1u : 0u;
+	return t->after_n >= 4 && text * 10 >= t->after_n * 9 &&
+	       !has_pair(t->after, t->after_n, STK_GET_SYNC, STK_CRC_EOP);
+}
+
 static int is_echo(const stk_try *t)
 {
 	return has_pair(t->after, t->after_n, STK_GET_SYNC, STK_CRC_EOP);
@@ -656,8 +694,8 @@ static void report_success(stk_ctx *x, const stk_try *t, const sd_proto_args *a,
 	sdi_fmt(r->by.protocol, sizeof r->by.protocol, "stk500");
 	sdi_fmt(r->by.mode, sizeof r->by.mode, "bootloader");
 	sd_report_fact(r, "baud", "%lu", (unsigned long)t->baud);
-	sd_report_fact(r, "sync_ms", "%lld after the reset edge",
-		       (long long)((t->t_sync - t->t_edge) / 1000));
+	/* from the reset edge (or, without one, the end of the entry sequence) */
+	sd_report_fact(r, "sync_ms", "%lld", (long long)((t->t_sync - t->t_edge) / 1000));
 	sd_report_fact(r, "attempts", "%zu", x->ntries);
 	r->ok = 1;
 	sd_finding *f = sd_diag_add(&r->diag, SD_CAUSE_OK, 1.0f);
@@ -694,7 +732,8 @@ static void report_success(stk_ctx *x, const stk_try *t, const sd_proto_args *a,
 		r->ok = 0;
 		sd_finding *g = sd_diag_add(&r->diag, SD_CAUSE_UNKNOWN, 0.8f);
 		if (g) {
-			sd_finding_summary(g, "in sync, but the loader answered command 0x%02x out of frame", t->id_bad_cmd);
+			sd_finding_summary(g, "in sync, but the answers to command 0x%02x were out of frame or differed between two readings",
+					   t->id_bad_cmd);
 			sd_finding_fix(g, "noise on the line or a loader that is not optiboot: run again, check the cable");
 		}
 	}
@@ -870,10 +909,14 @@ static int stk500_session(void *ctxp, sd_link *l, const sd_proto_args *a, sd_rep
 
 	int err = SD_OK;
 	const stk_try *win = NULL;
+	sd_time next_not_before = 0;
+	size_t ninety_four = 0; /* the attempt that retried after a #994 sign */
 	for (size_t ri = 0; ri < nrates && !win && x->ntries < MAX_ATTEMPTS; ri++) {
 		for (unsigned k = 0; k <= retries && x->ntries < MAX_ATTEMPTS; k++) {
 			stk_try *t = &x->tries[x->ntries++];
 			stk_eng_init(&x->eng, t, rates[ri], seq, NULL, a->identify);
+			x->eng.not_before = next_not_before;
+			next_not_before = 0;
 			err = sd_run(&x->eng.eng, l, overall);
 			if (err == SD_ERR_CLOSED || err == SD_ERR_IO || err == SD_ERR_TIMEOUT)
 				break;
@@ -883,9 +926,26 @@ static int stk500_session(void *ctxp, sd_link *l, const sd_proto_args *a, sd_rep
 			}
 			/* A retry at this rate only after a near miss (a loader
 			 * seemed to answer): noise, not a wrong rate. Each one is
-			 * a fresh reset, because optiboot has already left. */
-			if (!t->in_sync && !(t->after_n && memchr(t->after, STK_RESP_INSYNC, t->after_n)))
-				break;
+			 * a fresh reset plus one clean attempt, because optiboot
+			 * leaves on the first frame it reads wrong; and the reset
+			 * waits until the loader's 1 s watchdog has surely fired,
+			 * since optiboot 8 runs the application once when reset
+			 * with its watchdog armed (avrdude #994). */
+			if (t->in_sync || (t->after_n && memchr(t->after, STK_RESP_INSYNC, t->after_n))) {
+				next_not_before = t->t_last_tx + STK_BOOT_WINDOW + SD_MS(50);
+				continue;
+			}
+			/* Silent before our reset, the application after it: a
+			 * loader from a previous session was probably still
+			 * waiting, and the reset ran the application instead
+			 * (#994). The application runs now, so a second reset
+			 * reaches the loader. Once, at the first rate. */
+			if (ri == 0 && !ninety_four && k == 0 && seq && !t->lines_err &&
+			    t->before_total == 0 && app_text_after(t)) {
+				ninety_four = x->ntries;
+				continue;
+			}
+			break;
 		}
 		if (err == SD_ERR_CLOSED || err == SD_ERR_IO || err == SD_ERR_TIMEOUT)
 			break;
@@ -895,6 +955,16 @@ static int stk500_session(void *ctxp, sd_link *l, const sd_proto_args *a, sd_rep
 	}
 	if (win) {
 		report_success(x, win, a, r, rates[0]);
+		if (ninety_four && win == &x->tries[ninety_four]) {
+			sd_finding *f = sd_diag_add(&r->diag, SD_CAUSE_APP_RUNNING, 0.4f);
+			if (f) {
+				sd_finding_summary(f, "the first reset ran the application although the board had been silent: "
+						   "a loader from a previous run was probably still waiting");
+				sd_finding_fix(f, "leave more than 1 s (optiboot's watchdog) between runs; optiboot 8 starts the application "
+					       "once when reset with its watchdog armed (avrdude #994)");
+				sd_finding_evidence(f, sync_frame, sizeof sync_frame, x->tries[0].after, x->tries[0].after_n);
+			}
+		}
 	} else {
 		const stk_try *t = &x->tries[x->ntries - 1];
 		if (t->in_sync)

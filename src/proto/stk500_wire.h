@@ -79,8 +79,8 @@
 #define STK_BOOT_WINDOW      SD_MS(1000)
 /* A wrong CRC_EOP (or 'Q') sets the watchdog to 16 ms and spins. */
 #define STK_WDT_FATAL        SD_MS(16)
-/* Start-up from the reset edge to the loader's first UART read: the Uno's
- * fuses (16K CK + 65 ms) plus the loader's own set-up. */
+/* Start-up from the reset edge to the loader's first UART read, about the
+ * Uno's fuse setting (SUT: 16K CK + 65 ms); the simulator uses it. */
 #define STK_START_DELAY      SD_MS(65)
 /* The client's reset pulse: pins high (lines deasserted) long enough for the
  * reset capacitor to recharge, then low for STK_PULSE_LOW (the falling edge
@@ -88,8 +88,10 @@
  * must not be held in reset: avrdude 8.x does the same). */
 #define STK_PULSE_HIGH       SD_MS(50)
 #define STK_PULSE_LOW        SD_MS(1)
-/* GET_SYNC pacing inside one boot window: one frame, wait this long for an
- * answer, next frame; stop this long before the window closes. */
+/* GET_SYNC pacing inside one boot window: the first frame STK_SYNC_FIRST
+ * after the pulse, then one frame per STK_SYNC_GAP (each waits that long
+ * for its answer), until STK_SYNC_SPAN after the reset edge: well inside
+ * the loader's 1 s window, even for a loader that starts late. */
 #define STK_SYNC_GAP         SD_MS(25)
 #define STK_SYNC_FIRST       SD_MS(20)
 #define STK_SYNC_SPAN        SD_MS(500)

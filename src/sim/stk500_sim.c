@@ -99,6 +99,7 @@ typedef struct stk_dev {
 	uint8_t       eeprom[SIM_EEPROM_MAX];
 	uint32_t      flash_size, eeprom_size;
 	unsigned      resets, loader_runs;
+	int           wdrf;           /* MCUSR.WDRF beside EXTRF at the next start */
 } stk_dev;
 
 static int has_loader(const stk_dev *s)
@@ -171,6 +172,11 @@ static void reset_board(stk_dev *s, sd_time now, int external)
 		run_app(s, now);
 		return;
 	}
+	/* A reset while the loader's watchdog is armed (it still waits, or is
+	 * dying): optiboot 8 then sees WDRF beside EXTRF and starts the
+	 * application once (avrdude #994; 4.4 checks EXTRF only). */
+	if (s->mode == M_BOOT && s->major >= 5 && (s->phase == PH_LOADER || s->phase == PH_DYING))
+		s->wdrf = 1;
 	s->phase = PH_START; /* start-up time, then the loader or the app */
 	s->wake = now + STK_START_DELAY;
 }
@@ -466,6 +472,12 @@ static void on_timer(stk_dev *s, sd_time now)
 	switch (s->phase) {
 	case PH_START:
 		if (!has_loader(s)) {
+			run_app(s, now);
+			return;
+		}
+		if (s->wdrf) {
+			s->wdrf = 0; /* optiboot 8 clears WDRF and starts the app */
+			sd_simlog_add(&s->d.log, now, 0, "WDRF+EXTRF: app", 0);
 			run_app(s, now);
 			return;
 		}

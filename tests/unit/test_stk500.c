@@ -226,6 +226,8 @@ typedef struct run_result {
 	int         err;
 	sd_report   r;
 	size_t      destructive, commands;
+	int         wdrf_hits;  /* resets that met an armed watchdog */
+	int         attempts;
 } run_result;
 
 static void run_session(const char *uri, const sd_proto_args *a, run_result *out)
@@ -245,6 +247,11 @@ static void run_session(const char *uri, const sd_proto_args *a, run_result *out
 	sd_sim_device *d = sd_sim_device_of(l);
 	out->destructive = d->log.destructive;
 	out->commands = d->log.total;
+	out->wdrf_hits = 0;
+	for (size_t i = 0; i < d->log.n; i++)
+		out->wdrf_hits += strcmp(d->log.e[i].name, "WDRF+EXTRF: app") == 0;
+	const char *at = sd_report_fact_get(&out->r, "attempts");
+	out->attempts = at ? atoi(at) : 0;
 	free(ctx); /* the report's evidence points into ctx: read before this */
 	sd_link_close(l);
 }
@@ -301,6 +308,7 @@ static void every_mode_gets_its_verdict(void **state)
 		{ "sim:stk500?mode=stk500v2", 0, "wrong-protocol", "STK500v2" },
 		{ "sim:stk500?mode=caterina", 0, "wrong-protocol", "CATERIN" },
 		{ "sim:stk500?mode=old&text=", 1, "ok", "ATmegaBOOT" },
+		{ "sim:stk500?mode=app&baud=9600", 0, "baud-mismatch", "9600" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		static run_result x;
@@ -363,11 +371,35 @@ static void a_custom_entry_sequence_on_rts_only(void **state)
 	assert_false(x.r.ok);
 }
 
+static void the_exit_sequence_runs_once_at_the_end(void **state)
+{
+	(void)state;
+	const sd_proto *p = sd_proto_find("stk500");
+	sd_link *l = open_sim("sim:stk500?text=APP%0D%0A");
+	sd_seq ex;
+	char why[100];
+	assert_int_equal(sd_seq_parse("dtr:pulse-low:5ms", 17, &ex, why, sizeof why), SD_OK);
+	void *ctx = calloc(1, p->ctx_size);
+	static sd_report r;
+	sd_report_init(&r, "sync", "sim");
+	sd_proto_args a = { .exit = &ex };
+	assert_int_equal(p->session(ctx, l, &a, &r), SD_OK);
+	assert_true(r.ok);
+	/* one reset for the attempt, one by the exit sequence */
+	sd_simlog *log = &sd_sim_device_of(l)->log;
+	int resets = 0;
+	for (size_t i = 0; i < log->n; i++)
+		resets += strncmp(log->e[i].name, "reset", 5) == 0;
+	assert_int_equal(resets, 2);
+	free(ctx);
+	sd_link_close(l);
+}
+
 static void noise_and_floods_are_survived(void **state)
 {
 	(void)state;
 	static run_result x;
-	unsigned okays = 0;
+	unsigned okays = 0, retried = 0;
 	for (unsigned seed = 1; seed <= 10; seed++) {
 		char uri[128];
 		snprintf(uri, sizeof uri, "sim:stk500?noise=0.0001&seed=%u", seed);
@@ -377,9 +409,63 @@ static void noise_and_floods_are_survived(void **state)
 		assert_int_equal(x.destructive, 0);
 	}
 	assert_true(okays >= 9);
+	/* heavy noise: near misses are retried, each after the loader's
+	 * watchdog has fired (a reset while it is armed would run the app) */
+	for (unsigned seed = 1; seed <= 20; seed++) {
+		char uri[128];
+		snprintf(uri, sizeof uri, "sim:stk500?noise=0.005&seed=%u", seed);
+		sd_proto_args a = { .identify = 1, .baud = 115200, .retries = 3 };
+		run_session(uri, &a, &x);
+		retried += x.attempts > 1;
+		assert_int_equal(x.wdrf_hits, 0);
+		assert_int_equal(x.destructive, 0);
+	}
+	assert_true(retried > 0);
 	sd_proto_args a = { .identify = 1 };
 	run_session("sim:stk500?flood=3000&flood_kind=text", &a, &x);
 	assert_true(x.r.ok);
+}
+
+static void a_reset_while_the_loader_waits_runs_the_app_once(void **state)
+{
+	(void)state;
+	const sd_proto *p = sd_proto_find("stk500");
+	sd_link *l = open_sim("sim:stk500");
+	uint8_t rx[16];
+	/* a previous tool's session: the loader is in sync and still waiting */
+	reset_pulse(l);
+	size_t n = xfer(l, "\x30\x20", 2, rx, sizeof rx, SD_MS(10));
+	check_hex(rx, n, "1410");
+	void *ctx = calloc(1, p->ctx_size);
+	static sd_report r;
+	sd_report_init(&r, "info", "sim");
+	sd_proto_args a = { .identify = 1 };
+	assert_int_equal(p->session(ctx, l, &a, &r), SD_OK);
+	sd_diag_sort(&r.diag);
+	assert_true(r.ok);
+	assert_string_equal(sd_report_fact_get(&r, "attempts"), "2");
+	sd_finding *f = sd_diag_find(&r.diag, SD_CAUSE_APP_RUNNING);
+	assert_non_null(f);
+	assert_non_null(strstr(f->fix, "#994"));
+	sd_simlog *log = &sd_sim_device_of(l)->log;
+	int saw = 0;
+	for (size_t i = 0; i < log->n; i++)
+		saw |= strcmp(log->e[i].name, "WDRF+EXTRF: app") == 0;
+	assert_true(saw);
+	assert_int_equal(log->destructive, 0);
+	free(ctx);
+	sd_link_close(l);
+
+	/* optiboot 4.4 checks EXTRF only: the first reset reaches the loader */
+	l = open_sim("sim:stk500?version=4.4");
+	reset_pulse(l);
+	n = xfer(l, "\x30\x20", 2, rx, sizeof rx, SD_MS(10));
+	ctx = calloc(1, p->ctx_size);
+	sd_report_init(&r, "info", "sim");
+	assert_int_equal(p->session(ctx, l, &a, &r), SD_OK);
+	assert_string_equal(sd_report_fact_get(&r, "attempts"), "1");
+	free(ctx);
+	sd_link_close(l);
 }
 
 int main(void)
@@ -398,7 +484,9 @@ int main(void)
 		cmocka_unit_test(baud_given_means_that_rate_only),
 		cmocka_unit_test(no_reset_leaves_the_lines_alone),
 		cmocka_unit_test(a_custom_entry_sequence_on_rts_only),
+		cmocka_unit_test(the_exit_sequence_runs_once_at_the_end),
 		cmocka_unit_test(noise_and_floods_are_survived),
+		cmocka_unit_test(a_reset_while_the_loader_waits_runs_the_app_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
