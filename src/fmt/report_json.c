@@ -2,7 +2,6 @@
  * shakedown — the report as JSON: the contract of docs/report.md.
  * Built with cJSON; the only allocating part of the library besides links.
  */
-#include <math.h>
 #include <stdlib.h>
 #include <cJSON.h>
 #include "internal.h"
@@ -60,7 +59,7 @@ static cJSON *finding_json(const sd_finding *f, int rank)
 	cJSON_AddNumberToObject(o, "rank", rank);
 	cJSON_AddStringToObject(o, "layer", sd_layer_name(f->layer));
 	cJSON_AddStringToObject(o, "cause", sd_cause_name(f->cause));
-	cJSON_AddNumberToObject(o, "confidence", round((double)f->confidence * 100.0) / 100.0);
+	cJSON_AddNumberToObject(o, "confidence", (double)(int)(f->confidence * 100.0f + 0.5f) / 100.0);
 	cJSON_AddStringToObject(o, "summary", f->summary);
 	cJSON *ev = cJSON_AddObjectToObject(o, "evidence");
 	if (f->sent_len)

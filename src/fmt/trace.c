@@ -3,7 +3,6 @@
  * One object per line; format(parse(line)) == line for every line we write,
  * which is what makes `replay --trace` a byte-for-byte round trip.
  */
-#include <math.h>
 #include <stdlib.h>
 #include <cJSON.h>
 #include "internal.h"
@@ -160,7 +159,7 @@ static int parse_frame(const char *f, sd_line_cfg *c)
 static int get_uint(const cJSON *v, double max, uint32_t *out)
 {
 	if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > max ||
-	    floor(v->valuedouble) != v->valuedouble)
+	    (double)(uint32_t)v->valuedouble != v->valuedouble)
 		return -1;
 	*out = (uint32_t)v->valuedouble;
 	return 0;
@@ -200,7 +199,7 @@ int sd_trace_parse(const char *line, size_t len, sd_trec *out, uint8_t *data, si
 	}
 	const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "t");
 	if (!cJSON_IsNumber(t) || t->valuedouble < 0 || t->valuedouble > 9.0e15 ||
-	    floor(t->valuedouble) != t->valuedouble) {
+	    (double)(int64_t)t->valuedouble != t->valuedouble) {
 		bad(why, whylen, "\"t\" must be a whole number of microseconds >= 0");
 		goto done;
 	}

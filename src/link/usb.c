@@ -13,7 +13,92 @@
 #include "internal.h"
 
 #ifdef SD_WITH_LIBUSB
+#include <dlfcn.h>
 #include <libusb.h>
+
+/* libusb is loaded when a usb: target is first opened, not at start-up:
+ * it and libudev cost every run of the program about 0.2 ms of dynamic
+ * loading, and most runs never touch USB. Headers come from pkg-config as
+ * usual; the calls below go through this table. */
+static struct {
+	int done, ok;
+	int (*init)(libusb_context **);
+	void (*exit)(libusb_context *);
+	const char *(*strerror)(int);
+	ssize_t (*get_device_list)(libusb_context *, libusb_device ***);
+	void (*free_device_list)(libusb_device **, int);
+	int (*get_device_descriptor)(libusb_device *, struct libusb_device_descriptor *);
+	int (*get_active_config_descriptor)(libusb_device *, struct libusb_config_descriptor **);
+	void (*free_config_descriptor)(struct libusb_config_descriptor *);
+	uint8_t (*get_bus_number)(libusb_device *);
+	uint8_t (*get_device_address)(libusb_device *);
+	int (*open)(libusb_device *, libusb_device_handle **);
+	void (*close)(libusb_device_handle *);
+	int (*kernel_driver_active)(libusb_device_handle *, int);
+	int (*detach_kernel_driver)(libusb_device_handle *, int);
+	int (*attach_kernel_driver)(libusb_device_handle *, int);
+	int (*claim_interface)(libusb_device_handle *, int);
+	int (*release_interface)(libusb_device_handle *, int);
+	int (*bulk_transfer)(libusb_device_handle *, unsigned char, unsigned char *, int, int *,
+			     unsigned int);
+	int (*control_transfer)(libusb_device_handle *, uint8_t, uint8_t, uint16_t, uint16_t,
+				unsigned char *, uint16_t, unsigned int);
+} U;
+
+static int usb_load(char *why, size_t whylen)
+{
+	if (U.done)
+		goto out;
+	U.done = 1;
+	void *h = dlopen("libusb-1.0.so.0", RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		sdi_fmt(why, whylen, "usb: cannot load libusb-1.0 (%s): install libusb-1.0-0", dlerror());
+		return SD_ERR_UNSUPPORTED;
+	}
+	/* POSIX: a function pointer converts from dlsym's void * this way */
+#define LOAD(f)                                                            \
+	do {                                                               \
+		*(void **)(&U.f) = dlsym(h, "libusb_" #f);                 \
+		if (!U.f)                                                  \
+			goto missing;                                      \
+	} while (0)
+	LOAD(init); LOAD(exit); LOAD(strerror); LOAD(get_device_list); LOAD(free_device_list);
+	LOAD(get_device_descriptor); LOAD(get_active_config_descriptor);
+	LOAD(free_config_descriptor); LOAD(get_bus_number); LOAD(get_device_address);
+	LOAD(open); LOAD(close); LOAD(kernel_driver_active); LOAD(detach_kernel_driver);
+	LOAD(attach_kernel_driver); LOAD(claim_interface); LOAD(release_interface);
+	LOAD(bulk_transfer); LOAD(control_transfer);
+#undef LOAD
+	U.ok = 1;
+	return SD_OK;
+missing:
+	dlclose(h);
+out:
+	if (U.ok)
+		return SD_OK;
+	sdi_fmt(why, whylen, "usb: the libusb-1.0 found lacks functions shakedown needs (too old?)");
+	return SD_ERR_UNSUPPORTED;
+}
+
+#define libusb_init                         U.init
+#define libusb_exit                         U.exit
+#define libusb_strerror                     U.strerror
+#define libusb_get_device_list              U.get_device_list
+#define libusb_free_device_list             U.free_device_list
+#define libusb_get_device_descriptor        U.get_device_descriptor
+#define libusb_get_active_config_descriptor U.get_active_config_descriptor
+#define libusb_free_config_descriptor       U.free_config_descriptor
+#define libusb_get_bus_number               U.get_bus_number
+#define libusb_get_device_address           U.get_device_address
+#define libusb_open                         U.open
+#define libusb_close                        U.close
+#define libusb_kernel_driver_active         U.kernel_driver_active
+#define libusb_detach_kernel_driver         U.detach_kernel_driver
+#define libusb_attach_kernel_driver         U.attach_kernel_driver
+#define libusb_claim_interface              U.claim_interface
+#define libusb_release_interface            U.release_interface
+#define libusb_bulk_transfer                U.bulk_transfer
+#define libusb_control_transfer             U.control_transfer
 
 #define USB_RBUF 16384u
 
@@ -152,6 +237,9 @@ int sdi_link_open_usb(const char *path, const sd_kv *q, size_t nq, const sd_cloc
 {
 	sd_usb_target t;
 	int r = sd_usb_target_parse(path, q, nq, &t, why, whylen);
+	if (r)
+		return r;
+	r = usb_load(why, whylen);
 	if (r)
 		return r;
 	usb_link *u = calloc(1, sizeof *u);
