@@ -92,6 +92,9 @@ int sdi_sent_is(const uint8_t *tx, size_t tx_len, const uint8_t *want, size_t n)
 
 /* ---- sim: the device kinds, one per src/sim/<kind>_sim.c ---- */
 extern const sd_sim_kind sdi_sim_app;
+/* Decode a `text=` option (\r \n \t \\ \0 \xHH) into out; the length,
+ * or -1 for a bad escape or more than cap bytes. */
+int sdi_sim_unescape(const char *s, uint8_t *out, size_t cap);
 extern const sd_sim_kind sdi_sim_stm32;
 extern const sd_sim_kind sdi_sim_stk500;
 extern const sd_sim_kind sdi_sim_mtk;

@@ -120,44 +120,6 @@ static const sd_engine_ops app_ops = {
 	.step = app_step,
 };
 
-/* Decode C escapes (\r \n \t \\ \xNN) into out; returns the length or -1. */
-static int unescape(const char *s, uint8_t *out, size_t cap)
-{
-	size_t n = 0;
-	for (size_t i = 0; s[i]; i++) {
-		uint8_t c = (uint8_t)s[i];
-		if (c == '\\' && s[i + 1]) {
-			char k = s[++i];
-			if (k == 'r') c = '\r';
-			else if (k == 'n') c = '\n';
-			else if (k == 't') c = '\t';
-			else if (k == '\\') c = '\\';
-			else if (k == '0') c = 0;
-			else if (k == 'x') {
-				unsigned v = 0, d = 0;
-				while (d < 2 && s[i + 1]) {
-					char h = s[i + 1];
-					int x = (h >= '0' && h <= '9') ? h - '0' :
-						(h >= 'a' && h <= 'f') ? h - 'a' + 10 :
-						(h >= 'A' && h <= 'F') ? h - 'A' + 10 : -1;
-					if (x < 0)
-						break;
-					v = v * 16 + (unsigned)x;
-					i++;
-					d++;
-				}
-				if (d == 0)
-					return -1;
-				c = (uint8_t)v;
-			} else
-				return -1;
-		}
-		if (n >= cap)
-			return -1;
-		out[n++] = c;
-	}
-	return (int)n;
-}
 
 static int app_init(sd_sim_device *dev, const sd_kv *kv, size_t n, char *why, size_t whylen)
 {
@@ -185,7 +147,7 @@ static int app_init(sd_sim_device *dev, const sd_kv *kv, size_t n, char *why, si
 				return SD_ERR_ARG;
 			}
 		} else if (strcmp(k, "text") == 0) {
-			int len = unescape(v, a->text, sizeof a->text);
+			int len = sdi_sim_unescape(v, a->text, sizeof a->text);
 			if (len <= 0) {
 				sdi_fmt(why, whylen, "sim app: bad text '%s' (C escapes \\r \\n \\t \\xNN; not empty)", v);
 				return SD_ERR_ARG;

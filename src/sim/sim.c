@@ -113,3 +113,43 @@ int sd_sim_serve(sd_sim_device *d, sd_link *l, volatile int *stop)
 	}
 	return SD_OK;
 }
+
+/* The `text=` value of a simulated device: \r \n \t \\ \0 and \xHH escapes
+ * (percent-decoding already happened in the URI parser). Bounded by cap. */
+int sdi_sim_unescape(const char *s, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+	for (size_t i = 0; s[i]; i++) {
+		uint8_t c = (uint8_t)s[i];
+		if (c == '\\' && s[i + 1]) {
+			char k = s[++i];
+			if (k == 'r') c = '\r';
+			else if (k == 'n') c = '\n';
+			else if (k == 't') c = '\t';
+			else if (k == '\\') c = '\\';
+			else if (k == '0') c = 0;
+			else if (k == 'x') {
+				unsigned v = 0, d = 0;
+				while (d < 2 && s[i + 1]) {
+					char h = s[i + 1];
+					int x = (h >= '0' && h <= '9') ? h - '0' :
+						(h >= 'a' && h <= 'f') ? h - 'a' + 10 :
+						(h >= 'A' && h <= 'F') ? h - 'A' + 10 : -1;
+					if (x < 0)
+						break;
+					v = v * 16 + (unsigned)x;
+					i++;
+					d++;
+				}
+				if (d == 0)
+					return -1;
+				c = (uint8_t)v;
+			} else
+				return -1;
+		}
+		if (n >= cap)
+			return -1;
+		out[n++] = c;
+	}
+	return (int)n;
+}

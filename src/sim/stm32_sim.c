@@ -638,40 +638,6 @@ static const sd_engine_ops stm32_sim_ops = {
 	.step = stm32_step,
 };
 
-static int hexval(char h)
-{
-	return (h >= '0' && h <= '9') ? h - '0' : (h >= 'a' && h <= 'f') ? h - 'a' + 10 :
-	       (h >= 'A' && h <= 'F') ? h - 'A' + 10 : -1;
-}
-
-/* \r \n \t \\ \xNN into out; the length, or -1. */
-static int unescape(const char *v, uint8_t *out, size_t cap)
-{
-	size_t n = 0;
-	for (size_t i = 0; v[i]; i++) {
-		uint8_t c = (uint8_t)v[i];
-		if (c == '\\' && v[i + 1]) {
-			char k = v[++i];
-			if (k == 'r') c = '\r';
-			else if (k == 'n') c = '\n';
-			else if (k == 't') c = '\t';
-			else if (k == '\\') c = '\\';
-			else if (k == 'x') {
-				int hi = hexval(v[i + 1]), lo = hi < 0 ? -1 : hexval(v[i + 2]);
-				if (lo < 0)
-					return -1;
-				c = (uint8_t)(hi << 4 | lo);
-				i += 2;
-			} else
-				return -1;
-		}
-		if (n >= cap)
-			return -1;
-		out[n++] = c;
-	}
-	return (int)n;
-}
-
 static int stm32_init(sd_sim_device *dev, const sd_kv *kv, size_t n, char *why, size_t whylen)
 {
 	stm32_dev *s = (stm32_dev *)dev;
@@ -743,7 +709,7 @@ static int stm32_init(sd_sim_device *dev, const sd_kv *kv, size_t n, char *why, 
 			}
 			s->preamble = u;
 		} else if (strcmp(k, "text") == 0) {
-			int len = unescape(v, s->text, sizeof s->text);
+			int len = sdi_sim_unescape(v, s->text, sizeof s->text);
 			if (len <= 0) {
 				sdi_fmt(why, whylen, "sim stm32: bad text '%s' (C escapes \\r \\n \\t \\xNN; not empty)", v);
 				return SD_ERR_ARG;
