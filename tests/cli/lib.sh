@@ -10,9 +10,9 @@ trap 'rm -rf "$TMP"' EXIT
 
 ok()   { PASS=$((PASS + 1)); echo "ok - $*"; }
 bad()  { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
-check() { # check "name" command...   (passes when the command succeeds)
-  local name=$1; shift
-  if "$@"; then ok "$name"; else bad "$name"; fi
+check() { # check "name" command...   (passes when the command succeeds;
+  local name=$1; shift  # returns non-zero on failure, for `check ... || explain`)
+  if "$@"; then ok "$name"; else bad "$name"; return 1; fi
 }
 # run CMD...: sets $out, $err, $rc (stdin closed; a hang is a failure)
 run() {

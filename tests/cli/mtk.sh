@@ -43,7 +43,8 @@ while IFS='|' read -r name keys expect; do
   # shellcheck disable=SC2086
   if start_sim $opts; then
     run "$SHAKEDOWN" info --json mtk "$PTY"
-    check "pty: $name named correctly" json "$expect" <<<"$out"
+    check "pty: $name named correctly" json "$expect" <<<"$out" ||
+      { echo "# rc=$rc out: $out"; echo "# err: $err"; sed 's/^/# sim: /' "$TMP/sim.err" | tail -20; }
     stop_sim
     check "pty: $name: the device logged commands" grep -q "cmd 0x" "$TMP/sim.err"
     check "pty: $name: nothing destructive" bash -c '! grep -q "destructive" "$1"' _ "$TMP/sim.err"
