@@ -6,8 +6,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "shakedown/shakedown.h"
+#include "usb_recording.h"
 
 static void names_mediatek_modes_bridges_and_boards(void **state)
 {
@@ -180,32 +182,90 @@ static void usb_targets_parse_or_say_why(void **state)
 	assert_non_null(strstr(why, "detach"));
 }
 
-/* A CDC-ACM layout (communication interface 0 with an interrupt IN,
- * data interface 1 with bulk IN/OUT), as cdc_acm binds the BROM and
- * Preloader; not a byte-for-byte recording of a phone. */
-static const sd_usb_if_desc cdc_acm[] = {
-	{ .number = 0, .alt = 0, .cls = 0x02, .subcls = 0x02, .nep = 1,
-	  .ep = { { 0x83, 0x03, 64 } } },
-	{ .number = 1, .alt = 0, .cls = 0x0A, .subcls = 0x00, .nep = 2,
-	  .ep = { { 0x81, 0x02, 512 }, { 0x01, 0x02, 512 } } },
-};
+/* ---- the libusb link's pipe choice, on published recordings ----------
+ * Each file in tests/data/usb/ is a descriptor dump or kernel log users
+ * posted (its first line cites where); usb_recording.h turns it into the
+ * table src/link/usb.c fills from libusb, and sd_usb_pick_bulk chooses
+ * from that table as it does for a real device. No BROM (0e8d:0003) or DA
+ * (0e8d:2001) descriptor dump was found published: the BROM is covered by
+ * a kernel log only (which interface cdc_acm took, which strings it has). */
 
-static void bulk_pipe_is_chosen_from_descriptors(void **state)
+static void recorded_preloader_pipe_is_the_cdc_data_interface(void **state)
+{
+	(void)state;
+	usb_rec r;
+	sd_usb_pipe p;
+	/* bkerler/mtkclient#53: comm interface 0 (interrupt IN 0x83), then
+	 * data interface 1 (bulk OUT 0x01, bulk IN 0x81) */
+	assert_int_equal(usb_rec_load("mtk-preloader-mtkclient-53.lsusb", &r), 0);
+	assert_int_equal(r.nifs, 2);
+	assert_int_equal(r.ifs[0].number, 0);
+	assert_int_equal(r.ifs[0].cls, 0x02);
+	assert_int_equal(r.ifs[0].subcls, 0x02);
+	assert_int_equal(r.ifs[0].nep, 1);
+	assert_int_equal(r.ifs[0].ep[0].addr, 0x83);
+	assert_int_equal(r.ifs[0].ep[0].attr, 0x03);
+	assert_int_equal(r.ifs[0].ep[0].maxpkt, 64);
+	assert_int_equal(r.ifs[1].number, 1);
+	assert_int_equal(r.ifs[1].cls, 0x0A);
+	assert_int_equal(r.ifs[1].nep, 2);
+
+	assert_int_equal(sd_usb_pick_bulk(r.ifs, r.nifs, -1, &p), SD_OK);
+	assert_int_equal(p.iface, 1);       /* not 0: mtkclient's auto-pick chose the comm interface (PR #264) */
+	assert_int_equal(p.ep_in, 0x81);
+	assert_int_equal(p.ep_out, 0x01);
+	assert_int_equal(p.comm_iface, 0);  /* DTR/RTS go to interface 0 */
+	/* iface= as asked: 1 works, 0 (interrupt only) has no bulk pair */
+	assert_int_equal(sd_usb_pick_bulk(r.ifs, r.nifs, 1, &p), SD_OK);
+	assert_int_equal(p.iface, 1);
+	assert_int_equal(sd_usb_pick_bulk(r.ifs, r.nifs, 0, &p), SD_ERR_NOTFOUND);
+	/* the comm interface alone is no pipe */
+	assert_int_equal(sd_usb_pick_bulk(r.ifs, 1, -1, &p), SD_ERR_NOTFOUND);
+}
+
+static void recorded_preloader_with_the_data_interface_first(void **state)
+{
+	(void)state;
+	usb_rec r;
+	sd_usb_pipe p;
+	/* bkerler/mtkclient#345 (MT6789): data interface 1 listed first,
+	 * endpoint descriptors of bLength 8 (libusb and Linux read the first 7
+	 * bytes and skip the rest); the comm interface is past the recording */
+	assert_int_equal(usb_rec_load("mtk-preloader-mt6789-mtkclient-345.lsusb", &r), 0);
+	assert_int_equal(r.nifs, 1);
+	assert_int_equal(r.ifs[0].number, 1);
+	assert_int_equal(r.ifs[0].cls, 0x0A);
+	assert_int_equal(r.ifs[0].nep, 2);
+	assert_int_equal(r.ep_len[0][0], 8);
+	assert_int_equal(r.ep_len[0][1], 8);
+	assert_int_equal(r.ifs[0].ep[0].maxpkt, 512);
+	assert_int_equal(sd_usb_pick_bulk(r.ifs, r.nifs, -1, &p), SD_OK);
+	assert_int_equal(p.iface, 1);
+	assert_int_equal(p.ep_in, 0x81);  /* OUT comes first in this device's list */
+	assert_int_equal(p.ep_out, 0x01);
+	assert_int_equal(p.comm_iface, -1);
+
+	/* Assembled from the two recordings (this whole layout was not itself
+	 * published): #345's data interface ahead of #53's comm interface, the
+	 * order #345's 70-byte total suggests, gives the same pipe and still
+	 * finds the comm interface for DTR/RTS. */
+	usb_rec a;
+	assert_int_equal(usb_rec_load("mtk-preloader-mtkclient-53.lsusb", &a), 0);
+	sd_usb_if_desc data_first[2] = { r.ifs[0], a.ifs[0] };
+	assert_int_equal(sd_usb_pick_bulk(data_first, 2, -1, &p), SD_OK);
+	assert_int_equal(p.iface, 1);
+	assert_int_equal(p.comm_iface, 0);
+	assert_int_equal(p.ep_in, 0x81);
+	assert_int_equal(p.ep_out, 0x01);
+}
+
+static void synthetic_vendor_interface_and_alternate_setting(void **state)
 {
 	(void)state;
 	sd_usb_pipe p;
-	assert_int_equal(sd_usb_pick_bulk(cdc_acm, 2, -1, &p), SD_OK);
-	assert_int_equal(p.iface, 1);
-	assert_int_equal(p.ep_in, 0x81);
-	assert_int_equal(p.ep_out, 0x01);
-	assert_int_equal(p.maxpkt, 512);
-	assert_int_equal(p.comm_iface, 0);
-	/* asking for the interrupt-only interface finds nothing */
-	assert_int_equal(sd_usb_pick_bulk(cdc_acm, 2, 0, &p), SD_ERR_NOTFOUND);
-	assert_int_equal(sd_usb_pick_bulk(cdc_acm, 1, -1, &p), SD_ERR_NOTFOUND);
-
-	/* a vendor-specific interface (a libusb filter's view), an alternate
-	 * setting to skip, and the bulk pair in an odd order */
+	/* NOT a recording: a vendor-specific interface (what a libusb/WinUSB
+	 * filter shows), an alternate setting to skip, and the bulk pair in an
+	 * odd order, to pin the fallbacks of sd_usb_pick_bulk */
 	static const sd_usb_if_desc vendor[] = {
 		{ .number = 0, .alt = 1, .cls = 0xFF, .nep = 2, .ep = { { 0x82, 0x02, 64 }, { 0x02, 0x02, 64 } } },
 		{ .number = 0, .alt = 0, .cls = 0xFF, .nep = 3,
@@ -215,7 +275,85 @@ static void bulk_pipe_is_chosen_from_descriptors(void **state)
 	assert_int_equal(p.iface, 0);
 	assert_int_equal(p.ep_in, 0x86);
 	assert_int_equal(p.ep_out, 0x04);
+	assert_int_equal(p.maxpkt, 64);
 	assert_int_equal(p.comm_iface, -1);
+}
+
+static void recorded_devices_are_named_by_vid_pid_not_strings(void **state)
+{
+	(void)state;
+	usb_rec r;
+	/* linux-usb list, 2019: `lsusb -v -d 0e8d:2000` of a Preloader */
+	assert_int_equal(usb_rec_load("mtk-preloader-2000-linux-usb-2019.lsusb", &r), 0);
+	assert_int_equal(r.ndev, 1);
+	assert_int_equal(r.dev[0].vid, 0x0E8D);
+	assert_int_equal(r.dev[0].pid, 0x2000);
+	assert_string_equal(r.dev[0].manufacturer, "MediaTek");
+	assert_string_equal(r.dev[0].product, "MT65xx Preloader");
+	const sd_usb_id *id = sd_usb_id_lookup(r.dev[0].vid, r.dev[0].pid);
+	assert_non_null(id);
+	assert_int_equal(id->kind, SD_USB_MTK_PRELOADER);
+	assert_non_null(strstr(id->name, "Preloader"));
+
+	/* aslater3/LibreEcho#108: the same MT8516 board as Preloader, then as
+	 * BROM. The BROM has no strings at all (Mfr=0, Product=0): VID:PID is
+	 * the only thing to name it by. */
+	assert_int_equal(usb_rec_load("mtk-brom-and-preloader-libreecho-108.dmesg", &r), 0);
+	assert_int_equal(r.ndev, 2);
+	assert_int_equal(r.dev[0].pid, 0x2000);
+	assert_int_equal(r.dev[0].mfr_index, 1);
+	assert_string_equal(r.dev[0].product, "MT65xx Preloader");
+	assert_int_equal(r.dev[0].tty_iface, 1); /* cdc_acm failed on 1.0 and took 1.1 */
+	assert_int_equal(sd_usb_id_lookup(r.dev[0].vid, r.dev[0].pid)->kind, SD_USB_MTK_PRELOADER);
+	assert_int_equal(r.dev[1].vid, 0x0E8D);
+	assert_int_equal(r.dev[1].pid, 0x0003);
+	assert_int_equal(r.dev[1].mfr_index, 0);
+	assert_int_equal(r.dev[1].product_index, 0);
+	assert_string_equal(r.dev[1].product, "");
+	assert_int_equal(r.dev[1].tty_iface, 0);
+	id = sd_usb_id_lookup(r.dev[1].vid, r.dev[1].pid);
+	assert_non_null(id);
+	assert_int_equal(id->kind, SD_USB_MTK_BROM);
+	assert_string_equal(sd_usb_kind_name(id->kind), "mtk-brom");
+}
+
+/* Write lines to a scratch file for the loader's bounds. */
+static void scratch(const char *path, const char *line, int times)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	for (int i = 0; i < times; i++)
+		fputs(line, f);
+	fclose(f);
+}
+
+static void recordings_load_bounded(void **state)
+{
+	(void)state;
+	usb_rec r;
+	char path[] = "/tmp/sd_usbrec_XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(usb_rec_load("no-such-recording.lsusb", &r), -1);
+	/* more interfaces than the table holds: refused, not cut */
+	scratch(path, "    Interface Descriptor:\n", REC_MAX_IFS + 1);
+	assert_int_equal(usb_rec_load_path(path, &r), -1);
+	scratch(path, "    Interface Descriptor:\n", REC_MAX_IFS);
+	assert_int_equal(usb_rec_load_path(path, &r), 0);
+	assert_int_equal(r.nifs, REC_MAX_IFS);
+	/* an endpoint with no interface, too many lines, a line past the buffer */
+	scratch(path, "      Endpoint Descriptor:\n", 1);
+	assert_int_equal(usb_rec_load_path(path, &r), -1);
+	scratch(path, "# comment\n", REC_MAX_LINES + 1);
+	assert_int_equal(usb_rec_load_path(path, &r), -1);
+	char longline[REC_LINE_MAX + 8];
+	memset(longline, 'x', sizeof longline - 2);
+	longline[sizeof longline - 2] = '\n';
+	longline[sizeof longline - 1] = '\0';
+	scratch(path, longline, 1);
+	assert_int_equal(usb_rec_load_path(path, &r), -1);
+	unlink(path);
 }
 
 static void usb_link_says_no_such_device_cleanly(void **state)
@@ -242,7 +380,11 @@ int main(void)
 		cmocka_unit_test(slow_reconnects_are_not_a_loop),
 		cmocka_unit_test(more_ports_than_fit_are_cut_not_overrun),
 		cmocka_unit_test(usb_targets_parse_or_say_why),
-		cmocka_unit_test(bulk_pipe_is_chosen_from_descriptors),
+		cmocka_unit_test(recorded_preloader_pipe_is_the_cdc_data_interface),
+		cmocka_unit_test(recorded_preloader_with_the_data_interface_first),
+		cmocka_unit_test(synthetic_vendor_interface_and_alternate_setting),
+		cmocka_unit_test(recorded_devices_are_named_by_vid_pid_not_strings),
+		cmocka_unit_test(recordings_load_bounded),
 		cmocka_unit_test(usb_link_says_no_such_device_cleanly),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
