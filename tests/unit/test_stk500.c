@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "shakedown/shakedown.h"
+#include "proto/stk500_wire.h"
 
 static sd_link *open_sim(const char *uri)
 {
@@ -49,13 +50,14 @@ static size_t xfer(sd_link *l, const void *tx, size_t n, uint8_t *rx, size_t cap
 	return got;
 }
 
-static void check_hex(const uint8_t *got, size_t n, const char *want_hex)
+#define check_hex(g, n, w) check_hex_at(__LINE__, g, n, w)
+static void check_hex_at(int line, const uint8_t *got, size_t n, const char *want_hex)
 {
 	char hex[600] = "";
 	for (size_t i = 0; i < n && i < 200; i++)
 		snprintf(hex + strlen(hex), sizeof hex - strlen(hex), "%02x", got[i]);
 	if (strcmp(hex, want_hex) != 0)
-		fail_msg("got %s, want %s", hex, want_hex);
+		fail_msg("line %d: got %s, want %s", line, hex, want_hex);
 }
 
 static void power_on_runs_the_app_reset_runs_the_loader(void **state)
@@ -217,6 +219,86 @@ static void noreset_ignores_dtr_and_a_slower_host_kills_the_loader(void **state)
 	for (size_t i = 0; i < log->n; i++)
 		died |= strstr(log->e[i].name, "bad CRC_EOP") != NULL;
 	assert_true(died);
+	sd_link_close(l);
+}
+
+/* ---- urboot (urprotocol) --------------------------------------------- */
+
+/* The pair encoding both ways, as urboot.c builds it and avrdude's
+ * urclock_getsync() reads it, for every bootinfo urboot can compile. */
+static void urprotocol_pairs_round_trip(void **state)
+{
+	(void)state;
+	for (unsigned info = 0; info < 255u * 256u - 1u; info++) {
+		uint8_t a, b;
+		ur_pair(info, &a, &b);
+		assert_int_not_equal(a, b);
+		assert_false(a == STK_RESP_INSYNC && b == STK_RESP_OK);
+		assert_int_equal(ur_info(a, b), (long)info);
+	}
+	/* the one bootinfo that would look like STK500v1 goes out as ff fe */
+	uint8_t a, b;
+	ur_pair(0x14 * 255u + 0x10, &a, &b);
+	assert_int_equal(a, 0xff);
+	assert_int_equal(b, 0xfe);
+	assert_int_equal(ur_info(STK_RESP_INSYNC, STK_RESP_OK), -1);
+	assert_int_equal(ur_info(0x41, 0x41), -1);
+	/* urboot v8.0's default ATmega328P build: read-flash only, mcuid 119 */
+	ur_pair(UB_READ_FLASH * UB_N_MCU + 119u, &a, &b);
+	assert_int_equal(a, 0x20);
+	assert_int_equal(b, 0x78);
+}
+
+static void urboot_sim_answers_in_urprotocol(void **state)
+{
+	(void)state;
+	sd_link *l = open_sim("sim:stk500?mode=urboot&text=APP%0D%0A");
+	uint8_t rx[64];
+	/* power-on: the application, as urboot runs it without EXTRF */
+	size_t n = xfer(l, "\x30\x20", 2, rx, sizeof rx, SD_MS(20));
+	assert_true(n >= 5);
+	assert_memory_equal(rx, "APP\r\n", 5);
+	reset_pulse(l);
+	n = xfer(l, "\x30\x20", 2, rx, sizeof rx, SD_MS(20));
+	check_hex(rx, n, "2078");
+	/* any other opcode is GET_SYNC (avrdude 7.1 -c urclock syncs with 20 20) */
+	n = xfer(l, "\x20\x20", 2, rx, sizeof rx, SD_MS(20));
+	check_hex(rx, n, "2078");
+	n = xfer(l, "\x75\x20", 2, rx, sizeof rx, SD_MS(20)); /* no READ_SIGN */
+	check_hex(rx, n, "2078");
+	/* UR_READ_PAGE_FL of the top 6 bytes: urboot's table */
+	n = xfer(l, "\x03\xfa\x7f\x06\x20", 5, rx, sizeof rx, SD_MS(20));
+	check_hex(rx, n, "2003000895624078");
+	/* EEPROM: write 2 bytes at 5, read 3 back */
+	n = xfer(l, "\x00\x05\x00\x02\xab\xcd\x20", 7, rx, sizeof rx, SD_MS(20));
+	check_hex(rx, n, "2078");
+	n = xfer(l, "\x01\x05\x00\x03\x20", 5, rx, sizeof rx, SD_MS(20));
+	check_hex(rx, n, "20abcdff78");
+	/* its own pages ignore a flash write (PROTECTME) */
+	uint8_t pg[4 + 128 + 1] = { UR_PROG_PAGE_FL, 0x80, 0x7f, 0x80 }; /* the table's page */
+	pg[sizeof pg - 1] = STK_CRC_EOP;
+	n = xfer(l, pg, sizeof pg, rx, sizeof rx, SD_MS(20));
+	check_hex(rx, n, "2078");
+	n = xfer(l, "\x03\xfa\x7f\x06\x20", 5, rx, sizeof rx, SD_MS(20));
+	check_hex(rx, n, "2003000895624078");
+	/* a wrong end byte: silence, then the watchdog (500 ms) runs the app */
+	n = xfer(l, "\x30\x21", 2, rx, sizeof rx, SD_MS(400));
+	assert_int_equal(n, 0);
+	n = xfer(l, "", 0, rx, sizeof rx, SD_MS(300));
+	assert_true(n >= 5);
+	assert_memory_equal(rx, "APP\r\n", 5);
+	sd_link_close(l);
+
+	/* the pair follows the part: ATmega2560 (mcuid 143), 3 address bytes */
+	l = open_sim("sim:stk500?mode=urboot&part=m2560&eeprom=0");
+	reset_pulse(l);
+	n = xfer(l, "\x30\x20", 2, rx, sizeof rx, SD_MS(20));
+	check_hex(rx, n, "2090");
+	n = xfer(l, "\x03\xfa\xff\x03\x06\x20", 6, rx, sizeof rx, SD_MS(20));
+	check_hex(rx, n, "2002000895224090"); /* 512-byte loader, no EEPROM */
+	/* no EEPROM support: an EEPROM read hangs until the watchdog */
+	n = xfer(l, "\x01\x00\x00\x01\x20", 5, rx, sizeof rx, SD_MS(50));
+	assert_int_equal(n, 0);
 	sd_link_close(l);
 }
 
@@ -480,6 +562,8 @@ int main(void)
 		cmocka_unit_test(noreset_ignores_dtr_and_a_slower_host_kills_the_loader),
 		cmocka_unit_test(info_identifies_optiboot_and_the_chip),
 		cmocka_unit_test(a_wrong_part_is_flagged),
+		cmocka_unit_test(urprotocol_pairs_round_trip),
+		cmocka_unit_test(urboot_sim_answers_in_urprotocol),
 		cmocka_unit_test(every_mode_gets_its_verdict),
 		cmocka_unit_test(baud_given_means_that_rate_only),
 		cmocka_unit_test(no_reset_leaves_the_lines_alone),
