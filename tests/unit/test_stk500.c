@@ -366,6 +366,34 @@ static void info_identifies_optiboot_and_the_chip(void **state)
 	assert_int_equal(x.destructive, 0);
 }
 
+static void urboot_is_named_with_avrdude_urclock(void **state)
+{
+	(void)state;
+	static run_result x;
+	sd_proto_args a = { .identify = 1 };
+	run_session("sim:stk500?mode=urboot", &a, &x);
+	assert_false(x.r.ok);
+	assert_string_equal(first_cause(&x), "wrong-protocol");
+	assert_true(x.r.diag.f[0].confidence >= 0.9f);
+	assert_string_equal(x.r.by.protocol, "urprotocol");
+	assert_string_equal(x.r.by.mode, "urboot 8.0");
+	assert_string_equal(x.r.by.chip, "ATmega328P");
+	assert_string_equal(sd_report_fact_get(&x.r, "urboot_pair"), "20 78");
+	assert_string_equal(sd_report_fact_get(&x.r, "signature"), "1e 95 0f");
+	assert_string_equal(sd_report_fact_get(&x.r, "bootloader_size"), "384");
+	assert_non_null(strstr(x.r.diag.f[0].fix, "avrdude -c urclock -p m328p -b 115200"));
+	assert_non_null(strstr(x.r.diag.f[0].detail, "resp=0x20"));
+	/* one rate only (another would not change what answers), read-only */
+	assert_int_equal(x.attempts, 1);
+	assert_int_equal(x.destructive, 0);
+
+	run_session("sim:stk500?mode=urboot&part=m2560", &a, &x);
+	assert_string_equal(x.r.by.chip, "ATmega2560");
+	assert_string_equal(x.r.by.mode, "urboot 8.0");
+	assert_non_null(strstr(x.r.diag.f[0].fix, "-p m2560"));
+	assert_int_equal(x.destructive, 0);
+}
+
 static void a_wrong_part_is_flagged(void **state)
 {
 	(void)state;
@@ -389,6 +417,7 @@ static void every_mode_gets_its_verdict(void **state)
 		{ "sim:stk500?mode=echo", 0, "echo", "30 20" },
 		{ "sim:stk500?mode=stk500v2", 0, "wrong-protocol", "STK500v2" },
 		{ "sim:stk500?mode=caterina", 0, "wrong-protocol", "CATERIN" },
+		{ "sim:stk500?mode=urboot", 0, "wrong-protocol", "urboot 8.0" },
 		{ "sim:stk500?mode=old&text=", 1, "ok", "ATmegaBOOT" },
 		{ "sim:stk500?mode=app&baud=9600", 0, "baud-mismatch", "9600" },
 	};
@@ -564,6 +593,7 @@ int main(void)
 		cmocka_unit_test(a_wrong_part_is_flagged),
 		cmocka_unit_test(urprotocol_pairs_round_trip),
 		cmocka_unit_test(urboot_sim_answers_in_urprotocol),
+		cmocka_unit_test(urboot_is_named_with_avrdude_urclock),
 		cmocka_unit_test(every_mode_gets_its_verdict),
 		cmocka_unit_test(baud_given_means_that_rate_only),
 		cmocka_unit_test(no_reset_leaves_the_lines_alone),
