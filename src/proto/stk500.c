@@ -116,6 +116,10 @@ typedef struct stk_try {
 	/* urboot: its flash table read back after a decodable sync pair */
 	int      ur_sent, ur_got;
 	uint8_t  ur_tab[UR_TABLE_LEN];
+	/* the same 6 top bytes, read by STK500v1 READ_PAGE after identify
+	 * (an urboot in STK500v1 compatibility mode keeps its table there) */
+	int      top_got;
+	uint8_t  top[UR_TABLE_LEN];
 } stk_try;
 
 typedef struct stk_eng {
@@ -331,6 +335,31 @@ static void go(stk_eng *c, int st)
 		sd_engine_recv(e, c->rx, sizeof c->rx, c->until);
 		return;
 	case S_ID_SEND:
+		if (c->i >= SDI_ARRAY_LEN(id_cmds) && !t->id_bad && t->got_sig &&
+		    c->i < SDI_ARRAY_LEN(id_cmds) + 2u) {
+			/* Read-only: LOAD_ADDRESS, READ_PAGE of the top 6 bytes of
+			 * flash, where urboot keeps its version table (as avrdude
+			 * -c urclock reads it in compatibility mode). Word address:
+			 * only parts up to 128 KiB, the others need an extended
+			 * address (UNIVERSAL), which we do not send. */
+			const stk_part *p = stk_part_by_sig(t->sig);
+			if (p && p->flash <= 131072u) {
+				uint32_t w = (p->flash - UR_TABLE_LEN) / 2u;
+				uint8_t f[5];
+				size_t n = 0;
+				if (c->i == SDI_ARRAY_LEN(id_cmds)) {
+					f[n++] = STK_LOAD_ADDRESS, f[n++] = (uint8_t)w, f[n++] = (uint8_t)(w >> 8);
+					c->ans_want = 2;
+				} else {
+					f[n++] = STK_READ_PAGE, f[n++] = 0, f[n++] = UR_TABLE_LEN, f[n++] = STK_MEM_FLASH;
+					c->ans_want = 2u + UR_TABLE_LEN;
+				}
+				f[n++] = STK_CRC_EOP;
+				c->ans_n = 0;
+				send(c, f, n);
+				return;
+			}
+		}
 		if (c->i >= SDI_ARRAY_LEN(id_cmds) || t->id_bad) {
 			go(c, S_EXIT);
 			return;
@@ -573,6 +602,18 @@ static void stk_step(sd_engine *e, const sd_event *ev)
 				sd_engine_recv(e, c->ans + c->ans_n, c->ans_want - c->ans_n, c->until);
 				return;
 			}
+		}
+		if (c->i >= SDI_ARRAY_LEN(id_cmds)) {
+			/* the top-of-flash read: no verdict rides on it */
+			int good = c->ans_n == c->ans_want && c->ans[0] == STK_RESP_INSYNC &&
+				   c->ans[c->ans_want - 1] == STK_RESP_OK;
+			if (good && c->i == SDI_ARRAY_LEN(id_cmds) + 1u) {
+				memcpy(t->top, c->ans + 1, UR_TABLE_LEN);
+				t->top_got = 1;
+			}
+			c->i = good ? c->i + 1 : SDI_ARRAY_LEN(id_cmds) + 2u;
+			go(c, S_ID_SEND);
+			return;
 		}
 		if (c->ans_n == c->ans_want && c->ans[0] == STK_RESP_INSYNC &&
 		    c->ans[c->ans_want - 1] == STK_RESP_OK) {
@@ -843,6 +884,18 @@ static void report_success(stk_ctx *x, const stk_try *t, const sd_proto_args *a,
 			t->major, t->minor);
 		sd_report_fact(r, "bootloader", "%s", r->by.mode);
 	}
+	/* urboot's table (urclock_private.h): version byte 072 (7.2) to 0147,
+	 * below it an rjmp (0xCxxx) or ret (9508); optiboot keeps its two
+	 * version bytes there instead. */
+	int urboot = t->top_got && t->top[5] >= 072 && t->top[5] <= 0147 &&
+		     ((t->top[3] & 0xf0) == 0xc0 || (t->top[2] == 0x08 && t->top[3] == 0x95));
+	if (urboot) {
+		sdi_fmt(r->by.mode, sizeof r->by.mode, "urboot %u.%u", t->top[5] >> 3, t->top[5] & 7u);
+		sd_report_fact(r, "bootloader", "%s (STK500v1 compatibility mode)", r->by.mode);
+		sd_report_fact(r, "bootloader_version", "%u.%u", t->top[5] >> 3, t->top[5] & 7u);
+		sd_report_fact(r, "urboot_capabilities", "%02x%s%s%s", t->top[4], t->top[4] & UR_CAP_EEPROM ? " eeprom" : "",
+			       t->top[4] & UR_CAP_URPROTOCOL ? " urprotocol" : "", t->top[4] & UR_CAP_PROTECTME ? " protectme" : "");
+	}
 	if (t->got_sig) {
 		p = stk_part_by_sig(t->sig);
 		sd_report_fact(r, "signature", "%02x %02x %02x", t->sig[0], t->sig[1], t->sig[2]);
@@ -855,7 +908,7 @@ static void report_success(stk_ctx *x, const stk_try *t, const sd_proto_args *a,
 			sd_report_fact(r, "part", "unknown signature (not in shakedown's table)");
 		}
 	}
-	sd_report_fact(r, "avrdude", "avrdude -c arduino -p %s -b %lu -P PORT",
+	sd_report_fact(r, "avrdude", "avrdude -c %s -p %s -b %lu -P PORT", urboot ? "arduino (or -c urclock)" : "arduino",
 		       p ? p->id : "PART", (unsigned long)t->baud);
 	if (f) {
 		sd_finding_summary(f, "in sync at %lu baud%s%s%s", (unsigned long)t->baud,

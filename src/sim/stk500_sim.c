@@ -117,6 +117,7 @@ typedef struct stk_dev {
 	uint8_t       r_insync, r_ok;
 	unsigned      ur_addr_bytes, ur_len_bytes;
 	uint32_t      ur_start;       /* first byte of urboot's own pages */
+	int           ur_compat;      /* urboot <= 7.7 without URPROTOCOL: STK500v1 */
 } stk_dev;
 
 static int has_loader(const stk_dev *s)
@@ -526,7 +527,7 @@ static void crunch(stk_dev *s, sd_time now)
 			v2_byte(s, s->inq[i], s->inq_fe[i], now);
 		else if (s->mode == M_CATERINA)
 			avr109_byte(s, s->inq[i], now);
-		else if (s->mode == M_URBOOT)
+		else if (s->mode == M_URBOOT && !s->ur_compat)
 			ur_byte(s, s->inq[i], now);
 		else
 			loader_byte(s, s->inq[i], s->inq_fe[i], now);
@@ -842,6 +843,12 @@ static int stk_init(sd_sim_device *dev, const sd_kv *kv, size_t n, char *why, si
 				return SD_ERR_ARG;
 			}
 			s->eeprom_ok = (int)u;
+		} else if (strcmp(k, "compat") == 0) {
+			if (sd_parse_u32(v, 0, 1, &u) != SD_OK) {
+				sdi_fmt(why, whylen, "sim stk500: compat is 0 or 1, not '%s'", v);
+				return SD_ERR_ARG;
+			}
+			s->ur_compat = (int)u;
 		} else if (strcmp(k, "reset") == 0) {
 			if (strcmp(v, "dtr") == 0) s->reset_mask = SD_LINE_DTR;
 			else if (strcmp(v, "rts") == 0) s->reset_mask = SD_LINE_RTS;
@@ -852,7 +859,7 @@ static int stk_init(sd_sim_device *dev, const sd_kv *kv, size_t n, char *why, si
 			}
 		} else {
 			sdi_fmt(why, whylen, "sim stk500: unknown key '%s' (keys: mode, baud, text, period_ms, "
-				"sig, part, version, eeprom, reset)", k);
+				"sig, part, version, eeprom, reset, compat)", k);
 			return SD_ERR_ARG;
 		}
 	}
@@ -864,7 +871,18 @@ static int stk_init(sd_sim_device *dev, const sd_kv *kv, size_t n, char *why, si
 	s->r_insync = STK_RESP_INSYNC;
 	s->r_ok = STK_RESP_OK;
 	if (s->mode == M_URBOOT) {
-		/* urboot v8.0's default build for this part (see the top) */
+		/* urboot v8.0's default build for this part (see the top); with
+		 * compat=1 an urboot <= 7.7 built without URPROTOCOL: it speaks
+		 * STK500v1 (optiboot's answers here, GET_PARAMETER answering its
+		 * version as urboot's RETSWVERS builds do) over the same table. */
+		if (!version_set)
+			s->major = s->ur_compat ? 7 : 8, s->minor = s->ur_compat ? 7 : 0;
+		if (s->major > 31 || s->minor > 7 || s->major * 8u + s->minor < 072 ||
+		    (s->ur_compat && s->major >= 8)) {
+			sdi_fmt(why, whylen, "sim stk500: urboot version 7.2 to 31.7 (compat=1: up to 7.7), not %u.%u",
+				s->major, s->minor);
+			return SD_ERR_ARG;
+		}
 		const stk_part *q = p ? p : stk_part_by_sig((const uint8_t[]){ 0x1e, 0x95, 0x0f });
 		uint32_t fs = s->flash_size, blsize = (384u + q->page - 1u) / q->page * q->page;
 		ur_pair(UB_READ_FLASH * UB_N_MCU + q->mcuid, &s->r_insync, &s->r_ok);
@@ -875,8 +893,11 @@ static int stk_init(sd_sim_device *dev, const sd_kv *kv, size_t n, char *why, si
 		s->flash[fs - 5] = 0;    /* not a vector bootloader */
 		s->flash[fs - 4] = 0x08; /* ret: no pgm_write_page() */
 		s->flash[fs - 3] = 0x95;
-		s->flash[fs - 2] = (uint8_t)(UR_CAP_URPROTOCOL | UR_CAP_PROTECTME | (s->eeprom_ok ? UR_CAP_EEPROM : 0));
-		s->flash[fs - 1] = 0100; /* v8.0 */
+		s->flash[fs - 2] = (uint8_t)((s->ur_compat ? 0 : UR_CAP_URPROTOCOL) | UR_CAP_PROTECTME |
+					     (s->eeprom_ok ? UR_CAP_EEPROM : 0));
+		s->flash[fs - 1] = (uint8_t)(s->major << 3 | s->minor); /* 0100 = v8.0 */
+		if (s->ur_compat)
+			s->r_insync = STK_RESP_INSYNC, s->r_ok = STK_RESP_OK;
 	}
 	if (!baud)
 		baud = s->mode == M_OLD ? 57600 : 115200;

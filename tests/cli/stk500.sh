@@ -36,6 +36,9 @@ check "caterina: names avrdude -c avr109 and the touch" grep -q "avr109.*1200" <
 run "$SHAKEDOWN" info --json stk500 'sim:stk500?mode=urboot'
 check "urboot: exit 1" [ "$rc" -eq 1 ]
 check "urboot: chip from the sync pair, version from its table" json 'd["answered_by"]["chip"] == "ATmega328P" and d["answered_by"]["mode"] == "urboot 8.0" and d["info"]["urboot_pair"] == "20 78"' <<<"$out"
+run "$SHAKEDOWN" info --json stk500 'sim:stk500?mode=urboot&compat=1'
+check "urboot 7.7 in STK500v1 mode: exit 0" [ "$rc" -eq 0 ]
+check "urboot 7.7 in STK500v1 mode: named from its table" json 'd["answered_by"]["mode"] == "urboot 7.7" and "urclock" in d["info"]["avrdude"]' <<<"$out"
 run "$SHAKEDOWN" sync stk500 'sim:stk500?mode=urboot'
 check "urboot: names avrdude -c urclock" grep -q "avrdude -c urclock -p m328p" <<<"$out"
 check "urboot: says why -c arduino fails (resp=0x20)" grep -q "resp=0x20" <<<"$out"

@@ -289,6 +289,17 @@ static void urboot_sim_answers_in_urprotocol(void **state)
 	assert_memory_equal(rx, "APP\r\n", 5);
 	sd_link_close(l);
 
+	/* compat=1: STK500v1 answers, the same table (no urprotocol bit, 7.7) */
+	l = open_sim("sim:stk500?mode=urboot&compat=1");
+	reset_pulse(l);
+	n = xfer(l, "\x30\x20", 2, rx, sizeof rx, SD_MS(20));
+	check_hex(rx, n, "1410");
+	n = xfer(l, "\x55\xfd\x3f\x20", 4, rx, sizeof rx, SD_MS(20));
+	check_hex(rx, n, "1410");
+	n = xfer(l, "\x74\x00\x06\x46\x20", 5, rx, sizeof rx, SD_MS(20));
+	check_hex(rx, n, "140300089542" "3f10");
+	sd_link_close(l);
+
 	/* the pair follows the part: ATmega2560 (mcuid 143), 3 address bytes */
 	l = open_sim("sim:stk500?mode=urboot&part=m2560&eeprom=0");
 	reset_pulse(l);
@@ -387,6 +398,19 @@ static void urboot_is_named_with_avrdude_urclock(void **state)
 	assert_int_equal(x.attempts, 1);
 	assert_int_equal(x.destructive, 0);
 
+	/* an urboot <= 7.7 in STK500v1 compatibility mode answers 14 10 and
+	 * its version: only its table at the top of flash tells it from
+	 * optiboot (read with LOAD_ADDRESS + READ_PAGE, read-only) */
+	run_session("sim:stk500?mode=urboot&compat=1", &a, &x);
+	assert_true(x.r.ok);
+	assert_string_equal(x.r.by.protocol, "stk500");
+	assert_string_equal(x.r.by.mode, "urboot 7.7");
+	assert_non_null(strstr(sd_report_fact_get(&x.r, "avrdude"), "urclock"));
+	assert_int_equal(x.destructive, 0);
+	run_session("sim:stk500", &a, &x); /* optiboot: no urboot table there */
+	assert_string_equal(x.r.by.mode, "optiboot 8.3");
+	assert_null(sd_report_fact_get(&x.r, "urboot_capabilities"));
+
 	run_session("sim:stk500?mode=urboot&part=m2560", &a, &x);
 	assert_string_equal(x.r.by.chip, "ATmega2560");
 	assert_string_equal(x.r.by.mode, "urboot 8.0");
@@ -418,6 +442,7 @@ static void every_mode_gets_its_verdict(void **state)
 		{ "sim:stk500?mode=stk500v2", 0, "wrong-protocol", "STK500v2" },
 		{ "sim:stk500?mode=caterina", 0, "wrong-protocol", "CATERIN" },
 		{ "sim:stk500?mode=urboot", 0, "wrong-protocol", "urboot 8.0" },
+		{ "sim:stk500?mode=urboot&compat=1", 1, "ok", "urboot 7.7" },
 		{ "sim:stk500?mode=old&text=", 1, "ok", "ATmegaBOOT" },
 		{ "sim:stk500?mode=app&baud=9600", 0, "baud-mismatch", "9600" },
 	};
