@@ -398,6 +398,14 @@ static void urboot_is_named_with_avrdude_urclock(void **state)
 	assert_int_equal(x.attempts, 1);
 	assert_int_equal(x.destructive, 0);
 
+	/* the explain hook reads the pair too (as probe/listen show bytes) */
+	const sd_proto *pr = sd_proto_find("stk500");
+	char why[300];
+	int likely = pr->explain((const uint8_t *)"\xa0\x77", 2, (const uint8_t *)"\x30\x20", 2, why, sizeof why);
+	assert_true(likely >= 50);
+	assert_non_null(strstr(why, "ATmega328P"));
+	assert_non_null(strstr(why, "resp=0xa0"));
+
 	/* an urboot <= 7.7 in STK500v1 compatibility mode answers 14 10 and
 	 * its version: only its table at the top of flash tells it from
 	 * optiboot (read with LOAD_ADDRESS + READ_PAGE, read-only) */
