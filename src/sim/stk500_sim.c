@@ -368,16 +368,10 @@ static unsigned ur_args(const stk_dev *s, int c)
 	return c <= UR_READ_PAGE_FL ? s->ur_addr_bytes + s->ur_len_bytes : 0;
 }
 
-static void ur_complete(stk_dev *s, sd_time now)
+static void ur_complete(stk_dev *s)
 {
 	int c = s->cmd;
 	s->cmd = -1;
-	if ((c == UR_READ_PAGE_EE || c == UR_PROG_PAGE_EE) && !s->eeprom_ok) {
-		/* a build without EEPROM support loops until the watchdog */
-		sd_simlog_add(&s->d.log, now, (uint8_t)c, "no EEPROM support: hangs", 0);
-		die(s, now);
-		return;
-	}
 	put(s, s->r_insync);
 	switch (c) {
 	case UR_READ_PAGE_FL:
@@ -410,6 +404,13 @@ static void ur_byte(stk_dev *s, uint8_t b, sd_time now)
 		s->page_n = 0;
 		sd_simlog_add(&s->d.log, now, b, ur_cmd_name(b),
 			      b == UR_PROG_PAGE_EE || b == UR_PROG_PAGE_FL || destructive(b));
+		if ((b == UR_READ_PAGE_EE || b == UR_PROG_PAGE_EE) && !s->eeprom_ok) {
+			/* a build without EEPROM support spins on the opcode
+			 * itself, reading nothing more, until the watchdog */
+			sd_simlog_add(&s->d.log, now, b, "no EEPROM support: hangs", 0);
+			s->cmd = -1;
+			die(s, now);
+		}
 		return;
 	}
 	if (s->got < s->need) {
@@ -437,7 +438,7 @@ static void ur_byte(stk_dev *s, uint8_t b, sd_time now)
 		die(s, now);
 		return;
 	}
-	ur_complete(s, now);
+	ur_complete(s);
 }
 
 /* Fill the output with READ_PAGE data as room allows. */
