@@ -10,8 +10,9 @@
  * them: text before and after the pulse, echo, framing-error bytes, other
  * loaders' first bytes, a port that cannot drive DTR.
  *
- * Read-only: GET_SYNC, GET_PARAMETER, READ_SIGN, an STK500v2 SIGN_ON and
- * AVR109 'S' only. Never LEAVE_PROGMODE ('Q'): it starts the application.
+ * Read-only: GET_SYNC, GET_PARAMETER, READ_SIGN, an STK500v2 SIGN_ON,
+ * AVR109 'S' and urboot's flash read of its own 6-byte table only. Never
+ * LEAVE_PROGMODE ('Q'): it starts the application.
  */
 #include "internal.h"
 #include "stk500_wire.h"
@@ -27,6 +28,16 @@ static int stk500_explain(const uint8_t *b, size_t n, const uint8_t *tx, size_t 
 	if (n >= 2 && b[0] == STK_RESP_INSYNC && b[1] == STK_RESP_OK)
 		return sdi_say(out, outlen, after_sync ? 97 : 85,
 			   "stk500: 14 10 = INSYNC, OK: an STK500v1 loader (optiboot) is in sync");
+	if (n >= 2 && after_sync) {
+		/* urboot's urprotocol: a fixed pair that encodes the MCU id and
+		 * its features (avrdude urclock.c, urboot.c) */
+		long info = ur_info(b[0], b[1]);
+		const stk_part *p = info >= 0 ? stk_part_by_mcuid((unsigned)(info % UB_N_MCU)) : NULL;
+		if (p)
+			return sdi_say(out, outlen, 55,
+				   "stk500: %02x %02x may be urboot's urprotocol sync pair: MCU id %ld = %s (avrdude -c urclock; -c arduino fails with resp=0x%02x)",
+				   b[0], b[1], info % (long)UB_N_MCU, p->name, b[0]);
+	}
 	switch (b[0]) {
 	case STK_RESP_INSYNC:
 		return sdi_say(out, outlen, 60, "stk500: 0x14 = INSYNC; OK (0x10) should follow");
@@ -64,7 +75,7 @@ static int stk500_explain(const uint8_t *b, size_t n, const uint8_t *tx, size_t 
 enum {
 	S_CFG, S_FLUSH, S_LISTEN, S_SEQ, S_SYNC_SEND, S_SYNC_WAIT, S_SETTLE,
 	S_ID_SEND, S_ID_WAIT, S_V2_SEND, S_V2_WAIT, S_109_SEND, S_109_WAIT,
-	S_EXIT, S_NOTE, S_END
+	S_UR_SEND, S_UR_WAIT, S_EXIT, S_NOTE, S_END
 };
 
 typedef struct stk_try {
@@ -102,6 +113,13 @@ typedef struct stk_try {
 	int      avr109_sent;
 	uint8_t  id109[16];
 	size_t   id109_n;
+	/* urboot: its flash table read back after a decodable sync pair */
+	int      ur_sent, ur_got;
+	uint8_t  ur_tab[UR_TABLE_LEN];
+	/* the same 6 top bytes, read by STK500v1 READ_PAGE after identify
+	 * (an urboot in STK500v1 compatibility mode keeps its table there) */
+	int      top_got;
+	uint8_t  top[UR_TABLE_LEN];
 } stk_try;
 
 typedef struct stk_eng {
@@ -186,6 +204,26 @@ static int avr109(const stk_try *t)
 	return t->is109 || (t->qmarks >= 2 && t->others == 0);
 }
 
+/* The sync pair decodes to a part in our table (urboot's urprotocol). */
+static const stk_part *ur_part(const stk_try *t)
+{
+	long info = ur_info(t->reply[0], t->reply[1]);
+	return info >= 0 ? stk_part_by_mcuid((unsigned)(info % UB_N_MCU)) : NULL;
+}
+
+static unsigned ur_features(const stk_try *t)
+{
+	long info = ur_info(t->reply[0], t->reply[1]);
+	return info >= 0 ? (unsigned)(info / UB_N_MCU) : 0u;
+}
+
+/* Each GET_SYNC answered by the same decodable pair, and the part known:
+ * worth reading urboot's table (read-only) to confirm. */
+static int ur_candidate(const stk_try *t)
+{
+	return t->same_pairs >= 3 && ur_part(t) && (ur_features(t) & UB_READ_FLASH);
+}
+
 static void go(stk_eng *c, int st);
 
 /* Send from a *_SEND state; its SENT event moves on to the *_WAIT state. */
@@ -213,6 +251,10 @@ static void after_sync(stk_eng *c)
 	if (avr109(t) && !t->avr109_sent) {
 		t->is109 = 1;
 		go(c, S_109_SEND);
+		return;
+	}
+	if (ur_candidate(t) && !t->ur_sent) {
+		go(c, S_UR_SEND);
 		return;
 	}
 	/* Silence after our frames: an STK500v2 loader ignores bytes outside
@@ -293,6 +335,31 @@ static void go(stk_eng *c, int st)
 		sd_engine_recv(e, c->rx, sizeof c->rx, c->until);
 		return;
 	case S_ID_SEND:
+		if (c->i >= SDI_ARRAY_LEN(id_cmds) && !t->id_bad && t->got_sig &&
+		    c->i < SDI_ARRAY_LEN(id_cmds) + 2u) {
+			/* Read-only: LOAD_ADDRESS, READ_PAGE of the top 6 bytes of
+			 * flash, where urboot keeps its version table (as avrdude
+			 * -c urclock reads it in compatibility mode). Word address:
+			 * only parts up to 128 KiB, the others need an extended
+			 * address (UNIVERSAL), which we do not send. */
+			const stk_part *p = stk_part_by_sig(t->sig);
+			if (p && p->flash <= 131072u) {
+				uint32_t w = (p->flash - UR_TABLE_LEN) / 2u;
+				uint8_t f[5];
+				size_t n = 0;
+				if (c->i == SDI_ARRAY_LEN(id_cmds)) {
+					f[n++] = STK_LOAD_ADDRESS, f[n++] = (uint8_t)w, f[n++] = (uint8_t)(w >> 8);
+					c->ans_want = 2;
+				} else {
+					f[n++] = STK_READ_PAGE, f[n++] = 0, f[n++] = UR_TABLE_LEN, f[n++] = STK_MEM_FLASH;
+					c->ans_want = 2u + UR_TABLE_LEN;
+				}
+				f[n++] = STK_CRC_EOP;
+				c->ans_n = 0;
+				send(c, f, n);
+				return;
+			}
+		}
 		if (c->i >= SDI_ARRAY_LEN(id_cmds) || t->id_bad) {
 			go(c, S_EXIT);
 			return;
@@ -330,6 +397,33 @@ static void go(stk_eng *c, int st)
 		if (!c->until)
 			c->until = now + V2_WAIT;
 		sd_engine_recv(e, c->rx, sizeof c->rx, c->until);
+		return;
+	case S_UR_SEND: {
+		/* UR_READ_PAGE_FL of the top 6 bytes: byte address little-endian
+		 * (3 bytes above 64 KiB of flash), length 1 byte (page <= 256)
+		 * or 2 big-endian, then 20: what avrdude -c urclock reads first. */
+		const stk_part *p = ur_part(t);
+		uint32_t a6 = p->flash - UR_TABLE_LEN;
+		uint8_t f[8];
+		size_t n = 0;
+		f[n++] = UR_READ_PAGE_FL;
+		f[n++] = (uint8_t)a6;
+		f[n++] = (uint8_t)(a6 >> 8);
+		if (p->flash > 65536u)
+			f[n++] = (uint8_t)(a6 >> 16);
+		if (p->page > 256u)
+			f[n++] = 0;
+		f[n++] = UR_TABLE_LEN;
+		f[n++] = STK_CRC_EOP;
+		t->ur_sent = 1;
+		c->ans_n = 0;
+		c->ans_want = 2u + UR_TABLE_LEN;
+		send(c, f, n);
+		return;
+	}
+	case S_UR_WAIT:
+		c->until = now + STK_REPLY_TIMEOUT;
+		sd_engine_recv(e, c->ans + c->ans_n, c->ans_want - c->ans_n, c->until);
 		return;
 	case S_EXIT:
 		while (c->exit && c->i < c->exit->n) {
@@ -465,7 +559,7 @@ static void stk_step(sd_engine *e, const sd_event *ev)
 				t->reply[0] = p[0], t->reply[1] = p[1];
 			}
 		}
-		if (now >= t->t_sync_end) {
+		if (now >= t->t_sync_end || ur_candidate(t)) {
 			after_sync(c);
 			return;
 		}
@@ -485,6 +579,7 @@ static void stk_step(sd_engine *e, const sd_event *ev)
 	case S_ID_SEND:
 	case S_V2_SEND:
 	case S_109_SEND:
+	case S_UR_SEND:
 		if (ev->type == SD_EV_SENT && ev->n < c->tx_len) {
 			memmove(c->tx, c->tx + ev->n, c->tx_len - ev->n);
 			c->tx_len -= ev->n;
@@ -497,7 +592,7 @@ static void stk_step(sd_engine *e, const sd_event *ev)
 		}
 		t->t_last_tx = now;
 		go(c, c->st == S_SYNC_SEND ? S_SYNC_WAIT : c->st == S_ID_SEND ? S_ID_WAIT :
-		      c->st == S_V2_SEND ? S_V2_WAIT : S_109_WAIT);
+		      c->st == S_V2_SEND ? S_V2_WAIT : c->st == S_UR_SEND ? S_UR_WAIT : S_109_WAIT);
 		return;
 	case S_ID_WAIT:
 		if (ev->type == SD_EV_RECEIVED) {
@@ -507,6 +602,18 @@ static void stk_step(sd_engine *e, const sd_event *ev)
 				sd_engine_recv(e, c->ans + c->ans_n, c->ans_want - c->ans_n, c->until);
 				return;
 			}
+		}
+		if (c->i >= SDI_ARRAY_LEN(id_cmds)) {
+			/* the top-of-flash read: no verdict rides on it */
+			int good = c->ans_n == c->ans_want && c->ans[0] == STK_RESP_INSYNC &&
+				   c->ans[c->ans_want - 1] == STK_RESP_OK;
+			if (good && c->i == SDI_ARRAY_LEN(id_cmds) + 1u) {
+				memcpy(t->top, c->ans + 1, UR_TABLE_LEN);
+				t->top_got = 1;
+			}
+			c->i = good ? c->i + 1 : SDI_ARRAY_LEN(id_cmds) + 2u;
+			go(c, S_ID_SEND);
+			return;
 		}
 		if (c->ans_n == c->ans_want && c->ans[0] == STK_RESP_INSYNC &&
 		    c->ans[c->ans_want - 1] == STK_RESP_OK) {
@@ -529,6 +636,23 @@ static void stk_step(sd_engine *e, const sd_event *ev)
 		}
 		c->i++;
 		go(c, S_ID_SEND);
+		return;
+	case S_UR_WAIT:
+		if (ev->type == SD_EV_RECEIVED) {
+			keep(t, c->ans + c->ans_n, ev->n, now);
+			c->ans_n += ev->n;
+			if (c->ans_n < c->ans_want) {
+				sd_engine_recv(e, c->ans + c->ans_n, c->ans_want - c->ans_n, c->until);
+				return;
+			}
+		}
+		if (c->ans_n == c->ans_want && c->ans[0] == t->reply[0] &&
+		    c->ans[c->ans_want - 1] == t->reply[1]) {
+			memcpy(t->ur_tab, c->ans + 1, UR_TABLE_LEN);
+			t->ur_got = 1;
+		}
+		c->i = 0;
+		go(c, S_EXIT);
 		return;
 	case S_V2_WAIT:
 	case S_109_WAIT:
@@ -646,14 +770,65 @@ static int v2_signed_on(const stk_try *t)
 }
 
 
-/* The same two bytes, neither INSYNC/OK nor our echo nor text, answered
- * to each GET_SYNC: urboot's urprotocol encodes the MCU id in its sync
- * answer (avrdude urclock.c), so it does not say 14 10. */
+/* The same two bytes answered to each GET_SYNC, and they decode as
+ * urboot's urprotocol pair (stk500_wire.h): urboot answers INSYNC' OK'
+ * that carry its MCU id and features, never 14 10. The pair may well be
+ * printable (20 78, " x", for the default ATmega328P build), so printable
+ * pairs count when they decode to a known part; an unknown id only when
+ * the pair is neither text nor our echo. */
 static int urboot_like(const stk_try *t)
 {
-	return t->same_pairs >= 2 && !(t->reply[0] == STK_RESP_INSYNC && t->reply[1] == STK_RESP_OK) &&
-	       !(t->reply[0] == STK_GET_SYNC && t->reply[1] == STK_CRC_EOP) &&
+	if (t->same_pairs < 2 || ur_info(t->reply[0], t->reply[1]) < 0)
+		return 0;
+	if (t->ur_got || ur_part(t))
+		return 1;
+	return !(t->reply[0] == STK_GET_SYNC && t->reply[1] == STK_CRC_EOP) &&
 	       !(sdi_is_text(t->reply[0]) && sdi_is_text(t->reply[1]));
+}
+
+/* The table urboot keeps in its top six bytes (urclock_private.h): the
+ * version byte is major << 3 | minor, 072 (7.2) and up. */
+static int ur_table_ok(const stk_try *t)
+{
+	return t->ur_got && t->ur_tab[5] >= 072 && t->ur_tab[5] != 0xff;
+}
+
+static void report_urboot(const stk_try *t, sd_report *r)
+{
+	const stk_part *p = ur_part(t);
+	unsigned feat = ur_features(t);
+	long id = ur_info(t->reply[0], t->reply[1]) % (long)UB_N_MCU;
+	int tab = ur_table_ok(t);
+	sdi_fmt(r->by.protocol, sizeof r->by.protocol, "urprotocol");
+	sdi_fmt(r->by.mode, sizeof r->by.mode, "urboot");
+	sd_report_fact(r, "urboot_pair", "%02x %02x", t->reply[0], t->reply[1]);
+	sd_report_fact(r, "urboot_mcuid", "%ld", id);
+	char fs[64] = "";
+	if (feat & UB_READ_FLASH)
+		sdi_append(fs, sizeof fs, "%sread-flash", fs[0] ? " " : "");
+	if (feat & UB_FLASH_LL_NOR)
+		sdi_append(fs, sizeof fs, "%snor-writes", fs[0] ? " " : "");
+	if (feat & UB_CHIP_ERASE)
+		sdi_append(fs, sizeof fs, "%schip-erase", fs[0] ? " " : "");
+	if (feat & ~(UB_READ_FLASH | UB_FLASH_LL_NOR | UB_CHIP_ERASE))
+		sdi_append(fs, sizeof fs, "%sreserved-bits", fs[0] ? " " : "");
+	sd_report_fact(r, "urboot_features", "%s", fs[0] ? fs : "none");
+	if (p) {
+		sdi_fmt(r->by.chip, sizeof r->by.chip, "%s", p->name);
+		sd_report_fact(r, "part", "%s (avrdude -p %s, from the MCU id in the sync pair)", p->name, p->id);
+		sd_report_fact(r, "signature", "%02x %02x %02x", p->sig[0], p->sig[1], p->sig[2]);
+		sd_report_fact(r, "flash_size", "%lu", (unsigned long)p->flash);
+	}
+	if (tab) {
+		const uint8_t *u = t->ur_tab;
+		sdi_fmt(r->by.mode, sizeof r->by.mode, "urboot %u.%u", u[5] >> 3, u[5] & 7u);
+		sd_report_fact(r, "bootloader", "%s", r->by.mode);
+		sd_report_fact(r, "bootloader_version", "%u.%u", u[5] >> 3, u[5] & 7u);
+		if (u[5] >= 075 && p)
+			sd_report_fact(r, "bootloader_size", "%u", (unsigned)u[0] * p->page);
+		sd_report_fact(r, "urboot_capabilities", "%02x%s%s%s", u[4], u[4] & UR_CAP_EEPROM ? " eeprom" : "",
+			       u[4] & UR_CAP_URPROTOCOL ? " urprotocol" : "", u[4] & UR_CAP_PROTECTME ? " protectme" : "");
+	}
 }
 
 /* Nothing but our own frames came back after the edge. */
@@ -709,6 +884,18 @@ static void report_success(stk_ctx *x, const stk_try *t, const sd_proto_args *a,
 			t->major, t->minor);
 		sd_report_fact(r, "bootloader", "%s", r->by.mode);
 	}
+	/* urboot's table (urclock_private.h): version byte 072 (7.2) to 0147,
+	 * below it an rjmp (0xCxxx) or ret (9508); optiboot keeps its two
+	 * version bytes there instead. */
+	int urboot = t->top_got && t->top[5] >= 072 && t->top[5] <= 0147 &&
+		     ((t->top[3] & 0xf0) == 0xc0 || (t->top[2] == 0x08 && t->top[3] == 0x95));
+	if (urboot) {
+		sdi_fmt(r->by.mode, sizeof r->by.mode, "urboot %u.%u", t->top[5] >> 3, t->top[5] & 7u);
+		sd_report_fact(r, "bootloader", "%s (STK500v1 compatibility mode)", r->by.mode);
+		sd_report_fact(r, "bootloader_version", "%u.%u", t->top[5] >> 3, t->top[5] & 7u);
+		sd_report_fact(r, "urboot_capabilities", "%02x%s%s%s", t->top[4], t->top[4] & UR_CAP_EEPROM ? " eeprom" : "",
+			       t->top[4] & UR_CAP_URPROTOCOL ? " urprotocol" : "", t->top[4] & UR_CAP_PROTECTME ? " protectme" : "");
+	}
 	if (t->got_sig) {
 		p = stk_part_by_sig(t->sig);
 		sd_report_fact(r, "signature", "%02x %02x %02x", t->sig[0], t->sig[1], t->sig[2]);
@@ -721,7 +908,7 @@ static void report_success(stk_ctx *x, const stk_try *t, const sd_proto_args *a,
 			sd_report_fact(r, "part", "unknown signature (not in shakedown's table)");
 		}
 	}
-	sd_report_fact(r, "avrdude", "avrdude -c arduino -p %s -b %lu -P PORT",
+	sd_report_fact(r, "avrdude", "avrdude -c %s -p %s -b %lu -P PORT", urboot ? "arduino (or -c urclock)" : "arduino",
 		       p ? p->id : "PART", (unsigned long)t->baud);
 	if (f) {
 		sd_finding_summary(f, "in sync at %lu baud%s%s%s", (unsigned long)t->baud,
@@ -806,11 +993,29 @@ static void diagnose(stk_ctx *x, const sd_proto_args *a, sd_report *r, sd_link *
 				sd_finding_evidence(f, sync_frame, sizeof sync_frame, t->after, t->after_n);
 			}
 		} else if (urboot_like(t)) {
-			f = sd_diag_add(&r->diag, SD_CAUSE_WRONG_PROTOCOL, 0.5f);
+			/* 0.95 with urboot's own table read back; 0.8 when only the
+			 * pair decodes to a known part; 0.5 for an unknown MCU id. */
+			const stk_part *p = ur_part(t);
+			int tab = ur_table_ok(t);
+			report_urboot(t, r);
+			f = sd_diag_add(&r->diag, SD_CAUSE_WRONG_PROTOCOL, tab ? 0.95f : p ? 0.8f : 0.5f);
 			if (f) {
-				sd_finding_summary(f, "each GET_SYNC got the same two bytes %02x %02x, not 14 10: urboot's urprotocol answers so (or a loader at another rate)",
-						   t->reply[0], t->reply[1]);
-				sd_finding_fix(f, "use avrdude -c urclock -b %lu", (unsigned long)t->baud);
+				if (tab)
+					sd_finding_summary(f, "urboot %u.%u (urprotocol) for the %s answered at %lu: its sync pair %02x %02x encodes the MCU, not STK500v1's 14 10",
+							   t->ur_tab[5] >> 3, t->ur_tab[5] & 7u, p->name, (unsigned long)t->baud,
+							   t->reply[0], t->reply[1]);
+				else if (p)
+					sd_finding_summary(f, "each GET_SYNC got %02x %02x, urboot's urprotocol sync pair for the %s (MCU id %u), not STK500v1's 14 10",
+							   t->reply[0], t->reply[1], p->name, p->mcuid);
+				else
+					sd_finding_summary(f, "each GET_SYNC got the same two bytes %02x %02x, not 14 10: urboot's urprotocol answers so (MCU id %ld, not in shakedown's table), or a loader at another rate",
+							   t->reply[0], t->reply[1], ur_info(t->reply[0], t->reply[1]) % (long)UB_N_MCU);
+				sd_finding_fix(f, "use avrdude -c urclock -p %s -b %lu", p ? p->id : "PART", (unsigned long)t->baud);
+				sd_finding_detail(f, "avrdude -c arduino fails against it with \"not in sync: resp=0x%02x\": it wants 0x14 as the first byte of every answer",
+						  t->reply[0]);
+				if (tab)
+					sd_finding_detail(f, "read back (read-only) urboot's table in the top 6 bytes of flash: %02x %02x %02x %02x %02x %02x",
+							  t->ur_tab[0], t->ur_tab[1], t->ur_tab[2], t->ur_tab[3], t->ur_tab[4], t->ur_tab[5]);
 				sd_finding_evidence(f, sync_frame, sizeof sync_frame, t->after, t->after_n);
 			}
 		}

@@ -37,14 +37,27 @@
  * answers: the application prints text), old (the loader at 57600),
  * stk500v2 (a Mega2560-style STK500v2 loader), caterina (an AVR109 loader as
  * after the 1200-baud touch), silent, echo (TX looped to RX), noreset (an
- * optiboot board without the auto-reset capacitor: DTR does nothing).
+ * optiboot board without the auto-reset capacitor: DTR does nothing),
+ * urboot (urboot v8.0's urprotocol, as avrdude -c urclock expects it).
+ *
+ * urboot (facts and sources in stk500_wire.h and docs/protocols/stk500.md):
+ * every answer is framed by the pair INSYNC' OK' that encodes the MCU id
+ * (avrdude.conf mcuid) and the features of urboot's default build (it can
+ * read flash; no chip erase, no NOR-style writes); the opcodes 00..03 read
+ * and write EEPROM and flash by byte address; anything else is answered
+ * like GET_SYNC once its 20 arrives. A wrong end byte spins until the
+ * 500 ms watchdog fires. EEPROM access exists with eeprom=1 (default);
+ * without it an EEPROM opcode hangs until the watchdog, as urboot does.
+ * The top six bytes of flash hold urboot's table (384-byte loader, v8.0,
+ * EEPROM and urprotocol capability), which avrdude -c urclock reads; the
+ * loader's own pages ignore writes (urboot protects itself).
  */
 #include "internal.h"
 #include "proto/stk500_wire.h"
 
-enum { M_BOOT, M_APP, M_OLD, M_V2, M_CATERINA, M_SILENT, M_ECHO, M_NORESET };
+enum { M_BOOT, M_APP, M_OLD, M_V2, M_CATERINA, M_SILENT, M_ECHO, M_NORESET, M_URBOOT };
 static const char *const mode_names[] = {
-	"bootloader", "app", "old", "stk500v2", "caterina", "silent", "echo", "noreset"
+	"bootloader", "app", "old", "stk500v2", "caterina", "silent", "echo", "noreset", "urboot"
 };
 
 enum { PH_APP, PH_START, PH_LOADER, PH_DYING };
@@ -75,7 +88,7 @@ typedef struct stk_dev {
 	int           cmd;            /* opcode being parsed, -1 = none */
 	unsigned      need;           /* argument bytes still to read */
 	unsigned      got;
-	uint8_t       args[4];
+	uint8_t       args[8];
 	unsigned      len;            /* PROG_PAGE / READ_PAGE length */
 	uint8_t       memtype;
 	uint32_t      addr;           /* byte address */
@@ -100,12 +113,23 @@ typedef struct stk_dev {
 	uint32_t      flash_size, eeprom_size;
 	unsigned      resets, loader_runs;
 	int           wdrf;           /* MCUSR.WDRF beside EXTRF at the next start */
+	/* the answer frame: 14 10, or urboot's pair */
+	uint8_t       r_insync, r_ok;
+	unsigned      ur_addr_bytes, ur_len_bytes;
+	uint32_t      ur_start;       /* first byte of urboot's own pages */
+	int           ur_compat;      /* urboot <= 7.7 without URPROTOCOL: STK500v1 */
 } stk_dev;
 
 static int has_loader(const stk_dev *s)
 {
 	return s->mode == M_BOOT || s->mode == M_OLD || s->mode == M_NORESET ||
-	       s->mode == M_V2 || s->mode == M_CATERINA;
+	       s->mode == M_V2 || s->mode == M_CATERINA || s->mode == M_URBOOT;
+}
+
+/* The loader's watchdog: optiboot 1 s, urboot 500 ms. */
+static sd_time window(const stk_dev *s)
+{
+	return s->mode == M_URBOOT ? UR_BOOT_WINDOW : STK_BOOT_WINDOW;
 }
 
 static void put(stk_dev *s, uint8_t b)
@@ -137,6 +161,17 @@ static const char *cmd_name(int c)
 	case STK_PROG_LOCK: return "PROG_LOCK";
 	case STK_PROG_FUSE_EXT: return "PROG_FUSE_EXT";
 	default: return "other";
+	}
+}
+
+static const char *ur_cmd_name(int c)
+{
+	switch (c) {
+	case UR_PROG_PAGE_EE: return "UR_PROG_PAGE_EE";
+	case UR_READ_PAGE_EE: return "UR_READ_PAGE_EE";
+	case UR_PROG_PAGE_FL: return "UR_PROG_PAGE_FL";
+	case UR_READ_PAGE_FL: return "UR_READ_PAGE_FL";
+	default: return cmd_name(c);
 	}
 }
 
@@ -189,17 +224,19 @@ static void loader_exit(stk_dev *s, sd_time now)
 		s->phase = PH_LOADER;
 		s->cmd = -1;
 		s->rd_left = 0;
-		s->wake = now + STK_BOOT_WINDOW;
+		s->wake = now + window(s);
 		s->loader_runs++;
 		return;
 	}
 	run_app(s, now);
 }
 
+/* optiboot shortens its watchdog to 16 ms; urboot's default build just
+ * spins until its 500 ms watchdog, last reset by the byte just read. */
 static void die(stk_dev *s, sd_time now)
 {
 	s->phase = PH_DYING;
-	s->wake = now + STK_WDT_FATAL;
+	s->wake = now + (s->mode == M_URBOOT ? UR_BOOT_WINDOW : STK_WDT_FATAL);
 	s->inq_n = 0;
 }
 
@@ -249,7 +286,7 @@ static void complete(stk_dev *s, sd_time now)
 {
 	int c = s->cmd;
 	s->cmd = -1;
-	put(s, STK_RESP_INSYNC);
+	put(s, s->r_insync);
 	switch (c) {
 	case STK_GET_PARAMETER:
 		put(s, s->args[0] == STK_PARM_SW_MINOR ? s->minor :
@@ -286,13 +323,13 @@ static void complete(stk_dev *s, sd_time now)
 	default:
 		break;
 	}
-	put(s, STK_RESP_OK);
+	put(s, s->r_ok);
 }
 
 static void loader_byte(stk_dev *s, uint8_t b, int fe, sd_time now)
 {
 	if (!fe)
-		s->wake = now + STK_BOOT_WINDOW; /* watchdogReset() in getch() */
+		s->wake = now + window(s); /* watchdogReset() in getch() */
 	if (s->cmd < 0) {
 		s->cmd = b;
 		s->need = args_of(b);
@@ -324,6 +361,86 @@ static void loader_byte(stk_dev *s, uint8_t b, int fe, sd_time now)
 	complete(s, now);
 }
 
+/* ---- urboot's command loop (urboot.c v8.0 main loop) --------------- */
+
+static unsigned ur_args(const stk_dev *s, int c)
+{
+	return c <= UR_READ_PAGE_FL ? s->ur_addr_bytes + s->ur_len_bytes : 0;
+}
+
+static void ur_complete(stk_dev *s)
+{
+	int c = s->cmd;
+	s->cmd = -1;
+	put(s, s->r_insync);
+	switch (c) {
+	case UR_READ_PAGE_FL:
+	case UR_READ_PAGE_EE:
+		s->rd_left = s->len;
+		s->rd_mem = c == UR_READ_PAGE_EE ? STK_MEM_EEPROM : STK_MEM_FLASH;
+		return; /* data and OK' follow as the output drains */
+	case UR_PROG_PAGE_FL:
+		for (unsigned i = 0; i < s->page_n; i++)
+			if ((s->addr + i) % s->flash_size < s->ur_start) /* it protects itself */
+				mem_put(s, STK_MEM_FLASH, s->addr + i, s->page[i]);
+		break;
+	case UR_PROG_PAGE_EE:
+		for (unsigned i = 0; i < s->page_n; i++)
+			mem_put(s, STK_MEM_EEPROM, s->addr + i, s->page[i]);
+		break;
+	default:
+		break; /* GET_SYNC and everything else: the pair only */
+	}
+	put(s, s->r_ok);
+}
+
+static void ur_byte(stk_dev *s, uint8_t b, sd_time now)
+{
+	s->wake = now + UR_BOOT_WINDOW; /* wdr in getch(), frame error or not */
+	if (s->cmd < 0) {
+		s->cmd = b;
+		s->need = ur_args(s, b);
+		s->got = 0;
+		s->page_n = 0;
+		sd_simlog_add(&s->d.log, now, b, ur_cmd_name(b),
+			      b == UR_PROG_PAGE_EE || b == UR_PROG_PAGE_FL || destructive(b));
+		if ((b == UR_READ_PAGE_EE || b == UR_PROG_PAGE_EE) && !s->eeprom_ok) {
+			/* a build without EEPROM support spins on the opcode
+			 * itself, reading nothing more, until the watchdog */
+			sd_simlog_add(&s->d.log, now, b, "no EEPROM support: hangs", 0);
+			s->cmd = -1;
+			die(s, now);
+		}
+		return;
+	}
+	if (s->got < s->need) {
+		unsigned hdr = s->ur_addr_bytes + s->ur_len_bytes;
+		if (s->got < sizeof s->args)
+			s->args[s->got] = b;
+		s->got++;
+		if (s->got == hdr) {
+			s->addr = s->args[0] | ((uint32_t)s->args[1] << 8);
+			if (s->ur_addr_bytes == 3)
+				s->addr |= (uint32_t)s->args[2] << 16;
+			const uint8_t *l = s->args + s->ur_addr_bytes;
+			s->len = s->ur_len_bytes == 1 ? (l[0] ? l[0] : 256u) : (((unsigned)l[0] << 8) | l[1]);
+			if (s->ur_len_bytes == 2 && !s->len)
+				s->len = 65536u;
+			if (s->cmd == UR_PROG_PAGE_FL || s->cmd == UR_PROG_PAGE_EE)
+				s->need += s->len;
+		} else if (s->got > hdr && s->page_n < sizeof s->page) {
+			s->page[s->page_n++] = b;
+		}
+		return;
+	}
+	if (b != STK_CRC_EOP) {
+		sd_simlog_add(&s->d.log, now, b, "bad end byte: watchdog reset", 0);
+		die(s, now);
+		return;
+	}
+	ur_complete(s);
+}
+
 /* Fill the output with READ_PAGE data as room allows. */
 static void stream(stk_dev *s)
 {
@@ -332,7 +449,7 @@ static void stream(stk_dev *s)
 		s->addr++;
 		s->rd_left--;
 		if (!s->rd_left)
-			put(s, STK_RESP_OK);
+			put(s, s->r_ok);
 	}
 }
 
@@ -411,6 +528,8 @@ static void crunch(stk_dev *s, sd_time now)
 			v2_byte(s, s->inq[i], s->inq_fe[i], now);
 		else if (s->mode == M_CATERINA)
 			avr109_byte(s, s->inq[i], now);
+		else if (s->mode == M_URBOOT && !s->ur_compat)
+			ur_byte(s, s->inq[i], now);
 		else
 			loader_byte(s, s->inq[i], s->inq_fe[i], now);
 	}
@@ -483,7 +602,7 @@ static void on_timer(stk_dev *s, sd_time now)
 		}
 		s->phase = PH_LOADER;
 		s->cmd = -1;
-		s->wake = now + (s->mode == M_CATERINA ? SD_S(8) : STK_BOOT_WINDOW);
+		s->wake = now + (s->mode == M_CATERINA ? SD_S(8) : window(s));
 		s->loader_runs++;
 		sd_simlog_add(&s->d.log, now, 0, "loader starts", 0);
 		return;
@@ -521,7 +640,7 @@ static void stk_step(sd_engine *e, const sd_event *ev)
 		if (!s->has_lines && has_loader(s)) {
 			/* a pty: start in the loader (see the top of this file) */
 			s->phase = PH_LOADER;
-			s->wake = now + STK_BOOT_WINDOW;
+			s->wake = now + window(s);
 			s->loader_runs++;
 		} else {
 			run_app(s, now); /* power-on reset: optiboot starts the app */
@@ -673,7 +792,7 @@ static int stk_init(sd_sim_device *dev, const sd_kv *kv, size_t n, char *why, si
 					break;
 			if (m == SDI_ARRAY_LEN(mode_names)) {
 				sdi_fmt(why, whylen, "sim stk500: unknown mode '%s' (modes: bootloader, app, old, "
-					"stk500v2, caterina, silent, echo, noreset)", v);
+					"stk500v2, caterina, silent, echo, noreset, urboot)", v);
 				return SD_ERR_ARG;
 			}
 			s->mode = (int)m;
@@ -725,6 +844,12 @@ static int stk_init(sd_sim_device *dev, const sd_kv *kv, size_t n, char *why, si
 				return SD_ERR_ARG;
 			}
 			s->eeprom_ok = (int)u;
+		} else if (strcmp(k, "compat") == 0) {
+			if (sd_parse_u32(v, 0, 1, &u) != SD_OK) {
+				sdi_fmt(why, whylen, "sim stk500: compat is 0 or 1, not '%s'", v);
+				return SD_ERR_ARG;
+			}
+			s->ur_compat = (int)u;
 		} else if (strcmp(k, "reset") == 0) {
 			if (strcmp(v, "dtr") == 0) s->reset_mask = SD_LINE_DTR;
 			else if (strcmp(v, "rts") == 0) s->reset_mask = SD_LINE_RTS;
@@ -735,7 +860,7 @@ static int stk_init(sd_sim_device *dev, const sd_kv *kv, size_t n, char *why, si
 			}
 		} else {
 			sdi_fmt(why, whylen, "sim stk500: unknown key '%s' (keys: mode, baud, text, period_ms, "
-				"sig, part, version, eeprom, reset)", k);
+				"sig, part, version, eeprom, reset, compat)", k);
 			return SD_ERR_ARG;
 		}
 	}
@@ -743,6 +868,37 @@ static int stk_init(sd_sim_device *dev, const sd_kv *kv, size_t n, char *why, si
 	if (p) {
 		s->flash_size = SDI_MIN(p->flash, SIM_FLASH_MAX);
 		s->eeprom_size = SDI_MIN((uint32_t)p->eeprom, SIM_EEPROM_MAX);
+	}
+	s->r_insync = STK_RESP_INSYNC;
+	s->r_ok = STK_RESP_OK;
+	if (s->mode == M_URBOOT) {
+		/* urboot v8.0's default build for this part (see the top); with
+		 * compat=1 an urboot <= 7.7 built without URPROTOCOL: it speaks
+		 * STK500v1 (optiboot's answers here, GET_PARAMETER answering its
+		 * version as urboot's RETSWVERS builds do) over the same table. */
+		if (!version_set)
+			s->major = s->ur_compat ? 7 : 8, s->minor = s->ur_compat ? 7 : 0;
+		if (s->major > 31 || s->minor > 7 || s->major * 8u + s->minor < 072 ||
+		    (s->ur_compat && s->major >= 8)) {
+			sdi_fmt(why, whylen, "sim stk500: urboot version 7.2 to 31.7 (compat=1: up to 7.7), not %u.%u",
+				s->major, s->minor);
+			return SD_ERR_ARG;
+		}
+		const stk_part *q = p ? p : stk_part_by_sig((const uint8_t[]){ 0x1e, 0x95, 0x0f });
+		uint32_t fs = s->flash_size, blsize = (384u + q->page - 1u) / q->page * q->page;
+		ur_pair(UB_READ_FLASH * UB_N_MCU + q->mcuid, &s->r_insync, &s->r_ok);
+		s->ur_addr_bytes = q->flash > 65536u ? 3u : 2u;
+		s->ur_len_bytes = q->page > 256u ? 2u : 1u;
+		s->ur_start = fs - blsize;
+		s->flash[fs - 6] = (uint8_t)(blsize / q->page);
+		s->flash[fs - 5] = 0;    /* not a vector bootloader */
+		s->flash[fs - 4] = 0x08; /* ret: no pgm_write_page() */
+		s->flash[fs - 3] = 0x95;
+		s->flash[fs - 2] = (uint8_t)((s->ur_compat ? 0 : UR_CAP_URPROTOCOL) | UR_CAP_PROTECTME |
+					     (s->eeprom_ok ? UR_CAP_EEPROM : 0));
+		s->flash[fs - 1] = (uint8_t)(s->major << 3 | s->minor); /* 0100 = v8.0 */
+		if (s->ur_compat)
+			s->r_insync = STK_RESP_INSYNC, s->r_ok = STK_RESP_OK;
 	}
 	if (!baud)
 		baud = s->mode == M_OLD ? 57600 : 115200;
@@ -756,7 +912,7 @@ static int stk_init(sd_sim_device *dev, const sd_kv *kv, size_t n, char *why, si
 const sd_sim_kind sdi_sim_stk500 = {
 	.name = "stk500",
 	.title = "an Arduino board with optiboot (STK500v1), or another AVR loader, or none",
-	.modes = "bootloader|app|old|stk500v2|caterina|silent|echo|noreset",
+	.modes = "bootloader|app|old|stk500v2|caterina|silent|echo|noreset|urboot",
 	.size = sizeof(stk_dev),
 	.init = stk_init,
 };

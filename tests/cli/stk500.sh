@@ -20,7 +20,7 @@ check "wrong --part: part-mismatch first" grep -q "^ 1\. part-mismatch" <<<"$out
 
 # one failure per mode: exit 1 and the cause on the first finding's line
 for pair in app:app-running noreset:app-running silent:silent echo:echo \
-            stk500v2:wrong-protocol caterina:wrong-protocol; do
+            stk500v2:wrong-protocol caterina:wrong-protocol urboot:wrong-protocol; do
   mode=${pair%%:*} cause=${pair#*:}
   run "$SHAKEDOWN" sync stk500 "sim:stk500?mode=$mode"
   check "$mode: exit 1" [ "$rc" -eq 1 ]
@@ -33,6 +33,15 @@ run "$SHAKEDOWN" sync stk500 'sim:stk500?mode=stk500v2'
 check "stk500v2: names avrdude -c wiring" grep -q "c wiring" <<<"$out"
 run "$SHAKEDOWN" sync stk500 'sim:stk500?mode=caterina'
 check "caterina: names avrdude -c avr109 and the touch" grep -q "avr109.*1200" <<<"$out"
+run "$SHAKEDOWN" info --json stk500 'sim:stk500?mode=urboot'
+check "urboot: exit 1" [ "$rc" -eq 1 ]
+check "urboot: chip from the sync pair, version from its table" json 'd["answered_by"]["chip"] == "ATmega328P" and d["answered_by"]["mode"] == "urboot 8.0" and d["info"]["urboot_pair"] == "20 78"' <<<"$out"
+run "$SHAKEDOWN" info --json stk500 'sim:stk500?mode=urboot&compat=1'
+check "urboot 7.7 in STK500v1 mode: exit 0" [ "$rc" -eq 0 ]
+check "urboot 7.7 in STK500v1 mode: named from its table" json 'd["answered_by"]["mode"] == "urboot 7.7" and "urclock" in d["info"]["avrdude"]' <<<"$out"
+run "$SHAKEDOWN" sync stk500 'sim:stk500?mode=urboot'
+check "urboot: names avrdude -c urclock" grep -q "avrdude -c urclock -p m328p" <<<"$out"
+check "urboot: says why -c arduino fails (resp=0x20)" grep -q "resp=0x20" <<<"$out"
 
 run "$SHAKEDOWN" sync --baud 9600x stk500 'sim:stk500'
 check "bad --baud: exit 2" [ "$rc" -eq 2 ]
@@ -62,6 +71,13 @@ run "$SHAKEDOWN" probe "$PTY"
 kill -TERM "$SIM_PID"; wait "$SIM_PID"; SIM_PID=
 check "pty: the sim saw commands" grep -q "GET_SYNC" "$TMP/sim.err"
 check "pty: sync/info/probe sent nothing destructive" bash -c '! grep -q "(destructive)" "$1"' _ "$TMP/sim.err"
+
+check "pty, urboot: starts" start_sim mode=urboot
+run "$SHAKEDOWN" info stk500 "$PTY"
+kill -TERM "$SIM_PID"; wait "$SIM_PID"; SIM_PID=
+check "pty, urboot: named, with avrdude -c urclock" grep -q "urboot 8.0.*ATmega328P" <<<"$out" && grep -q "c urclock" <<<"$out"
+check "pty, urboot: its table read with UR_READ_PAGE_FL" grep -q "UR_READ_PAGE_FL" "$TMP/sim.err"
+check "pty, urboot: nothing destructive sent" bash -c '! grep -q "(destructive)" "$1"' _ "$TMP/sim.err"
 
 check "pty, app running: starts" start_sim mode=app
 run "$SHAKEDOWN" sync stk500 "$PTY"

@@ -3,6 +3,7 @@
 # pty. A pty has no DTR, so avrdude's reset pulse fails (it says so and goes
 # on) and the simulated board waits in its loader. Reads the signature,
 # writes a hex file to flash and EEPROM, verifies, reads both back.
+# Then -c urclock (read-only) and -c arduino against the simulated urboot.
 # Skips (77) when avrdude or objcopy is missing.
 set -u
 : "${SHAKEDOWN:?set SHAKEDOWN to the program}"
@@ -52,6 +53,30 @@ check "flash read back equals what was written" cmp -s <(head -c 2000 "$TMP/fb.b
 check "eeprom read back equals what was written" cmp -s <(head -c 60 "$TMP/eb.bin") "$TMP/e.bin"
 check "the rest of flash is erased (0xff)" python3 -c "import sys; d=open('$TMP/fb.bin','rb').read(); sys.exit(0 if len(d)>2048 and set(d[2048:])=={255} else 1)"
 check "the simulator logged the writes as destructive" grep -q "PROG_PAGE (destructive)" "$TMP/sim.err"
+
+# urboot: avrdude -c urclock against `shakedown sim stk500 mode=urboot`,
+# read-only (the signature comes from the MCU id in urboot's sync pair;
+# avrdude also reads urboot's table at the top of flash). -c arduino must
+# fail on the same board the way it does on real urboot: resp=0x20.
+kill -TERM "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null; SIM_PID=
+"$SHAKEDOWN" sim stk500 -v mode=urboot >"$TMP/usim.out" 2>"$TMP/usim.err" &
+SIM_PID=$!
+PTY=
+for _ in $(seq 1 100); do
+  PTY=$(head -n 1 "$TMP/usim.out" 2>/dev/null)
+  [ -n "$PTY" ] && break
+  sleep 0.05
+done
+check "sim stk500 mode=urboot serves a pty" [ -n "$PTY" ]
+timeout 60 avrdude -c urclock -p m328p -P "$PTY" -b 115200 -v -U signature:r:"$TMP/usig.hex":h >"$TMP/a4.log" 2>&1
+check "avrdude -c urclock reads the signature: rc 0" [ $? -eq 0 ]
+check "urclock: signature is 1e 95 0f" grep -qi "0x1e,0x95,0xf" "$TMP/usig.hex"
+check "urclock: avrdude says urboot protocol for ATmega328P" grep -q "Urboot protocol for ATmega328P" "$TMP/a4.log"
+check "urclock: avrdude read urboot's table (UR_READ_PAGE_FL)" grep -q "UR_READ_PAGE_FL" "$TMP/usim.err"
+check "urclock: no page was written" bash -c '! grep -q "UR_PROG_PAGE" "$1"' _ "$TMP/usim.err"
+timeout 60 avrdude -c arduino -p m328p -P "$PTY" -b 115200 -U signature:r:"$TMP/asig.hex":h >"$TMP/a5.log" 2>&1
+check "avrdude -c arduino fails against urboot: rc 1" [ $? -eq 1 ]
+check "arduino: not in sync: resp=0x20" grep -q "not in sync: resp=0x20" "$TMP/a5.log"
 
 if [ "$FAIL" -ne 0 ]; then
   for f in "$TMP"/a*.log; do echo "== $f"; grep -v TIOCM "$f" | tail -15; done

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "shakedown/shakedown.h"
+#include "proto/stk500_wire.h"
 
 static sd_link *open_sim(const char *uri)
 {
@@ -49,13 +50,14 @@ static size_t xfer(sd_link *l, const void *tx, size_t n, uint8_t *rx, size_t cap
 	return got;
 }
 
-static void check_hex(const uint8_t *got, size_t n, const char *want_hex)
+#define check_hex(g, n, w) check_hex_at(__LINE__, g, n, w)
+static void check_hex_at(int line, const uint8_t *got, size_t n, const char *want_hex)
 {
 	char hex[600] = "";
 	for (size_t i = 0; i < n && i < 200; i++)
 		snprintf(hex + strlen(hex), sizeof hex - strlen(hex), "%02x", got[i]);
 	if (strcmp(hex, want_hex) != 0)
-		fail_msg("got %s, want %s", hex, want_hex);
+		fail_msg("line %d: got %s, want %s", line, hex, want_hex);
 }
 
 static void power_on_runs_the_app_reset_runs_the_loader(void **state)
@@ -220,6 +222,97 @@ static void noreset_ignores_dtr_and_a_slower_host_kills_the_loader(void **state)
 	sd_link_close(l);
 }
 
+/* ---- urboot (urprotocol) --------------------------------------------- */
+
+/* The pair encoding both ways, as urboot.c builds it and avrdude's
+ * urclock_getsync() reads it, for every bootinfo urboot can compile. */
+static void urprotocol_pairs_round_trip(void **state)
+{
+	(void)state;
+	for (unsigned info = 0; info < 255u * 256u - 1u; info++) {
+		uint8_t a, b;
+		ur_pair(info, &a, &b);
+		assert_int_not_equal(a, b);
+		assert_false(a == STK_RESP_INSYNC && b == STK_RESP_OK);
+		assert_int_equal(ur_info(a, b), (long)info);
+	}
+	/* the one bootinfo that would look like STK500v1 goes out as ff fe */
+	uint8_t a, b;
+	ur_pair(0x14 * 255u + 0x10, &a, &b);
+	assert_int_equal(a, 0xff);
+	assert_int_equal(b, 0xfe);
+	assert_int_equal(ur_info(STK_RESP_INSYNC, STK_RESP_OK), -1);
+	assert_int_equal(ur_info(0x41, 0x41), -1);
+	/* urboot v8.0's default ATmega328P build: read-flash only, mcuid 119 */
+	ur_pair(UB_READ_FLASH * UB_N_MCU + 119u, &a, &b);
+	assert_int_equal(a, 0x20);
+	assert_int_equal(b, 0x78);
+}
+
+static void urboot_sim_answers_in_urprotocol(void **state)
+{
+	(void)state;
+	sd_link *l = open_sim("sim:stk500?mode=urboot&text=APP%0D%0A");
+	uint8_t rx[64];
+	/* power-on: the application, as urboot runs it without EXTRF */
+	size_t n = xfer(l, "\x30\x20", 2, rx, sizeof rx, SD_MS(20));
+	assert_true(n >= 5);
+	assert_memory_equal(rx, "APP\r\n", 5);
+	reset_pulse(l);
+	n = xfer(l, "\x30\x20", 2, rx, sizeof rx, SD_MS(20));
+	check_hex(rx, n, "2078");
+	/* any other opcode is GET_SYNC (avrdude 7.1 -c urclock syncs with 20 20) */
+	n = xfer(l, "\x20\x20", 2, rx, sizeof rx, SD_MS(20));
+	check_hex(rx, n, "2078");
+	n = xfer(l, "\x75\x20", 2, rx, sizeof rx, SD_MS(20)); /* no READ_SIGN */
+	check_hex(rx, n, "2078");
+	/* UR_READ_PAGE_FL of the top 6 bytes: urboot's table */
+	n = xfer(l, "\x03\xfa\x7f\x06\x20", 5, rx, sizeof rx, SD_MS(20));
+	check_hex(rx, n, "2003000895624078");
+	/* EEPROM: write 2 bytes at 5, read 3 back */
+	n = xfer(l, "\x00\x05\x00\x02\xab\xcd\x20", 7, rx, sizeof rx, SD_MS(20));
+	check_hex(rx, n, "2078");
+	n = xfer(l, "\x01\x05\x00\x03\x20", 5, rx, sizeof rx, SD_MS(20));
+	check_hex(rx, n, "20abcdff78");
+	/* its own pages ignore a flash write (PROTECTME) */
+	uint8_t pg[4 + 128 + 1] = { UR_PROG_PAGE_FL, 0x80, 0x7f, 0x80 }; /* the table's page */
+	pg[sizeof pg - 1] = STK_CRC_EOP;
+	n = xfer(l, pg, sizeof pg, rx, sizeof rx, SD_MS(20));
+	check_hex(rx, n, "2078");
+	n = xfer(l, "\x03\xfa\x7f\x06\x20", 5, rx, sizeof rx, SD_MS(20));
+	check_hex(rx, n, "2003000895624078");
+	/* a wrong end byte: silence, then the watchdog (500 ms) runs the app */
+	n = xfer(l, "\x30\x21", 2, rx, sizeof rx, SD_MS(400));
+	assert_int_equal(n, 0);
+	n = xfer(l, "", 0, rx, sizeof rx, SD_MS(300));
+	assert_true(n >= 5);
+	assert_memory_equal(rx, "APP\r\n", 5);
+	sd_link_close(l);
+
+	/* compat=1: STK500v1 answers, the same table (no urprotocol bit, 7.7) */
+	l = open_sim("sim:stk500?mode=urboot&compat=1");
+	reset_pulse(l);
+	n = xfer(l, "\x30\x20", 2, rx, sizeof rx, SD_MS(20));
+	check_hex(rx, n, "1410");
+	n = xfer(l, "\x55\xfd\x3f\x20", 4, rx, sizeof rx, SD_MS(20));
+	check_hex(rx, n, "1410");
+	n = xfer(l, "\x74\x00\x06\x46\x20", 5, rx, sizeof rx, SD_MS(20));
+	check_hex(rx, n, "140300089542" "3f10");
+	sd_link_close(l);
+
+	/* the pair follows the part: ATmega2560 (mcuid 143), 3 address bytes */
+	l = open_sim("sim:stk500?mode=urboot&part=m2560&eeprom=0");
+	reset_pulse(l);
+	n = xfer(l, "\x30\x20", 2, rx, sizeof rx, SD_MS(20));
+	check_hex(rx, n, "2090");
+	n = xfer(l, "\x03\xfa\xff\x03\x06\x20", 6, rx, sizeof rx, SD_MS(20));
+	check_hex(rx, n, "2002000895224090"); /* 512-byte loader, no EEPROM */
+	/* no EEPROM support: an EEPROM read hangs until the watchdog */
+	n = xfer(l, "\x01\x00\x00\x01\x20", 5, rx, sizeof rx, SD_MS(50));
+	assert_int_equal(n, 0);
+	sd_link_close(l);
+}
+
 /* ---- the client session ------------------------------------------------ */
 
 typedef struct run_result {
@@ -284,6 +377,55 @@ static void info_identifies_optiboot_and_the_chip(void **state)
 	assert_int_equal(x.destructive, 0);
 }
 
+static void urboot_is_named_with_avrdude_urclock(void **state)
+{
+	(void)state;
+	static run_result x;
+	sd_proto_args a = { .identify = 1 };
+	run_session("sim:stk500?mode=urboot", &a, &x);
+	assert_false(x.r.ok);
+	assert_string_equal(first_cause(&x), "wrong-protocol");
+	assert_true(x.r.diag.f[0].confidence >= 0.9f);
+	assert_string_equal(x.r.by.protocol, "urprotocol");
+	assert_string_equal(x.r.by.mode, "urboot 8.0");
+	assert_string_equal(x.r.by.chip, "ATmega328P");
+	assert_string_equal(sd_report_fact_get(&x.r, "urboot_pair"), "20 78");
+	assert_string_equal(sd_report_fact_get(&x.r, "signature"), "1e 95 0f");
+	assert_string_equal(sd_report_fact_get(&x.r, "bootloader_size"), "384");
+	assert_non_null(strstr(x.r.diag.f[0].fix, "avrdude -c urclock -p m328p -b 115200"));
+	assert_non_null(strstr(x.r.diag.f[0].detail, "resp=0x20"));
+	/* one rate only (another would not change what answers), read-only */
+	assert_int_equal(x.attempts, 1);
+	assert_int_equal(x.destructive, 0);
+
+	/* the explain hook reads the pair too (as probe/listen show bytes) */
+	const sd_proto *pr = sd_proto_find("stk500");
+	char why[300];
+	int likely = pr->explain((const uint8_t *)"\xa0\x77", 2, (const uint8_t *)"\x30\x20", 2, why, sizeof why);
+	assert_true(likely >= 50);
+	assert_non_null(strstr(why, "ATmega328P"));
+	assert_non_null(strstr(why, "resp=0xa0"));
+
+	/* an urboot <= 7.7 in STK500v1 compatibility mode answers 14 10 and
+	 * its version: only its table at the top of flash tells it from
+	 * optiboot (read with LOAD_ADDRESS + READ_PAGE, read-only) */
+	run_session("sim:stk500?mode=urboot&compat=1", &a, &x);
+	assert_true(x.r.ok);
+	assert_string_equal(x.r.by.protocol, "stk500");
+	assert_string_equal(x.r.by.mode, "urboot 7.7");
+	assert_non_null(strstr(sd_report_fact_get(&x.r, "avrdude"), "urclock"));
+	assert_int_equal(x.destructive, 0);
+	run_session("sim:stk500", &a, &x); /* optiboot: no urboot table there */
+	assert_string_equal(x.r.by.mode, "optiboot 8.3");
+	assert_null(sd_report_fact_get(&x.r, "urboot_capabilities"));
+
+	run_session("sim:stk500?mode=urboot&part=m2560", &a, &x);
+	assert_string_equal(x.r.by.chip, "ATmega2560");
+	assert_string_equal(x.r.by.mode, "urboot 8.0");
+	assert_non_null(strstr(x.r.diag.f[0].fix, "-p m2560"));
+	assert_int_equal(x.destructive, 0);
+}
+
 static void a_wrong_part_is_flagged(void **state)
 {
 	(void)state;
@@ -307,6 +449,8 @@ static void every_mode_gets_its_verdict(void **state)
 		{ "sim:stk500?mode=echo", 0, "echo", "30 20" },
 		{ "sim:stk500?mode=stk500v2", 0, "wrong-protocol", "STK500v2" },
 		{ "sim:stk500?mode=caterina", 0, "wrong-protocol", "CATERIN" },
+		{ "sim:stk500?mode=urboot", 0, "wrong-protocol", "urboot 8.0" },
+		{ "sim:stk500?mode=urboot&compat=1", 1, "ok", "urboot 7.7" },
 		{ "sim:stk500?mode=old&text=", 1, "ok", "ATmegaBOOT" },
 		{ "sim:stk500?mode=app&baud=9600", 0, "baud-mismatch", "9600" },
 	};
@@ -480,6 +624,9 @@ int main(void)
 		cmocka_unit_test(noreset_ignores_dtr_and_a_slower_host_kills_the_loader),
 		cmocka_unit_test(info_identifies_optiboot_and_the_chip),
 		cmocka_unit_test(a_wrong_part_is_flagged),
+		cmocka_unit_test(urprotocol_pairs_round_trip),
+		cmocka_unit_test(urboot_sim_answers_in_urprotocol),
+		cmocka_unit_test(urboot_is_named_with_avrdude_urclock),
 		cmocka_unit_test(every_mode_gets_its_verdict),
 		cmocka_unit_test(baud_given_means_that_rate_only),
 		cmocka_unit_test(no_reset_leaves_the_lines_alone),
