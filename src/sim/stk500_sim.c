@@ -733,34 +733,6 @@ static int hexsig(const char *v, uint8_t sig[3])
 	return n == 3 ? 0 : -1;
 }
 
-/* Decode \r \n \t \\ \xNN escapes; -1 on a bad one or overflow. */
-static int unescape(const char *v, uint8_t *out, size_t cap)
-{
-	size_t n = 0;
-	for (size_t i = 0; v[i]; i++) {
-		uint8_t c = (uint8_t)v[i];
-		if (c == '\\' && v[i + 1]) {
-			char k = v[++i];
-			if (k == 'r') c = '\r';
-			else if (k == 'n') c = '\n';
-			else if (k == 't') c = '\t';
-			else if (k == '\\') c = '\\';
-			else if (k == 'x') {
-				int hi = hexval(v[i + 1]), lo = hi < 0 ? -1 : hexval(v[i + 2]);
-				if (lo < 0)
-					return -1;
-				c = (uint8_t)(hi * 16 + lo);
-				i += 2;
-			} else
-				return -1;
-		}
-		if (n >= cap)
-			return -1;
-		out[n++] = c;
-	}
-	return (int)n;
-}
-
 static int stk_init(sd_sim_device *dev, const sd_kv *kv, size_t n, char *why, size_t whylen)
 {
 	stk_dev *s = (stk_dev *)dev;
@@ -803,7 +775,7 @@ static int stk_init(sd_sim_device *dev, const sd_kv *kv, size_t n, char *why, si
 			}
 			baud = u;
 		} else if (strcmp(k, "text") == 0) {
-			int len = unescape(v, s->text, sizeof s->text);
+			int len = sdi_sim_unescape(v, s->text, sizeof s->text);
 			if (len < 0) {
 				sdi_fmt(why, whylen, "sim stk500: bad text '%s' (C escapes \\r \\n \\t \\xNN)", v);
 				return SD_ERR_ARG;
