@@ -170,7 +170,11 @@ typedef struct sd_tls_vresult {
 	int      order;            /* SD_TLS_ORDER_* */
 	uint16_t groups[SD_TLS_MAX_GROUPS]; /* in pick order */
 	size_t   ngroups;
-	int      groups_done;      /* the group pass ran to its end */
+	int      groups_done;      /* no group left to find */
+	int      order_done;       /* internal: the order probe has its answer */
+	int      suites_pending;   /* internal: a refusal that may mean "no suite left"
+				      or "no group left" (TLS 1.3 folds the group search
+				      into the suite probes); the next probe tells */
 	uint8_t  refusal_alert;    /* the alert that ended the suite pass (0 = none) */
 	int      refusal;          /* how the last probe failed: SD_TLS_* answer, or -1 closed, -2 timeout */
 	int      chunked;          /* the full list was refused oddly; chunks of SD_TLS_CHUNK went on */
@@ -208,6 +212,7 @@ typedef struct sd_tls_enum {
 	size_t          ngoffer;
 	sd_tls_hello_cfg hello;
 	int             want_flight;
+	int             greduced;  /* that probe offered only groups not yet found */
 	/* what the very first answer was (service detection) */
 	int             first_answer; /* sd_tls_answer, -1 closed, -2 timeout, -3 none yet */
 	int             stop;      /* not TLS: stop after the first probe */
