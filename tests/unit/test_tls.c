@@ -605,6 +605,39 @@ static void enumerate_groups_folded(void **state)
 	assert_int_equal(conns, 8 + 7 + 3);
 }
 
+/* TLS 1.2 with the server's suite and curve order: the order probe offers
+ * only the curves not found yet (both possible picks are ECDHE); with a
+ * curve left it names it, without one it must not give a wrong verdict. */
+static void enumerate_tls12_server_curves(void **state)
+{
+	(void)state;
+	model m = { .versions = 1u << 3, .server_order = 1,
+		    .suites = { [3] = { 0xc030, 0xc02f, 0x002f } }, .nsuites = { [3] = 3 },
+		    .groups = { 0x001d, 0x0017, 0x001e }, .ngroups = 3 };
+	static sd_tls_enum e;
+	sd_tls_enum_cfg cfg = { 0 };
+	unsigned conns = run_model(&m, &e, &cfg);
+	const sd_tls_vresult *v = sd_tls_enum_result(&e, SD_TLS_TLS12);
+	assert_int_equal(v->order, SD_TLS_ORDER_SERVER);
+	assert_int_equal(v->nsuites, 3);
+	assert_int_equal(v->ngroups, 3);
+	assert_int_equal(v->groups[1], 0x0017);
+	/* 4 suite probes, the order probe names the second curve, 1 group
+	 * probe the third, 1 ends it; 4 other versions */
+	assert_int_equal(conns, 4 + 1 + 2 + 4);
+
+	model one = m;
+	one.ngroups = 1;
+	conns = run_model(&one, &e, &cfg);
+	v = sd_tls_enum_result(&e, SD_TLS_TLS12);
+	assert_int_equal(v->order, SD_TLS_ORDER_SERVER); /* not "client" from the 0x002f pick */
+	assert_int_equal(v->ngroups, 1);
+	assert_true(v->groups_done);
+	/* 4 suite probes, the reduced order probe (no curve left: 0x002f),
+	 * the order probe again; 4 other versions */
+	assert_int_equal(conns, 4 + 2 + 4);
+}
+
 /* TLS 1.3 with fewer groups than suites: the refusal when the groups run
  * out must not end the suite search. */
 static void enumerate_groups_run_out_first(void **state)
@@ -768,6 +801,7 @@ int main(void)
 		cmocka_unit_test(enumerate_client_order_and_groups),
 		cmocka_unit_test(enumerate_groups_folded),
 		cmocka_unit_test(enumerate_groups_run_out_first),
+		cmocka_unit_test(enumerate_tls12_server_curves),
 		cmocka_unit_test(enumerate_tls10_only),
 		cmocka_unit_test(enumerate_sslv3_only),
 		cmocka_unit_test(enumerate_through_a_size_limit),

@@ -222,6 +222,24 @@ int sd_tls_enum_next(sd_tls_enum *e)
 						break;
 					}
 			}
+			if (ver != SD_TLS_TLS13 && e->greduced == 0 && !e->cfg.no_groups && !v->groups_done &&
+			    v->ngroups > 0 && sdi_tls_suite_is_ecdhe(e->offer[0]) &&
+			    sdi_tls_suite_is_ecdhe(v->suites[0])) {
+				/* both possible answers are ECDHE suites: offer only the
+				 * curves not found yet. A server that has one of them
+				 * answers as it would with all (and names a new curve);
+				 * one that has none cannot take either and picks another
+				 * suite or refuses: then the curves are done and the order
+				 * probe runs again with every curve */
+				e->ngoffer = 0;
+				if (groups_left(e, v)) {
+					for (uint16_t id = 0x0100; id <= 0x0104 && e->ngoffer < SD_TLS_MAX_GROUPS; id++)
+						e->goffer[e->ngoffer++] = id;
+					e->greduced = 1;
+				} else {
+					probe_groups(e, v);
+				}
+			}
 			set_hello(e, ver);
 			return 1;
 		case PH_GROUPS:
@@ -331,8 +349,12 @@ void sd_tls_enum_feed(sd_tls_enum *e, const sd_tls_probe *p)
 		if (e->greduced && !new_group) {
 			/* known suites with only the groups not found yet, and no new
 			 * group named: none is left. A pending suite refusal was about
-			 * the groups, so the suite pass goes on (with every group). */
+			 * the groups, so the suite pass goes on (with every group). The
+			 * verdict, if any, came from a hello the server could not fully
+			 * answer: the order probe runs again with every group. */
 			v->groups_done = 1;
+			v->order = SD_TLS_ORDER_NONE;
+			v->order_done = 0;
 			if (v->suites_pending) {
 				v->suites_pending = 0;
 				e->phase = PH_SUITES;
