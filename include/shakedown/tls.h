@@ -115,11 +115,15 @@ typedef struct sd_tls_server {
 } sd_tls_server;
 
 /* Parse the bytes a server sent so far (b[0..n), from the first byte). With
- * want_flight, a TLS <= 1.2 answer is complete only at ServerHelloDone (or
- * an alert / the end of what the scratch buffer holds); without, at the
- * ServerHello. hs is scratch for reassembling handshake messages across
+ * want_flight SD_TLS_FLIGHT_ALL, a TLS <= 1.2 answer is complete only at
+ * ServerHelloDone (or an alert / the end of what the scratch buffer holds);
+ * with SD_TLS_FLIGHT_CURVE only as far as the curve: at the ServerHello of a
+ * pick that is no ECDHE suite, at the ServerKeyExchange of one that is;
+ * with 0 at the ServerHello. hs is scratch for reassembling handshake messages across
  * records (4096 bytes is enough for a hello; 64 KiB for most chains).
  * Stateless: call again with more bytes. Returns out->answer. */
+#define SD_TLS_FLIGHT_ALL   1
+#define SD_TLS_FLIGHT_CURVE 2
 SD_API int sd_tls_parse(const uint8_t *b, size_t n, int want_flight,
 			uint8_t *hs, size_t hscap, sd_tls_server *out);
 

@@ -308,6 +308,20 @@ static void parse_tls12_flight(void **state)
 	/* without want_flight the ServerHello is enough */
 	sd_tls_parse(r.b, 5 + 100, 0, hs, sizeof hs, &s);
 	assert_true(s.complete);
+	/* wanting the curve: complete at the ServerKeyExchange, without the
+	 * ServerHelloDone (here in a record of its own, not arrived yet) */
+	{
+		static wr r2;
+		r2.n = 0;
+		record(&r2, 22, m.b, m.n - 4);
+		record(&r2, 22, m.b + m.n - 4, 4);
+		sd_tls_parse(r2.b, r2.n - 9, SD_TLS_FLIGHT_ALL, hs, sizeof hs, &s);
+		assert_false(s.complete);
+		sd_tls_parse(r2.b, r2.n - 9, SD_TLS_FLIGHT_CURVE, hs, sizeof hs, &s);
+		assert_true(s.complete);
+		assert_int_equal(s.group, 0x0018);
+		assert_false(s.got & SD_TLS_GOT_DONE);
+	}
 	/* a scratch buffer smaller than the chain: what we know, marked CUT */
 	sd_tls_parse(r.b, r.n, 1, hs, 200, &s);
 	assert_int_equal(s.answer, SD_TLS_HELLO);

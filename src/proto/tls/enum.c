@@ -143,7 +143,10 @@ static void set_hello(sd_tls_enum *e, uint16_t version)
 	e->hello.alpn = e->cfg.alpn;
 	e->hello.pad_to = e->cfg.pad_to;
 	e->hello.seed = e->cfg.seed + e->probes * 2654435761u + 1;
-	e->want_flight = version != SD_TLS_TLS13;
+	/* TLS <= 1.2: read on to the ServerKeyExchange only while its curve can
+	 * still tell us something; never wait for the rest of the flight */
+	e->want_flight = version == SD_TLS_TLS13 || e->cfg.no_groups || e->v[e->vi].groups_done
+			 ? 0 : SD_TLS_FLIGHT_CURVE;
 	e->probes++;
 }
 
