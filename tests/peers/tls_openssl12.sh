@@ -23,6 +23,7 @@ check "groups: OpenSSL 3.0's defaults for TLS 1.2" \
 # curves and the refusal that ends them: 4 + 4 + 1 + 4 = 13 = 3 + 2 * 5
 check "connections with groups <= N + 2V ($(python3 -c 'import json,sys; print(json.load(sys.stdin)["connections"])' <<<"$out"))" \
   json 'd["connections"] == 3 + 2 * 5' <<<"$out"
+check_groups tls12 "$out" TLSv1.2 "$port" -tls1_2
 out=$(timeout 60 "$SHAKEDOWN" tls --json --no-groups "127.0.0.1:$port")
 check "connections without groups <= N + 2V" json 'd["connections"] <= 3 + 2 * 5' <<<"$out"
 
