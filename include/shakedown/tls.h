@@ -115,11 +115,15 @@ typedef struct sd_tls_server {
 } sd_tls_server;
 
 /* Parse the bytes a server sent so far (b[0..n), from the first byte). With
- * want_flight, a TLS <= 1.2 answer is complete only at ServerHelloDone (or
- * an alert / the end of what the scratch buffer holds); without, at the
- * ServerHello. hs is scratch for reassembling handshake messages across
+ * want_flight SD_TLS_FLIGHT_ALL, a TLS <= 1.2 answer is complete only at
+ * ServerHelloDone (or an alert / the end of what the scratch buffer holds);
+ * with SD_TLS_FLIGHT_CURVE only as far as the curve: at the ServerHello of a
+ * pick that is no ECDHE suite, at the ServerKeyExchange of one that is;
+ * with 0 at the ServerHello. hs is scratch for reassembling handshake messages across
  * records (4096 bytes is enough for a hello; 64 KiB for most chains).
  * Stateless: call again with more bytes. Returns out->answer. */
+#define SD_TLS_FLIGHT_ALL   1
+#define SD_TLS_FLIGHT_CURVE 2
 SD_API int sd_tls_parse(const uint8_t *b, size_t n, int want_flight,
 			uint8_t *hs, size_t hscap, sd_tls_server *out);
 
@@ -170,7 +174,11 @@ typedef struct sd_tls_vresult {
 	int      order;            /* SD_TLS_ORDER_* */
 	uint16_t groups[SD_TLS_MAX_GROUPS]; /* in pick order */
 	size_t   ngroups;
-	int      groups_done;      /* the group pass ran to its end */
+	int      groups_done;      /* no group left to find */
+	int      order_done;       /* internal: the order probe has its answer */
+	int      suites_pending;   /* internal: a refusal that may mean "no suite left"
+				      or "no group left" (TLS 1.3 folds the group search
+				      into the suite probes); the next probe tells */
 	uint8_t  refusal_alert;    /* the alert that ended the suite pass (0 = none) */
 	int      refusal;          /* how the last probe failed: SD_TLS_* answer, or -1 closed, -2 timeout */
 	int      chunked;          /* the full list was refused oddly; chunks of SD_TLS_CHUNK went on */
@@ -208,6 +216,7 @@ typedef struct sd_tls_enum {
 	size_t          ngoffer;
 	sd_tls_hello_cfg hello;
 	int             want_flight;
+	int             greduced;  /* that probe offered only groups not yet found */
 	/* what the very first answer was (service detection) */
 	int             first_answer; /* sd_tls_answer, -1 closed, -2 timeout, -3 none yet */
 	int             stop;      /* not TLS: stop after the first probe */

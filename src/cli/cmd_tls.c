@@ -45,8 +45,9 @@ const char cmd_tls_usage[] =
 	"lists the TLS versions, cipher suites (IANA and OpenSSL names, in the\n"
 	"server's order when it has one) and groups it accepts, with raw\n"
 	"ClientHellos: N + V connections for N suites over V versions, one more per\n"
-	"version for the order, G per version for the groups. No handshake is\n"
-	"ever finished and no crypto library is used.\n"
+	"version for the order; the groups come with those answers, plus about one\n"
+	"connection per group beyond them. No handshake is ever finished and no\n"
+	"crypto library is used.\n"
 	"\n"
 	"PORT defaults to 443. IPv6: [::1]:443.\n"
 	"\n"
@@ -111,6 +112,7 @@ typedef struct tls_run {
 	size_t           first_rx_len;
 	unsigned         conns;
 	unsigned         resets;
+	sd_time          t0;      /* the run's start: -v prints each probe's span from it */
 	sd_deadline      overall;
 	const tls_opts  *o;
 	sd_cli          *cli;
@@ -191,6 +193,7 @@ static int lane_step(tls_run *r, lane *L, char *why, size_t whylen)
 		pthread_mutex_unlock(&r->mu);
 		clk->sleep_until(clk, t);
 	}
+	sd_time began = sd_now(clk);
 	sd_link *link = NULL;
 	sd_deadline dl = sd_deadline_min(sd_deadline_in(clk, SD_MS(TLS_CONNECT_MS)), r->overall);
 	int err = sd_link_open_tcp(r->host, r->port, clk, dl, &link, why, whylen);
@@ -216,9 +219,10 @@ static int lane_step(tls_run *r, lane *L, char *why, size_t whylen)
 	}
 	sd_tls_enum_feed(&L->e, p);
 	if (r->cli->verbose)
-		fprintf(r->cli->err, "probe: %s answer %d suite 0x%04x group 0x%04x%s%s\n",
+		fprintf(r->cli->err, "probe: %s answer %d suite 0x%04x group 0x%04x%s%s (%.2f..%.2f ms)\n",
 			sd_tls_version_name(L->e.hello.version), p->srv.answer, p->srv.suite, p->srv.group,
-			p->closed ? " closed" : "", p->timed_out ? " timeout" : "");
+			p->closed ? " closed" : "", p->timed_out ? " timeout" : "",
+			(double)(began - r->t0) / 1000.0, (double)(sd_now(clk) - r->t0) / 1000.0);
 	return err < 0 ? err : 1;
 }
 
@@ -489,6 +493,7 @@ static int tls_one(sd_cli *cli, const char *target, const tls_opts *opts)
 	}
 	r->o = o;
 	r->cli = cli;
+	r->t0 = t0;
 	r->overall = cli->timeout_s > 0 ? sd_deadline_in(clk, (sd_time)(cli->timeout_s * 1e6)) : SD_FOREVER;
 	if (split_target(target, r->host, sizeof r->host, r->port, sizeof r->port) < 0) {
 		rc = cli_usage_error(cli, "'%s' is not HOST[:PORT] (port 1-65535)", target);

@@ -110,3 +110,31 @@ compare_with_scanners() {
     echo "# nmap not installed: comparison skipped"
   fi
 }
+# s_client_groups PORT FLAG [ARGS...]: the groups openssl s_client negotiates
+# with the server, one offered at a time (FLAG: -tls1_3, -tls1_2, -tls1 ...),
+# as our IANA names, space-separated. TLS <= 1.2 counts only ECDHE curves
+# (a refused curve falls back to a DHE suite there). Tried: what OpenSSL 3.0
+# can offer. Compare with: check_groups NAME JSON VERSION PORT FLAG [ARGS...]
+s_client_groups() {
+  local port=$1 flag=$2; shift 2
+  local -A oname=([x25519]=X25519 [secp256r1]=P-256 [x448]=X448 [secp521r1]=P-521 [secp384r1]=P-384
+    [ffdhe2048]=ffdhe2048 [ffdhe3072]=ffdhe3072 [ffdhe4096]=ffdhe4096 [ffdhe6144]=ffdhe6144
+    [ffdhe8192]=ffdhe8192 [brainpoolP256r1]=brainpoolP256r1 [secp256k1]=secp256k1)
+  local g a out=""
+  for g in x25519 secp256r1 x448 secp521r1 secp384r1 ffdhe2048 ffdhe3072 ffdhe4096 ffdhe6144 ffdhe8192 brainpoolP256r1 secp256k1; do
+    a=$(echo | timeout 5 openssl s_client -connect "127.0.0.1:$port" "$flag" -groups "${oname[$g]}" "$@" 2>&1 |
+      grep -E "Server Temp Key" | head -1)
+    case "$flag:$a" in
+      -tls1_3:*Temp*|*:*ECDH*|*:*X25519*|*:*X448*) out+="$g ";;
+    esac
+  done
+  echo "$out"
+}
+check_groups() { # check_groups NAME JSON VERSION PORT FLAG [ARGS...]
+  local name=$1 js=$2 v=$3 want; shift 3
+  want=$(s_client_groups "$@")
+  check "$name: $v groups = what openssl s_client -groups negotiates ($want)" python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+sys.exit(0 if sorted(d["versions"][sys.argv[2]]["groups"]) == sorted(sys.argv[3].split()) else 1)' "$js" "$v" "$want"
+}

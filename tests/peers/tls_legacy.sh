@@ -17,5 +17,7 @@ for v in TLSv1.0 TLSv1.1; do
 done
 check "ok first, then the warning that today's clients refuse TLS 1.0/1.1" \
   json 'd["findings"][0]["cause"] == "ok" and d["findings"][1]["cause"] == "tls-version-mismatch" and "RFC 8996" in d["findings"][1]["summary"]' <<<"$out"
+check_groups legacy "$out" TLSv1.0 "$port" -tls1 -cipher 'ECDHE-RSA-AES128-SHA:@SECLEVEL=0'
+check_groups legacy "$out" TLSv1.1 "$port" -tls1_1 -cipher 'ECDHE-RSA-AES128-SHA:@SECLEVEL=0'
 compare_with_scanners "$port" "s_server TLS 1.0/1.1"
 finish

@@ -31,6 +31,16 @@ check "TLSv1.2: the six RSA suites incl. DHE" \
 check "client order on both" json 'all(v["order"] == "client" for v in d["versions"].values())' <<<"$out"
 check "TLSv1.3 groups include the FFDHE ones (via HelloRetryRequest)" \
   json '"ffdhe2048" in d["versions"]["TLSv1.3"]["groups"] and d["versions"]["TLSv1.3"]["groups"][0] == "x25519"' <<<"$out"
+# The groups found must be the ones OpenSSL's own client can negotiate.
+check_groups nginx "$out" TLSv1.3 "$tport" -tls1_3
+check_groups nginx "$out" TLSv1.2 "$tport" -tls1_2
+# Groups folded into the suite and order probes: TLS 1.3 10 groups = 10
+# accepted probes (3 suites, the order, 6 group probes) + the refusal that
+# ended the suites without saying whether suites or groups ran out + the
+# final refusal; TLS 1.2 7 suite probes + the order + 1 group probe + its
+# end; 3 refused versions. Unfolded it was 31.
+check "connections: groups folded into the suite probes ($(python3 -c 'import json,sys; print(json.load(sys.stdin)["connections"])' <<<"$out"))" \
+  json 'd["connections"] == 12 + 10 + 3' <<<"$out"
 # versions in parallel (default) and one at a time give the same answer
 seq_out=$(timeout 60 "$SHAKEDOWN" tls --json --per-host 1 "127.0.0.1:$tport")
 check "--per-host 1 (sequential) finds the same as the parallel run" python3 -c '

@@ -308,6 +308,20 @@ static void parse_tls12_flight(void **state)
 	/* without want_flight the ServerHello is enough */
 	sd_tls_parse(r.b, 5 + 100, 0, hs, sizeof hs, &s);
 	assert_true(s.complete);
+	/* wanting the curve: complete at the ServerKeyExchange, without the
+	 * ServerHelloDone (here in a record of its own, not arrived yet) */
+	{
+		static wr r2;
+		r2.n = 0;
+		record(&r2, 22, m.b, m.n - 4);
+		record(&r2, 22, m.b + m.n - 4, 4);
+		sd_tls_parse(r2.b, r2.n - 9, SD_TLS_FLIGHT_ALL, hs, sizeof hs, &s);
+		assert_false(s.complete);
+		sd_tls_parse(r2.b, r2.n - 9, SD_TLS_FLIGHT_CURVE, hs, sizeof hs, &s);
+		assert_true(s.complete);
+		assert_int_equal(s.group, 0x0018);
+		assert_false(s.got & SD_TLS_GOT_DONE);
+	}
 	/* a scratch buffer smaller than the chain: what we know, marked CUT */
 	sd_tls_parse(r.b, r.n, 1, hs, 200, &s);
 	assert_int_equal(s.answer, SD_TLS_HELLO);
@@ -418,8 +432,9 @@ typedef struct model {
 	uint16_t  suites[5][16];  /* per version index (0 = SSLv3 .. 4 = TLS 1.3), in server order */
 	size_t    nsuites[5];
 	int       server_order;
-	uint16_t  groups[8];      /* server order */
+	uint16_t  groups[12];     /* server order */
 	size_t    ngroups;
+	int       client_groups;  /* take the client's group order (TLS <= 1.2 curves) */
 	size_t    max_suites;     /* > 0: hang up on hellos offering more suites */
 } model;
 
@@ -456,6 +471,12 @@ static void model_answer(const model *m, const uint8_t *b, size_t n, wr *out)
 	for (size_t i = 0; i < m->ngroups && !group; i++)
 		if (in_list(h.groups, h.ngroups, m->groups[i]))
 			group = m->groups[i];
+	if (m->client_groups && vi < 4) {
+		group = 0;
+		for (size_t i = 0; i < h.ngroups && !group; i++)
+			if (in_list(m->groups, m->ngroups, h.groups[i]))
+				group = h.groups[i];
+	}
 	uint16_t pick = 0;
 	const uint16_t *mine = m->suites[vi];
 	if (m->server_order) {
@@ -555,9 +576,105 @@ static void enumerate_client_order_and_groups(void **state)
 	/* TLS 1.2 sees only the ECDHE curves (ffdhe is no ECDHE curve) */
 	assert_int_equal(v12->ngroups, 2);
 	assert_int_equal(v12->groups[1], 0x001d);
-	/* suites 5 + 5 versions, 2 order probes, groups: 1.3 3 more - 1 known + 1 end,
-	 * 1.2 2 - 1 + 1 */
-	assert_int_equal(conns, 5 + 5 + 2 + 3 + 2);
+	/* suites 5 + 5 versions, 2 order probes; groups folded: TLS 1.3 names
+	 * one new group per accepted probe (the order probe names the third)
+	 * and needs one refusal to end; TLS 1.2 (server's curve order) needs
+	 * one more group probe and its refusal */
+	assert_int_equal(conns, 5 + 5 + 2 + 1 + 2);
+}
+
+/* TLS 1.3 with more groups than suites, and TLS 1.2 taking the client's
+ * curve order: the suite and order probes find most groups. */
+static void enumerate_groups_folded(void **state)
+{
+	(void)state;
+	model m = { .versions = (1u << 3) | (1u << 4), .server_order = 1, .client_groups = 1,
+		    .suites = { [3] = { 0xc02f, 0xc030, 0x009e, 0xcca8 }, [4] = { 0x1302, 0x1301 } },
+		    .nsuites = { [3] = 4, [4] = 2 },
+		    .groups = { 0x001d, 0x0017, 0x0018, 0x0019, 0x0100, 0x0101 }, .ngroups = 6 };
+	static sd_tls_enum e;
+	sd_tls_enum_cfg cfg = { 0 };
+	unsigned conns = run_model(&m, &e, &cfg);
+	const sd_tls_vresult *v12 = sd_tls_enum_result(&e, SD_TLS_TLS12);
+	const sd_tls_vresult *v13 = sd_tls_enum_result(&e, SD_TLS_TLS13);
+	/* the suites and the server's order are those of the unfolded search */
+	assert_int_equal(v13->nsuites, 2);
+	assert_int_equal(v13->suites[0], 0x1302);
+	assert_int_equal(v13->order, SD_TLS_ORDER_SERVER);
+	assert_int_equal(v12->nsuites, 4);
+	assert_int_equal(v12->suites[0], 0xc02f);
+	assert_int_equal(v12->suites[1], 0xc030);
+	assert_int_equal(v12->suites[2], 0x009e);
+	assert_int_equal(v12->suites[3], 0xcca8);
+	assert_int_equal(v12->order, SD_TLS_ORDER_SERVER);
+	/* every group: six in TLS 1.3, the four ECDHE curves in TLS 1.2 */
+	assert_int_equal(v13->ngroups, 6);
+	assert_int_equal(v13->groups[0], 0x001d);
+	assert_int_equal(v13->groups[5], 0x0101);
+	assert_int_equal(v12->ngroups, 4);
+	/* TLS 1.3: 6 accepted (2 suites, order, 3 group probes) + the
+	 * ambiguous refusal + the final one = 8; TLS 1.2: 3 ECDHE picks and
+	 * the order probe name 4 curves: 5 suite probes + order + 1 group
+	 * probe that ends it; 3 other versions */
+	assert_int_equal(conns, 8 + 7 + 3);
+}
+
+/* TLS 1.2 with the server's suite and curve order: the order probe offers
+ * only the curves not found yet (both possible picks are ECDHE); with a
+ * curve left it names it, without one it must not give a wrong verdict. */
+static void enumerate_tls12_server_curves(void **state)
+{
+	(void)state;
+	model m = { .versions = 1u << 3, .server_order = 1,
+		    .suites = { [3] = { 0xc030, 0xc02f, 0x002f } }, .nsuites = { [3] = 3 },
+		    .groups = { 0x001d, 0x0017, 0x001e }, .ngroups = 3 };
+	static sd_tls_enum e;
+	sd_tls_enum_cfg cfg = { 0 };
+	unsigned conns = run_model(&m, &e, &cfg);
+	const sd_tls_vresult *v = sd_tls_enum_result(&e, SD_TLS_TLS12);
+	assert_int_equal(v->order, SD_TLS_ORDER_SERVER);
+	assert_int_equal(v->nsuites, 3);
+	assert_int_equal(v->ngroups, 3);
+	assert_int_equal(v->groups[1], 0x0017);
+	/* 4 suite probes, the order probe names the second curve, 1 group
+	 * probe the third, 1 ends it; 4 other versions */
+	assert_int_equal(conns, 4 + 1 + 2 + 4);
+
+	model one = m;
+	one.ngroups = 1;
+	conns = run_model(&one, &e, &cfg);
+	v = sd_tls_enum_result(&e, SD_TLS_TLS12);
+	assert_int_equal(v->order, SD_TLS_ORDER_SERVER); /* not "client" from the 0x002f pick */
+	assert_int_equal(v->ngroups, 1);
+	assert_true(v->groups_done);
+	/* 4 suite probes, the reduced order probe (no curve left: 0x002f),
+	 * the order probe again; 4 other versions */
+	assert_int_equal(conns, 4 + 2 + 4);
+}
+
+/* TLS 1.3 with fewer groups than suites: the refusal when the groups run
+ * out must not end the suite search. */
+static void enumerate_groups_run_out_first(void **state)
+{
+	(void)state;
+	model m = { .versions = 1u << 4, .server_order = 1,
+		    .suites = { [4] = { 0x1302, 0x1303, 0x1301 } }, .nsuites = { [4] = 3 },
+		    .groups = { 0x0017 }, .ngroups = 1 };
+	static sd_tls_enum e;
+	sd_tls_enum_cfg cfg = { 0 };
+	unsigned conns = run_model(&m, &e, &cfg);
+	const sd_tls_vresult *v13 = sd_tls_enum_result(&e, SD_TLS_TLS13);
+	assert_int_equal(v13->nsuites, 3);
+	assert_int_equal(v13->suites[1], 0x1303);
+	assert_int_equal(v13->suites[2], 0x1301);
+	assert_int_equal(v13->order, SD_TLS_ORDER_SERVER);
+	assert_int_equal(v13->ngroups, 1);
+	assert_int_equal(v13->groups[0], 0x0017);
+	/* s1; refused (no group left); order probe refused too (groups done,
+	 * back to suites); s2, s3, end; order: 3 + 1 + 1 + 1 + 1 + 1, and 4
+	 * other versions */
+	assert_true(sd_tls_enum_result(&e, SD_TLS_TLS12)->probed);
+	assert_int_equal(conns, 7 + 4);
 }
 
 static void enumerate_tls10_only(void **state)
@@ -696,6 +813,9 @@ int main(void)
 		cmocka_unit_test(parse_hostile),
 		cmocka_unit_test(enumerate_server_order),
 		cmocka_unit_test(enumerate_client_order_and_groups),
+		cmocka_unit_test(enumerate_groups_folded),
+		cmocka_unit_test(enumerate_groups_run_out_first),
+		cmocka_unit_test(enumerate_tls12_server_curves),
 		cmocka_unit_test(enumerate_tls10_only),
 		cmocka_unit_test(enumerate_sslv3_only),
 		cmocka_unit_test(enumerate_through_a_size_limit),

@@ -7,10 +7,19 @@
  *    probes, and the pick sequence is the server's order when it has one.
  *  - order: offer the accepted list reversed. A server that keeps its first
  *    pick has its own order; one that takes our first has client order.
- *  - groups: the same trick on supported_groups (TLS 1.3: an empty key_share
- *    makes the server name its group in a HelloRetryRequest; TLS <= 1.2:
- *    the named curve of the ServerKeyExchange, offering only ECDHE suites).
- *    The suite pass already names the first group, so G_v more probes.
+ *  - groups, folded into those probes: every answer names a group (TLS 1.3:
+ *    an empty key_share makes the server name it in a HelloRetryRequest;
+ *    TLS <= 1.2: the named curve of the ServerKeyExchange of an ECDHE pick).
+ *    TLS 1.3 suite and order probes offer only the groups not found yet, so
+ *    each accepted probe names a new one (the suite choice of TLS 1.3 does
+ *    not depend on the group). A refusal then may mean "no suite left" or
+ *    "no group left": the next probe (order or group probe, which offer
+ *    known suites) tells which. TLS <= 1.2 probes keep every group, because
+ *    a server without a shared curve skips its ECDHE suites and the pick
+ *    order would lie; they only put the groups not found yet first, which a
+ *    server that takes the client's curve order answers with a new one.
+ *  - groups left over: offer the accepted (ECDHE) suites with only the
+ *    groups not found yet, until the server refuses.
  * No allocation: the state is the caller's sd_tls_enum.
  */
 #include "internal.h"
@@ -78,6 +87,48 @@ static void all_groups(sd_tls_enum *e, uint16_t version)
 	}
 }
 
+/* Append the candidate groups of the version not found yet; returns how many. */
+static size_t groups_left(sd_tls_enum *e, const sd_tls_vresult *v)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < sdi_tls_ngroups && e->ngoffer < SD_TLS_MAX_GROUPS; i++) {
+		const sdi_tls_group *g = &sdi_tls_groups[i];
+		if (candidate_group(g, v->version) && !has(v->groups, v->ngroups, g->id)) {
+			e->goffer[e->ngoffer++] = g->id;
+			n++;
+		}
+	}
+	return n;
+}
+
+/* supported_groups for a suite or order probe, with the group search folded
+ * in (see the top of the file). Sets e->greduced when the list holds only
+ * groups not found yet. */
+static void probe_groups(sd_tls_enum *e, const sd_tls_vresult *v)
+{
+	e->greduced = 0;
+	if (e->cfg.no_groups || v->groups_done || v->ngroups == 0 || v->ngroups >= SD_TLS_MAX_GROUPS) {
+		all_groups(e, v->version);
+		return;
+	}
+	e->ngoffer = 0;
+	if (v->version == SD_TLS_TLS13) {
+		if (groups_left(e, v)) {
+			e->greduced = 1;
+			return;
+		}
+		all_groups(e, v->version);
+		return;
+	}
+	/* TLS <= 1.2: the ones not found first, then the found ones, then the
+	 * FFDHE groups (RFC 7919) that all_groups offers for DHE suites */
+	groups_left(e, v);
+	for (size_t i = 0; i < v->ngroups && e->ngoffer < SD_TLS_MAX_GROUPS; i++)
+		e->goffer[e->ngoffer++] = v->groups[i];
+	for (uint16_t id = 0x0100; id <= 0x0104 && e->ngoffer < SD_TLS_MAX_GROUPS; id++)
+		e->goffer[e->ngoffer++] = id;
+}
+
 static void set_hello(sd_tls_enum *e, uint16_t version)
 {
 	memset(&e->hello, 0, sizeof e->hello);
@@ -92,7 +143,10 @@ static void set_hello(sd_tls_enum *e, uint16_t version)
 	e->hello.alpn = e->cfg.alpn;
 	e->hello.pad_to = e->cfg.pad_to;
 	e->hello.seed = e->cfg.seed + e->probes * 2654435761u + 1;
-	e->want_flight = version != SD_TLS_TLS13;
+	/* TLS <= 1.2: read on to the ServerKeyExchange only while its curve can
+	 * still tell us something; never wait for the rest of the flight */
+	e->want_flight = version == SD_TLS_TLS13 || e->cfg.no_groups || e->v[e->vi].groups_done
+			 ? 0 : SD_TLS_FLIGHT_CURVE;
 	e->probes++;
 }
 
@@ -144,19 +198,51 @@ int sd_tls_enum_next(sd_tls_enum *e)
 			}
 			if (ver == SD_TLS_SSL3) /* no extensions: signal renegotiation by SCSV */
 				e->offer[e->noffer++] = TLS_SCSV_EMPTY_RENEGOTIATION_INFO;
-			all_groups(e, ver);
+			probe_groups(e, v);
 			set_hello(e, ver);
 			v->probed = 1;
 			return 1;
 		case PH_ORDER:
-			if (e->cfg.no_order || v->nsuites < 2) {
+			if (e->cfg.no_order || v->nsuites < 2 || v->order_done) {
 				e->phase = PH_GROUPS;
 				continue;
 			}
 			e->noffer = 0;
 			for (size_t i = v->nsuites; i-- > 0;)
 				e->offer[e->noffer++] = v->suites[i];
-			all_groups(e, ver);
+			probe_groups(e, v);
+			if (ver != SD_TLS_TLS13 && !e->cfg.no_groups && !v->groups_done &&
+			    !sdi_tls_suite_is_ecdhe(e->offer[0])) {
+				/* a client-order server takes our first suite: make it
+				 * an ECDHE one (not the server's first), so that its
+				 * answer names a curve too; the verdict only compares
+				 * the pick with offer[0] and suites[0] */
+				for (size_t i = 1; i + 1 < e->noffer; i++)
+					if (sdi_tls_suite_is_ecdhe(e->offer[i])) {
+						uint16_t t = e->offer[0];
+						e->offer[0] = e->offer[i];
+						e->offer[i] = t;
+						break;
+					}
+			}
+			if (ver != SD_TLS_TLS13 && e->greduced == 0 && !e->cfg.no_groups && !v->groups_done &&
+			    v->ngroups > 0 && sdi_tls_suite_is_ecdhe(e->offer[0]) &&
+			    sdi_tls_suite_is_ecdhe(v->suites[0])) {
+				/* both possible answers are ECDHE suites: offer only the
+				 * curves not found yet. A server that has one of them
+				 * answers as it would with all (and names a new curve);
+				 * one that has none cannot take either and picks another
+				 * suite or refuses: then the curves are done and the order
+				 * probe runs again with every curve */
+				e->ngoffer = 0;
+				if (groups_left(e, v)) {
+					for (uint16_t id = 0x0100; id <= 0x0104 && e->ngoffer < SD_TLS_MAX_GROUPS; id++)
+						e->goffer[e->ngoffer++] = id;
+					e->greduced = 1;
+				} else {
+					probe_groups(e, v);
+				}
+			}
 			set_hello(e, ver);
 			return 1;
 		case PH_GROUPS:
@@ -176,10 +262,16 @@ int sd_tls_enum_next(sd_tls_enum *e)
 			}
 			if (e->noffer == 0 || e->ngoffer == 0 || v->ngroups >= SD_TLS_MAX_GROUPS) {
 				v->groups_done = e->noffer != 0;
+				if (v->suites_pending) { /* no group was left: the suites were not done */
+					v->suites_pending = 0;
+					e->phase = PH_SUITES;
+					continue;
+				}
 				next_version(e);
 				continue;
 			}
 			set_hello(e, ver);
+			e->greduced = 1;
 			return 1;
 		default:
 			next_version(e);
@@ -215,17 +307,28 @@ void sd_tls_enum_feed(sd_tls_enum *e, const sd_tls_probe *p)
 		  has(e->offer, e->noffer, s->suite) && s->suite != TLS_SCSV_EMPTY_RENEGOTIATION_INFO;
 	int group_ok = s->group && has(e->goffer, e->ngoffer, s->group);
 
+	/* a group not found before (with greduced every named group is new) */
+	int new_group = acc && group_ok && !has(v->groups, v->ngroups, s->group) &&
+			v->ngroups < SD_TLS_MAX_GROUPS && !e->cfg.no_groups;
+	if (new_group)
+		v->groups[v->ngroups++] = s->group;
+
 	switch (e->phase) {
 	case PH_SUITES:
 		if (acc && !has(v->suites, v->nsuites, s->suite) && v->nsuites < SD_TLS_MAX_ACCEPT) {
 			v->supported = 1;
 			v->suites[v->nsuites++] = s->suite;
-			if (group_ok && v->ngroups == 0)
-				v->groups[v->ngroups++] = s->group;
+			if (e->greduced && !new_group) /* TLS 1.3 answered without a new group */
+				v->groups_done = 1;
 		} else {
 			v->refusal = acc ? SD_TLS_HELLO : out;
 			v->refusal_alert = s->alert_seen ? s->alert_desc : 0;
-			if (!v->chunked && !e->cfg.no_chunks && e->noffer > SD_TLS_CHUNK &&
+			if (e->greduced && !acc) {
+				/* no suite left, or no group left: the next probe,
+				 * which offers suites known to work, tells */
+				v->suites_pending = 1;
+				e->phase = PH_ORDER;
+			} else if (!v->chunked && !e->cfg.no_chunks && e->noffer > SD_TLS_CHUNK &&
 			    !clean_refusal(out, v->refusal_alert)) {
 				/* maybe the size of the hello: go on in chunks */
 				v->chunked = 1;
@@ -241,16 +344,40 @@ void sd_tls_enum_feed(sd_tls_enum *e, const sd_tls_probe *p)
 		}
 		break;
 	case PH_ORDER:
-		if (acc)
+		if (acc) {
 			v->order = s->suite == v->suites[0] ? SD_TLS_ORDER_SERVER
 				 : s->suite == e->offer[0] ? SD_TLS_ORDER_CLIENT : SD_TLS_ORDER_SERVER;
+			v->order_done = 1;
+		}
+		if (e->greduced && !new_group) {
+			/* known suites with only the groups not found yet, and no new
+			 * group named: none is left. A pending suite refusal was about
+			 * the groups, so the suite pass goes on (with every group). The
+			 * verdict, if any, came from a hello the server could not fully
+			 * answer: the order probe runs again with every group. */
+			v->groups_done = 1;
+			v->order = SD_TLS_ORDER_NONE;
+			v->order_done = 0;
+			if (v->suites_pending) {
+				v->suites_pending = 0;
+				e->phase = PH_SUITES;
+			} /* else stay: the order probe again, with every group, if it had no answer */
+			break;
+		}
+		v->order_done = 1; /* answered, or refused with every group: no verdict */
+		v->suites_pending = 0; /* a new group: the pending refusal meant "no suite left" */
 		e->phase = PH_GROUPS;
 		break;
 	case PH_GROUPS:
-		if (acc && group_ok && !has(v->groups, v->ngroups, s->group) && v->ngroups < SD_TLS_MAX_GROUPS) {
-			v->groups[v->ngroups++] = s->group;
+		if (new_group) {
+			v->suites_pending = 0;
+			break;
+		}
+		v->groups_done = 1;
+		if (v->suites_pending) {
+			v->suites_pending = 0;
+			e->phase = PH_SUITES;
 		} else {
-			v->groups_done = 1;
 			next_version(e);
 		}
 		break;

@@ -228,7 +228,8 @@ int sd_tls_parse(const uint8_t *b, size_t n, int want_flight, uint8_t *hs, size_
 				hello_seen = 1;
 				if (server_hello(s, m + 4, ml) == SD_TLS_MALFORMED)
 					return s->answer;
-				if (s->answer == SD_TLS_HRR || s->version >= SD_TLS_TLS13 || !want_flight)
+				if (s->answer == SD_TLS_HRR || s->version >= SD_TLS_TLS13 || !want_flight ||
+				    (want_flight == SD_TLS_FLIGHT_CURVE && !sdi_tls_suite_is_ecdhe(s->suite)))
 					s->complete = 1;
 				continue;
 			}
@@ -239,6 +240,8 @@ int sd_tls_parse(const uint8_t *b, size_t n, int want_flight, uint8_t *hs, size_
 				break;
 			case TLS_HS_SERVER_KEY_EXCHANGE:
 				server_key_exchange(s, m + 4, ml);
+				if (want_flight == SD_TLS_FLIGHT_CURVE)
+					s->complete = 1; /* the curve is all we wanted */
 				break;
 			case TLS_HS_SERVER_HELLO_DONE:
 				s->got |= SD_TLS_GOT_DONE;
