@@ -162,8 +162,8 @@ int cmd_explain(sd_cli *cli, int argc, char **argv)
 	int net = 0, c;
 
 	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	optind = 0; /* glibc: a full restart, options may follow operands */
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			text = optarg;

@@ -164,8 +164,8 @@ int cmd_ports(sd_cli *cli, int argc, char **argv)
 	int c, do_watch = 0;
 	uint32_t interval = 100;
 	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	optind = 0; /* glibc: a full restart, options may follow operands */
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'w':
 			do_watch = 1;

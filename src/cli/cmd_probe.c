@@ -107,8 +107,8 @@ int cmd_probe(sd_cli *cli, int argc, char **argv)
 	int no_poke = 0, c;
 
 	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	optind = 0; /* glibc: a full restart, options may follow operands */
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			if (sd_parse_u32(optarg, 50, 20000000, &baud) != SD_OK)

@@ -781,8 +781,8 @@ int cmd_tls(sd_cli *cli, int argc, char **argv)
 	const char *targets = NULL;
 	int c;
 	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	optind = 0; /* glibc: a full restart, options may follow operands */
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			o.sni = optarg;

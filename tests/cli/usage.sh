@@ -41,9 +41,15 @@ check "probe without target: exit 2" [ "$rc" -eq 2 ]
 # hostile arguments: long, binary-ish, many
 long=$(head -c 100000 /dev/zero | tr '\0' 'A')
 run "$SHAKEDOWN" probe "$long"
-check "a 100 kB target: clean exit 2 or 3" [ "$rc" -eq 2 ] || [ "$rc" -eq 3 ]
+check "a 100 kB target: clean exit 2 or 3" bash -c '[ "$1" -eq 2 ] || [ "$1" -eq 3 ]' _ "$rc"
 check "a 100 kB target: one line" [ "$(lines "$err")" -eq 1 ]
 run "$SHAKEDOWN" probe $'sim:app?text=\x01\x02'
 check "control characters in a target: no crash" [ "$rc" -le 3 ]
+
+# options may follow the operands, as in avrdude or stm32flash
+run "$SHAKEDOWN" sync stm32 'sim:stm32?mode=app' --enter 'boot0=rts:high,nrst=dtr:pulse-low:20ms' --json
+check "options after the operands: applied" json 'd["ok"] and d["answered_by"]["mode"] == "bootloader"' <<<"$out"
+run "$SHAKEDOWN" probe 'sim:app' --listen nope
+check "a bad option after the operand: exit 2" [ "$rc" -eq 2 ]
 
 finish
