@@ -6,7 +6,8 @@ export LC_ALL=C NO_COLOR=1
 PASS=0
 FAIL=0
 TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
+SIM_PID=
+trap '[ -n "$SIM_PID" ] && kill -TERM "$SIM_PID" 2>/dev/null; rm -rf "$TMP"' EXIT
 
 ok()   { PASS=$((PASS + 1)); echo "ok - $*"; }
 bad()  { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
@@ -22,6 +23,26 @@ run() {
 lines() { printf '%s' "$1" | grep -c '' ; }
 json() { # json 'python expression on d' <<< "$out"
   python3 -c "import json,sys; d=json.load(sys.stdin); sys.exit(0 if ($1) else 1)"
+}
+# start_sim KIND [key=value|-v ...]: `shakedown sim` in the background;
+# sets SIM_PID and PTY (its first line of output), its stderr in $TMP/sim.err.
+start_sim() {
+  "$SHAKEDOWN" sim "$@" >"$TMP/sim.out" 2>"$TMP/sim.err" &
+  SIM_PID=$!
+  PTY=
+  for _ in $(seq 1 100); do
+    PTY=$(head -n 1 "$TMP/sim.out" 2>/dev/null)
+    [ -n "$PTY" ] && return 0
+    sleep 0.05
+  done
+  return 1
+}
+# stop_sim: SIGTERM, wait; its exit status in SIM_RC.
+stop_sim() {
+  kill -TERM "$SIM_PID" 2>/dev/null
+  wait "$SIM_PID"
+  SIM_RC=$?
+  SIM_PID=
 }
 finish() {
   echo "$PASS passed, $FAIL failed"

@@ -4,20 +4,6 @@
 # with its mode, chip and flags; the device logs no destructive command.
 . "$(dirname "$0")/lib.sh"
 
-start_sim() { # start_sim ARGS... -> sets SIM_PID, PTY
-  "$SHAKEDOWN" sim mtk -v "$@" >"$TMP/sim.out" 2>"$TMP/sim.err" &
-  SIM_PID=$!
-  for _ in $(seq 1 100); do
-    PTY=$(head -n 1 "$TMP/sim.out" 2>/dev/null)
-    [ -n "$PTY" ] && return 0
-    sleep 0.05
-  done
-  return 1
-}
-stop_sim() {
-  kill -TERM "$SIM_PID" 2>/dev/null
-  wait "$SIM_PID"
-}
 
 # matrix: name | sim keys | expected python check on the JSON report
 matrix() {
@@ -41,7 +27,7 @@ while IFS='|' read -r name keys expect; do
 
   opts=$(tr '&' ' ' <<<"$keys")
   # shellcheck disable=SC2086
-  if start_sim $opts; then
+  if start_sim mtk -v $opts; then
     run "$SHAKEDOWN" info --json mtk "$PTY"
     check "pty: $name named correctly" json "$expect" <<<"$out" ||
       { echo "# rc=$rc out: $out"; echo "# err: $err"; sed 's/^/# sim: /' "$TMP/sim.err" | tail -20; }
@@ -54,7 +40,7 @@ while IFS='|' read -r name keys expect; do
 done < <(matrix)
 
 # The identification is read-only, command by command, on the device's log.
-start_sim mode=brom window_ms=30000
+start_sim mtk -v mode=brom window_ms=30000
 run "$SHAKEDOWN" info mtk "$PTY"
 stop_sim
 for c in GET_HW_CODE GET_BL_VER GET_HW_SW_VER GET_TARGET_CONFIG GET_VERSION GET_ME_ID GET_SOC_ID; do

@@ -3,21 +3,6 @@
 # our own probe reads it, SIGTERM ends it cleanly, bad keys are refused.
 . "$(dirname "$0")/lib.sh"
 
-start_sim() { # start_sim ARGS... -> sets SIM_PID, PTY
-  "$SHAKEDOWN" sim "$@" >"$TMP/sim.out" 2>"$TMP/sim.err" &
-  SIM_PID=$!
-  for _ in $(seq 1 100); do
-    PTY=$(head -n 1 "$TMP/sim.out" 2>/dev/null)
-    [ -n "$PTY" ] && return 0
-    sleep 0.05
-  done
-  return 1
-}
-stop_sim() {
-  kill -TERM "$SIM_PID" 2>/dev/null
-  wait "$SIM_PID"
-  SIM_RC=$?
-}
 
 check "sim app starts and prints a pty path" start_sim app 'text=hello\r\n' period_ms=20
 check "the path is a pty" [ -c "$PTY" ]

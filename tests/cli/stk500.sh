@@ -49,39 +49,27 @@ run "$SHAKEDOWN" sync stk500 'sim:stk500?mode=sleepy'
 check "bad sim mode: exit 2, names the modes" [ "$rc" -eq 2 ] && grep -q "noreset" <<<"$err"
 
 # On a pty: the board waits in its loader (nothing can reset it there).
-start_sim() {
-  "$SHAKEDOWN" sim stk500 -v "$@" >"$TMP/sim.out" 2>"$TMP/sim.err" &
-  SIM_PID=$!
-  for _ in $(seq 1 100); do
-    PTY=$(head -n 1 "$TMP/sim.out" 2>/dev/null)
-    [ -n "$PTY" ] && return 0
-    sleep 0.05
-  done
-  return 1
-}
-SIM_PID=
-trap '[ -n "$SIM_PID" ] && kill -TERM "$SIM_PID" 2>/dev/null; rm -rf "$TMP"' EXIT
-check "sim stk500 on a pty" start_sim
+check "sim stk500 on a pty" start_sim stk500 -v
 run "$SHAKEDOWN" info --json stk500 "$PTY"
 check "pty: info exit 0" [ "$rc" -eq 0 ]
 check "pty: chip named" json 'd["answered_by"]["chip"] == "ATmega328P"' <<<"$out"
 run "$SHAKEDOWN" sync stk500 "$PTY"
 check "pty: sync exit 0" [ "$rc" -eq 0 ]
 run "$SHAKEDOWN" probe "$PTY"
-kill -TERM "$SIM_PID"; wait "$SIM_PID"; SIM_PID=
+stop_sim
 check "pty: the sim saw commands" grep -q "GET_SYNC" "$TMP/sim.err"
 check "pty: sync/info/probe sent nothing destructive" bash -c '! grep -q "(destructive)" "$1"' _ "$TMP/sim.err"
 
-check "pty, urboot: starts" start_sim mode=urboot
+check "pty, urboot: starts" start_sim stk500 -v mode=urboot
 run "$SHAKEDOWN" info stk500 "$PTY"
-kill -TERM "$SIM_PID"; wait "$SIM_PID"; SIM_PID=
+stop_sim
 check "pty, urboot: named, with avrdude -c urclock" grep -q "urboot 8.0.*ATmega328P" <<<"$out" && grep -q "c urclock" <<<"$out"
 check "pty, urboot: its table read with UR_READ_PAGE_FL" grep -q "UR_READ_PAGE_FL" "$TMP/sim.err"
 check "pty, urboot: nothing destructive sent" bash -c '! grep -q "(destructive)" "$1"' _ "$TMP/sim.err"
 
-check "pty, app running: starts" start_sim mode=app
+check "pty, app running: starts" start_sim stk500 -v mode=app
 run "$SHAKEDOWN" sync stk500 "$PTY"
-kill -TERM "$SIM_PID"; wait "$SIM_PID"; SIM_PID=
+stop_sim
 check "pty, app running: exit 1" [ "$rc" -eq 1 ]
 check "pty, app running: says the port cannot pulse DTR" grep -q "cannot pulse DTR" <<<"$out"
 

@@ -41,19 +41,12 @@ check "bad sim mode: usage error (2) naming it" [ "$rc" -eq 2 ]
 check "bad sim mode: the reason names the modes" grep -q "modes: bootloader" <<<"$err"
 
 # On a pty: the sim serves, the client falls back to 8N1 and says so.
-"$SHAKEDOWN" sim stm32 >"$TMP/sim.out" 2>"$TMP/sim.err" &
-SIM_PID=$!
-trap 'kill "$SIM_PID" 2>/dev/null; rm -rf "$TMP"' EXIT
-PTY=
-for _ in $(seq 1 100); do
-  PTY=$(head -n 1 "$TMP/sim.out" 2>/dev/null); [ -n "$PTY" ] && break; sleep 0.05
-done
+start_sim stm32
 check "sim stm32 serves a pty" [ -c "$PTY" ]
 run "$SHAKEDOWN" info --json stm32 "$PTY"
 check "pty: identified" json 'd["ok"] is True and d["answered_by"]["chip"] == "STM32F1 medium-density"' <<<"$out"
 check "pty: 8N1 fallback kept as a fact" json '"parity" in d["info"]["warning"] and d["info"]["line"] == "115200 8N1"' <<<"$out"
 run "$SHAKEDOWN" info --json stm32 "$PTY"
 check "pty, second run: the loader is already synchronised (NACK to 0x7F)" json 'd["ok"] is True and "NACK" in d["info"]["synced_by"]' <<<"$out"
-kill "$SIM_PID" 2>/dev/null
-wait "$SIM_PID" 2>/dev/null
+stop_sim
 finish
