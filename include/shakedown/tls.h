@@ -167,7 +167,10 @@ SD_API void sd_tls_probe_init(sd_tls_probe *p, const uint8_t *hello, size_t hell
 
 typedef struct sd_tls_vresult {
 	uint16_t version;
-	int      probed;           /* at least one probe went out */
+	int      probed;           /* at least one probe went out, or implied_by says why not */
+	uint16_t implied_by;       /* not probed: a higher version (TLS 1.1 or 1.0) was refused
+				      with protocol_version, so a server that has this one
+				      would have answered that hello with it (RFC 5246 E.1) */
 	int      supported;
 	uint16_t suites[SD_TLS_MAX_ACCEPT]; /* in pick order */
 	size_t   nsuites;

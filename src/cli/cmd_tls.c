@@ -44,7 +44,8 @@ const char cmd_tls_usage[] =
 	"SMTP, SSH, IMAP, POP3, Redis, MySQL, PostgreSQL; a reset or silence), then\n"
 	"lists the TLS versions, cipher suites (IANA and OpenSSL names, in the\n"
 	"server's order when it has one) and groups it accepts, with raw\n"
-	"ClientHellos: N + V connections for N suites over V versions, one more per\n"
+	"ClientHellos: N + V connections for N suites over V versions (fewer when\n"
+	"TLS 1.1 is refused: that rules out 1.0 and SSLv3), one more per\n"
 	"version for the order; the groups come with those answers, plus about one\n"
 	"connection per group beyond them. No handshake is ever finished and no\n"
 	"crypto library is used.\n"
@@ -171,6 +172,16 @@ static int parse_versions(const char *s, unsigned *mask)
 		*mask |= 1u << names[i].bit;
 	}
 	return *mask ? 0 : -1;
+}
+
+/* The versions of the lane that probes `version`: TLS 1.3 and 1.2 one each;
+ * the older ones together, walked down from the highest (see enum.c: a
+ * protocol_version there spares the lower ones their connections). */
+#define OLD_BITS 0x07u /* SSLv3, TLS 1.0, TLS 1.1 */
+static unsigned lane_bits(unsigned asked, uint16_t version)
+{
+	unsigned bit = 1u << (version - SD_TLS_SSL3);
+	return bit & OLD_BITS ? asked & OLD_BITS : bit;
 }
 
 /* One probe of a lane: the enumerator's next hello over a new connection.
@@ -367,7 +378,7 @@ static const char *diagnose(tls_run *r, sd_report *rep, const tls_opts *o)
 	uint8_t other = 0;
 	for (size_t i = 0; i < SD_TLS_NVERSIONS; i++) {
 		const sd_tls_vresult *v = &e->v[i];
-		if (!v->probed)
+		if (!v->probed && !v->implied_by)
 			continue;
 		if (v->refusal_alert == 70 || v->refusal == SD_TLS_HELLO)
 			pv++;
@@ -435,8 +446,13 @@ static void print_table(sd_cli *cli, const tls_run *r, const char *service)
 	fprintf(f, "service: %s   connections: %u\n", service, r->conns);
 	for (size_t i = 0; i < SD_TLS_NVERSIONS; i++) {
 		const sd_tls_vresult *v = &r->lanes[0]->e.v[i];
-		if (!v->probed)
+		if (!v->probed && !v->implied_by)
 			continue;
+		if (v->implied_by) {
+			fprintf(f, "%-8s not offered (%s was refused with protocol_version)\n",
+				sd_tls_version_name(v->version), sd_tls_version_name(v->implied_by));
+			continue;
+		}
 		if (!v->supported) {
 			fprintf(f, "%-8s not offered\n", sd_tls_version_name(v->version));
 			continue;
@@ -532,17 +548,18 @@ static int tls_one(sd_cli *cli, const char *target, const tls_opts *opts)
 
 	/* Then every version in its own lane, up to `parallel` at once. The
 	 * main lane keeps the version it started with. */
-	unsigned first_bit = 1u << (L0->e.hello.version - SD_TLS_SSL3);
+	unsigned first_bit = lane_bits(ec.versions, L0->e.hello.version), taken = first_bit;
 	if (go_on && o->parallel > 1) {
 		for (size_t i = 0; i < SD_TLS_NVERSIONS; i++) {
 			unsigned bit = 1u << (L0->e.v[i].version - SD_TLS_SSL3);
-			if (!(ec.versions & bit) || bit == first_bit)
+			if (!(ec.versions & bit) || (bit & taken))
 				continue;
+			taken |= lane_bits(ec.versions, L0->e.v[i].version);
 			lane *L = calloc(1, sizeof *L);
 			if (!L)
 				break;
 			sd_tls_enum_cfg one = ec;
-			one.versions = bit;
+			one.versions = lane_bits(ec.versions, L0->e.v[i].version);
 			one.seed = ec.seed + (uint32_t)i * 7919u;
 			sd_tls_enum_init(&L->e, &one);
 			r->lanes[r->nlanes++] = L;

@@ -17,12 +17,14 @@ check "no old-version warning for a TLS 1.2 server" json 'len(d["findings"]) == 
 check "order verdict: server" json 'd["versions"]["TLSv1.2"]["order"] == "server"' <<<"$out"
 check "groups: OpenSSL 3.0's defaults for TLS 1.2" \
   json 'd["versions"]["TLSv1.2"]["groups"][:2] == ["x25519", "secp256r1"] and len(d["versions"]["TLSv1.2"]["groups"]) == 5' <<<"$out"
-# N + 2V with the groups: 3 suites over 5 versions and the order probe;
-# the server keeps its own curve order, so the suite probes all name x25519
-# and the order probe (offering only curves not found yet) the second; 3 more
-# curves and the refusal that ends them: 4 + 4 + 1 + 4 = 13 = 3 + 2 * 5
+# N + 2V with the groups: 3 suites + the refusal that ends them, the order
+# probe; the server keeps its own curve order, so the suite probes all name
+# x25519 and the order probe (offering only curves not found yet) the
+# second; 3 more curves and the refusal that ends them; TLS 1.3 refused, and
+# TLS 1.1 refused with protocol_version, which rules out 1.0 and SSLv3:
+# 4 + 1 + 4 + 2 = 11 <= 3 + 2 * 5
 check "connections with groups <= N + 2V ($(python3 -c 'import json,sys; print(json.load(sys.stdin)["connections"])' <<<"$out"))" \
-  json 'd["connections"] == 3 + 2 * 5' <<<"$out"
+  json 'd["connections"] == 11' <<<"$out"
 check_groups tls12 "$out" TLSv1.2 "$port" -tls1_2
 out=$(timeout 60 "$SHAKEDOWN" tls --json --no-groups "127.0.0.1:$port")
 check "connections without groups <= N + 2V" json 'd["connections"] <= 3 + 2 * 5' <<<"$out"
@@ -30,6 +32,8 @@ check "connections without groups <= N + 2V" json 'd["connections"] <= 3 + 2 * 5
 # The text table names IANA and OpenSSL names.
 out=$(timeout 60 "$SHAKEDOWN" tls --no-groups "127.0.0.1:$port")
 check "table: IANA and OpenSSL names" grep -q "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 *ECDHE-RSA-AES256-GCM-SHA384" <<<"$out"
+check "table: TLS 1.0 and SSLv3 ruled out by TLS 1.1's protocol_version" \
+  grep -q "^TLSv1.0 *not offered (TLSv1.1 was refused with protocol_version)" <<<"$out"
 
 # --trace: every connection's bytes, one "open" record per connection
 out=$(timeout 60 "$SHAKEDOWN" tls --json --no-groups --trace "$TMP/trace.jsonl" "127.0.0.1:$port")

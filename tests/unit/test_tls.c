@@ -462,6 +462,10 @@ static void model_answer(const model *m, const uint8_t *b, size_t n, wr *out)
 	out->n = 0;
 	if (m->max_suites && h.nsuites > m->max_suites)
 		return; /* a box that drops big hellos: nothing, then a close */
+	/* below TLS 1.3 a server takes the highest version it has up to the
+	 * client's (RFC 5246 E.1) */
+	while (vi > 0 && vi < 4 && !(m->versions & (1u << vi)))
+		vi--;
 	if (vi > 4 || !(m->versions & (1u << vi))) {
 		record(out, 21, refuse_version, 2);
 		return;
@@ -496,7 +500,7 @@ static void model_answer(const model *m, const uint8_t *b, size_t n, wr *out)
 	if (vi == 4) {
 		server_hello(&msg, 0x0304, pick, group, h.nshares == 0);
 	} else {
-		server_hello(&msg, h.version, pick, 0, 0);
+		server_hello(&msg, (uint16_t)(0x0300 + vi), pick, 0, 0);
 		if (is_ecdhe(pick)) {
 			w8(&msg, 12);
 			w24(&msg, 3);
@@ -548,8 +552,13 @@ static void enumerate_server_order(void **state)
 	assert_int_equal(v->order, SD_TLS_ORDER_SERVER);
 	assert_false(sd_tls_enum_result(&e, SD_TLS_TLS13)->supported);
 	assert_int_equal(sd_tls_enum_result(&e, SD_TLS_TLS13)->refusal_alert, 70);
-	/* N + V + one order probe: 3 + 5 + 1 */
-	assert_int_equal(conns, 9);
+	/* N + 1 + one order probe, TLS 1.3 refused, TLS 1.1 refused with
+	 * protocol_version (which rules out 1.0 and SSLv3 without a
+	 * connection): 3 + 1 + 1 + 1 + 1 */
+	assert_int_equal(conns, 7);
+	assert_int_equal(sd_tls_enum_result(&e, SD_TLS_TLS10)->implied_by, SD_TLS_TLS11);
+	assert_int_equal(sd_tls_enum_result(&e, SD_TLS_SSL3)->implied_by, SD_TLS_TLS11);
+	assert_false(sd_tls_enum_result(&e, SD_TLS_TLS10)->probed);
 	assert_true(conns <= 3 + 2 * 5);
 }
 
@@ -576,11 +585,12 @@ static void enumerate_client_order_and_groups(void **state)
 	/* TLS 1.2 sees only the ECDHE curves (ffdhe is no ECDHE curve) */
 	assert_int_equal(v12->ngroups, 2);
 	assert_int_equal(v12->groups[1], 0x001d);
-	/* suites 5 + 5 versions, 2 order probes; groups folded: TLS 1.3 names
-	 * one new group per accepted probe (the order probe names the third)
-	 * and needs one refusal to end; TLS 1.2 (server's curve order) needs
-	 * one more group probe and its refusal */
-	assert_int_equal(conns, 5 + 5 + 2 + 1 + 2);
+	/* suites 5 + 2 refusals + 1 refusal for TLS 1.1 (and below), 2 order
+	 * probes; groups folded: TLS 1.3 names one new group per accepted
+	 * probe (the order probe names the third) and needs one refusal to
+	 * end; TLS 1.2 (server's curve order) needs one more group probe and
+	 * its refusal */
+	assert_int_equal(conns, 5 + 3 + 2 + 1 + 2);
 }
 
 /* TLS 1.3 with more groups than suites, and TLS 1.2 taking the client's
@@ -615,8 +625,8 @@ static void enumerate_groups_folded(void **state)
 	/* TLS 1.3: 6 accepted (2 suites, order, 3 group probes) + the
 	 * ambiguous refusal + the final one = 8; TLS 1.2: 3 ECDHE picks and
 	 * the order probe name 4 curves: 5 suite probes + order + 1 group
-	 * probe that ends it; 3 other versions */
-	assert_int_equal(conns, 8 + 7 + 3);
+	 * probe that ends it; TLS 1.1 refused, which rules out the 2 below */
+	assert_int_equal(conns, 8 + 7 + 1);
 }
 
 /* TLS 1.2 with the server's suite and curve order: the order probe offers
@@ -637,8 +647,9 @@ static void enumerate_tls12_server_curves(void **state)
 	assert_int_equal(v->ngroups, 3);
 	assert_int_equal(v->groups[1], 0x0017);
 	/* 4 suite probes, the order probe names the second curve, 1 group
-	 * probe the third, 1 ends it; 4 other versions */
-	assert_int_equal(conns, 4 + 1 + 2 + 4);
+	 * probe the third, 1 ends it; TLS 1.3 and 1.1 refused (1.1 rules out
+	 * the 2 below) */
+	assert_int_equal(conns, 4 + 1 + 2 + 2);
 
 	model one = m;
 	one.ngroups = 1;
@@ -648,8 +659,8 @@ static void enumerate_tls12_server_curves(void **state)
 	assert_int_equal(v->ngroups, 1);
 	assert_true(v->groups_done);
 	/* 4 suite probes, the reduced order probe (no curve left: 0x002f),
-	 * the order probe again; 4 other versions */
-	assert_int_equal(conns, 4 + 2 + 4);
+	 * the order probe again; TLS 1.3 and 1.1 refused */
+	assert_int_equal(conns, 4 + 2 + 2);
 }
 
 /* TLS 1.3 with fewer groups than suites: the refusal when the groups run
@@ -671,10 +682,10 @@ static void enumerate_groups_run_out_first(void **state)
 	assert_int_equal(v13->ngroups, 1);
 	assert_int_equal(v13->groups[0], 0x0017);
 	/* s1; refused (no group left); order probe refused too (groups done,
-	 * back to suites); s2, s3, end; order: 3 + 1 + 1 + 1 + 1 + 1, and 4
-	 * other versions */
+	 * back to suites); s2, s3, end; order: 3 + 1 + 1 + 1 + 1 + 1, and
+	 * TLS 1.2 and TLS 1.1 refused (1.0 and SSLv3 with it) */
 	assert_true(sd_tls_enum_result(&e, SD_TLS_TLS12)->probed);
-	assert_int_equal(conns, 7 + 4);
+	assert_int_equal(conns, 7 + 2);
 }
 
 static void enumerate_tls10_only(void **state)

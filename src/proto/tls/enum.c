@@ -20,6 +20,11 @@
  *    server that takes the client's curve order answers with a new one.
  *  - groups left over: offer the accepted (ECDHE) suites with only the
  *    groups not found yet, until the server refuses.
+ * Versions below TLS 1.2 are walked down from the highest asked for: a
+ * server answers a TLS 1.1 hello with the highest version it has up to 1.1
+ * (RFC 5246 E.1), so protocol_version to the first TLS 1.1 (or 1.0) probe
+ * means that TLS 1.0 and SSLv3 are off too, with no connection of their
+ * own. TLS 1.2 and 1.3 are always probed: they run in lanes of their own.
  * No allocation: the state is the caller's sd_tls_enum.
  */
 #include "internal.h"
@@ -171,7 +176,7 @@ int sd_tls_enum_next(sd_tls_enum *e)
 	while (!e->stop && e->vi < SD_TLS_NVERSIONS) {
 		sd_tls_vresult *v = &e->v[e->vi];
 		uint16_t ver = v->version;
-		if (!(e->cfg.versions & version_bit(ver))) {
+		if (!(e->cfg.versions & version_bit(ver)) || v->implied_by) {
 			next_version(e);
 			continue;
 		}
@@ -290,6 +295,20 @@ static int outcome(const sd_tls_probe *p)
 	return -2;
 }
 
+/* protocol_version to the first hello of v: the lower versions of this
+ * enumeration are refused as well (see the top of the file). */
+static void imply_refusals(sd_tls_enum *e, const sd_tls_vresult *v)
+{
+	for (size_t i = e->vi + 1; i < SD_TLS_NVERSIONS; i++) {
+		sd_tls_vresult *w = &e->v[i];
+		if (!(e->cfg.versions & version_bit(w->version)) || w->probed)
+			continue;
+		w->implied_by = v->version;
+		w->refusal = SD_TLS_ALERT;
+		w->refusal_alert = 70;
+	}
+}
+
 void sd_tls_enum_feed(sd_tls_enum *e, const sd_tls_probe *p)
 {
 	if (e->vi >= SD_TLS_NVERSIONS)
@@ -315,6 +334,9 @@ void sd_tls_enum_feed(sd_tls_enum *e, const sd_tls_probe *p)
 
 	switch (e->phase) {
 	case PH_SUITES:
+		if (!acc && v->nsuites == 0 && !v->chunked && out == SD_TLS_ALERT && s->alert_seen &&
+		    s->alert_desc == 70 && (v->version == SD_TLS_TLS11 || v->version == SD_TLS_TLS10))
+			imply_refusals(e, v);
 		if (acc && !has(v->suites, v->nsuites, s->suite) && v->nsuites < SD_TLS_MAX_ACCEPT) {
 			v->supported = 1;
 			v->suites[v->nsuites++] = s->suite;
