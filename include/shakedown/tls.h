@@ -124,12 +124,35 @@ typedef struct sd_tls_server {
  * Stateless: call again with more bytes. Returns out->answer. */
 #define SD_TLS_FLIGHT_ALL   1
 #define SD_TLS_FLIGHT_CURVE 2
+#define SD_TLS_FLIGHT_EE    3 /* a TLS 1.3 ServerHello: on to the first encrypted record */
 SD_API int sd_tls_parse(const uint8_t *b, size_t n, int want_flight,
 			uint8_t *hs, size_t hscap, sd_tls_server *out);
+
+/* ---- TLS 1.3: the server's own group list ------------------------------ */
+
+/* After a TLS 1.3 ServerHello that took one of our P-256/384/521 shares
+ * (which sd_tls_hello_build makes the curve's base point: private key 1),
+ * read the supported_groups of the server's EncryptedExtensions: hello is
+ * our ClientHello record, rx what the server sent from its first byte to at
+ * least the first encrypted record. Returns 1 with the list in the
+ * server's order, 0 when its EncryptedExtensions has none, SD_ERR_PROTO for
+ * bytes that break the rules (or fail to decrypt), SD_ERR_UNSUPPORTED for a
+ * CCM suite or no libcrypto, SD_ERR_ARG when the share taken is not one of
+ * ours. libcrypto is loaded at the first call. */
+SD_API int sd_tls13_listed_groups(const uint8_t *hello, size_t hello_len, const uint8_t *rx,
+				  size_t rx_len, uint16_t *groups, size_t max, size_t *count);
+/* Load libcrypto and make its first calls now: about 2 ms of CPU that
+ * sd_tls13_listed_groups otherwise pays at its first call. Meant for a
+ * thread of its own while the probes run. SD_OK or SD_ERR_UNSUPPORTED. */
+SD_API int sd_tls_crypto_prepare(void);
+/* The parser of the decrypted EncryptedExtensions message (m[0] = 8): 1 and
+ * the list, 0 without supported_groups, SD_ERR_PROTO. */
+SD_API int sd_tls13_ee_groups(const uint8_t *m, size_t n, uint16_t *groups, size_t max, size_t *count);
 
 /* ---- one probe as an engine --------------------------------------------- */
 
 #define SD_TLS_RX_CAP (64u * 1024u)
+#define SD_TLS_MAX_GROUPS  48u
 
 typedef struct sd_tls_probe {
 	sd_engine      base;        /* first: the driver sees an sd_engine */
@@ -148,6 +171,11 @@ typedef struct sd_tls_probe {
 	int            lingering;   /* not TLS: reading the rest of a banner */
 	sd_deadline    linger_until;
 	sd_tls_server  srv;
+	/* with SD_TLS_FLIGHT_EE: the groups of the server's EncryptedExtensions
+	 * (sd_tls13_listed_groups: listed_rc 1 = found) */
+	int            listed_rc;
+	uint16_t       listed[SD_TLS_MAX_GROUPS];
+	size_t         nlisted;
 } sd_tls_probe;
 
 SD_API void sd_tls_probe_init(sd_tls_probe *p, const uint8_t *hello, size_t hello_len,
@@ -158,7 +186,6 @@ SD_API void sd_tls_probe_init(sd_tls_probe *p, const uint8_t *hello, size_t hell
 
 #define SD_TLS_NVERSIONS   5u
 #define SD_TLS_MAX_ACCEPT  96u
-#define SD_TLS_MAX_GROUPS  48u
 #define SD_TLS_MAX_OFFER   512u
 
 #define SD_TLS_ORDER_NONE   0  /* fewer than two suites */
@@ -178,6 +205,9 @@ typedef struct sd_tls_vresult {
 	uint16_t groups[SD_TLS_MAX_GROUPS]; /* in pick order */
 	size_t   ngroups;
 	int      groups_done;      /* no group left to find */
+	int      groups_listed;    /* TLS 1.3: the groups are the server's own list (its
+				      EncryptedExtensions), in its order */
+	int      list_tried;       /* internal: the probe that asks for that list went out */
 	int      order_done;       /* internal: the order probe has its answer */
 	int      suites_pending;   /* internal: a refusal that may mean "no suite left"
 				      or "no group left" (TLS 1.3 folds the group search
@@ -220,6 +250,7 @@ typedef struct sd_tls_enum {
 	sd_tls_hello_cfg hello;
 	int             want_flight;
 	int             greduced;  /* that probe offered only groups not yet found */
+	uint16_t        share;     /* that probe's key share (TLS 1.3), 0 = none */
 	/* what the very first answer was (service detection) */
 	int             first_answer; /* sd_tls_answer, -1 closed, -2 timeout, -3 none yet */
 	int             stop;      /* not TLS: stop after the first probe */

@@ -47,8 +47,9 @@ const char cmd_tls_usage[] =
 	"ClientHellos: N + V connections for N suites over V versions (fewer when\n"
 	"TLS 1.1 is refused: that rules out 1.0 and SSLv3), one more per\n"
 	"version for the order; the groups come with those answers, plus about one\n"
-	"connection per group beyond them. No handshake is ever finished and no\n"
-	"crypto library is used.\n"
+	"connection per group beyond them (TLS 1.3: none when the server lists its\n"
+	"groups in its EncryptedExtensions, as OpenSSL does). No handshake is ever\n"
+	"finished.\n"
 	"\n"
 	"PORT defaults to 443. IPv6: [::1]:443.\n"
 	"\n"
@@ -428,6 +429,7 @@ static cJSON *extra_json(const tls_run *r, const char *service)
 			cJSON_AddStringToObject(o, "order", on);
 		else
 			cJSON_AddNullToObject(o, "order");
+		cJSON_AddStringToObject(o, "groups_from", v->groups_listed ? "server-list" : "probes");
 		cJSON *g = cJSON_AddArrayToObject(o, "groups");
 		for (size_t k = 0; k < v->ngroups; k++) {
 			const char *gn = sd_tls_group_name(v->groups[k]);
@@ -467,7 +469,7 @@ static void print_table(sd_cli *cli, const tls_run *r, const char *service)
 				s && s->openssl ? s->openssl : "-");
 		}
 		if (v->ngroups) {
-			fprintf(f, "  groups:");
+			fprintf(f, "  groups%s:", v->groups_listed ? " (the server's list, in its order)" : "");
 			for (size_t k = 0; k < v->ngroups; k++) {
 				const char *gn = sd_tls_group_name(v->groups[k]);
 				if (gn)
@@ -478,6 +480,12 @@ static void print_table(sd_cli *cli, const tls_run *r, const char *service)
 			fputc('\n', f);
 		}
 	}
+}
+
+static void *crypto_prepare(void *arg)
+{
+	sd_tls_crypto_prepare();
+	return arg;
 }
 
 /* Probe one target; prints its report. Returns the exit code. */
@@ -546,6 +554,13 @@ static int tls_one(sd_cli *cli, const char *target, const tls_opts *opts)
 	if (L0->e.first_answer < 0)
 		ec.no_chunks = L0->e.cfg.no_chunks = 1;
 
+	/* TLS 1.3's second probe may read the server's group list, which takes
+	 * libcrypto: load it on a core of its own while the probes run */
+	pthread_t prep;
+	int preparing = go_on && o->parallel > 1 && (ec.versions & (1u << (SD_TLS_TLS13 - SD_TLS_SSL3))) &&
+			!o->no_groups && L0->e.first_answer >= 0 &&
+			pthread_create(&prep, NULL, crypto_prepare, NULL) == 0;
+
 	/* Then every version in its own lane, up to `parallel` at once. The
 	 * main lane keeps the version it started with. */
 	unsigned first_bit = lane_bits(ec.versions, L0->e.hello.version), taken = first_bit;
@@ -585,6 +600,8 @@ static int tls_one(sd_cli *cli, const char *target, const tls_opts *opts)
 		while (lane_step(r, L0, why, sizeof why) != 0)
 			;
 	}
+	if (preparing)
+		pthread_join(prep, NULL);
 	for (size_t k = 0; k < r->nlanes; k++)
 		if (r->lanes[k]->err) {
 			rc = cli_error(cli, SD_EXIT_INTERNAL, "building a hello failed: %s", sd_strerror(r->lanes[k]->err));

@@ -28,6 +28,7 @@
 /* Handshake message types (RFC 8446 4, RFC 5246 7.4). */
 #define TLS_HS_CLIENT_HELLO        1
 #define TLS_HS_SERVER_HELLO        2
+#define TLS_HS_ENCRYPTED_EXTENSIONS 8 /* RFC 8446 4.3.1 */
 #define TLS_HS_CERTIFICATE        11
 #define TLS_HS_SERVER_KEY_EXCHANGE 12
 #define TLS_HS_CERTIFICATE_REQUEST 13

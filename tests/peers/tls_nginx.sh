@@ -34,14 +34,18 @@ check "TLSv1.3 groups include the FFDHE ones (via HelloRetryRequest)" \
 # The groups found must be the ones OpenSSL's own client can negotiate.
 check_groups nginx "$out" TLSv1.3 "$tport" -tls1_3
 check_groups nginx "$out" TLSv1.2 "$tport" -tls1_2
-# Groups folded into the suite and order probes: TLS 1.3 10 groups = 10
-# accepted probes (3 suites, the order, 6 group probes) + the refusal that
-# ended the suites without saying whether suites or groups ran out + the
-# final refusal; TLS 1.2 7 suite probes + the order + 1 group probe + its
-# end; TLS 1.1 refused with protocol_version, which rules out 1.0 and SSLv3
-# too. Unfolded it was 31.
-check "connections: groups folded into the suite probes ($(python3 -c 'import json,sys; print(json.load(sys.stdin)["connections"])' <<<"$out"))" \
-  json 'd["connections"] == 12 + 10 + 1' <<<"$out"
+# Groups folded into the suite and order probes. TLS 1.3: the first suite
+# probe's HelloRetryRequest names x25519; the second sends a P-256 share,
+# which nginx takes, and its EncryptedExtensions list all 10 groups; then
+# the third suite, the refusal that ends them, the order probe: 5. TLS 1.2:
+# 6 suite probes + their end + the order + 1 group probe + its end = 10.
+# TLS 1.1 refused with protocol_version, which rules out 1.0 and SSLv3.
+# One connection per group, unfolded, was 31; with HRRs alone 23.
+check "connections: TLS 1.3 groups from the server's list ($(python3 -c 'import json,sys; print(json.load(sys.stdin)["connections"])' <<<"$out"))" \
+  json 'd["connections"] == 5 + 10 + 1' <<<"$out"
+check "TLSv1.3 groups_from server-list, TLSv1.2 from probes" \
+  json 'd["versions"]["TLSv1.3"]["groups_from"] == "server-list" and d["versions"]["TLSv1.2"]["groups_from"] == "probes"' <<<"$out"
+check "connections within N + 2V (9 suites, 5 versions)" json 'd["connections"] <= 9 + 2 * 5' <<<"$out"
 # versions in parallel (default) and one at a time give the same answer
 seq_out=$(timeout 60 "$SHAKEDOWN" tls --json --per-host 1 "127.0.0.1:$tport")
 check "--per-host 1 (sequential) finds the same as the parallel run" python3 -c '

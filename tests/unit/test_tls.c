@@ -13,6 +13,7 @@
 #include <cmocka.h>
 #include "shakedown/shakedown.h"
 #include "script_link.h"
+#include "../data/tls13_ee_vector.h"
 
 static uint8_t buf[SD_TLS_HELLO_MAX];
 static uint8_t hs[SD_TLS_RX_CAP];
@@ -38,6 +39,7 @@ typedef struct ch {
 	uint16_t groups[64];
 	size_t   ngroups;
 	int      has_sni, has_sv, nshares;
+	uint16_t share0;           /* the group of the first key share */
 	char     sni[256];
 	size_t   ext_total;
 } ch;
@@ -84,6 +86,8 @@ static void read_hello(const uint8_t *b, size_t n, ch *c)
 			size_t kl = u16(x), j = 2;
 			assert_int_equal(kl + 2, l);
 			while (j < l) {
+				if (c->nshares == 0)
+					c->share0 = (uint16_t)u16(x + j);
 				j += 4 + u16(x + j + 2);
 				c->nshares++;
 			}
@@ -498,7 +502,18 @@ static void model_answer(const model *m, const uint8_t *b, size_t n, wr *out)
 	}
 	wr msg = { .n = 0 };
 	if (vi == 4) {
-		server_hello(&msg, 0x0304, pick, group, h.nshares == 0);
+		/* a share of a group it has is taken (and its encrypted flight
+		 * follows: here bytes no key opens, so no group list); without
+		 * one, a HelloRetryRequest names the group it wants */
+		int take = h.nshares && in_list(m->groups, m->ngroups, h.share0);
+		server_hello(&msg, 0x0304, pick, take ? h.share0 : group, !take);
+		if (take) {
+			static const uint8_t ccs[] = { 1 }, enc[40] = { 0x17 };
+			record(out, 22, msg.b, msg.n);
+			record(out, 20, ccs, sizeof ccs);
+			record(out, 23, enc, sizeof enc);
+			return;
+		}
 	} else {
 		server_hello(&msg, (uint16_t)(0x0300 + vi), pick, 0, 0);
 		if (is_ecdhe(pick)) {
@@ -813,6 +828,112 @@ static void probe_engine_deadlines(void **state)
 	assert_int_equal(probe.srv.answer, SD_TLS_NOT_TLS);
 }
 
+/* ---- TLS 1.3: the server's group list from EncryptedExtensions ---------- */
+
+static void ee_known_answer(void **state)
+{
+	(void)state;
+	uint16_t g[SD_TLS_MAX_GROUPS];
+	size_t n = 0;
+	int rc = sd_tls13_listed_groups(tls13_vec_hello, sizeof tls13_vec_hello, tls13_vec_rx,
+					sizeof tls13_vec_rx, g, SD_TLS_MAX_GROUPS, &n);
+	if (rc == SD_ERR_UNSUPPORTED)
+		skip(); /* built without libcrypto */
+	assert_int_equal(rc, 1);
+	assert_int_equal(n, 10);
+	assert_memory_equal(g, tls13_vec_groups, sizeof tls13_vec_groups);
+	/* a short caller array takes what fits */
+	assert_int_equal(sd_tls13_listed_groups(tls13_vec_hello, sizeof tls13_vec_hello, tls13_vec_rx,
+						sizeof tls13_vec_rx, g, 3, &n), 1);
+	assert_int_equal(n, 3);
+
+	/* the parser: reading on to the first encrypted record */
+	sd_tls_server s;
+	sd_tls_parse(tls13_vec_rx, sizeof tls13_vec_rx, SD_TLS_FLIGHT_EE, hs, sizeof hs, &s);
+	assert_int_equal(s.answer, SD_TLS_HELLO);
+	assert_true(s.complete);
+	assert_int_equal(s.group, 0x0017);
+	assert_int_equal(s.used, sizeof tls13_vec_rx);
+	sd_tls_parse(tls13_vec_rx, sizeof tls13_vec_rx - 1, SD_TLS_FLIGHT_EE, hs, sizeof hs, &s);
+	assert_false(s.complete); /* the encrypted record is not whole yet */
+	sd_tls_parse(tls13_vec_rx, sizeof tls13_vec_rx - 1, 0, hs, sizeof hs, &s);
+	assert_true(s.complete);  /* without FLIGHT_EE the ServerHello is enough */
+}
+
+static void ee_refuses_what_it_cannot_trust(void **state)
+{
+	(void)state;
+	uint16_t g[SD_TLS_MAX_GROUPS];
+	size_t n = 0;
+	static uint8_t rx[sizeof tls13_vec_rx], hello[sizeof tls13_vec_hello];
+	if (sd_tls13_listed_groups(tls13_vec_hello, sizeof tls13_vec_hello, tls13_vec_rx,
+				   sizeof tls13_vec_rx, g, SD_TLS_MAX_GROUPS, &n) == SD_ERR_UNSUPPORTED)
+		skip();
+	/* every prefix: an error, never a list or a read past the end */
+	for (size_t k = 0; k < sizeof tls13_vec_rx; k++) {
+		uint8_t *cut = malloc(k ? k : 1); /* exactly k bytes, for ASan */
+		assert_non_null(cut);
+		memcpy(cut, tls13_vec_rx, k);
+		assert_true(sd_tls13_listed_groups(tls13_vec_hello, sizeof tls13_vec_hello, cut, k, g,
+						   SD_TLS_MAX_GROUPS, &n) < 0);
+		assert_int_equal(n, 0);
+		free(cut);
+	}
+	/* one bit flipped anywhere: the ServerHello (transcript), the record
+	 * header (AAD), the ciphertext or the tag; refused, or (in a
+	 * field the key schedule does not read) the same list */
+	for (size_t k = 0; k < sizeof tls13_vec_rx; k++) {
+		memcpy(rx, tls13_vec_rx, sizeof rx);
+		rx[k] ^= 0x01;
+		int rc = sd_tls13_listed_groups(tls13_vec_hello, sizeof tls13_vec_hello, rx, sizeof rx, g,
+						SD_TLS_MAX_GROUPS, &n);
+		assert_true(rc < 0 || (rc == 1 && n == 10 && memcmp(g, tls13_vec_groups, sizeof tls13_vec_groups) == 0));
+		if (k >= sizeof tls13_vec_rx - 49) /* the encrypted record: always refused */
+			assert_int_equal(rc, SD_ERR_PROTO);
+	}
+	/* a hello whose P-256 share is not the base point: we hold no key */
+	memcpy(hello, tls13_vec_hello, sizeof hello);
+	for (size_t k = 0; k + 65 <= sizeof hello; k++)
+		if (hello[k] == 0x04 && hello[k + 1] == 0x6b && hello[k + 2] == 0x17) {
+			hello[k + 64] ^= 0x80;
+			break;
+		}
+	assert_int_equal(sd_tls13_listed_groups(hello, sizeof hello, tls13_vec_rx, sizeof tls13_vec_rx, g,
+						SD_TLS_MAX_GROUPS, &n), SD_ERR_ARG);
+}
+
+static void ee_parser_bounds(void **state)
+{
+	(void)state;
+	uint16_t g[4];
+	size_t n;
+	static const uint8_t ok[] = { 8, 0, 0, 10, 0, 8, 0, 10, 0, 4, 0, 2, 0, 0x1d };
+	assert_int_equal(sd_tls13_ee_groups(ok, sizeof ok, g, 4, &n), 1);
+	assert_int_equal(n, 1);
+	assert_int_equal(g[0], 0x001d);
+	/* no supported_groups: 0; an ALPN extension only */
+	static const uint8_t alpn[] = { 8, 0, 0, 8, 0, 6, 0, 16, 0, 2, 0, 0 };
+	assert_int_equal(sd_tls13_ee_groups(alpn, sizeof alpn, g, 4, &n), 0);
+	assert_int_equal(n, 0);
+	static const uint8_t empty[] = { 8, 0, 0, 2, 0, 0 };
+	assert_int_equal(sd_tls13_ee_groups(empty, sizeof empty, g, 4, &n), 0);
+	/* lies */
+	const uint8_t *bad[] = {
+		(const uint8_t[]){ 11, 0, 0, 2, 0, 0 },                      /* not EE */
+		(const uint8_t[]){ 8, 0, 0, 9, 0, 0 },                       /* message longer than input */
+		(const uint8_t[]){ 8, 0, 0, 2, 0, 4 },                       /* extensions longer than message */
+		(const uint8_t[]){ 8, 0, 0, 6, 0, 4, 0, 10, 0, 9 },          /* extension longer than list */
+		(const uint8_t[]){ 8, 0, 0, 9, 0, 7, 0, 10, 0, 3, 0, 1, 0 }, /* odd group list */
+		(const uint8_t[]){ 8, 0, 0, 8, 0, 6, 0, 10, 0, 2, 0, 0 },    /* empty group list */
+	};
+	static const size_t badlen[] = { 6, 6, 6, 10, 13, 12 };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(sd_tls13_ee_groups(bad[i], badlen[i], g, 4, &n), SD_ERR_PROTO);
+		assert_int_equal(n, 0);
+	}
+	assert_int_equal(sd_tls13_ee_groups(ok, 3, g, 4, &n), SD_ERR_PROTO);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -831,6 +952,9 @@ int main(void)
 		cmocka_unit_test(enumerate_sslv3_only),
 		cmocka_unit_test(enumerate_through_a_size_limit),
 		cmocka_unit_test(probe_engine_deadlines),
+		cmocka_unit_test(ee_known_answer),
+		cmocka_unit_test(ee_refuses_what_it_cannot_trust),
+		cmocka_unit_test(ee_parser_bounds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

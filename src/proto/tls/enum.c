@@ -144,6 +144,7 @@ static void set_hello(sd_tls_enum *e, uint16_t version)
 	e->hello.ngroups = e->ngoffer;
 	e->hello.shares = NULL; /* TLS 1.3: empty key_share, the server names its group */
 	e->hello.nshares = 0;
+	e->share = 0;
 	e->hello.sni = e->cfg.sni;
 	e->hello.alpn = e->cfg.alpn;
 	e->hello.pad_to = e->cfg.pad_to;
@@ -153,6 +154,45 @@ static void set_hello(sd_tls_enum *e, uint16_t version)
 	e->want_flight = version == SD_TLS_TLS13 || e->cfg.no_groups || e->v[e->vi].groups_done
 			 ? 0 : SD_TLS_FLIGHT_CURVE;
 	e->probes++;
+}
+
+/* TLS 1.3, the second suite probe: a real key share instead of an empty
+ * list, for a NIST curve the server has not named yet (its first group
+ * came in the HelloRetryRequest of the first probe). A server that takes
+ * the share lets us read its EncryptedExtensions (ee.c), where OpenSSL
+ * lists every group it has, in its order: one connection instead of one
+ * per group. A server that has not the curve answers with a
+ * HelloRetryRequest as before, naming a new group all the same. */
+static void ask_for_list(sd_tls_enum *e, sd_tls_vresult *v)
+{
+	static const uint16_t nist[] = { 0x0017, 0x0018, 0x0019 };
+	if (v->version != SD_TLS_TLS13 || e->cfg.no_groups || v->groups_done || v->list_tried ||
+	    v->ngroups == 0 || v->chunked)
+		return;
+	for (size_t i = 0; i < sizeof nist / sizeof nist[0] && !e->share; i++)
+		if (!has(v->groups, v->ngroups, nist[i]) && has(e->goffer, e->ngoffer, nist[i]))
+			e->share = nist[i];
+	if (!e->share)
+		return;
+	v->list_tried = 1;
+	e->hello.shares = &e->share;
+	e->hello.nshares = 1;
+	e->want_flight = SD_TLS_FLIGHT_EE;
+}
+
+/* The server's list, when the probe brought one that agrees with what the
+ * probes found so far: the groups are done. */
+static void take_list(sd_tls_vresult *v, const sd_tls_probe *p)
+{
+	for (size_t i = 0; i < v->ngroups; i++)
+		if (!has(p->listed, p->nlisted, v->groups[i]))
+			return; /* a group it named but does not list: trust the probes */
+	if (!has(p->listed, p->nlisted, p->srv.group))
+		return;
+	v->ngroups = SDI_MIN(p->nlisted, (size_t)SD_TLS_MAX_GROUPS);
+	memcpy(v->groups, p->listed, v->ngroups * sizeof v->groups[0]);
+	v->groups_listed = 1;
+	v->groups_done = 1;
 }
 
 static void next_version(sd_tls_enum *e)
@@ -205,6 +245,7 @@ int sd_tls_enum_next(sd_tls_enum *e)
 				e->offer[e->noffer++] = TLS_SCSV_EMPTY_RENEGOTIATION_INFO;
 			probe_groups(e, v);
 			set_hello(e, ver);
+			ask_for_list(e, v);
 			v->probed = 1;
 			return 1;
 		case PH_ORDER:
@@ -325,6 +366,8 @@ void sd_tls_enum_feed(sd_tls_enum *e, const sd_tls_probe *p)
 	int acc = (out == SD_TLS_HELLO || out == SD_TLS_HRR) && s->version == v->version &&
 		  has(e->offer, e->noffer, s->suite) && s->suite != TLS_SCSV_EMPTY_RENEGOTIATION_INFO;
 	int group_ok = s->group && has(e->goffer, e->ngoffer, s->group);
+	if (acc && e->share && s->group == e->share && p->listed_rc == 1 && !e->cfg.no_groups)
+		take_list(v, p);
 
 	/* a group not found before (with greduced every named group is new) */
 	int new_group = acc && group_ok && !has(v->groups, v->ngroups, s->group) &&

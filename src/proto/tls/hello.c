@@ -207,6 +207,16 @@ static const uint8_t P521_G[133] = {
 	0x76, 0x9f, 0xd1, 0x66, 0x50,
 };
 
+const uint8_t *sdi_tls_generator(uint16_t group, size_t *len)
+{
+	switch (group) {
+	case 0x0017: *len = sizeof P256_G; return P256_G;
+	case 0x0018: *len = sizeof P384_G; return P384_G;
+	case 0x0019: *len = sizeof P521_G; return P521_G;
+	default: *len = 0; return NULL;
+	}
+}
+
 static int put_share(cur *c, uint16_t group, uint32_t *seed)
 {
 	const sdi_tls_group *g = sdi_tls_group_find(group);

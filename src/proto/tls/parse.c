@@ -196,6 +196,8 @@ int sd_tls_parse(const uint8_t *b, size_t n, int want_flight, uint8_t *hs, size_
 			if (!hello_seen)
 				return malformed(s, "a record of type %u before any ServerHello", type);
 			s->got |= SD_TLS_GOT_CCS; /* TLS 1.3 compat CCS or encrypted flight */
+			if (want_flight == SD_TLS_FLIGHT_EE && type == TLS_CT_CHANGE_CIPHER_SPEC)
+				continue;
 			s->complete = 1;
 			break;
 		}
@@ -228,6 +230,9 @@ int sd_tls_parse(const uint8_t *b, size_t n, int want_flight, uint8_t *hs, size_
 				hello_seen = 1;
 				if (server_hello(s, m + 4, ml) == SD_TLS_MALFORMED)
 					return s->answer;
+				if (want_flight == SD_TLS_FLIGHT_EE && s->answer == SD_TLS_HELLO &&
+				    s->version == SD_TLS_TLS13)
+					continue; /* on to the first encrypted record */
 				if (s->answer == SD_TLS_HRR || s->version >= SD_TLS_TLS13 || !want_flight ||
 				    (want_flight == SD_TLS_FLIGHT_CURVE && !sdi_tls_suite_is_ecdhe(s->suite)))
 					s->complete = 1;

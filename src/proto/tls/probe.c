@@ -12,6 +12,16 @@ static void probe_parse(sd_tls_probe *p)
 	sd_tls_parse(p->rx, p->rx_len, p->want_flight, p->hs, p->hs_cap, &p->srv);
 }
 
+/* The end of the probe: with SD_TLS_FLIGHT_EE, read the server's groups. */
+static void probe_done(sd_engine *e, sd_tls_probe *p)
+{
+	if (p->want_flight == SD_TLS_FLIGHT_EE && p->srv.answer == SD_TLS_HELLO &&
+	    p->srv.version == SD_TLS_TLS13 && (p->srv.got & SD_TLS_GOT_CCS))
+		p->listed_rc = sd_tls13_listed_groups(p->hello, p->hello_len, p->rx, p->rx_len, p->listed,
+						      SD_TLS_MAX_GROUPS, &p->nlisted);
+	sd_engine_done(e);
+}
+
 /* Enough of a non-TLS answer to name it: a line of text, or 64 bytes. */
 static int banner_whole(const sd_tls_probe *p)
 {
@@ -51,25 +61,25 @@ static void probe_step(sd_engine *e, const sd_event *ev)
 			return;
 		}
 		if (p->srv.complete || p->rx_len >= p->rx_cap) {
-			sd_engine_done(e);
+			probe_done(e, p);
 			return;
 		}
 		break;
 	case SD_EV_TIMEOUT:
 		if (p->lingering) { /* the banner's end: not a timeout of the probe */
-			sd_engine_done(e);
+			probe_done(e, p);
 			return;
 		}
 		p->timed_out = 1;
 		probe_parse(p);
-		sd_engine_done(e);
+		probe_done(e, p);
 		return;
 	case SD_EV_LINK_ERROR:
 	default:
 		p->closed = 1;
 		p->link_err = ev->err;
 		probe_parse(p);
-		sd_engine_done(e);
+		probe_done(e, p);
 		return;
 	}
 	sd_engine_recv(e, p->rx + p->rx_len, p->rx_cap - p->rx_len, sd_deadline_in(e->clock, p->wait));

@@ -24,4 +24,17 @@ int sdi_tls_suite_is13(uint16_t id);
 /* An ECDHE key exchange (for the TLS <= 1.2 group pass). */
 int sdi_tls_suite_is_ecdhe(uint16_t id);
 
+/* The uncompressed base point of P-256/384/521: the key share whose private
+ * key is 1 (NULL for other groups). */
+const uint8_t *sdi_tls_generator(uint16_t group, size_t *len);
+
+/* libcrypto, loaded at first use (crypto.c). hlen 32 = SHA-256, 48 = SHA-384. */
+int sdi_tls_crypto_load(char *why, size_t whylen);
+int sdi_tls_hash(size_t hlen, const uint8_t *d, size_t n, uint8_t *out);
+int sdi_tls_hmac(size_t hlen, const uint8_t *key, size_t keylen, const uint8_t *d, size_t n, uint8_t *out);
+/* Open an AEAD record of a TLS 1.3 suite (0x1301-0x1303): the plaintext
+ * length (out holds ctlen - 16 bytes), or SD_ERR_PROTO when the tag is wrong. */
+int sdi_tls_aead_open(uint16_t suite, const uint8_t *key, const uint8_t nonce[12], const uint8_t *aad,
+		      size_t aadlen, const uint8_t *ct, size_t ctlen, uint8_t *out);
+
 #endif
