@@ -94,6 +94,20 @@ o=max(float('${T[$s/shakedown]}'),1e-4)
 print(' %13.0fx %13.0fx' % (float('${T[$s/sslscan]}')/o, float('${T[$s/nmap]}')/o))"
 done
 
+# The issue's connection budget: N + 2V, N = accepted (version, suite)
+# pairs, V = 5 versions probed (SSLv3 .. TLS 1.3), with and without groups.
+echo
+echo "connections against N + 2V (N from shakedown's own JSON, V = 5):"
+printf '  %-8s %4s %7s %10s %8s\n' server N budget "w/ groups" "ng"
+for s in "${servers[@]}"; do
+  n=$("$SHAKEDOWN" tls --json "127.0.0.1:${s#*:}" 2>/dev/null |
+      python3 -c 'import json,sys; d=json.load(sys.stdin); print(sum(len(v["suites"]) for v in d["versions"].values()))')
+  b=$(( n + 2 * 5 ))
+  printf '  %-8s %4s %7s %6s %-3s %4s %s\n' "${s%%:*}" "$n" "$b" "${C[$s/shakedown]}" \
+    "$([ "${C[$s/shakedown]}" -le "$b" ] && echo ok || echo over)" "${C[$s/shakedown-ng]}" \
+    "$([ "${C[$s/shakedown-ng]}" -le "$b" ] && echo ok || echo over)"
+done
+
 # What bounds our wall time where it is not our work: starting any process
 # from this shell, the server's own answer latency (plaintext ports; no
 # process started, bash's /dev/tcp), and the CPU the single-worker nginx

@@ -113,7 +113,7 @@ int sd_link_open_tcp(const char *host, const char *port, const sd_clock *clock,
 		int r = err == ECONNREFUSED ? SD_ERR_NOTFOUND
 			: err == ETIMEDOUT ? SD_ERR_TIMEOUT
 			: (err == EACCES || err == EPERM) ? SD_ERR_ACCESS : SD_ERR_IO;
-		sdi_fmt(why, whylen, "%s:%s: %s", host, port,
+		sdi_fmt(why, whylen, "%s", /* the caller names the target */
 			err == ECONNREFUSED ? "connection refused (nothing listens on that port)"
 			: err == ETIMEDOUT ? "no answer before the deadline (a filter drops the connection?)"
 			: strerror(err));
