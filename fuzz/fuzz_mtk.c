@@ -1,7 +1,8 @@
 /*
  * Fuzz target: arbitrary "device" bytes into the MediaTek client engine
  * (handshake, resync, echo/DA/bootloop detection, the read-only queries and
- * their length-prefixed IDs), then the report built from what it saw.
+ * their length-prefixed IDs), then the report built from what it saw
+ * (with the chip named from src/proto/mtk_chips.c by the hw code read).
  *
  * Input: byte 0 bit 0 = identify (info vs sync); then records: a control
  * byte c followed by the bytes of one read. c = 0xFF: the read times out;

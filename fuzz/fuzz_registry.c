@@ -1,7 +1,8 @@
 /*
  * libFuzzer target: every protocol module's reading of unexpected bytes
  * (the explain hooks of the protocol table: stk500, stm32, mtk, esp, tls),
- * with and without what was sent first.
+ * with and without what was sent first. The hook is the only parser of
+ * src/proto/esp.c, so this is the ESP module's fuzz target.
  */
 #include <stddef.h>
 #include <stdint.h>

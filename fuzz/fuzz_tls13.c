@@ -13,14 +13,14 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static uint8_t hs[4096];
+	static uint8_t hs[SD_TLS_RX_CAP];
 	uint16_t g[SD_TLS_MAX_GROUPS];
 	size_t n = 99;
 	int rc = sd_tls13_ee_groups(data, size, g, SD_TLS_MAX_GROUPS, &n);
 	if (rc > 1 || n > SD_TLS_MAX_GROUPS || (rc != 1 && n != 0))
 		abort();
-	rc = sd_tls13_listed_groups(tls13_vec_hello, sizeof tls13_vec_hello, data, size, g,
-				    SD_TLS_MAX_GROUPS, &n);
+	rc = sd_tls13_listed_groups(tls13_vec_hello, sizeof tls13_vec_hello, data, size, hs, sizeof hs,
+				    g, SD_TLS_MAX_GROUPS, &n);
 	if (rc > 1 || n > SD_TLS_MAX_GROUPS || (rc != 1 && n != 0))
 		abort();
 	sd_tls_server s;

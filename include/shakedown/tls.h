@@ -134,13 +134,15 @@ SD_API int sd_tls_parse(const uint8_t *b, size_t n, int want_flight,
  * (which sd_tls_hello_build makes the curve's base point: private key 1),
  * read the supported_groups of the server's EncryptedExtensions: hello is
  * our ClientHello record, rx what the server sent from its first byte to at
- * least the first encrypted record. Returns 1 with the list in the
+ * least the first encrypted record; scratch (SD_TLS_RX_CAP is always
+ * enough) holds the transcript and then the plaintext. Returns 1 with the list in the
  * server's order, 0 when its EncryptedExtensions has none, SD_ERR_PROTO for
  * bytes that break the rules (or fail to decrypt), SD_ERR_UNSUPPORTED for a
  * CCM suite or no libcrypto, SD_ERR_ARG when the share taken is not one of
- * ours. libcrypto is loaded at the first call. */
+ * ours, SD_ERR_NOMEM when scratch is too small. libcrypto is loaded at the first call. */
 SD_API int sd_tls13_listed_groups(const uint8_t *hello, size_t hello_len, const uint8_t *rx,
-				  size_t rx_len, uint16_t *groups, size_t max, size_t *count);
+				  size_t rx_len, uint8_t *scratch, size_t scratch_cap,
+				  uint16_t *groups, size_t max, size_t *count);
 /* Load libcrypto and make its first calls now: about 2 ms of CPU that
  * sd_tls13_listed_groups otherwise pays at its first call. Meant for a
  * thread of its own while the probes run. SD_OK or SD_ERR_UNSUPPORTED. */

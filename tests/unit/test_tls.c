@@ -836,7 +836,7 @@ static void ee_known_answer(void **state)
 	uint16_t g[SD_TLS_MAX_GROUPS];
 	size_t n = 0;
 	int rc = sd_tls13_listed_groups(tls13_vec_hello, sizeof tls13_vec_hello, tls13_vec_rx,
-					sizeof tls13_vec_rx, g, SD_TLS_MAX_GROUPS, &n);
+					sizeof tls13_vec_rx, hs, sizeof hs, g, SD_TLS_MAX_GROUPS, &n);
 	if (rc == SD_ERR_UNSUPPORTED)
 		skip(); /* built without libcrypto */
 	assert_int_equal(rc, 1);
@@ -844,7 +844,7 @@ static void ee_known_answer(void **state)
 	assert_memory_equal(g, tls13_vec_groups, sizeof tls13_vec_groups);
 	/* a short caller array takes what fits */
 	assert_int_equal(sd_tls13_listed_groups(tls13_vec_hello, sizeof tls13_vec_hello, tls13_vec_rx,
-						sizeof tls13_vec_rx, g, 3, &n), 1);
+						sizeof tls13_vec_rx, hs, sizeof hs, g, 3, &n), 1);
 	assert_int_equal(n, 3);
 
 	/* the parser: reading on to the first encrypted record */
@@ -867,15 +867,15 @@ static void ee_refuses_what_it_cannot_trust(void **state)
 	size_t n = 0;
 	static uint8_t rx[sizeof tls13_vec_rx], hello[sizeof tls13_vec_hello];
 	if (sd_tls13_listed_groups(tls13_vec_hello, sizeof tls13_vec_hello, tls13_vec_rx,
-				   sizeof tls13_vec_rx, g, SD_TLS_MAX_GROUPS, &n) == SD_ERR_UNSUPPORTED)
+				   sizeof tls13_vec_rx, hs, sizeof hs, g, SD_TLS_MAX_GROUPS, &n) == SD_ERR_UNSUPPORTED)
 		skip();
 	/* every prefix: an error, never a list or a read past the end */
 	for (size_t k = 0; k < sizeof tls13_vec_rx; k++) {
 		uint8_t *cut = malloc(k ? k : 1); /* exactly k bytes, for ASan */
 		assert_non_null(cut);
 		memcpy(cut, tls13_vec_rx, k);
-		assert_true(sd_tls13_listed_groups(tls13_vec_hello, sizeof tls13_vec_hello, cut, k, g,
-						   SD_TLS_MAX_GROUPS, &n) < 0);
+		assert_true(sd_tls13_listed_groups(tls13_vec_hello, sizeof tls13_vec_hello, cut, k, hs, sizeof hs,
+						   g, SD_TLS_MAX_GROUPS, &n) < 0);
 		assert_int_equal(n, 0);
 		free(cut);
 	}
@@ -885,12 +885,15 @@ static void ee_refuses_what_it_cannot_trust(void **state)
 	for (size_t k = 0; k < sizeof tls13_vec_rx; k++) {
 		memcpy(rx, tls13_vec_rx, sizeof rx);
 		rx[k] ^= 0x01;
-		int rc = sd_tls13_listed_groups(tls13_vec_hello, sizeof tls13_vec_hello, rx, sizeof rx, g,
-						SD_TLS_MAX_GROUPS, &n);
+		int rc = sd_tls13_listed_groups(tls13_vec_hello, sizeof tls13_vec_hello, rx, sizeof rx, hs, sizeof hs,
+						g, SD_TLS_MAX_GROUPS, &n);
 		assert_true(rc < 0 || (rc == 1 && n == 10 && memcmp(g, tls13_vec_groups, sizeof tls13_vec_groups) == 0));
 		if (k >= sizeof tls13_vec_rx - 49) /* the encrypted record: always refused */
 			assert_int_equal(rc, SD_ERR_PROTO);
 	}
+	/* scratch too small for the transcript: said so, nothing read */
+	assert_int_equal(sd_tls13_listed_groups(tls13_vec_hello, sizeof tls13_vec_hello, tls13_vec_rx,
+						sizeof tls13_vec_rx, hs, 600, g, SD_TLS_MAX_GROUPS, &n), SD_ERR_NOMEM);
 	/* a hello whose P-256 share is not the base point: we hold no key */
 	memcpy(hello, tls13_vec_hello, sizeof hello);
 	for (size_t k = 0; k + 65 <= sizeof hello; k++)
@@ -898,8 +901,8 @@ static void ee_refuses_what_it_cannot_trust(void **state)
 			hello[k + 64] ^= 0x80;
 			break;
 		}
-	assert_int_equal(sd_tls13_listed_groups(hello, sizeof hello, tls13_vec_rx, sizeof tls13_vec_rx, g,
-						SD_TLS_MAX_GROUPS, &n), SD_ERR_ARG);
+	assert_int_equal(sd_tls13_listed_groups(hello, sizeof hello, tls13_vec_rx, sizeof tls13_vec_rx, hs, sizeof hs,
+						g, SD_TLS_MAX_GROUPS, &n), SD_ERR_ARG);
 }
 
 static void ee_parser_bounds(void **state)

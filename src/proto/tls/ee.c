@@ -15,7 +15,6 @@
  */
 #include "internal.h"
 #include "tls_internal.h"
-#include <stdlib.h>
 
 typedef struct rd {
 	const uint8_t *b;
@@ -143,7 +142,7 @@ static int expand_label(size_t hlen, const uint8_t *secret, const char *label, c
 }
 
 int sd_tls13_listed_groups(const uint8_t *hello, size_t hello_len, const uint8_t *rx, size_t rx_len,
-			   uint16_t *groups, size_t max, size_t *count)
+			   uint8_t *scratch, size_t scratch_cap, uint16_t *groups, size_t max, size_t *count)
 {
 	*count = 0;
 	/* our ClientHello: one record, one message */
@@ -231,13 +230,13 @@ int sd_tls13_listed_groups(const uint8_t *hello, size_t hello_len, const uint8_t
 	/* the key schedule, up to the server's handshake traffic keys */
 	uint8_t zero[48] = { 0 }, early[48], empty_hash[48], derived[48], hs[48], th[48], shts[48];
 	uint8_t key[32], iv[12];
-	uint8_t *trans = malloc(chn + 4 + shn); /* both messages, headers included */
-	if (!trans)
+	/* the transcript (both messages, headers included), then the plaintext,
+	 * one after the other in the caller's scratch */
+	if (!scratch || scratch_cap < chn + 4 + shn || scratch_cap < ctlen)
 		return SD_ERR_NOMEM;
-	memcpy(trans, ch, chn);
-	memcpy(trans + chn, shr, 4 + shn);
-	rc = sdi_tls_hash(hlen, trans, chn + 4 + shn, th);
-	free(trans);
+	memcpy(scratch, ch, chn);
+	memcpy(scratch + chn, shr, 4 + shn);
+	rc = sdi_tls_hash(hlen, scratch, chn + 4 + shn, th);
 	if (rc == SD_OK)
 		rc = sdi_tls_hmac(hlen, zero, hlen, zero, hlen, early);
 	if (rc == SD_OK)
@@ -255,24 +254,16 @@ int sd_tls13_listed_groups(const uint8_t *hello, size_t hello_len, const uint8_t
 	if (rc < 0)
 		return rc;
 	/* sequence number 0: the nonce is the iv itself */
-	uint8_t *pt = malloc(ctlen);
-	if (!pt)
-		return SD_ERR_NOMEM;
+	uint8_t *pt = scratch;
 	int n = sdi_tls_aead_open(suite, key, iv, rh, 5, ct, ctlen, pt);
-	if (n < 0) {
-		free(pt);
+	if (n < 0)
 		return n;
-	}
 	/* TLSInnerPlaintext: content, the type, zero padding (RFC 8446 5.2) */
 	while (n > 0 && pt[n - 1] == 0)
 		n--;
-	if (n < 1 || pt[n - 1] != TLS_CT_HANDSHAKE) {
-		free(pt);
+	if (n < 1 || pt[n - 1] != TLS_CT_HANDSHAKE)
 		return SD_ERR_PROTO;
-	}
-	rc = sd_tls13_ee_groups(pt, (size_t)n - 1, groups, max, count);
-	free(pt);
-	return rc;
+	return sd_tls13_ee_groups(pt, (size_t)n - 1, groups, max, count);
 }
 
 int sd_tls_crypto_prepare(void)

@@ -12,13 +12,14 @@ static void probe_parse(sd_tls_probe *p)
 	sd_tls_parse(p->rx, p->rx_len, p->want_flight, p->hs, p->hs_cap, &p->srv);
 }
 
-/* The end of the probe: with SD_TLS_FLIGHT_EE, read the server's groups. */
+/* The end of the probe: with SD_TLS_FLIGHT_EE, read the server's groups
+ * (the parse is done: its scratch is free for the transcript). */
 static void probe_done(sd_engine *e, sd_tls_probe *p)
 {
 	if (p->want_flight == SD_TLS_FLIGHT_EE && p->srv.answer == SD_TLS_HELLO &&
 	    p->srv.version == SD_TLS_TLS13 && (p->srv.got & SD_TLS_GOT_CCS))
-		p->listed_rc = sd_tls13_listed_groups(p->hello, p->hello_len, p->rx, p->rx_len, p->listed,
-						      SD_TLS_MAX_GROUPS, &p->nlisted);
+		p->listed_rc = sd_tls13_listed_groups(p->hello, p->hello_len, p->rx, p->rx_len, p->hs,
+						      p->hs_cap, p->listed, SD_TLS_MAX_GROUPS, &p->nlisted);
 	sd_engine_done(e);
 }
 
