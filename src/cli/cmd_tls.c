@@ -561,8 +561,9 @@ static int tls_one(sd_cli *cli, const char *target, const tls_opts *opts)
 			!o->no_groups && L0->e.first_answer >= 0 &&
 			pthread_create(&prep, NULL, crypto_prepare, NULL) == 0;
 
-	/* Then every version in its own lane, up to `parallel` at once. The
-	 * main lane keeps the version it started with. */
+	/* Then every version in its own lane (TLS 1.1 and older share one, see
+	 * lane_bits), up to `parallel` at once. The main lane keeps the
+	 * version it started with. */
 	unsigned first_bit = lane_bits(ec.versions, L0->e.hello.version), taken = first_bit;
 	if (go_on && o->parallel > 1) {
 		for (size_t i = 0; i < SD_TLS_NVERSIONS; i++) {
