@@ -71,8 +71,9 @@ typedef struct cli_trace {
 	int            failed;   /* a write to the file failed */
 } cli_trace;
 
-/* Start a transcript on `clock` with an arena of `cap` bytes; if
- * cli->trace is set, every record is also written to that file as JSON
+/* Start a transcript on `clock` with an arena of `cap` bytes (0: none,
+ * for a caller that reads nothing back), and a line buffer only if
+ * cli->trace is set: then every record is also written to that file as JSON
  * lines (header first). Returns 0, or an exit code after printing why. */
 int cli_trace_open(sd_cli *cli, cli_trace *tr, const sd_clock *clock,
 		   const char *target, size_t cap);

@@ -37,8 +37,6 @@ const char cmd_sync_usage[] =
 	"\n"
 	"exit: 0 in sync, 1 not (diagnosis printed), 2 usage, 3 cannot open the target\n";
 
-#define SESSION_TRACE_CAP (4u * 1024u * 1024u)
-
 static int list_protocols(sd_cli *cli)
 {
 	for (size_t i = 0; i < sd_proto_count(); i++) {
@@ -128,7 +126,8 @@ int cli_session(sd_cli *cli, int argc, char **argv, int identify)
 		return cli_open_failed(cli, target, err, why[0] ? why : sd_strerror(err), t0);
 
 	cli_trace tr;
-	int rc = cli_trace_open(cli, &tr, link->clock, target, SESSION_TRACE_CAP);
+	/* Nothing reads the records back here: they only go to --trace. */
+	int rc = cli_trace_open(cli, &tr, link->clock, target, 0);
 	if (rc) {
 		sd_link_close(link);
 		return rc;

@@ -32,15 +32,15 @@ static void sink(void *ctx, const sd_trec *r)
 int cli_trace_open(sd_cli *cli, cli_trace *tr, const sd_clock *clock, const char *target, size_t cap)
 {
 	memset(tr, 0, sizeof *tr);
-	tr->arena = malloc(cap);
-	tr->line = malloc(TRACE_LINE_BASE);
-	if (!tr->arena || !tr->line) {
+	tr->arena = cap ? malloc(cap) : NULL;
+	tr->line = cli->trace ? malloc(TRACE_LINE_BASE) : NULL;
+	if ((cap && !tr->arena) || (cli->trace && !tr->line)) {
 		free(tr->arena);
 		free(tr->line);
 		return cli_error(cli, SD_EXIT_INTERNAL, "out of memory");
 	}
 	tr->cap = cap;
-	tr->linecap = TRACE_LINE_BASE;
+	tr->linecap = tr->line ? TRACE_LINE_BASE : 0;
 	sd_transcript_init(&tr->t, clock, tr->arena, cap);
 	if (!cli->trace)
 		return 0;
