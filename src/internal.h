@@ -68,7 +68,10 @@ int sdi_line_cfg_from_kv(const sd_kv *kv, size_t n, sd_line_cfg *cfg, char *why,
 /* ---- link: poll()-based fd I/O with deadlines (src/link/fdio.c) ---- */
 int sdi_fd_errno(sd_link *l, int err, const char *what);
 int sdi_fd_wait(sd_link *l, int fd, short events, sd_deadline dl);
-int sdi_fd_read(sd_link *l, int fd, uint8_t *buf, size_t len, sd_deadline dl, int sock);
+/* drained (may be NULL): the link's memory of whether its last read
+ * emptied the kernel's buffer; if so the next read waits first. */
+int sdi_fd_read(sd_link *l, int fd, uint8_t *buf, size_t len, sd_deadline dl, int sock,
+		int *drained);
 int sdi_fd_write(sd_link *l, int fd, const uint8_t *buf, size_t len, sd_deadline dl, int sock);
 /* termios for a tty fd: raw, cfg applied as far as the tty allows; clears
  * SD_LINK_PARITY in l->caps when the tty silently drops parity (a pty). */

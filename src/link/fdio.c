@@ -66,12 +66,25 @@ int sdi_fd_wait(sd_link *l, int fd, short events, sd_deadline dl)
 	}
 }
 
-int sdi_fd_read(sd_link *l, int fd, uint8_t *buf, size_t len, sd_deadline dl, int sock)
+int sdi_fd_read(sd_link *l, int fd, uint8_t *buf, size_t len, sd_deadline dl, int sock,
+		int *drained)
 {
+	/* After a short read the kernel held nothing more: the next bytes
+	 * (the answer to what was just sent, as a rule) are still on their way,
+	 * so wait for them before reading rather than first meet EAGAIN. One
+	 * system call less per request and reply. */
+	if (drained && *drained) {
+		int r = sdi_fd_wait(l, fd, POLLIN, dl);
+		if (r)
+			return r;
+	}
 	for (;;) {
 		ssize_t n = sock ? recv(fd, buf, len, MSG_DONTWAIT) : read(fd, buf, len);
-		if (n > 0)
+		if (n > 0) {
+			if (drained)
+				*drained = (size_t)n < len;
 			return (int)n;
+		}
 		if (n == 0)
 			return sdi_link_fail(l, SD_ERR_CLOSED, "device disconnected (end of stream)");
 		if (errno == EINTR)

@@ -16,6 +16,7 @@
 typedef struct pty_link {
 	sd_link base;
 	int     master, slave;
+	int     drained; /* the last read emptied the kernel buffer */
 } pty_link;
 
 static pty_link *pty_of(sd_link *l)
@@ -25,7 +26,7 @@ static pty_link *pty_of(sd_link *l)
 
 static int pty_read(sd_link *l, uint8_t *buf, size_t len, sd_deadline dl)
 {
-	return sdi_fd_read(l, pty_of(l)->master, buf, len, dl, 0);
+	return sdi_fd_read(l, pty_of(l)->master, buf, len, dl, 0, &pty_of(l)->drained);
 }
 
 static int pty_write(sd_link *l, const uint8_t *buf, size_t len, sd_deadline dl)

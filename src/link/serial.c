@@ -17,6 +17,7 @@ typedef struct serial_link {
 	sd_link            base;
 	struct sp_port    *port;
 	int                fd;
+	int                drained; /* the last read emptied the kernel buffer */
 } serial_link;
 
 static serial_link *ser_of(sd_link *l)
@@ -38,7 +39,7 @@ static int sp_fail(sd_link *l, enum sp_return r, const char *what)
 
 static int ser_read(sd_link *l, uint8_t *buf, size_t len, sd_deadline dl)
 {
-	return sdi_fd_read(l, ser_of(l)->fd, buf, len, dl, 0);
+	return sdi_fd_read(l, ser_of(l)->fd, buf, len, dl, 0, &ser_of(l)->drained);
 }
 
 static int ser_write(sd_link *l, const uint8_t *buf, size_t len, sd_deadline dl)

@@ -18,6 +18,7 @@
 typedef struct tcp_link {
 	sd_link base;
 	int     fd;
+	int     drained; /* the last read emptied the kernel buffer */
 } tcp_link;
 
 static tcp_link *tcp_of(sd_link *l)
@@ -27,7 +28,7 @@ static tcp_link *tcp_of(sd_link *l)
 
 static int tcp_read(sd_link *l, uint8_t *buf, size_t len, sd_deadline dl)
 {
-	return sdi_fd_read(l, tcp_of(l)->fd, buf, len, dl, 1);
+	return sdi_fd_read(l, tcp_of(l)->fd, buf, len, dl, 1, &tcp_of(l)->drained);
 }
 
 static int tcp_write(sd_link *l, const uint8_t *buf, size_t len, sd_deadline dl)

@@ -15,6 +15,7 @@
 typedef struct tty_link {
 	sd_link base;
 	int     fd;
+	int     drained; /* the last read emptied the kernel buffer */
 } tty_link;
 
 static const struct { uint32_t baud; speed_t code; } speeds[] = {
@@ -90,7 +91,7 @@ static tty_link *tty_of(sd_link *l)
 
 static int tty_read(sd_link *l, uint8_t *buf, size_t len, sd_deadline dl)
 {
-	return sdi_fd_read(l, tty_of(l)->fd, buf, len, dl, 0);
+	return sdi_fd_read(l, tty_of(l)->fd, buf, len, dl, 0, &tty_of(l)->drained);
 }
 
 static int tty_write(sd_link *l, const uint8_t *buf, size_t len, sd_deadline dl)
