@@ -589,11 +589,19 @@ static int do_read(stm32_ctx *c, uint32_t addr, size_t len)
 
 /* ---- the report ------------------------------------------------------------- */
 
+/* "00 50 ..." (without a printf call per byte: this runs in every info). */
 static void hex(char *out, size_t outlen, const uint8_t *b, size_t n)
 {
-	out[0] = '\0';
-	for (size_t i = 0; i < n; i++)
-		sdi_append(out, outlen, "%s%02x", i ? " " : "", b[i]);
+	static const char hx[] = "0123456789abcdef";
+	size_t k = 0;
+	for (size_t i = 0; i < n && k + 3 + (i ? 1 : 0) <= outlen; i++) {
+		if (i)
+			out[k++] = ' ';
+		out[k++] = hx[b[i] >> 4];
+		out[k++] = hx[b[i] & 15];
+	}
+	if (outlen)
+		out[k] = '\0';
 }
 
 static void facts(stm32_ctx *c, sd_report *r)
