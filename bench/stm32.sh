@@ -49,7 +49,7 @@ sd_ok() { python3 -c "import json,sys; d=json.load(open('$TMP/out')); sys.exit(0
 sd_cause() { python3 -c "import json; d=json.load(open('$TMP/out')); print(d['findings'][0]['cause'] if d['findings'] else '-')" 2>/dev/null; }
 ms() { awk -v u="$1" 'BEGIN { printf "%.1f", u / 1000 }'; }
 
-echo "# bench/stm32.sh: $("$SD" --version 2>/dev/null | head -1) vs $(stm32flash /dev/null 2>&1 | head -1), $RUNS seeds"
+echo "# bench/stm32.sh: $("$SD" --version 2>/dev/null | head -1) vs stm32flash $(dpkg-query -W -f '${Version}' stm32flash 2>/dev/null || echo "(version unknown)"), $RUNS seeds"
 
 # 1. identification time: interleaved runs on fresh simulators, median of
 # each, timed in one python process (a shell's $(date) forks cost as much
