@@ -554,17 +554,12 @@ static int tls_one(sd_cli *cli, const char *target, const tls_opts *opts)
 	if (L0->e.first_answer < 0)
 		ec.no_chunks = L0->e.cfg.no_chunks = 1;
 
-	/* TLS 1.3's second probe may read the server's group list, which takes
-	 * libcrypto: load it on a core of its own while the probes run */
-	pthread_t prep;
-	int preparing = go_on && o->parallel > 1 && (ec.versions & (1u << (SD_TLS_TLS13 - SD_TLS_SSL3))) &&
-			!o->no_groups && L0->e.first_answer >= 0 &&
-			pthread_create(&prep, NULL, crypto_prepare, NULL) == 0;
-
 	/* Then every version in its own lane (TLS 1.1 and older share one, see
 	 * lane_bits), up to `parallel` at once. The main lane keeps the
 	 * version it started with. */
 	unsigned first_bit = lane_bits(ec.versions, L0->e.hello.version), taken = first_bit;
+	pthread_t prep;
+	int preparing = 0;
 	if (go_on && o->parallel > 1) {
 		for (size_t i = 0; i < SD_TLS_NVERSIONS; i++) {
 			unsigned bit = 1u << (L0->e.v[i].version - SD_TLS_SSL3);
@@ -587,6 +582,12 @@ static int tls_one(sd_cli *cli, const char *target, const tls_opts *opts)
 		for (size_t i = 0; i < nthreads; i++)
 			if (pthread_create(&th[i], NULL, lane_worker, r) == 0)
 				started++;
+		/* TLS 1.3's second probe may read the server's group list, which
+		 * takes libcrypto: load it in a thread of its own while the probes
+		 * run. Only now: dlopen holds the loader's lock, which thread
+		 * creation needs too (the lanes would start 1 ms late). */
+		preparing = started && (ec.versions & (1u << (SD_TLS_TLS13 - SD_TLS_SSL3))) && !o->no_groups &&
+			    pthread_create(&prep, NULL, crypto_prepare, NULL) == 0;
 		if (started == 0)
 			lane_worker(r);
 		for (size_t i = 0; i < started; i++)
