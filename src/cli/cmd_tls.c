@@ -583,10 +583,12 @@ static int tls_one(sd_cli *cli, const char *target, const tls_opts *opts)
 			if (pthread_create(&th[i], NULL, lane_worker, r) == 0)
 				started++;
 		/* TLS 1.3's second probe may read the server's group list, which
-		 * takes libcrypto: load it in a thread of its own while the probes
-		 * run. Only now: dlopen holds the loader's lock, which thread
-		 * creation needs too (the lanes would start 1 ms late). */
-		preparing = started && (ec.versions & (1u << (SD_TLS_TLS13 - SD_TLS_SSL3))) && !o->no_groups &&
+		 * takes libcrypto (~2 ms of CPU): when the first probe found TLS
+		 * 1.3, load it in a thread of its own while the probes run. Only
+		 * now: dlopen holds the loader's lock, which thread creation
+		 * needs too (the lanes would start 1 ms late). */
+		const sd_tls_vresult *v13 = sd_tls_enum_result(&L0->e, SD_TLS_TLS13);
+		preparing = started && v13->supported && !v13->groups_done && !o->no_groups &&
 			    pthread_create(&prep, NULL, crypto_prepare, NULL) == 0;
 		if (started == 0)
 			lane_worker(r);
