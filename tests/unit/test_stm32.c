@@ -137,6 +137,11 @@ static void unknown_pid_is_named_by_number(void **state)
 	run *R = session("sim:stm32?pid=0x999", 1, NULL, NULL);
 	assert_true(R->r.ok);
 	assert_string_equal(R->r.by.chip, "STM32 PID 0x999");
+	/* a PID no listed part has is taken only when three answers agree
+	 * (two for a listed one): noise can make two alike */
+	assert_non_null(strstr(R->log, "get-id\nget-id\nget-id\nread-memory\n"));
+	R = session("sim:stm32?pid=0x410", 1, NULL, NULL);
+	assert_non_null(strstr(R->log, "get-version\nget-id\nget-id\nread-memory\n"));
 }
 
 static void app_text_is_app_running_with_the_text(void **state)
