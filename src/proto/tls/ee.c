@@ -16,39 +16,6 @@
 #include "internal.h"
 #include "tls_internal.h"
 
-typedef struct rd {
-	const uint8_t *b;
-	size_t         n, i;
-	int            bad;
-} rd;
-
-static unsigned g8(rd *r)
-{
-	if (r->i >= r->n) {
-		r->bad = 1;
-		return 0;
-	}
-	return r->b[r->i++];
-}
-
-static unsigned g16(rd *r)
-{
-	unsigned hi = g8(r);
-	return (hi << 8) | g8(r);
-}
-
-/* k bytes from r, or NULL (and r->bad) when fewer are left */
-static const uint8_t *take(rd *r, size_t k)
-{
-	if (r->bad || k > r->n - r->i) {
-		r->bad = 1;
-		return NULL;
-	}
-	const uint8_t *p = r->b + r->i;
-	r->i += k;
-	return p;
-}
-
 int sd_tls13_ee_groups(const uint8_t *m, size_t n, uint16_t *groups, size_t max, size_t *count)
 {
 	*count = 0;

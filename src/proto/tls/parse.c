@@ -11,43 +11,6 @@
 #include "internal.h"
 #include "tls_internal.h"
 
-typedef struct rd {
-	const uint8_t *b;
-	size_t         n, i;
-	int            bad;
-} rd;
-
-static unsigned g8(rd *r)
-{
-	if (r->i + 1 > r->n) {
-		r->bad = 1;
-		return 0;
-	}
-	return r->b[r->i++];
-}
-
-static unsigned g16(rd *r)
-{
-	unsigned hi = g8(r);
-	return (hi << 8) | g8(r);
-}
-
-static unsigned g24(rd *r)
-{
-	unsigned hi = g16(r);
-	return (hi << 8) | g8(r);
-}
-
-static void skip(rd *r, size_t k)
-{
-	if (k > r->n - r->i) {
-		r->bad = 1;
-		r->i = r->n;
-		return;
-	}
-	r->i += k;
-}
-
 static int malformed(sd_tls_server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int malformed(sd_tls_server *s, const char *fmt, ...)
 {

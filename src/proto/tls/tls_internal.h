@@ -37,4 +37,51 @@ int sdi_tls_hmac(size_t hlen, const uint8_t *key, size_t keylen, const uint8_t *
 int sdi_tls_aead_open(uint16_t suite, const uint8_t *key, const uint8_t nonce[12], const uint8_t *aad,
 		      size_t aadlen, const uint8_t *ct, size_t ctlen, uint8_t *out);
 
+/* A bounded reader over server bytes (parse.c, ee.c): every get checks what
+ * is left; a short read sets `bad` and yields zeros, never a read past n. */
+typedef struct rd {
+	const uint8_t *b;
+	size_t         n, i;
+	int            bad;
+} rd;
+
+static inline unsigned g8(rd *r)
+{
+	if (r->i >= r->n) {
+		r->bad = 1;
+		return 0;
+	}
+	return r->b[r->i++];
+}
+
+static inline unsigned g16(rd *r)
+{
+	unsigned hi = g8(r);
+	return (hi << 8) | g8(r);
+}
+
+static inline unsigned g24(rd *r)
+{
+	unsigned hi = g16(r);
+	return (hi << 8) | g8(r);
+}
+
+/* k bytes from r, or NULL (and r->bad, r at its end) when fewer are left */
+static inline const uint8_t *take(rd *r, size_t k)
+{
+	if (r->bad || k > r->n - r->i) {
+		r->bad = 1;
+		r->i = r->n;
+		return NULL;
+	}
+	const uint8_t *p = r->b + r->i;
+	r->i += k;
+	return p;
+}
+
+static inline void skip(rd *r, size_t k)
+{
+	(void)take(r, k);
+}
+
 #endif
