@@ -178,3 +178,9 @@ int sdi_tls_aead_open(uint16_t suite, const uint8_t *key, const uint8_t nonce[12
 	return SD_ERR_UNSUPPORTED;
 }
 #endif
+
+int sd_tls_crypto_prepare(void)
+{
+	char why[160];
+	return sdi_tls_crypto_load(why, sizeof why);
+}

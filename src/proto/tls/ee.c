@@ -232,9 +232,3 @@ int sd_tls13_listed_groups(const uint8_t *hello, size_t hello_len, const uint8_t
 		return SD_ERR_PROTO;
 	return sd_tls13_ee_groups(pt, (size_t)n - 1, groups, max, count);
 }
-
-int sd_tls_crypto_prepare(void)
-{
-	char why[160];
-	return sdi_tls_crypto_load(why, sizeof why);
-}
