@@ -29,7 +29,7 @@ int main(int argc, char **argv)
 	sd_diag_init(&d);
 	sd_classify_in in = { .rx = buf, .rx_len = L.len, .link_caps = l->caps,
 			      .host_baud = l->cfg.baud, .listen_ms = 1000 };
-	sd_classify(&in, &d);
+	sd_diagnose_bytes(&in, &d);
 	sd_diag_sort(&d);
 	printf("%zu bytes (%s)\n", L.len, sd_strerror(err));
 	for (size_t i = 0; i < d.n; i++)

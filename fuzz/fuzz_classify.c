@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	};
 	sd_diag d;
 	sd_diag_init(&d);
-	sd_classify(&in, &d);
+	sd_diagnose_bytes(&in, &d);
 	sd_meaning m[16];
 	sd_explain_meanings(in.rx, in.rx_len, m, 16);
 	sd_baud_guess g[8];

@@ -62,6 +62,14 @@ static inline int sdi_is_text(uint8_t b)
 	return (b >= 0x20 && b < 0x7f) || b == '\t' || b == '\r' || b == '\n';
 }
 
+/* ---- classify: byte-stream helpers the protocols' diagnose hooks share ---- */
+/* First occurrence of the C string s in b[0..n), or NULL. */
+const uint8_t *sdi_find(const uint8_t *b, size_t n, const char *s);
+/* Non-overlapping occurrences of s in b[0..n). */
+size_t sdi_count_of(const uint8_t *b, size_t n, const char *s);
+/* Bytes of b that are printable text (sdi_is_text). */
+size_t sdi_text_count(const uint8_t *b, size_t n);
+
 /* ---- uri: serial line keys (baud, data, parity, stop, flow) into cfg ---- */
 int sdi_line_cfg_from_kv(const sd_kv *kv, size_t n, sd_line_cfg *cfg, char *why, size_t whylen);
 

@@ -1,9 +1,11 @@
 /*
- * shakedown — the byte classifier: names what a stream of received bytes
- * most likely is, with ranked causes and the evidence that would confirm
- * each (echo, application text, boot logs, idle/break line, baud mismatch,
- * TLS records, plaintext banners, and each protocol module's reading).
- * Pure computation: no I/O, no allocation.
+ * shakedown — the protocol-free byte classifier: names what a stream of
+ * received bytes most likely is, with ranked causes and the evidence that
+ * would confirm each: silence, echo, application text, generic boot logs
+ * (U-Boot, Linux), idle/break line, baud mismatch, plaintext banners on a
+ * network port. It knows no protocol: the diagnosis layer
+ * (shakedown/diagnose.h) asks the protocol modules first and passes what
+ * they claimed in `claims`. Pure computation: no I/O, no allocation.
  */
 #ifndef SHAKEDOWN_CLASSIFY_H
 #define SHAKEDOWN_CLASSIFY_H
@@ -17,6 +19,11 @@
 extern "C" {
 #endif
 
+/* What the protocols claimed of a stream (sd_proto's diagnose hook). */
+#define SD_CLAIM_FRAMED  0x01u /* a protocol's frames: text and baud-rate
+				* readings do not apply */
+#define SD_CLAIM_BOOTLOG 0x02u /* a boot log: printable, but not an application */
+
 typedef struct sd_classify_in {
 	const uint8_t *rx;          /* what came back (may be NULL if rx_len 0) */
 	size_t         rx_len;
@@ -26,23 +33,12 @@ typedef struct sd_classify_in {
 	uint32_t       host_baud;   /* the host's rate; 0 = unknown or not a UART */
 	unsigned       link_caps;   /* SD_LINK_* of the link (SD_LINK_NET: a TCP port) */
 	int64_t        listen_ms;   /* how long we listened (for "silent for N ms") */
+	unsigned       claims;      /* SD_CLAIM_* (proto.h) the protocols made of rx */
 } sd_classify_in;
 
 /* Add ranked findings about in to d (which the caller initialised). Returns
  * how many were added. Never fails; silence is a finding too. */
 SD_API size_t sd_classify(const sd_classify_in *in, sd_diag *d);
-
-/* ---- explain: the long form used by `shakedown explain` ---------------- */
-
-typedef struct sd_meaning {
-	const char *proto;          /* registry name, or "ascii", "tls", "banner" */
-	char        text[200];
-} sd_meaning;
-
-/* What the bytes mean in each known protocol (and as ASCII); returns the
- * number of entries written (at most max). */
-SD_API size_t sd_explain_meanings(const uint8_t *b, size_t n,
-				  sd_meaning *out, size_t max);
 
 typedef struct sd_baud_guess {
 	uint32_t device_baud;       /* the rate the device probably sent at */

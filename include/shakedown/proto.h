@@ -36,6 +36,12 @@ typedef struct sd_proto_args {
 	sd_time      budget;     /* overall time, 0 = the protocol's default */
 } sd_proto_args;
 
+typedef struct sd_classify_in sd_classify_in;
+
+/* Row flags. */
+#define SD_PROTO_RESETS  0x01u /* its session resets the target into its loader
+				* by itself (DTR/RTS), so probe runs it after the pokes */
+
 typedef struct sd_proto {
 	const char   *name;         /* "stk500", "stm32", "mtk", "esp", "tls" */
 	const char   *title;        /* "Arduino STK500v1 / optiboot" */
@@ -55,6 +61,17 @@ typedef struct sd_proto {
 	 * into it, so it must outlive r. NULL while the module has no client. */
 	size_t        ctx_size;
 	int (*session)(void *ctx, sd_link *l, const sd_proto_args *a, sd_report *r);
+	/* The protocol's findings about a received stream (its boot logs, its
+	 * alerts): adds to d, returns SD_CLAIM_* flags. NULL = none. The
+	 * diagnosis layer calls it before the core's protocol-free classifier,
+	 * which it tells what the protocols claimed. */
+	unsigned (*diagnose)(const sd_classify_in *in, sd_diag *d);
+	/* probe's poke order, low first: a poke that cannot upset another
+	 * protocol's loader goes first (the STM32 loader takes 0x7F only as
+	 * the first byte after reset; optiboot dies on any bad frame but is
+	 * reset before its own attempt). */
+	unsigned      poke_order;
+	unsigned      flags;        /* SD_PROTO_* */
 } sd_proto;
 
 SD_API size_t sd_proto_count(void);

@@ -28,6 +28,7 @@
 #include "shakedown/listen.h"
 #include "shakedown/usbid.h"
 #include "shakedown/tls.h"
+#include "shakedown/diagnose.h"
 #include "shakedown/probe.h"
 
 #ifdef __cplusplus

@@ -215,7 +215,7 @@ int cmd_explain(sd_cli *cli, int argc, char **argv)
 		.rx = rx, .rx_len = nrx, .tx = ntx ? tx : NULL, .tx_len = ntx, .expect = expect,
 		.host_baud = baud, .link_caps = net ? SD_LINK_NET : 0,
 	};
-	sd_classify(&in, &r.diag);
+	sd_diagnose_bytes(&in, &r.diag);
 	if (net && !(rx[0] >= 20 && rx[0] <= 24)) {
 		/* On a TLS port, any non-record first byte is a plaintext reply. */
 		sd_finding *f = sd_diag_find(&r.diag, SD_CAUSE_PLAINTEXT_SERVICE);

@@ -164,7 +164,7 @@ int cmd_replay(sd_cli *cli, int argc, char **argv)
 		.rx = data, .rx_len = nrx, .tx = ntx ? data + REPLAY_DATA / 2 : NULL, .tx_len = ntx,
 		.host_baud = baud, .link_caps = net ? SD_LINK_NET : 0,
 	};
-	sd_classify(&ci, &rep.diag);
+	sd_diagnose_bytes(&ci, &rep.diag);
 	rep.ok = sd_diag_find(&rep.diag, SD_CAUSE_OK) != NULL && rep.diag.f[0].cause == SD_CAUSE_OK;
 	rep.elapsed_ms = (sd_now(sd_clock_real()) - t0) / 1000;
 	if (!cli->json && !quiet)

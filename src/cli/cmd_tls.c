@@ -296,7 +296,7 @@ static const char *diagnose(tls_run *r, sd_report *rep, const tls_opts *o)
 			.rx = r->first_rx, .rx_len = r->first_rx_len, .tx = r->first_tx,
 			.tx_len = r->first_tx_len, .expect = "tls", .link_caps = SD_LINK_NET | SD_LINK_BYTES,
 		};
-		sd_classify(&in, &rep->diag);
+		sd_diagnose_bytes(&in, &rep->diag);
 		const char *svc = service_of(r->first_rx, r->first_rx_len);
 		if (!sd_diag_find(&rep->diag, SD_CAUSE_PLAINTEXT_SERVICE)) {
 			f = sd_diag_add(&rep->diag, SD_CAUSE_PLAINTEXT_SERVICE, 0.8f);

@@ -1,10 +1,12 @@
 /*
- * shakedown — the byte classifier: what a stream of received bytes most
- * likely is, as ranked findings with the evidence that would confirm each.
- * Pure computation on a bounded prefix: no I/O, no allocation.
+ * shakedown — the protocol-free byte classifier: what a stream of received
+ * bytes most likely is, as ranked findings with the evidence that would
+ * confirm each. It knows no protocol: the protocols' own readings (boot
+ * logs, alerts, frames) come from the diagnosis layer (src/diag/bytes.c),
+ * which tells it what they claimed (in->claims). Pure computation on a
+ * bounded prefix: no I/O, no allocation.
  */
 #include "internal.h"
-#include "../proto/tls_wire.h"
 
 #define CLASSIFY_MAX (64u * 1024u) /* bytes analysed */
 
@@ -50,7 +52,7 @@ static void quote(char *q, size_t qlen, const uint8_t *b, size_t n)
 	q[o] = '\0';
 }
 
-static const uint8_t *find(const uint8_t *b, size_t n, const char *s)
+const uint8_t *sdi_find(const uint8_t *b, size_t n, const char *s)
 {
 	size_t k = strlen(s);
 	for (size_t i = 0; k && i + k <= n; i++)
@@ -59,12 +61,20 @@ static const uint8_t *find(const uint8_t *b, size_t n, const char *s)
 	return NULL;
 }
 
-static size_t count_of(const uint8_t *b, size_t n, const char *s)
+size_t sdi_count_of(const uint8_t *b, size_t n, const char *s)
 {
 	size_t c = 0, k = strlen(s);
-	for (const uint8_t *p = b; (p = find(p, n - (size_t)(p - b), s)); p += k)
+	for (const uint8_t *p = b; (p = sdi_find(p, n - (size_t)(p - b), s)); p += k)
 		c++;
 	return c;
+}
+
+size_t sdi_text_count(const uint8_t *b, size_t n)
+{
+	size_t t = 0;
+	for (size_t i = 0; i < n; i++)
+		t += sdi_is_text(b[i]);
+	return t;
 }
 
 static sd_finding *add(sd_diag *d, sd_cause c, float conf, const sd_classify_in *in,
@@ -78,93 +88,24 @@ static sd_finding *add(sd_diag *d, sd_cause c, float conf, const sd_classify_in 
 
 /* ---- boot logs ------------------------------------------------------------ */
 
-/* Read the hex number after "boot:0x" in an ESP32-family ROM line. */
-static int esp32_boot(const uint8_t *b, size_t n, unsigned *mode, const uint8_t **line)
-{
-	const uint8_t *p = find(b, n, "boot:0x");
-	if (!p)
-		return 0;
-	const uint8_t *end = b + n;
-	unsigned v = 0;
-	int digits = 0;
-	for (p += 7; p < end && digits < 4; p++, digits++) {
-		int x = (*p >= '0' && *p <= '9') ? *p - '0' : (*p >= 'a' && *p <= 'f') ? *p - 'a' + 10
-			: (*p >= 'A' && *p <= 'F') ? *p - 'A' + 10 : -1;
-		if (x < 0)
-			break;
-		v = v * 16 + (unsigned)x;
-	}
-	if (!digits)
-		return 0;
-	*mode = v;
-	*line = find(b, n, "rst:0x");
-	return 1;
-}
-
 static size_t boot_logs(const sd_classify_in *in, const uint8_t *b, size_t n, sd_diag *d)
 {
 	size_t banners = 0;
-	unsigned mode;
-	const uint8_t *line;
 	sd_finding *f;
 
-	if (esp32_boot(b, n, &mode, &line)) {
-		/* The ROM names the mode in brackets: DOWNLOAD(...) is the serial
-		 * loader, SPI_FAST_FLASH_BOOT and friends run the firmware. */
-		int download = find(b, n, "DOWNLOAD") != NULL;
-		banners = count_of(b, n, "rst:0x");
-		f = add(d, SD_CAUSE_BOOT_LOG, 0.9f, in, b, n);
-		if (f) {
-			sd_finding_summary(f, "an Espressif ROM boot log (boot:0x%x, %s)", mode,
-					   download ? "download mode: the serial loader is waiting"
-						    : "flash boot: the firmware runs, not the serial loader");
-			sd_finding_detail(f, "ESP32-family ROM line: rst:... boot:0x%x", mode);
-		}
-		if (!download) {
-			f = add(d, SD_CAUSE_WRONG_BOOT_MODE, 0.92f, in, b, n);
-			if (f) {
-				sd_finding_summary(f, "the ESP booted from flash (boot:0x%x), not into its download mode", mode);
-				sd_finding_fix(f, "hold GPIO0 (BOOT) low while you reset the board, or let the tool's DTR/RTS auto-reset do it");
-			}
-		}
-	} else if (find(b, n, "rst cause:") && find(b, n, "boot mode:(")) {
-		/* ESP8266: boot mode:(X,Y), X = 1 UART download, 3 flash */
-		const uint8_t *p = find(b, n, "boot mode:(") + 11;
-		unsigned x = (p < b + n && *p >= '0' && *p <= '9') ? (unsigned)(*p - '0') : 9;
-		banners = count_of(b, n, "rst cause:");
-		f = add(d, SD_CAUSE_BOOT_LOG, 0.9f, in, b, n);
-		if (f)
-			sd_finding_summary(f, "an ESP8266 ROM boot log (boot mode %u: %s)", x,
-					   x == 1 ? "UART download: the loader is waiting" : "flash boot: the firmware runs");
-		if (x != 1) {
-			f = add(d, SD_CAUSE_WRONG_BOOT_MODE, 0.92f, in, b, n);
-			if (f) {
-				sd_finding_summary(f, "the ESP8266 booted from flash (boot mode %u), not into UART download", x);
-				sd_finding_fix(f, "hold GPIO0 low while you reset the board");
-			}
-		}
-	} else if (find(b, n, "U-Boot ")) {
-		banners = count_of(b, n, "U-Boot ");
+	if (sdi_find(b, n, "U-Boot ")) {
+		banners = sdi_count_of(b, n, "U-Boot ");
 		f = add(d, SD_CAUSE_BOOT_LOG, 0.88f, in, b, n);
 		if (f) {
 			sd_finding_summary(f, "a U-Boot boot log: the board boots Linux, no ROM loader answers");
 			sd_finding_fix(f, "stop autoboot at the U-Boot prompt, or enter the SoC's recovery/download mode with its boot pins");
 		}
-	} else if (find(b, n, "Linux version") || find(b, n, "Booting Linux") || find(b, n, "[    0.000000]")) {
-		banners = count_of(b, n, "Linux version");
+	} else if (sdi_find(b, n, "Linux version") || sdi_find(b, n, "Booting Linux") || sdi_find(b, n, "[    0.000000]")) {
+		banners = sdi_count_of(b, n, "Linux version");
 		f = add(d, SD_CAUSE_BOOT_LOG, 0.88f, in, b, n);
 		if (f) {
 			sd_finding_summary(f, "a Linux kernel log: the board boots its operating system");
 			sd_finding_fix(f, "enter the SoC's download/recovery mode (boot pins or button) before the handshake");
-		}
-	} else if (find(b, n, "[PLFM]") || find(b, n, "[BLDR]") || find(b, n, "Preloader") ||
-		   find(b, n, "[PART]")) {
-		/* one log has many tagged lines: count boots by the first tag only */
-		banners = count_of(b, n, "[PLFM] Init I2C");
-		f = add(d, SD_CAUSE_BOOT_LOG, 0.88f, in, b, n);
-		if (f) {
-			sd_finding_summary(f, "a MediaTek Preloader log: the phone booted on past BootROM");
-			sd_finding_fix(f, "power off, hold the volume key(s) while connecting to reach BootROM download mode");
 		}
 	}
 	if (banners >= 2) {
@@ -269,26 +210,14 @@ size_t sd_classify(const sd_classify_in *in, sd_diag *d)
 	}
 	int echo_only = echo && n == in->tx_len;
 
-	/* TLS records and alerts. */
-	int tls = tls_is_record(b, n);
-	int tls_expected = in->expect && strcmp(in->expect, "tls") == 0;
-	if (tls && !tls_expected) {
-		f = add(d, SD_CAUSE_TLS_ALERT, 0.86f, in, b, n);
-		if (f) {
-			if (b[0] == TLS_CT_ALERT && n >= 7) {
-				const char *an = tls_alert_name(b[6]);
-				sd_finding_summary(f, "a TLS peer answered with an alert: %s (%u)", an ? an : "unassigned", b[6]);
-			} else {
-				sd_finding_summary(f, "a TLS peer answered (a record of content type %u)", b[0]);
-			}
-			sd_finding_fix(f, net ? "this port speaks TLS: use a TLS client (shakedown tls)"
-					      : "a TLS endpoint is on this line: use a TLS client, not a bootloader tool");
-		}
-	}
+	/* A protocol's own frames (a TLS record): no text or rate reading. */
+	int framed = (in->claims & SD_CLAIM_FRAMED) != 0;
 
 	/* Boot logs, then plaintext banners on network ports. */
 	size_t boots = s.text * 10 >= n * 5 ? boot_logs(in, b, n, d) : 0;
-	int svc = net && !tls ? banner(in, b, n, d) : 0;
+	if (in->claims & SD_CLAIM_BOOTLOG)
+		boots++;
+	int svc = net && !framed ? banner(in, b, n, d) : 0;
 
 	/* Line held low or high. A held-low line (break, target in reset)
 	 * reads as one 0x00 with a framing error, then nothing: a long run of
@@ -307,7 +236,7 @@ size_t sd_classify(const sd_classify_in *in, sd_diag *d)
 	}
 
 	/* Printable text: the application runs. */
-	int text = !echo_only && !svc && s.text * 10 >= n * 7;
+	int text = !echo_only && !svc && !framed && s.text * 10 >= n * 7;
 	if (text) {
 		char q[64];
 		quote(q, sizeof q, b, n);
@@ -325,7 +254,7 @@ size_t sd_classify(const sd_classify_in *in, sd_diag *d)
 	}
 
 	/* A baud-rate mismatch: text bytes at the wrong rate. */
-	if (!echo_only && !svc && !tls && (!text || n == 1)) {
+	if (!echo_only && !svc && !framed && (!text || n == 1)) {
 		sd_baud_guess g[4];
 		size_t ng = sd_baud_guess_pairs(b, n, in->host_baud, g, 4);
 		int slow = s.slow * 10 >= n * 8;
@@ -359,28 +288,6 @@ size_t sd_classify(const sd_classify_in *in, sd_diag *d)
 		}
 	}
 
-	/* Each protocol module's reading of the bytes. */
-	for (size_t i = 0; i < sd_proto_count(); i++) {
-		const sd_proto *p = sd_proto_at(i);
-		char line[200];
-		if (!p->explain)
-			continue;
-		int likely = p->explain(b, n, in->tx, in->tx_len, line, sizeof line);
-		if (likely < 80)
-			continue;
-		if (in->expect && strcmp(in->expect, p->name) != 0) {
-			f = add(d, SD_CAUSE_WRONG_PROTOCOL, likely / 100.0f * 0.9f, in, b, n);
-			if (f) {
-				sd_finding_summary(f, "%s answered, not %s: %s", p->title, in->expect, line);
-				sd_finding_fix(f, "use a tool for %s (shakedown info %s)", p->title, p->name);
-			}
-		} else if (!echo) {
-			f = add(d, SD_CAUSE_OK, likely / 100.0f * 0.9f, in, b, n);
-			if (f)
-				sd_finding_summary(f, "%s", line);
-		}
-	}
-
 	/* Nothing recognisable. */
 	if (d->n == before) {
 		f = add(d, s.text * 10 < n * 3 && n >= 16 ? SD_CAUSE_NOISE : SD_CAUSE_UNKNOWN, 0.4f, in, b, n);
@@ -389,44 +296,4 @@ size_t sd_classify(const sd_classify_in *in, sd_diag *d)
 	}
 	sd_diag_sort(d);
 	return d->n - before;
-}
-
-/* ---- explain: the long form ------------------------------------------------ */
-
-size_t sd_explain_meanings(const uint8_t *b, size_t n, sd_meaning *out, size_t max)
-{
-	size_t k = 0;
-	if (!b || n == 0 || !out || max == 0)
-		return 0;
-	/* as ASCII */
-	out[k].proto = "ascii";
-	if (n == 1) {
-		uint8_t c = b[0];
-		if (c >= 0x20 && c < 0x7f)
-			sdi_fmt(out[k].text, sizeof out[k].text, "0x%02x is ASCII '%c'%s", c, c,
-				(c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ? ": a letter, likely the start of text" : "");
-		else if (c == '\r' || c == '\n')
-			sdi_fmt(out[k].text, sizeof out[k].text, "0x%02x is ASCII %s: the end of a line of text", c,
-				c == '\r' ? "CR" : "LF");
-		else
-			sdi_fmt(out[k].text, sizeof out[k].text, "0x%02x is not printable ASCII", c);
-	} else {
-		stats s;
-		count(b, n, &s);
-		char q[64];
-		quote(q, sizeof q, b, n);
-		sdi_fmt(out[k].text, sizeof out[k].text, "%zu of %zu bytes are printable text%s%s%s", s.text, n,
-			s.text ? " (\"" : "", s.text ? q : "", s.text ? "\")" : "");
-	}
-	k++;
-	/* each protocol's reading (TLS's includes "not a TLS record") */
-	for (size_t i = 0; i < sd_proto_count() && k < max; i++) {
-		const sd_proto *p = sd_proto_at(i);
-		if (!p->explain)
-			continue;
-		out[k].proto = p->name;
-		p->explain(b, n, NULL, 0, out[k].text, sizeof out[k].text);
-		k++;
-	}
-	return k;
 }

@@ -45,6 +45,31 @@ static int mtk_explain(const uint8_t *b, size_t n, const uint8_t *tx, size_t tx_
 	return sdi_say(out, outlen, 0, "mtk: 0x%02x is not a handshake reply (expected 5F to A0)", b[0]);
 }
 
+/* A Preloader's boot log: the phone booted on past BootROM. One log has
+ * many tagged lines, so boots are counted by the first tag only. */
+static unsigned mtk_diagnose(const sd_classify_in *in, sd_diag *d)
+{
+	const uint8_t *b = in->rx;
+	size_t n = b ? in->rx_len : 0;
+	if (n == 0 || sdi_text_count(b, n) * 10 < n * 5)
+		return 0;
+	if (!sdi_find(b, n, "[PLFM]") && !sdi_find(b, n, "[BLDR]") && !sdi_find(b, n, "Preloader") &&
+	    !sdi_find(b, n, "[PART]"))
+		return 0;
+	size_t banners = sdi_count_of(b, n, "[PLFM] Init I2C");
+	sd_finding *f = sd_diag_add(d, SD_CAUSE_BOOT_LOG, 0.88f);
+	if (f) {
+		sd_finding_summary(f, "a MediaTek Preloader log: the phone booted on past BootROM");
+		sd_finding_fix(f, "power off, hold the volume key(s) while connecting to reach BootROM download mode");
+		sd_finding_evidence(f, in->tx, in->tx_len, b, n);
+	}
+	if (banners >= 2 && (f = sd_diag_add(d, SD_CAUSE_BOOTLOOP, 0.94f))) {
+		sd_finding_summary(f, "the device booted %zu times while we listened: it is in a boot loop", banners);
+		sd_finding_evidence(f, in->tx, in->tx_len, b, n);
+	}
+	return SD_CLAIM_BOOTLOG;
+}
+
 /* ---- the client engine ------------------------------------------------ */
 
 enum { ST_HS_WAIT = 1, ST_HS_QUIET, ST_CMD };
@@ -736,4 +761,6 @@ const sd_proto sdi_proto_mtk = {
 	.explain = mtk_explain,
 	.ctx_size = sizeof(mtk_client),
 	.session = mtk_session,
+	.diagnose = mtk_diagnose,
+	.poke_order = 20, /* BROM restarts its handshake on any other byte */
 };

@@ -1204,4 +1204,6 @@ const sd_proto sdi_proto_stk500 = {
 	.explain = stk500_explain,
 	.ctx_size = sizeof(stk_ctx),
 	.session = stk500_session,
+	.poke_order = 30, /* optiboot dies on a bad frame: it gets its own reset */
+	.flags = SD_PROTO_RESETS,
 };

@@ -906,4 +906,5 @@ const sd_proto sdi_proto_stm32 = {
 	.explain = stm32_explain,
 	.ctx_size = sizeof(stm32_ctx),
 	.session = stm32_session,
+	.poke_order = 10, /* 0x7F is only valid as the first byte after reset */
 };

@@ -1,4 +1,6 @@
-/* The classifier's ranking on the cases users meet, and its bounds. */
+/* The classifier's ranking on the cases users meet (through the diagnosis
+ * layer, which asks the protocols too), its bounds, and a core that knows no
+ * protocol. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -16,7 +18,7 @@ static sd_cause top(const void *rx, size_t n, const void *tx, size_t txn, unsign
 	sd_classify_in in = { .rx = rx, .rx_len = n, .tx = tx, .tx_len = txn, .link_caps = caps,
 			      .expect = expect, .host_baud = baud, .listen_ms = 1000 };
 	sd_diag_init(&d);
-	assert_true(sd_classify(&in, &d) > 0);
+	assert_true(sd_diagnose_bytes(&in, &d) > 0);
 	for (size_t i = 1; i < d.n; i++)
 		assert_true(d.f[i - 1].confidence >= d.f[i].confidence);
 	return d.f[0].cause;
@@ -165,9 +167,40 @@ static void bounded_on_a_big_random_flood(void **state)
 	sd_time t0 = sd_now(sd_clock_real());
 	sd_classify_in in = { .rx = big, .rx_len = sizeof big, .host_baud = 115200 };
 	sd_diag_init(&d);
-	sd_classify(&in, &d);
+	sd_diagnose_bytes(&in, &d);
 	assert_true(d.n >= 1 && d.n <= SD_DIAG_MAX);
 	assert_true(sd_now(sd_clock_real()) - t0 < SD_S(2));
+}
+
+/* The core classifier alone names no protocol: a TLS alert and an ESP boot
+ * log are only bytes to it; the protocols' hooks name them. */
+static void core_knows_no_protocol(void **state)
+{
+	(void)state;
+	static const char alert[] = "\x15\x03\x03\x00\x02\x02\x28";
+	static const char esp32[] = "rst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)\r\n";
+	sd_classify_in in = { .rx = (const uint8_t *)alert, .rx_len = 7, .host_baud = 115200 };
+	sd_diag_init(&d);
+	sd_classify(&in, &d);
+	assert_false(has(SD_CAUSE_TLS_ALERT));
+	assert_false(has(SD_CAUSE_OK));
+	sd_diag_init(&d);
+	sd_diagnose_bytes(&in, &d);
+	assert_true(has(SD_CAUSE_TLS_ALERT));
+	/* claimed as TLS frames: no baud-rate reading of them */
+	assert_false(has(SD_CAUSE_BAUD_MISMATCH));
+
+	in.rx = (const uint8_t *)esp32;
+	in.rx_len = sizeof esp32 - 1;
+	sd_diag_init(&d);
+	sd_classify(&in, &d);
+	assert_false(has(SD_CAUSE_WRONG_BOOT_MODE));
+	assert_int_equal(d.f[0].cause, SD_CAUSE_APP_RUNNING);
+	sd_diag_init(&d);
+	sd_diagnose_bytes(&in, &d);
+	assert_int_equal(d.f[0].cause, SD_CAUSE_WRONG_BOOT_MODE);
+	/* a boot log is text, but not an application: ranked below */
+	assert_true(sd_diag_find(&d, SD_CAUSE_APP_RUNNING)->confidence < 0.6f);
 }
 
 int main(void)
@@ -177,6 +210,7 @@ int main(void)
 		cmocka_unit_test(echo_silence_idle),
 		cmocka_unit_test(network_answers),
 		cmocka_unit_test(boot_logs),
+		cmocka_unit_test(core_knows_no_protocol),
 		cmocka_unit_test(baud_mismatch_from_the_uart_model),
 		cmocka_unit_test(protocols_speak_for_themselves),
 		cmocka_unit_test(meanings_cover_every_protocol),

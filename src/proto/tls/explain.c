@@ -46,9 +46,36 @@ static int tls_explain(const uint8_t *b, size_t n, const uint8_t *tx, size_t tx_
 	return sdi_say(out, outlen, 70, "tls: a record of content type %u (%s)", b[0], vn ? vn : "?");
 }
 
+/* A TLS record where something else was expected: a TLS endpoint is on
+ * this line or port. To a TLS client it is no failure, only framing. */
+static unsigned tls_diagnose(const sd_classify_in *in, sd_diag *d)
+{
+	const uint8_t *b = in->rx;
+	size_t n = b ? in->rx_len : 0;
+	if (!tls_is_record(b, n))
+		return 0;
+	if (in->expect && strcmp(in->expect, "tls") == 0)
+		return SD_CLAIM_FRAMED;
+	sd_finding *f = sd_diag_add(d, SD_CAUSE_TLS_ALERT, 0.86f);
+	if (!f)
+		return SD_CLAIM_FRAMED;
+	sd_finding_evidence(f, in->tx, in->tx_len, b, n);
+	if (b[0] == TLS_CT_ALERT && n >= 7) {
+		const char *an = tls_alert_name(b[6]);
+		sd_finding_summary(f, "a TLS peer answered with an alert: %s (%u)", an ? an : "unassigned", b[6]);
+	} else {
+		sd_finding_summary(f, "a TLS peer answered (a record of content type %u)", b[0]);
+	}
+	sd_finding_fix(f, (in->link_caps & SD_LINK_NET) ? "this port speaks TLS: use a TLS client (shakedown tls)"
+							 : "a TLS endpoint is on this line: use a TLS client, not a bootloader tool");
+	return SD_CLAIM_FRAMED;
+}
+
 const sd_proto sdi_proto_tls = {
 	.name = "tls",
 	.title = "TLS",
 	.expects = "a handshake record 16 03 0x (ServerHello) to a ClientHello",
 	.explain = tls_explain,
+	.diagnose = tls_diagnose,
+	.poke_order = 90,
 };
