@@ -112,6 +112,8 @@ SD_API void sd_diag_init(sd_diag *d);
  * confidence raised to the higher of the two. NULL when full. */
 SD_API sd_finding *sd_diag_add(sd_diag *d, sd_cause c, float confidence);
 SD_API sd_finding *sd_diag_find(sd_diag *d, sd_cause c);
+/* Remove the finding with cause c, if any (order of the rest kept). */
+SD_API void sd_diag_drop(sd_diag *d, sd_cause c);
 /* Formatted setters (truncate safely). */
 SD_API void sd_finding_summary(sd_finding *f, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -41,6 +41,8 @@ typedef struct sd_classify_in sd_classify_in;
 /* Row flags. */
 #define SD_PROTO_RESETS  0x01u /* its session resets the target into its loader
 				* by itself (DTR/RTS), so probe runs it after the pokes */
+#define SD_PROTO_NET     0x02u /* a network protocol: probe pokes it on network
+				* ports (and only there) */
 
 typedef struct sd_proto {
 	const char   *name;         /* "stk500", "stm32", "mtk", "esp", "tls" */
@@ -72,6 +74,13 @@ typedef struct sd_proto {
 	 * reset before its own attempt). */
 	unsigned      poke_order;
 	unsigned      flags;        /* SD_PROTO_* */
+	/* A first frame built at run time (a TLS ClientHello), used instead of
+	 * poke: writes at most cap bytes, returns the length (0 = none). */
+	size_t (*poke_build)(uint8_t *buf, size_t cap);
+	/* With SD_PROTO_RESETS: the entry sequence probe gives the session (an
+	 * --enter string, seq.h), for the wiring most boards of this kind
+	 * have; NULL = the session's own default reset. */
+	const char   *probe_enter;
 } sd_proto;
 
 SD_API size_t sd_proto_count(void);

@@ -131,6 +131,12 @@ static int banner(const sd_classify_in *in, const uint8_t *b, size_t n, sd_diag 
 		{ "-NOAUTH", "Redis", "Redis speaks plaintext here: connect without TLS, or enable its TLS port" },
 		{ "+PONG", "Redis", "Redis speaks plaintext here: connect without TLS, or enable its TLS port" },
 		{ "RFB ", "VNC", "this port speaks VNC (RFB)" },
+		/* an HTML page with no status line: an HTTP/0.9-style error
+		 * page, as Python's http.server sends to bytes it cannot parse */
+		{ "<!DOCTYPE", "HTTP (an HTML page without a status line)", "this port speaks plain HTTP: use http://, or the TLS port (443)" },
+		{ "<!doctype", "HTTP (an HTML page without a status line)", "this port speaks plain HTTP: use http://, or the TLS port (443)" },
+		{ "<html", "HTTP (an HTML page without a status line)", "this port speaks plain HTTP: use http://, or the TLS port (443)" },
+		{ "<HTML", "HTTP (an HTML page without a status line)", "this port speaks plain HTTP: use http://, or the TLS port (443)" },
 	};
 	const char *name = NULL, *fix = NULL;
 	for (size_t i = 0; i < SDI_ARRAY_LEN(svcs) && !name; i++) {
@@ -243,7 +249,20 @@ size_t sd_classify(const sd_classify_in *in, sd_diag *d)
 		float conf = boots ? 0.5f : n == 1 ? 0.55f : n < 4 ? 0.7f : 0.87f;
 		if (net)
 			conf -= 0.2f;
+		if (net && n > 1) {
+			/* a network port: a service that talks first, unless a
+			 * serial port is bridged to it (ser2net raw) */
+			char sq[64];
+			quote(sq, sizeof sq, b, n);
+			f = add(d, SD_CAUSE_PLAINTEXT_SERVICE, 0.75f, in, b, n);
+			if (f) {
+				sd_finding_summary(f, "a plaintext service talks first (\"%s\"): no TLS and no bootloader here", sq);
+				sd_finding_fix(f, "find which service listens on this port (ss -ltnp on its host); the TLS port is elsewhere");
+			}
+		}
 		f = add(d, SD_CAUSE_APP_RUNNING, conf, in, b, n);
+		if (f && net)
+			sd_finding_fix(f, "only if this port bridges a serial line (ser2net raw): its board runs its application; reset it into its bootloader");
 		if (f) {
 			if (n == 1)
 				sd_finding_summary(f, "0x%02x is ASCII '%c': probably the start of text from running application firmware, not a bootloader",

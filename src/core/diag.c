@@ -170,6 +170,17 @@ void sd_diag_init(sd_diag *d)
 	d->n = 0;
 }
 
+void sd_diag_drop(sd_diag *d, sd_cause c)
+{
+	for (size_t i = 0; d && i < d->n; i++) {
+		if (d->f[i].cause != c)
+			continue;
+		memmove(&d->f[i], &d->f[i + 1], (d->n - i - 1) * sizeof d->f[0]);
+		d->n--;
+		return;
+	}
+}
+
 sd_finding *sd_diag_find(sd_diag *d, sd_cause c)
 {
 	for (size_t i = 0; i < d->n; i++)

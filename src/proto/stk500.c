@@ -840,17 +840,6 @@ static int only_echo(const stk_try *t)
 	return t->after_n >= 2 && t->before_total == 0;
 }
 
-static void drop(sd_diag *d, sd_cause c)
-{
-	for (size_t i = 0; i < d->n; i++) {
-		if (d->f[i].cause != c)
-			continue;
-		memmove(&d->f[i], &d->f[i + 1], (d->n - i - 1) * sizeof d->f[0]);
-		d->n--;
-		return;
-	}
-}
-
 static void rates_tried(const stk_ctx *x, char *buf, size_t len)
 {
 	buf[0] = '\0';
@@ -1056,7 +1045,7 @@ static void diagnose(stk_ctx *x, const sd_proto_args *a, sd_report *r, sd_link *
 		}
 		/* Our own "0 " is printable, but it is not an application's. */
 		if (only_echo(t))
-			drop(&r->diag, SD_CAUSE_APP_RUNNING);
+			sd_diag_drop(&r->diag, SD_CAUSE_APP_RUNNING);
 	}
 	if ((f = sd_diag_find(&r->diag, SD_CAUSE_APP_RUNNING)) != NULL) {
 		int rs = text_restarted(t);

@@ -907,4 +907,7 @@ const sd_proto sdi_proto_stm32 = {
 	.ctx_size = sizeof(stm32_ctx),
 	.session = stm32_session,
 	.poke_order = 10, /* 0x7F is only valid as the first byte after reset */
+	.flags = SD_PROTO_RESETS,
+	/* the common DIY wiring (AN2606 entry): RTS drives BOOT0, DTR NRST */
+	.probe_enter = "boot0=rts:high,nrst=dtr:pulse-low:20ms",
 };

@@ -29,7 +29,10 @@ run "$SHAKEDOWN" probe --json 'sim:app?mode=silent'
 check "silent: exit 1" [ "$rc" -eq 1 ]
 check "silent: silent first" json 'd["findings"][0]["cause"] == "silent"' <<<"$out"
 
-check "silent: every protocol's read-only first frame, once each" json 'd["findings"][0]["evidence"]["sent"] == "30207fa0"' <<<"$out"
+# in the safe order: 0x7F first (the STM32 loader takes it only as the first
+# byte after reset), then MediaTek's A0, then GET_SYNC (optiboot gets its
+# own reset later)
+check "silent: every protocol's read-only first frame, once each, in the safe order" json 'd["findings"][0]["evidence"]["sent"] == "7fa03020"' <<<"$out"
 
 # probe walks the protocol table: whichever loader is there answers its own
 # first frame.

@@ -71,6 +71,19 @@ static unsigned tls_diagnose(const sd_classify_in *in, sd_diag *d)
 	return SD_CLAIM_FRAMED;
 }
 
+/* probe's first frame on a network port: one TLS 1.2 hello with the suites
+ * and groups most servers take, no SNI (probe knows no host name). */
+static size_t tls_poke_build(uint8_t *buf, size_t cap)
+{
+	static const uint16_t suites[] = { 0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030,
+					   0xcca9, 0xcca8, 0xc013, 0xc014, 0x009c, 0x009d, 0x002f, 0x0035 };
+	static const uint16_t groups[] = { 0x001d, 0x0017, 0x0018 };
+	sd_tls_hello_cfg c = { .version = SD_TLS_TLS12, .suites = suites, .nsuites = SDI_ARRAY_LEN(suites),
+			       .groups = groups, .ngroups = SDI_ARRAY_LEN(groups), .seed = 0x5d5d };
+	int n = sd_tls_hello_build(&c, buf, cap);
+	return n > 0 ? (size_t)n : 0;
+}
+
 const sd_proto sdi_proto_tls = {
 	.name = "tls",
 	.title = "TLS",
@@ -78,4 +91,6 @@ const sd_proto sdi_proto_tls = {
 	.explain = tls_explain,
 	.diagnose = tls_diagnose,
 	.poke_order = 90,
+	.flags = SD_PROTO_NET,
+	.poke_build = tls_poke_build,
 };
