@@ -20,7 +20,8 @@
 #include "internal.h"
 
 #define PROBE_RX_CAP     (64u * 1024u)
-#define PROBE_POKE_WAIT  SD_MS(250)   /* answer window of a first frame */
+#define PROBE_POKE_WAIT  SD_MS(150)   /* answer window of a first frame */
+#define PROBE_BOOT_MORE  SD_MS(1500)  /* after a boot log: does it boot again? */
 #define PROBE_NET_WAIT   SD_S(1)      /* the same across a network */
 #define PROBE_SCAN_SLICE SD_MS(250)   /* listening at one rate of the scan */
 #define PROBE_SESSION    SD_S(3)      /* one protocol's sync with its resets */
@@ -385,6 +386,19 @@ int sd_probe_run(sd_probe *p, sd_link *l, const sd_probe_opts *o, sd_report *r)
 			      .link_caps = l->caps, .listen_ms = listened / 1000 };
 	if (heard)
 		sd_diagnose_bytes(&in, &first);
+	/* A boot log says the device just booted; whether it loops needs a
+	 * longer look than the first listen. */
+	if (err == SD_OK && sd_diag_find(&first, SD_CAUSE_BOOT_LOG) && !sd_diag_find(&first, SD_CAUSE_BOOTLOOP)) {
+		sd_listen_init(&L, p->rx + p->used, PROBE_RX_CAP - p->used, PROBE_BOOT_MORE, NULL, 0, 0);
+		L.enough = 16u * 1024u;
+		err = sd_run(&L.eng, l, overall);
+		p->used += L.len;
+		heard = p->used;
+		in.rx_len = heard;
+		in.listen_ms = (sd_now(clk) - t0) / 1000;
+		sd_diag_init(&first);
+		sd_diagnose_bytes(&in, &first);
+	}
 	if (err == SD_OK && heard && (l->caps & SD_LINK_BAUD) && first.n &&
 	    (first.f[0].cause == SD_CAUSE_BAUD_MISMATCH || first.f[0].cause == SD_CAUSE_NOISE ||
 	     first.f[0].cause == SD_CAUSE_UNKNOWN))
@@ -461,10 +475,12 @@ int sd_probe_run(sd_probe *p, sd_link *l, const sd_probe_opts *o, sd_report *r)
 			break;
 	}
 
-	/* 3. The rows that reset the target into their loader themselves; the
-	 * expected one always (with its own entry). */
-	for (size_t i = 0; !net && !o->no_poke && !echo && err == SD_OK && (!hit || o->all) && i < nrows; i++) {
-		const sd_proto *pr = rows[i];
+	/* 3. The rows that reset the target into their loader themselves, in
+	 * table order (the commonest boards first: each resets for itself, so
+	 * no order can upset another's loader); the expected one always, with
+	 * its own entry. */
+	for (size_t i = 0; !net && !o->no_poke && !echo && err == SD_OK && (!hit || o->all) && i < sd_proto_count(); i++) {
+		const sd_proto *pr = sd_proto_at(i);
 		if (want ? pr != want : !(pr->flags & SD_PROTO_RESETS))
 			continue;
 		if (!want && pr->probe_enter && !(l->caps & SD_LINK_LINES))
