@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The probe matrix on real ptys: `shakedown sim KIND key=value` serves each
+# simulated device on a pty (no modem lines, no parity: resets cannot reach
+# it, as on a port whose adapter has no DTR), `shakedown probe PTY` must rank
+# the right finding first, and the simulator's command log (-v) must hold no
+# destructive command. The in-process matrix, with resets, is
+# tests/unit/test_probe.c. Prints the matrix as a table; every cell is a test.
+. "$(dirname "$0")/lib.sh"
+
+# sim spec | expected first cause | expected exit | answered_by.protocol ("-" = none)
+cells=(
+  "stk500|ok|0|stk500"
+  "stk500 mode=app|app-running|1|-"
+  "stk500 mode=stk500v2|wrong-protocol|0|stk500v2"
+  "stk500 mode=silent|silent|1|-"
+  "stk500 mode=echo|echo|1|-"
+  "stk500 noise=1e-3 seed=5|ok|0|stk500"
+  "stm32|ok|0|stm32"
+  "stm32 mode=rdp|ok|0|stm32"
+  "stm32 mode=app|app-running|1|-"
+  "mtk|ok|0|mtk"
+  "mtk mode=preloader|ok|0|mtk"
+  "mtk mode=bootloop|bootloop|1|-"
+  "app text=hello|app-running|1|-"
+  "app mode=echo|echo|1|-"
+  "app mode=silent|silent|1|-"
+  "app mode=bootloop|bootloop|1|-"
+)
+
+table=()
+for c in "${cells[@]}"; do
+  IFS='|' read -r spec want_cause want_rc want_proto <<<"$c"
+  # shellcheck disable=SC2086
+  if ! start_sim $spec -v; then
+    bad "$spec: the simulator started"
+    table+=("$(printf '%-26s %-16s %-16s %s' "$spec" "$want_cause" "-" "FAIL")")
+    continue
+  fi
+  run "$SHAKEDOWN" probe --json "$PTY"
+  stop_sim
+  got=$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["findings"][0]["cause"] if d["findings"] else "-")' <<<"$out" 2>/dev/null || echo "?")
+  proto=$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["answered_by"]["protocol"] or "-")' <<<"$out" 2>/dev/null || echo "?")
+  cmds=$(grep -c " cmd " "$TMP/sim.err")
+  pass=1
+  check "$spec: first finding $want_cause (got $got)" [ "$got" = "$want_cause" ] || pass=0
+  check "$spec: exit $want_rc (got $rc)" [ "$rc" -eq "$want_rc" ] || pass=0
+  check "$spec: answered by $want_proto (got $proto)" [ "$proto" = "$want_proto" ] || pass=0
+  check "$spec: no destructive command in the simulator's log ($cmds commands)" \
+    bash -c '! grep -q "(destructive)" "$1"' _ "$TMP/sim.err" || pass=0
+  [ $pass -eq 1 ] || { echo "# report:"; sed 's/^/#   /' <<<"$out" | head -40; echo "# sim log:"; sed 's/^/#   /' "$TMP/sim.err" | tail -20; }
+  table+=("$(printf '%-26s %-16s %-16s %-6s %s' "$spec" "$want_cause" "$got" "$cmds" "$([ $pass -eq 1 ] && echo pass || echo FAIL)")")
+done
+
+echo
+printf '%-26s %-16s %-16s %-6s %s\n' "pty sim" "expected" "got" "cmds" ""
+printf '%s\n' "${table[@]}"
+finish
