@@ -270,7 +270,8 @@ static void report_answer(sd_report *r, const tried *t, const sd_probe_opts *o)
  * already showed gets the protocol's words as detail (with its fix: it
  * saw the reset), a confident new cause joins below with the protocol
  * named, and a guess stays a detail of the first finding. A session that
- * heard nothing says nothing against bytes that others heard. */
+ * heard nothing says nothing against bytes that others heard. r->diag is
+ * sorted. */
 static void fold_session(sd_report *r, const tried *t, int heard_any)
 {
 	for (size_t i = 0; i < t->rep.diag.n; i++) {
@@ -285,7 +286,8 @@ static void fold_session(sd_report *r, const tried *t, int heard_any)
 			continue;
 		}
 		if (s->confidence < 0.6f) {
-			if (r->diag.n)
+			/* a guess: worth a line only when nothing is sure */
+			if (r->diag.n && r->diag.f[0].confidence < 0.8f)
 				sd_finding_detail(&r->diag.f[0], "%s also saw: %s", t->p->name, s->summary);
 			continue;
 		}
