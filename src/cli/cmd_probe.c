@@ -27,7 +27,7 @@ const char cmd_probe_usage[] =
 	"options:\n"
 	"  --baud N        the host's baud rate (default 115200)\n"
 	"  --listen MS     listen this long before anything is sent (default 1000)\n"
-	"  --expect PROTO  the protocol you expect (stk500, stm32, mtk, esp, tls)\n"
+	"  --expect PROTO  the protocol you expect ({protos:poke})\n"
 	"  --no-poke       only listen, send nothing at all\n"
 	"  global: --json --trace FILE --timeout SECS -v\n"
 	"\n"
@@ -120,8 +120,8 @@ int cmd_probe(sd_cli *cli, int argc, char **argv)
 			break;
 		case 'e':
 			expect = optarg;
-			if (!sd_proto_find(expect))
-				return cli_usage_error(cli, "unknown protocol '%s' for --expect", expect);
+			if (cli_proto_pick(cli, expect, SD_PROTO_USE_POKE, "--expect", NULL))
+				return SD_EXIT_USAGE;
 			break;
 		case 'n':
 			no_poke = 1;

@@ -51,4 +51,5 @@ const sd_proto sdi_proto_tls = {
 	.title = "TLS",
 	.expects = "a handshake record 16 03 0x (ServerHello) to a ClientHello",
 	.explain = tls_explain,
+	.own_command = "shakedown tls HOST[:PORT]",
 };
