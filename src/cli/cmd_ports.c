@@ -113,11 +113,11 @@ static void row_text(sd_cli *cli, const sd_serial_port *s, const sd_usb_device *
 			prod[0] ? (mfr[0] ? "  product: " : "product: ") : "", prod,
 			ser[0] ? (mfr[0] || prod[0] ? "  serial: " : "serial: ") : "", ser);
 	if (!s && d->serial_driver == 0)
-		fprintf(f, "%17sno serial driver bound%s%s%s: reach it as usb:%04x:%04x@%u.%u\n", "",
+		fprintf(f, "%17sno serial driver bound%s%s%s; as a target: usb:%04x:%04x@%u.%u\n", "",
 			d->driver[0] ? " (its driver: " : "", d->driver, d->driver[0] ? ")" : "", d->vid, d->pid,
 			d->bus, d->addr);
 	else if (!s && d->serial_driver < 0)
-		fprintf(f, "%17sa serial driver may serve it (the port list failed): usb:%04x:%04x@%u.%u\n", "",
+		fprintf(f, "%17sserial driver unknown (the port list failed); as a target: usb:%04x:%04x@%u.%u\n", "",
 			d->vid, d->pid, d->bus, d->addr);
 	if (id && id->hint[0])
 		fprintf(f, "%17s%s\n", "", id->hint);

@@ -260,6 +260,8 @@ const char *sd_usb_mode_change_text(uint16_t vid, uint16_t from_pid, uint16_t pi
 		return "a download agent was loaded and runs";
 	if (is == SD_USB_MTK_BROM)
 		return "the phone came back in BROM download mode";
+	if (is == SD_USB_MTK_PRELOADER)
+		return "the phone came back in Preloader download mode";
 	if (is == SD_USB_BOOTLOADER)
 		return "the application handed over to its bootloader (DFU or vendor mode)";
 	if (was == SD_USB_BOOTLOADER)
