@@ -90,6 +90,12 @@ int sdi_usb_load(char *why, size_t whylen);
  * SD_OK, or an sd_err and why (libusb absent, no USB access). */
 int sdi_usb_enumerate(sd_usb_device *out, size_t cap, size_t *n, size_t *cut, int want_strings,
 		      char *why, size_t whylen);
+/* ---- env: what Linux's sysfs says of a USB device (src/env/ports.c) ---- */
+/* From root/PATH (root is /sys/bus/usb/devices; tests pass a recorded
+ * tree): the strings d lacks, and the driver of the first of its
+ * interfaces (PATH:CONFIG.IFACE/driver) that has one. 1 when root knows
+ * the device, else 0 (d untouched). */
+int sdi_usb_sysfs_fill(const char *root, sd_usb_device *d);
 
 /* ---- proto: the protocol table's rows, one per src/proto/<p>.c ---- */
 extern const sd_proto sdi_proto_stk500;

@@ -69,7 +69,6 @@ static int list_serial(sd_ports *p)
 	return SD_OK;
 }
 
-#ifdef __linux__
 /* One line of a sysfs attribute, without its newline; "" if absent. */
 static void sysfs_line(const char *dir, const char *attr, char *out, size_t outlen)
 {
@@ -86,14 +85,12 @@ static void sysfs_line(const char *dir, const char *attr, char *out, size_t outl
 	fclose(f);
 }
 
-/* Strings, and the driver of the first of its interfaces that has one
- * (BUS-PORTS:CONFIG.IFACE/driver). 1 if sysfs knows the device. */
-static int from_sysfs(sd_usb_device *d)
+int sdi_usb_sysfs_fill(const char *root, sd_usb_device *d)
 {
-	char dir[128], link[256];
-	if (!d->path[0])
+	char dir[192], link[256];
+	if (!d->path[0] || strchr(d->path, '/') || d->path[0] == '.')
 		return 0;
-	sdi_fmt(dir, sizeof dir, SYSFS_USB "/%s", d->path);
+	sdi_fmt(dir, sizeof dir, "%s/%s", root, d->path);
 	if (access(dir, R_OK) != 0)
 		return 0;
 	if (!d->manufacturer[0])
@@ -122,7 +119,6 @@ static int from_sysfs(sd_usb_device *d)
 	closedir(dp);
 	return 1;
 }
-#endif
 
 int sd_ports_list(sd_ports *p)
 {
@@ -138,7 +134,7 @@ int sd_ports_list(sd_ports *p)
 				       sizeof p->usb_why);
 #ifdef __linux__
 	for (size_t i = 0; i < p->nusb; i++)
-		from_sysfs(&p->usb[i]);
+		sdi_usb_sysfs_fill(SYSFS_USB, &p->usb[i]);
 #endif
 	sd_ports_resolve(p);
 	return p->serial_err;

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 #include "shakedown/shakedown.h"
 #include "usb_recording.h"
+#include "internal.h" /* sdi_usb_sysfs_fill */
 
 /* A recorded device as libusb and sysfs would report it. */
 static sd_usb_device dev_of(const rec_dev *r)
@@ -252,6 +253,40 @@ static void brom_without_tty_hands_over_to_preloader(void **state)
 	assert_string_equal(sd_watch_ev_name(ev[2].type), "mode-change");
 }
 
+static void sysfs_gives_strings_and_the_bound_driver(void **state)
+{
+	(void)state;
+	usb_rec r;
+	const char *root = SD_TEST_DATA "/usb/sysfs-libreecho-108";
+	assert_int_equal(usb_rec_load("mtk-brom-and-preloader-libreecho-108.dmesg", &r), 0);
+	/* the Preloader: strings from sysfs; cdc_acm failed on 1.0, took 1.1 */
+	sd_usb_device d = dev_of(&r.dev[0]);
+	d.manufacturer[0] = d.product[0] = '\0';
+	assert_int_equal(sdi_usb_sysfs_fill(root, &d), 1);
+	assert_string_equal(d.manufacturer, "MediaTek");
+	assert_string_equal(d.product, "MT65xx Preloader");
+	assert_string_equal(d.serial, ""); /* SerialNumber=0: none */
+	assert_string_equal(d.driver, "cdc_acm");
+	/* strings already known are kept */
+	snprintf(d.product, sizeof d.product, "from libusb");
+	assert_int_equal(sdi_usb_sysfs_fill(root, &d), 1);
+	assert_string_equal(d.product, "from libusb");
+	/* the BROM: no strings, cdc_acm on 1.0 */
+	d = dev_of(&r.dev[1]);
+	assert_int_equal(sdi_usb_sysfs_fill(root, &d), 1);
+	assert_string_equal(d.manufacturer, "");
+	assert_string_equal(d.driver, "cdc_acm");
+	/* unknown to sysfs, no path, or a path that would leave root: untouched */
+	snprintf(d.path, sizeof d.path, "3-7");
+	d.driver[0] = '\0';
+	assert_int_equal(sdi_usb_sysfs_fill(root, &d), 0);
+	assert_string_equal(d.driver, "");
+	d.path[0] = '\0';
+	assert_int_equal(sdi_usb_sysfs_fill(root, &d), 0);
+	snprintf(d.path, sizeof d.path, "../usb");
+	assert_int_equal(sdi_usb_sysfs_fill(root, &d), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -261,6 +296,7 @@ int main(void)
 		cmocka_unit_test(without_addresses_a_unique_vid_pid_joins),
 		cmocka_unit_test(more_than_fit_are_cut_not_overrun),
 		cmocka_unit_test(brom_without_tty_hands_over_to_preloader),
+		cmocka_unit_test(sysfs_gives_strings_and_the_bound_driver),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
