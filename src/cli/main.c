@@ -140,6 +140,8 @@ static int cmd_help(sd_cli *cli, int argc, char **argv)
 		print_main_usage(cli->out);
 		return SD_EXIT_OK;
 	}
+	if (argv[1][0] == '-')
+		return cli_usage_error(cli, "unknown option '%s'", argv[1]);
 	const sd_cmd *c = find_cmd(argv[1]);
 	if (!c) {
 		cli->cmd = NULL; /* the hint is the main --help */

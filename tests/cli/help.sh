@@ -32,6 +32,8 @@ done
 run "$SHAKEDOWN" help frobnicate
 check "help of an unknown command: exit 2, one line" eval '[ "$rc" -eq 2 ] && [ "$(lines "$err")" -eq 1 ]'
 check "help of an unknown command: lists the commands" grep -q "commands: probe" <<<"$err"
+run "$SHAKEDOWN" help --bogus
+check "help --bogus: exit 2, an unknown option" eval '[ "$rc" -eq 2 ] && grep -q "unknown option '\''--bogus'\''" <<<"$err"'
 run "$SHAKEDOWN" help sync info
 check "help with two commands: exit 2" [ "$rc" -eq 2 ]
 
