@@ -88,6 +88,22 @@ int sdi_tty_apply(sd_link *l, int fd, const sd_line_cfg *cfg);
  * built without SD_WITH_LIBUSB). */
 int sdi_link_open_usb(const char *path, const sd_kv *q, size_t nq, const sd_clock *clock,
 		      sd_link **out, char *why, size_t whylen);
+/* libusb-1.0, loaded with dlopen on first use (src/link/usb.c): SD_OK, or
+ * SD_ERR_UNSUPPORTED and why (not installed, too old, or a build without
+ * SD_WITH_LIBUSB). Safe to call again; loads once. */
+int sdi_usb_load(char *why, size_t whylen);
+/* Every USB device libusb sees, into out[0..cap): VID:PID, bus, address,
+ * physical port path, serial_driver -1; with want_strings, the strings of
+ * those the user may open. More than cap: counted in *cut (may be NULL).
+ * SD_OK, or an sd_err and why (libusb absent, no USB access). */
+int sdi_usb_enumerate(sd_usb_device *out, size_t cap, size_t *n, size_t *cut, int want_strings,
+		      char *why, size_t whylen);
+/* ---- env: what Linux's sysfs says of a USB device (src/env/ports.c) ---- */
+/* From root/PATH (root is /sys/bus/usb/devices; tests pass a recorded
+ * tree): the strings d lacks, and the driver of the first of its
+ * interfaces (PATH:CONFIG.IFACE/driver) that has one. 1 when root knows
+ * the device, else 0 (d untouched). */
+int sdi_usb_sysfs_fill(const char *root, sd_usb_device *d);
 
 /* ---- proto: the protocol table's rows, one per src/proto/<p>.c ---- */
 extern const sd_proto sdi_proto_stk500;

@@ -81,11 +81,41 @@ typedef struct sd_proto {
 	 * --enter string, seq.h), for the wiring most boards of this kind
 	 * have; NULL = the session's own default reset. */
 	const char   *probe_enter;
+	/* Set when another command serves this protocol instead of sync, info
+	 * and probe: "shakedown tls HOST[:PORT]". NULL for the rest. */
+	const char   *own_command;
 } sd_proto;
 
 SD_API size_t sd_proto_count(void);
 SD_API const sd_proto *sd_proto_at(size_t i);
 SD_API const sd_proto *sd_proto_find(const char *name);
+
+/* What a command asks of a row; each command that takes a protocol name
+ * offers and accepts exactly the rows that serve its use. */
+typedef enum sd_proto_use {
+	SD_PROTO_USE_SESSION = 1, /* sync, info: a client (row.session) */
+	SD_PROTO_USE_POKE,        /* probe --expect: a read-only first frame on a line (row.poke, row.line.baud) */
+	SD_PROTO_USE_EXPLAIN      /* explain --expect: a reading of bytes (row.explain) */
+} sd_proto_use;
+
+/* 1 when row p serves `use`. Otherwise 0 and, when why is not NULL, one
+ * phrase that says why not and what to use instead, to follow the name:
+ * "has its own command: shakedown tls HOST[:PORT]", "has no sync/info
+ * client yet (shakedown explain --expect esp reads its bytes)". p NULL or
+ * an unknown use: 0. @since 0.1 */
+SD_API int sd_proto_serves(const sd_proto *p, sd_proto_use use, char *why, size_t whylen);
+
+/* The row called `name`, if it serves `use`: SD_OK and *out. An unknown
+ * name: SD_ERR_NOTFOUND, and why names the rows that serve ("unknown
+ * protocol 'x' (stk500, stm32, mtk)"). A row that does not serve:
+ * SD_ERR_UNSUPPORTED, *out still set, and why is "NAME " + the phrase of
+ * sd_proto_serves. why is always NUL-terminated (whylen > 0). @since 0.1 */
+SD_API int sd_proto_find_for(const char *name, sd_proto_use use, const sd_proto **out,
+			     char *why, size_t whylen);
+
+/* The names of the rows that serve `use`, joined by ", " into out
+ * (always NUL-terminated; cut, never overrun). Returns how many rows serve. */
+SD_API size_t sd_proto_names_for(sd_proto_use use, char *out, size_t outlen);
 
 #ifdef __cplusplus
 }

@@ -27,6 +27,7 @@
 #include "shakedown/fmt.h"
 #include "shakedown/listen.h"
 #include "shakedown/usbid.h"
+#include "shakedown/ports.h"
 #include "shakedown/tls.h"
 #include "shakedown/diagnose.h"
 #include "shakedown/probe.h"

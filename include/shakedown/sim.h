@@ -76,6 +76,12 @@ typedef struct sd_sim_kind {
 SD_API size_t sd_sim_count(void);
 SD_API const sd_sim_kind *sd_sim_at(size_t i);
 SD_API const sd_sim_kind *sd_sim_find(const char *name);
+/* The device kind called `name`: SD_OK and *out. Otherwise SD_ERR_NOTFOUND
+ * and one line in why: for a name of the protocol table that has no
+ * simulated device, that it has none yet (and, for tls, its own command);
+ * for any other name, the kinds there are. why is always NUL-terminated
+ * (whylen > 0). @since 0.1 */
+SD_API int sd_sim_find_for(const char *name, const sd_sim_kind **out, char *why, size_t whylen);
 
 /* Open an in-process simulated device; *out is the host-side link (caps
  * include SD_LINK_VIRTUAL; its clock is the device's virtual clock). */

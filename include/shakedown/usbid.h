@@ -24,8 +24,10 @@ typedef enum sd_usb_kind {
 	SD_USB_MTK_PRELOADER,  /* MediaTek Preloader download mode */
 	SD_USB_MTK_DA,         /* MediaTek download agent running */
 	SD_USB_MTK_OTHER,      /* a MediaTek phone booted further (not a download mode) */
-	SD_USB_BOOTLOADER,     /* another chip's ROM bootloader (STM32 DFU, ...) */
-	SD_USB_BOARD           /* a board's own USB serial (Arduino, ESP USB-JTAG, ST-LINK VCP) */
+	SD_USB_BOOTLOADER,     /* another chip's bootloader in DFU or vendor mode (STM32 DFU, RP2040
+	                        * BOOTSEL, Espressif ROM over USB-OTG, Arduino Caterina) */
+	SD_USB_BOARD           /* a board's own (native) USB serial (Arduino, RP2040, ESP USB-Serial/JTAG,
+	                        * ST-LINK VCP) */
 } sd_usb_kind;
 
 typedef struct sd_usb_id {
@@ -36,9 +38,16 @@ typedef struct sd_usb_id {
 	const char *hint;      /* what it means for the user, or "" */
 } sd_usb_id;
 
-/* The best match (exact PID before vendor-wide), or NULL. */
+/* The best match (exact PID before vendor-wide), or NULL. The entries are
+ * read-only and live as long as the program. */
 SD_API const sd_usb_id *sd_usb_id_lookup(uint16_t vid, uint16_t pid);
 SD_API const char *sd_usb_kind_name(sd_usb_kind k); /* "mtk-brom", "bridge" ... */
+/* "hand-over" or "mode change" as users say it: a sentence for a
+ * SD_WATCH_HANDOVER from (vid, from_pid) to (vid, pid); never NULL. */
+SD_API const char *sd_usb_mode_change_text(uint16_t vid, uint16_t from_pid, uint16_t pid);
+/* The name of a watch event type: "arrived", "left", "bootloop",
+ * "mode-change"; "?" for another value. */
+SD_API const char *sd_watch_ev_name(int type);
 
 /* ---- ports --watch: events from successive snapshots ---------------- */
 
@@ -48,19 +57,26 @@ SD_API const char *sd_usb_kind_name(sd_usb_kind k); /* "mtk-brom", "bridge" ... 
 /* A device that arrives this many times within SD_WATCH_LOOP_WINDOW loops. */
 #define SD_WATCH_LOOP_ARRIVALS 3
 #define SD_WATCH_LOOP_WINDOW   SD_S(60)
-/* BROM leaving and a Preloader arriving within this time: a hand-over. */
+/* A device leaving and one of the same vendor arriving in another known
+ * mode (BROM -> Preloader, application -> DFU) within this time: a mode
+ * change (a hand-over). */
 #define SD_WATCH_HANDOVER_TIME SD_S(5)
 
 typedef struct sd_port_seen {
-	char     name[SD_WATCH_NAME_MAX];  /* "/dev/ttyACM0" */
+	char     name[SD_WATCH_NAME_MAX];  /* "/dev/ttyACM0", or "usb:0e8d:0003@3.18" for a device no port serves */
 	uint16_t vid, pid;                 /* 0 when not USB */
+	uint8_t  bus, addr;                /* USB bus and address, 0 when unknown: a device that
+	                                    * re-enumerates gets a new address even when its port
+	                                    * keeps its name, so this tells the two looks apart */
 } sd_port_seen;
 
 typedef enum sd_watch_ev {
 	SD_WATCH_ARRIVED = 1,
 	SD_WATCH_LEFT,
 	SD_WATCH_BOOTLOOP,   /* arrived and left repeatedly: `count` arrivals */
-	SD_WATCH_HANDOVER    /* BROM left and the Preloader came (or Preloader -> booted on) */
+	SD_WATCH_HANDOVER    /* changed mode: a device of the vendor left as from_pid (one known
+	                      * role) and came back as port.pid (another): BROM -> Preloader,
+	                      * Preloader -> booted, application -> DFU or bootloader and back */
 } sd_watch_ev;
 
 typedef struct sd_watch_event {

@@ -60,6 +60,19 @@ void cli_hexdump(FILE *f, const uint8_t *b, size_t n, const char *indent);
 const char *cli_c(const sd_cli *cli, const char *code); /* "1", "31", "32", "33", "2" ... */
 const char *cli_c0(const sd_cli *cli);
 
+/* ---- protos.c: protocol names as each command takes them -------------- */
+/* A usage text with its placeholders filled from the tables:
+ * {protos:session} {protos:poke} {protos:explain} (sd_proto_names_for)
+ * and {sims} (the simulated device kinds). */
+void cli_usage_print(FILE *f, const char *usage);
+/* `--list`: the rows that serve `use` with their titles, then the others
+ * with why not (text, or a JSON array with --json). Returns an exit code. */
+int cli_proto_list(sd_cli *cli, sd_proto_use use);
+/* The row called name for `use`, into *out; 0, or after a one-line cause
+ * (prefixed by `what`, e.g. "--expect", when not NULL) SD_EXIT_USAGE. */
+int cli_proto_pick(sd_cli *cli, const char *name, sd_proto_use use, const char *what,
+		   const sd_proto **out);
+
 /* ---- trace.c: --trace FILE ---------------------------------------------- */
 typedef struct cli_trace {
 	FILE          *f;

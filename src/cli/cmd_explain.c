@@ -23,7 +23,7 @@ const char cmd_explain_usage[] =
 	"options:\n"
 	"  --text STRING   the bytes as text (C escapes \\r \\n \\t \\xNN)\n"
 	"  --sent HEX      what the host sent before (for echo and protocol readings)\n"
-	"  --expect PROTO  the protocol the tool expected (stk500, stm32, mtk, esp, tls)\n"
+	"  --expect PROTO  the protocol the tool expected ({protos:explain})\n"
 	"  --baud N        the host's baud rate (narrows the mismatch guesses)\n"
 	"  --net           the bytes came from a TCP port\n"
 	"  global: --json\n"
@@ -182,8 +182,8 @@ int cmd_explain(sd_cli *cli, int argc, char **argv)
 		}
 		case 'e':
 			expect = optarg;
-			if (!sd_proto_find(expect))
-				return cli_usage_error(cli, "unknown protocol '%s' for --expect", expect);
+			if (cli_proto_pick(cli, expect, SD_PROTO_USE_EXPLAIN, "--expect", NULL))
+				return SD_EXIT_USAGE;
 			break;
 		case 'b':
 			if (sd_parse_u32(optarg, 50, 20000000, &baud) != SD_OK)

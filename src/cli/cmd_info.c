@@ -13,7 +13,7 @@ const char cmd_info_usage[] =
 	"and family, bootloader version, signature or hardware code, protection\n"
 	"and security flags. Never writes, erases or jumps.\n"
 	"\n"
-	"PROTO:  stm32, stk500, mtk (shakedown info --list)\n"
+	"PROTO:  {protos:session} (shakedown info --list says why not the others)\n"
 	"TARGET: /dev/ttyUSB0, serial:/dev/ttyACM0?baud=57600, tcp://host:port,\n"
 	"        sim:stm32 (a simulated device; see shakedown sim --list)\n"
 	"\n"

@@ -26,8 +26,9 @@ const char cmd_probe_usage[] =
 	"options:\n"
 	"  --baud N        the host's baud rate (default: the port's, or 115200)\n"
 	"  --listen MS     listen this long before anything is sent (default 300)\n"
-	"  --expect PROTO  the protocol you expect: only its attempts, and a\n"
-	"                  wrong-protocol finding when another one answers\n"
+	"  --expect PROTO  the protocol you expect ({protos:poke}): only its\n"
+	"                  attempts, and a wrong-protocol finding when another\n"
+	"                  one answers\n"
 	"  --no-poke       only listen, send nothing at all\n"
 	"  --no-reset      never touch DTR/RTS\n"
 	"  --all           try every protocol, even after one answered\n"
@@ -85,8 +86,8 @@ int cmd_probe(sd_cli *cli, int argc, char **argv)
 			break;
 		case 'e':
 			po.expect = optarg;
-			if (!sd_proto_find(optarg))
-				return cli_usage_error(cli, "unknown protocol '%s' for --expect", optarg);
+			if (cli_proto_pick(cli, optarg, SD_PROTO_USE_POKE, "--expect", NULL))
+				return SD_EXIT_USAGE;
 			break;
 		case 'n':
 			po.no_poke = 1;

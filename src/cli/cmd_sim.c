@@ -13,6 +13,8 @@ const char cmd_sim_usage[] =
 	"usage: shakedown sim PROTO [key=value ...]\n"
 	"       shakedown sim --list\n"
 	"\n"
+	"PROTO: {sims} (shakedown sim --list)\n"
+	"\n"
 	"Serves a simulated device on a pseudo-terminal. The first line of output\n"
 	"is the pty's path (give it to your tool); the device runs until interrupted.\n"
 	"Options are the keys of a sim: target, as key=value, --key value or\n"
@@ -85,20 +87,29 @@ int cmd_sim(sd_cli *cli, int argc, char **argv)
 			const sd_sim_kind *k = sd_sim_at(i);
 			fprintf(cli->out, "%-8s %s\n         modes: %s\n", k->name, k->title, k->modes);
 		}
+		/* the protocols without a device, and why */
+		for (size_t i = 0, others = 0; i < sd_proto_count(); i++) {
+			char why[256];
+			if (sd_sim_find_for(sd_proto_at(i)->name, NULL, why, sizeof why) == SD_OK)
+				continue;
+			if (!others++)
+				fprintf(cli->out, "not here:\n");
+			fprintf(cli->out, "  %s\n", why);
+		}
 		return SD_EXIT_OK;
 	}
 	if (argc < 2 || argv[1][0] == '-')
 		return cli_usage_error(cli, "which device? (shakedown sim --list)");
-	const sd_sim_kind *kind = sd_sim_find(argv[1]);
-	if (!kind)
-		return cli_usage_error(cli, "no simulated device '%s' (shakedown sim --list)", argv[1]);
+	const sd_sim_kind *kind = NULL;
+	char why[256] = "";
+	if (sd_sim_find_for(argv[1], &kind, why, sizeof why) != SD_OK)
+		return cli_usage_error(cli, "%s", why);
 
 	static sd_kv kv[SD_URI_MAXQ], dev[SD_URI_MAXQ];
 	size_t nkv = 0, ndev = 0;
 	int rc = collect(cli, argc, argv, 2, kv, &nkv);
 	if (rc)
 		return rc;
-	char why[256] = "";
 	sd_fault_cfg fc;
 	if (sd_sim_fault_keys(kv, nkv, &fc, dev, &ndev, why, sizeof why) != SD_OK)
 		return cli_usage_error(cli, "%s", why);

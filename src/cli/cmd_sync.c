@@ -20,7 +20,7 @@ const char cmd_sync_usage[] =
 	"through junk, fresh retries; prints what answered, or why nothing did.\n"
 	"Read-only: sends nothing that writes, erases or jumps.\n"
 	"\n"
-	"PROTO:  stm32, stk500, mtk (shakedown sync --list)\n"
+	"PROTO:  {protos:session} (shakedown sync --list says why not the others)\n"
 	"TARGET: /dev/ttyUSB0, serial:/dev/ttyACM0?baud=57600, tcp://host:port,\n"
 	"        sim:stm32?mode=app (a simulated device; see shakedown sim --list)\n"
 	"\n"
@@ -32,20 +32,10 @@ const char cmd_sync_usage[] =
 	"  --no-reset      do not touch DTR/RTS\n"
 	"  --part NAME     the part you expect (a different one is reported)\n"
 	"  --retries N     fresh attempts after the first (default: the protocol's)\n"
-	"  --list          list the protocols\n"
+	"  --list          the protocols with a client, and why not the others\n"
 	"  global: --json --trace FILE --timeout SECS -v\n"
 	"\n"
 	"exit: 0 in sync, 1 not (diagnosis printed), 2 usage, 3 cannot open the target\n";
-
-static int list_protocols(sd_cli *cli)
-{
-	for (size_t i = 0; i < sd_proto_count(); i++) {
-		const sd_proto *p = sd_proto_at(i);
-		fprintf(cli->out, "%-8s %s%s\n", p->name, p->title,
-			p->session ? "" : " (explain only, no client yet)");
-	}
-	return SD_EXIT_OK;
-}
 
 int cli_session(sd_cli *cli, int argc, char **argv, int identify)
 {
@@ -92,7 +82,7 @@ int cli_session(sd_cli *cli, int argc, char **argv, int identify)
 				return cli_usage_error(cli, "--retries needs a count from 0 to 100, not '%s'", optarg);
 			break;
 		case 'l':
-			return list_protocols(cli);
+			return cli_proto_list(cli, SD_PROTO_USE_SESSION);
 		default:
 			return cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]);
 		}
@@ -101,12 +91,10 @@ int cli_session(sd_cli *cli, int argc, char **argv, int identify)
 		return cli_usage_error(cli, "--no-reset and --enter contradict each other");
 	if (optind >= argc)
 		return cli_usage_error(cli, "which protocol? (e.g. stm32; shakedown %s --list)", cli->cmd);
-	const sd_proto *p = sd_proto_find(argv[optind]);
-	if (!p)
-		return cli_usage_error(cli, "unknown protocol '%s' (shakedown %s --list)", argv[optind], cli->cmd);
-	if (!p->session)
-		return cli_usage_error(cli, "%s has no %s client yet (shakedown explain reads its bytes)",
-				       p->name, cli->cmd);
+	const sd_proto *p = NULL;
+	int bad = cli_proto_pick(cli, argv[optind], SD_PROTO_USE_SESSION, NULL, &p);
+	if (bad)
+		return bad;
 	if (optind + 1 >= argc)
 		return cli_usage_error(cli, "which target? (e.g. /dev/ttyUSB0 or 'sim:%s')", p->name);
 	if (optind + 2 < argc)

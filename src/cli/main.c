@@ -9,6 +9,13 @@
 #include "cli.h"
 #include "commands.h"
 
+static int cmd_help(sd_cli *cli, int argc, char **argv);
+static const char cmd_help_usage[] =
+	"usage: shakedown help [COMMAND]\n"
+	"\n"
+	"Prints the main usage (the global options and every command), or the\n"
+	"--help text of COMMAND. Exit 0; 2 for a command shakedown does not have.\n";
+
 const sd_cmd sd_commands[] = {
 	{ "probe",   "work out what is on the other end and why a handshake fails", cmd_probe_usage, cmd_probe },
 	{ "sync",    "run one protocol's handshake robustly and report", cmd_sync_usage, cmd_sync },
@@ -17,7 +24,8 @@ const sd_cmd sd_commands[] = {
 	{ "explain", "say what received bytes most likely are, in every protocol we know", cmd_explain_usage, cmd_explain },
 	{ "replay",  "print a saved transcript as an annotated hex dump, with the diagnosis", cmd_replay_usage, cmd_replay },
 	{ "sim",     "serve a simulated device on a pty for other tools", cmd_sim_usage, cmd_sim },
-	{ "ports",   "list serial ports and name their USB identity (MediaTek BROM/Preloader/DA ...)", cmd_ports_usage, cmd_ports },
+	{ "ports",   "list serial ports and USB devices by role: bridges, boards, bootloader modes", cmd_ports_usage, cmd_ports },
+	{ "help",    "the main usage, or one command's --help text", cmd_help_usage, cmd_help },
 };
 const size_t sd_ncommands = sizeof sd_commands / sizeof sd_commands[0];
 
@@ -106,6 +114,41 @@ static const sd_cmd *find_cmd(const char *name)
 		if (strcmp(sd_commands[i].name, name) == 0)
 			return &sd_commands[i];
 	return NULL;
+}
+
+/* "unknown command 'x' (commands: probe, sync, ...)": the names come from
+ * the table, so a row added there is named here too. */
+static int unknown_command(sd_cli *cli, const char *name)
+{
+	char list[512] = "";
+	size_t n = 0;
+	for (size_t i = 0; i < sd_ncommands && n < sizeof list; i++) {
+		int w = snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "", sd_commands[i].name);
+		if (w < 0)
+			break;
+		n += (size_t)w;
+	}
+	return cli_usage_error(cli, "unknown command '%.64s' (commands: %s)", name, list);
+}
+
+/* shakedown help [COMMAND]: what --help prints, on stdout, exit 0. */
+static int cmd_help(sd_cli *cli, int argc, char **argv)
+{
+	if (argc > 2)
+		return cli_usage_error(cli, "one command at a time ('%s' is extra)", argv[2]);
+	if (argc < 2) {
+		print_main_usage(cli->out);
+		return SD_EXIT_OK;
+	}
+	if (argv[1][0] == '-')
+		return cli_usage_error(cli, "unknown option '%s'", argv[1]);
+	const sd_cmd *c = find_cmd(argv[1]);
+	if (!c) {
+		cli->cmd = NULL; /* the hint is the main --help */
+		return unknown_command(cli, argv[1]);
+	}
+	cli_usage_print(cli->out, c->usage);
+	return SD_EXIT_OK;
 }
 
 /* Takes the value of an option given as "--opt VALUE" or "--opt=VALUE".
@@ -203,12 +246,11 @@ int main(int argc, char **argv)
 			rc = cli_usage_error(&cli, "unknown option '%s'", rest[0]);
 		}
 	} else if (!(cmd = find_cmd(rest[0]))) {
-		rc = cli_usage_error(&cli, "unknown command '%s' (commands: probe, explain, replay, sim)",
-				     rest[0]);
+		rc = unknown_command(&cli, rest[0]);
 	} else {
 		cli.cmd = cmd->name;
 		if (help) {
-			fputs(cmd->usage, stdout);
+			cli_usage_print(stdout, cmd->usage);
 			rc = SD_EXIT_OK;
 		} else {
 			rc = cmd->run(&cli, nrest, rest);

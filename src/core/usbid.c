@@ -4,7 +4,19 @@
  * mtkclient/config/usb_ids.py (0x6000, 0x201D, 0x20FF, 0x3000 as Preloader;
  * LG 1004:6000 and OPPO 22D9:0006 Preloaders); bridges and boards from their
  * vendors' well-known IDs (also listed in mtkclient's usb_ids.py for CH34x,
- * CP2102 and FTDI).
+ * CP2102 and FTDI), checked against the id tables of the Linux drivers that
+ * serve them: drivers/usb/serial/cp210x.c (10c4:ea60 is the default of
+ * CP2102, CP2102N, CP2104 and CP2102C alike; ea70 CP2105, ea71 CP2108),
+ * drivers/usb/serial/pl2303.h (067b:2303 and the PL2303G family 23a3..23f3),
+ * drivers/usb/serial/ch341.c (1a86:7523, 7522, 5523), drivers/usb/class/
+ * cdc-acm.c (CH343 1a86:55d3 and CH9102 1a86:55d4 are plain CDC-ACM),
+ * drivers/usb/serial/ftdi_sio_ids.h. Boards and bootloaders: esptool's
+ * loader.py (ESPRESSIF_VID 0x303A, USB_JTAG_SERIAL_PID 0x1001; 0x0002 the ROM's
+ * USB-OTG CDC download mode of ESP32-S2/S3), Raspberry Pi's pico-bootrom
+ * (2e8a:0003 BOOTSEL) and pico-sdk's stdio_usb (2e8a:000a), MicroPython's
+ * rp2 port (2e8a:0005), the Arduino AVR core's boards.txt (Leonardo and
+ * Micro: 0x0036/0x0037 the Caterina bootloader, 0x8036/0x8037 the sketch),
+ * ST's AN2606 (0483:df11 the system bootloader's DFU).
  */
 #include "internal.h"
 #include "shakedown/usbid.h"
@@ -32,22 +44,40 @@ static const sd_usb_id ids[] = {
 	{ 0x1A86, 0x5523, EXACT, SD_USB_BRIDGE, "WCH CH341 USB-UART", "" },
 	{ 0x1A86, 0x55D3, EXACT, SD_USB_BRIDGE, "WCH CH343 USB-UART", "" },
 	{ 0x1A86, 0x55D4, EXACT, SD_USB_BRIDGE, "WCH CH9102 USB-UART", "" },
-	{ 0x10C4, 0xEA60, EXACT, SD_USB_BRIDGE, "Silicon Labs CP210x USB-UART", "" },
+	{ 0x10C4, 0xEA60, EXACT, SD_USB_BRIDGE, "Silicon Labs CP210x USB-UART (CP2102/CP2102N/CP2104/CP2102C)", "" },
 	{ 0x10C4, 0xEA70, EXACT, SD_USB_BRIDGE, "Silicon Labs CP2105 dual USB-UART", "" },
+	{ 0x10C4, 0xEA71, EXACT, SD_USB_BRIDGE, "Silicon Labs CP2108 quad USB-UART", "" },
 	{ 0x0403, 0x6001, EXACT, SD_USB_BRIDGE, "FTDI FT232R USB-UART", "" },
 	{ 0x0403, 0x6010, EXACT, SD_USB_BRIDGE, "FTDI FT2232 USB-UART", "" },
 	{ 0x0403, 0x6011, EXACT, SD_USB_BRIDGE, "FTDI FT4232 USB-UART", "" },
 	{ 0x0403, 0x6014, EXACT, SD_USB_BRIDGE, "FTDI FT232H USB-UART", "" },
 	{ 0x0403, 0x6015, EXACT, SD_USB_BRIDGE, "FTDI FT-X USB-UART", "" },
 	{ 0x067B, 0x2303, EXACT, SD_USB_BRIDGE, "Prolific PL2303 USB-UART", "" },
+	{ 0x067B, 0x23A3, EXACT, SD_USB_BRIDGE, "Prolific PL2303GC USB-UART", "" },
+	{ 0x067B, 0x23B3, EXACT, SD_USB_BRIDGE, "Prolific PL2303GB USB-UART", "" },
+	{ 0x067B, 0x23C3, EXACT, SD_USB_BRIDGE, "Prolific PL2303GT USB-UART", "" },
+	{ 0x067B, 0x23D3, EXACT, SD_USB_BRIDGE, "Prolific PL2303GL USB-UART", "" },
+	{ 0x067B, 0x23E3, EXACT, SD_USB_BRIDGE, "Prolific PL2303GE USB-UART", "" },
+	{ 0x067B, 0x23F3, EXACT, SD_USB_BRIDGE, "Prolific PL2303GS USB-UART", "" },
 	{ 0x0483, 0xDF11, EXACT, SD_USB_BOOTLOADER, "STM32 ROM bootloader in USB DFU mode",
 	  "not a serial port: use dfu-util" },
 	{ 0x0483, 0x5740, EXACT, SD_USB_BOARD, "STM32 USB virtual COM port (application)", "" },
 	{ 0x0483, 0x374B, EXACT, SD_USB_BOARD, "ST-LINK/V2-1 virtual COM port", "" },
 	{ 0x0483, 0x374E, EXACT, SD_USB_BOARD, "ST-LINK/V3 virtual COM port", "" },
 	{ 0x303A, 0x1001, EXACT, SD_USB_BOARD, "Espressif USB-JTAG/serial (ESP32-C3/C6/S3/H2)",
-	  "the chip's own USB: the port vanishes and returns on every reset" },
-	{ 0x303A, 0x0002, EXACT, SD_USB_BOARD, "Espressif ESP32-S2/S3 USB CDC (ROM download)", "" },
+	  "the chip's own USB (application or ROM download alike): the port vanishes and returns on every reset" },
+	{ 0x303A, 0x0002, EXACT, SD_USB_BOOTLOADER, "Espressif ROM download mode over USB-OTG CDC (ESP32-S2/S3)",
+	  "the ROM loader waits for esptool (no reset needed)" },
+	{ 0x2E8A, 0x0003, EXACT, SD_USB_BOOTLOADER, "Raspberry Pi RP2040 BOOTSEL ROM (USB drive + PICOBOOT)",
+	  "not a serial port: copy a .uf2 to its drive, or use picotool" },
+	{ 0x2E8A, 0x000A, EXACT, SD_USB_BOARD, "Raspberry Pi RP2040 Pico SDK USB serial (stdio_usb)", "" },
+	{ 0x2E8A, 0x0005, EXACT, SD_USB_BOARD, "Raspberry Pi RP2040 MicroPython USB serial", "" },
+	{ 0x2341, 0x0036, EXACT, SD_USB_BOOTLOADER, "Arduino Leonardo bootloader (Caterina, AVR109)",
+	  "stays 8 s after a reset or a 1200-baud touch: avrdude -c avr109 now" },
+	{ 0x2341, 0x0037, EXACT, SD_USB_BOOTLOADER, "Arduino Micro bootloader (Caterina, AVR109)",
+	  "stays 8 s after a reset or a 1200-baud touch: avrdude -c avr109 now" },
+	{ 0x2341, 0x8036, EXACT, SD_USB_BOARD, "Arduino Leonardo (sketch, native USB serial)", "" },
+	{ 0x2341, 0x8037, EXACT, SD_USB_BOARD, "Arduino Micro (sketch, native USB serial)", "" },
 	{ 0x2341, 0x0000, ANY, SD_USB_BOARD, "Arduino board", "" },
 	{ 0x2A03, 0x0000, ANY, SD_USB_BOARD, "Arduino board (arduino.org)", "" },
 };
@@ -89,7 +119,8 @@ void sd_watch_init(sd_watch *w)
 
 static int same_port(const sd_port_seen *a, const sd_port_seen *b)
 {
-	return a->vid == b->vid && a->pid == b->pid && strcmp(a->name, b->name) == 0;
+	return a->vid == b->vid && a->pid == b->pid && a->bus == b->bus && a->addr == b->addr &&
+	       strncmp(a->name, b->name, sizeof a->name) == 0;
 }
 
 static int present(const sd_port_seen *set, size_t n, const sd_port_seen *p)
@@ -100,19 +131,13 @@ static int present(const sd_port_seen *set, size_t n, const sd_port_seen *p)
 	return 0;
 }
 
-static int is_mtk(uint16_t vid)
-{
-	const sd_usb_id *id = sd_usb_id_lookup(vid, 0);
-	return id && (id->kind == SD_USB_MTK_OTHER || vid == 0x1004 || vid == 0x22D9);
-}
-
-/* One phone across its re-enumerations: a MediaTek phone changes PID from
- * mode to mode, so for hand-overs it is known by its vendor alone; a loop
- * is the same identity (VID:PID) coming back, so BROM -> Preloader -> booted
- * is not one. */
+/* One device across its re-enumerations: a device that changes mode
+ * changes PID (MediaTek BROM -> Preloader, an STM32 application -> DFU), so
+ * for mode changes it is known by its vendor alone; a loop is the same
+ * identity (VID:PID) coming back, so BROM -> Preloader -> booted is not one. */
 static uint32_t phone_key(const sd_port_seen *p)
 {
-	return ((uint32_t)p->vid << 16) | (is_mtk(p->vid) ? 0xFFFFu : p->pid);
+	return ((uint32_t)p->vid << 16) | 0xFFFFu;
 }
 
 static uint32_t loop_key(const sd_port_seen *p)
@@ -182,13 +207,18 @@ size_t sd_watch_step(sd_watch *w, sd_time t, const sd_port_seen *now, size_t n,
 			if (!p->vid)
 				continue;
 			sd_watch_key *k = key_get(w, phone_key(p));
-			/* a hand-over: BROM gave way to the Preloader, or the
-			 * Preloader's window closed and the phone booted on */
+			/* a mode change: the vendor's device left in one known
+			 * role and came back in another (BROM gave way to the
+			 * Preloader, the Preloader's window closed and the phone
+			 * booted on, an application jumped to its DFU or
+			 * bootloader). Two bridges of one vendor swapped are not
+			 * one: their roles are the same. */
 			sd_usb_kind was = kind_of(p->vid, k->left_pid), is = kind_of(p->vid, p->pid);
 			if (k->left_at >= 0 && t - k->left_at <= SD_WATCH_HANDOVER_TIME && k->left_pid != p->pid &&
-			    ((was == SD_USB_MTK_BROM && is == SD_USB_MTK_PRELOADER) ||
-			     (was == SD_USB_MTK_PRELOADER && is == SD_USB_MTK_OTHER)))
+			    was != is && was != SD_USB_OTHER && is != SD_USB_OTHER) {
 				emit(out, cap, &ne, SD_WATCH_HANDOVER, t, p, k->left_pid, 0);
+				k->left_at = -1; /* one arrival answers one departure */
+			}
 			k = key_get(w, loop_key(p));
 			if (k->arrivals == 0 || t - k->first > SD_WATCH_LOOP_WINDOW) {
 				k->arrivals = 0;
@@ -206,6 +236,37 @@ size_t sd_watch_step(sd_watch *w, sd_time t, const sd_port_seen *now, size_t n,
 	w->nprev = n;
 	w->started = 1;
 	return ne;
+}
+
+const char *sd_watch_ev_name(int type)
+{
+	switch (type) {
+	case SD_WATCH_ARRIVED: return "arrived";
+	case SD_WATCH_LEFT: return "left";
+	case SD_WATCH_BOOTLOOP: return "bootloop";
+	case SD_WATCH_HANDOVER: return "mode-change";
+	default: return "?";
+	}
+}
+
+const char *sd_usb_mode_change_text(uint16_t vid, uint16_t from_pid, uint16_t pid)
+{
+	sd_usb_kind was = kind_of(vid, from_pid), is = kind_of(vid, pid);
+	if (was == SD_USB_MTK_BROM && is == SD_USB_MTK_PRELOADER)
+		return "BROM gave way to the Preloader (BROM saw no handshake in time)";
+	if (was == SD_USB_MTK_PRELOADER && is == SD_USB_MTK_OTHER)
+		return "the Preloader's window closed and the phone booted on";
+	if (is == SD_USB_MTK_DA)
+		return "a download agent was loaded and runs";
+	if (is == SD_USB_MTK_BROM)
+		return "the phone came back in BROM download mode";
+	if (is == SD_USB_MTK_PRELOADER)
+		return "the phone came back in Preloader download mode";
+	if (is == SD_USB_BOOTLOADER)
+		return "the application handed over to its bootloader (DFU or vendor mode)";
+	if (was == SD_USB_BOOTLOADER)
+		return "the bootloader left and the application runs";
+	return "the device came back in another mode";
 }
 
 /* ---- usb: targets and the bulk pipe ---- */

@@ -43,9 +43,11 @@ static struct {
 			     unsigned int);
 	int (*control_transfer)(libusb_device_handle *, uint8_t, uint8_t, uint16_t, uint16_t,
 				unsigned char *, uint16_t, unsigned int);
+	int (*get_port_numbers)(libusb_device *, uint8_t *, int);
+	int (*get_string_descriptor_ascii)(libusb_device_handle *, uint8_t, unsigned char *, int);
 } U;
 
-static int usb_load(char *why, size_t whylen)
+int sdi_usb_load(char *why, size_t whylen)
 {
 	if (U.done)
 		goto out;
@@ -67,7 +69,8 @@ static int usb_load(char *why, size_t whylen)
 	LOAD(free_config_descriptor); LOAD(get_bus_number); LOAD(get_device_address);
 	LOAD(open); LOAD(close); LOAD(kernel_driver_active); LOAD(detach_kernel_driver);
 	LOAD(attach_kernel_driver); LOAD(claim_interface); LOAD(release_interface);
-	LOAD(bulk_transfer); LOAD(control_transfer);
+	LOAD(bulk_transfer); LOAD(control_transfer); LOAD(get_port_numbers);
+	LOAD(get_string_descriptor_ascii);
 #undef LOAD
 	U.ok = 1;
 	return SD_OK;
@@ -99,6 +102,8 @@ out:
 #define libusb_release_interface            U.release_interface
 #define libusb_bulk_transfer                U.bulk_transfer
 #define libusb_control_transfer             U.control_transfer
+#define libusb_get_port_numbers             U.get_port_numbers
+#define libusb_get_string_descriptor_ascii  U.get_string_descriptor_ascii
 
 #define USB_RBUF 16384u
 
@@ -239,7 +244,7 @@ int sdi_link_open_usb(const char *path, const sd_kv *q, size_t nq, const sd_cloc
 	int r = sd_usb_target_parse(path, q, nq, &t, why, whylen);
 	if (r)
 		return r;
-	r = usb_load(why, whylen);
+	r = sdi_usb_load(why, whylen);
 	if (r)
 		return r;
 	usb_link *u = calloc(1, sizeof *u);
@@ -325,7 +330,94 @@ fail:
 	return r;
 }
 
+static void usb_string(libusb_device_handle *h, uint8_t index, char *out, size_t outlen)
+{
+	unsigned char buf[SD_PORTS_STR];
+	if (!h || !index)
+		return;
+	int n = libusb_get_string_descriptor_ascii(h, index, buf, (int)sizeof buf - 1);
+	if (n <= 0)
+		return;
+	buf[SDI_MIN((size_t)n, sizeof buf - 1)] = '\0';
+	sdi_fmt(out, outlen, "%s", (const char *)buf);
+}
+
+int sdi_usb_enumerate(sd_usb_device *out, size_t cap, size_t *n, size_t *cut, int want_strings,
+		      char *why, size_t whylen)
+{
+	*n = 0;
+	int r = sdi_usb_load(why, whylen);
+	if (r)
+		return r;
+	libusb_context *ctx = NULL;
+	libusb_device **list = NULL;
+	if (libusb_init(&ctx) != 0) {
+		sdi_fmt(why, whylen, "libusb cannot start (no USB access on this host?)");
+		return SD_ERR_IO;
+	}
+	ssize_t cnt = libusb_get_device_list(ctx, &list);
+	if (cnt < 0) {
+		sdi_fmt(why, whylen, "libusb cannot list devices: %s", libusb_strerror((int)cnt));
+		libusb_exit(ctx);
+		return SD_ERR_IO;
+	}
+	for (ssize_t i = 0; i < cnt; i++) {
+		struct libusb_device_descriptor dd;
+		if (libusb_get_device_descriptor(list[i], &dd) != 0)
+			continue;
+		if (*n >= cap) {
+			if (cut)
+				(*cut)++;
+			continue;
+		}
+		sd_usb_device *d = &out[(*n)++];
+		memset(d, 0, sizeof *d);
+		d->vid = dd.idVendor;
+		d->pid = dd.idProduct;
+		d->bus = libusb_get_bus_number(list[i]);
+		d->addr = libusb_get_device_address(list[i]);
+		d->serial_driver = -1;
+		uint8_t ports[8];
+		int np = libusb_get_port_numbers(list[i], ports, (int)sizeof ports);
+		if (np > 0) { /* sysfs style: BUS-P.P.P */
+			sdi_fmt(d->path, sizeof d->path, "%u-%u", d->bus, ports[0]);
+			for (int k = 1; k < np; k++)
+				sdi_append(d->path, sizeof d->path, ".%u", ports[k]);
+		}
+		/* Opening needs write access to the device node, which users
+		 * rarely have without a udev rule: best effort, strings only. */
+		libusb_device_handle *h = NULL;
+		if (want_strings && (dd.iManufacturer || dd.iProduct || dd.iSerialNumber) &&
+		    libusb_open(list[i], &h) == 0) {
+			usb_string(h, dd.iManufacturer, d->manufacturer, sizeof d->manufacturer);
+			usb_string(h, dd.iProduct, d->product, sizeof d->product);
+			usb_string(h, dd.iSerialNumber, d->serial, sizeof d->serial);
+			libusb_close(h);
+		}
+	}
+	libusb_free_device_list(list, 1);
+	libusb_exit(ctx);
+	return SD_OK;
+}
+
 #else /* !SD_WITH_LIBUSB */
+
+int sdi_usb_load(char *why, size_t whylen)
+{
+	sdi_fmt(why, whylen, "built without libusb (cmake -DSD_WITH_LIBUSB=ON)");
+	return SD_ERR_UNSUPPORTED;
+}
+
+int sdi_usb_enumerate(sd_usb_device *out, size_t cap, size_t *n, size_t *cut, int want_strings,
+		      char *why, size_t whylen)
+{
+	(void)out;
+	(void)cap;
+	(void)cut;
+	(void)want_strings;
+	*n = 0;
+	return sdi_usb_load(why, whylen);
+}
 
 int sdi_link_open_usb(const char *path, const sd_kv *q, size_t nq, const sd_clock *clock,
 		      sd_link **out, char *why, size_t whylen)

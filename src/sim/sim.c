@@ -30,6 +30,32 @@ const sd_sim_kind *sd_sim_find(const char *name)
 	return NULL;
 }
 
+int sd_sim_find_for(const char *name, const sd_sim_kind **out, char *why, size_t whylen)
+{
+	const sd_sim_kind *k = sd_sim_find(name);
+	if (out)
+		*out = k;
+	if (why && whylen)
+		why[0] = '\0';
+	if (k)
+		return SD_OK;
+	const sd_proto *p = sd_proto_find(name);
+	if (p && p->own_command) {
+		sdi_fmt(why, whylen, "%s has no simulated device; it has its own command: %s", p->name,
+			p->own_command);
+		return SD_ERR_NOTFOUND;
+	}
+	if (p) {
+		sdi_fmt(why, whylen, "%s has no simulated device yet", p->name);
+		return SD_ERR_NOTFOUND;
+	}
+	sdi_fmt(why, whylen, "no simulated device '%.40s' (", name ? name : "");
+	for (size_t i = 0; i < SDI_ARRAY_LEN(kinds); i++)
+		sdi_append(why, whylen, "%s%s", i ? ", " : "", kinds[i]->name);
+	sdi_append(why, whylen, ")");
+	return SD_ERR_NOTFOUND;
+}
+
 void sd_simlog_add(sd_simlog *log, sd_time t, uint32_t code, const char *name, int destructive)
 {
 	sd_simlog_entry tmp, *e = log->n < SD_SIMLOG_MAX ? &log->e[log->n++] : &tmp;

@@ -30,6 +30,40 @@ static void names_mediatek_modes_bridges_and_boards(void **state)
 	assert_null(sd_usb_id_lookup(0x1A86, 0x0001)); /* WCH, but not a known bridge */
 }
 
+static void the_table_covers_the_roles_ports_names(void **state)
+{
+	(void)state;
+	static const struct { uint16_t vid, pid; sd_usb_kind kind; const char *word; } want[] = {
+		{ 0x0403, 0x6001, SD_USB_BRIDGE, "FTDI" },
+		{ 0x0403, 0x6015, SD_USB_BRIDGE, "FTDI" },
+		{ 0x10C4, 0xEA60, SD_USB_BRIDGE, "CP2102C" }, /* CP2102C keeps CP210x's default PID */
+		{ 0x1A86, 0x7523, SD_USB_BRIDGE, "CH340" },
+		{ 0x1A86, 0x55D4, SD_USB_BRIDGE, "CH9102" },
+		{ 0x1A86, 0x55D3, SD_USB_BRIDGE, "CH343" },
+		{ 0x067B, 0x2303, SD_USB_BRIDGE, "PL2303" },
+		{ 0x067B, 0x23A3, SD_USB_BRIDGE, "PL2303" },
+		{ 0x2341, 0x0043, SD_USB_BOARD, "Arduino" },
+		{ 0x2341, 0x8036, SD_USB_BOARD, "Leonardo" },
+		{ 0x2341, 0x0036, SD_USB_BOOTLOADER, "Caterina" },
+		{ 0x2E8A, 0x000A, SD_USB_BOARD, "RP2040" },
+		{ 0x2E8A, 0x0003, SD_USB_BOOTLOADER, "BOOTSEL" },
+		{ 0x303A, 0x1001, SD_USB_BOARD, "USB-JTAG" },
+		{ 0x303A, 0x0002, SD_USB_BOOTLOADER, "ROM" },
+		{ 0x0483, 0xDF11, SD_USB_BOOTLOADER, "DFU" },
+		{ 0x0483, 0x5740, SD_USB_BOARD, "STM32" },
+		{ 0x0E8D, 0x0003, SD_USB_MTK_BROM, "BootROM" },
+		{ 0x0E8D, 0x2000, SD_USB_MTK_PRELOADER, "Preloader" },
+		{ 0x0E8D, 0x2001, SD_USB_MTK_DA, "download agent" },
+	};
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+		const sd_usb_id *id = sd_usb_id_lookup(want[i].vid, want[i].pid);
+		if (!id || id->kind != want[i].kind || !strstr(id->name, want[i].word))
+			fail_msg("%04x:%04x: %s (%s), wanted %s with '%s'", want[i].vid, want[i].pid,
+				 id ? id->name : "unknown", id ? sd_usb_kind_name(id->kind) : "-",
+				 sd_usb_kind_name(want[i].kind), want[i].word);
+	}
+}
+
 static sd_port_seen P(const char *name, uint16_t vid, uint16_t pid)
 {
 	sd_port_seen p;
@@ -128,6 +162,93 @@ static void slow_reconnects_are_not_a_loop(void **state)
 		step(&w, 2 + i * 40, none, 0, ev);
 	}
 	assert_int_equal(loops, 0);
+}
+
+static void an_application_jumping_to_dfu_is_a_mode_change(void **state)
+{
+	(void)state;
+	sd_watch w;
+	sd_watch_event ev[16];
+	sd_fake_clock fc;
+	sd_port_seen app[] = { P("/dev/ttyACM0", 0x0483, 0x5740) };
+	sd_port_seen dfu[] = { P("usb:0483:df11@1.9", 0x0483, 0xDF11) };
+	sd_port_seen none[1];
+	sd_fake_clock_init(&fc, 0);
+	sd_watch_init(&w);
+	sd_watch_step(&w, sd_now(&fc.base), app, 1, ev, 16);
+	sd_fake_clock_advance(&fc, SD_MS(100));
+	assert_int_equal(sd_watch_step(&w, sd_now(&fc.base), none, 0, ev, 16), 1);
+	sd_fake_clock_advance(&fc, SD_MS(900));
+	size_t n = sd_watch_step(&w, sd_now(&fc.base), dfu, 1, ev, 16);
+	assert_int_equal(count(ev, n, SD_WATCH_ARRIVED), 1);
+	assert_int_equal(count(ev, n, SD_WATCH_HANDOVER), 1);
+	assert_int_equal(ev[n - 1].from_pid, 0x5740);
+	assert_int_equal(ev[n - 1].port.pid, 0xDF11);
+	assert_non_null(strstr(sd_usb_mode_change_text(0x0483, 0x5740, 0xDF11), "bootloader"));
+	/* and back to the application after the download: a mode change too */
+	sd_fake_clock_advance(&fc, SD_S(2));
+	n = sd_watch_step(&w, sd_now(&fc.base), app, 1, ev, 16);
+	assert_int_equal(count(ev, n, SD_WATCH_HANDOVER), 1);
+	assert_non_null(strstr(sd_usb_mode_change_text(0x0483, 0xDF11, 0x5740), "application"));
+	/* a mode change long after the departure is only an arrival */
+	sd_fake_clock_advance(&fc, SD_S(1));
+	sd_watch_step(&w, sd_now(&fc.base), none, 0, ev, 16);
+	sd_fake_clock_advance(&fc, SD_WATCH_HANDOVER_TIME + SD_S(1));
+	n = sd_watch_step(&w, sd_now(&fc.base), dfu, 1, ev, 16);
+	assert_int_equal(count(ev, n, SD_WATCH_HANDOVER), 0);
+}
+
+static void two_bridges_of_a_vendor_swapped_are_no_mode_change(void **state)
+{
+	(void)state;
+	sd_watch w;
+	sd_watch_event ev[16];
+	sd_port_seen ft232r[] = { P("/dev/ttyUSB0", 0x0403, 0x6001) };
+	sd_port_seen ftx[] = { P("/dev/ttyUSB0", 0x0403, 0x6015) };
+	sd_watch_init(&w);
+	step(&w, 0, ft232r, 1, ev);
+	size_t n = step(&w, 1, ftx, 1, ev); /* swapped between two looks */
+	assert_int_equal(count(ev, n, SD_WATCH_LEFT), 1);
+	assert_int_equal(count(ev, n, SD_WATCH_ARRIVED), 1);
+	assert_int_equal(count(ev, n, SD_WATCH_HANDOVER), 0);
+}
+
+static void a_reboot_between_two_looks_is_seen_by_its_new_address(void **state)
+{
+	(void)state;
+	sd_watch w;
+	sd_watch_event ev[16];
+	sd_fake_clock fc;
+	/* An ESP32-C3 crashing and resetting: its USB-Serial/JTAG leaves and
+	 * returns within one look, as the same /dev/ttyACM0; only the USB
+	 * address the host gave it moves on. Before the address was part of
+	 * what the watch compares, this loop was invisible. */
+	sd_port_seen s;
+	sd_fake_clock_init(&fc, 0);
+	sd_watch_init(&w);
+	s = P("/dev/ttyACM0", 0x303A, 0x1001);
+	s.bus = 1;
+	s.addr = 10;
+	sd_watch_step(&w, sd_now(&fc.base), &s, 1, ev, 16);
+	size_t loops = 0, arrivals = 0;
+	for (int i = 1; i <= 4; i++) {
+		sd_fake_clock_advance(&fc, SD_S(2));
+		s.addr = (uint8_t)(10 + i);
+		size_t n = sd_watch_step(&w, sd_now(&fc.base), &s, 1, ev, 16);
+		assert_int_equal(count(ev, n, SD_WATCH_LEFT), 1);
+		arrivals += count(ev, n, SD_WATCH_ARRIVED);
+		loops += count(ev, n, SD_WATCH_BOOTLOOP);
+		if (i == 3)
+			assert_int_equal(count(ev, n, SD_WATCH_BOOTLOOP), 1);
+		assert_int_equal(count(ev, n, SD_WATCH_HANDOVER), 0); /* same PID: no mode change */
+	}
+	assert_int_equal(arrivals, 4);
+	assert_int_equal(loops, 1);
+	/* the same look again (same address): nothing */
+	sd_fake_clock_advance(&fc, SD_MS(100));
+	assert_int_equal(sd_watch_step(&w, sd_now(&fc.base), &s, 1, ev, 16), 0);
+	assert_string_equal(sd_watch_ev_name(SD_WATCH_BOOTLOOP), "bootloop");
+	assert_string_equal(sd_watch_ev_name(0), "?");
 }
 
 static void more_ports_than_fit_are_cut_not_overrun(void **state)
@@ -375,6 +496,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(names_mediatek_modes_bridges_and_boards),
+		cmocka_unit_test(the_table_covers_the_roles_ports_names),
+		cmocka_unit_test(an_application_jumping_to_dfu_is_a_mode_change),
+		cmocka_unit_test(two_bridges_of_a_vendor_swapped_are_no_mode_change),
+		cmocka_unit_test(a_reboot_between_two_looks_is_seen_by_its_new_address),
 		cmocka_unit_test(brom_hands_over_to_preloader),
 		cmocka_unit_test(arriving_and_leaving_repeatedly_is_a_bootloop),
 		cmocka_unit_test(slow_reconnects_are_not_a_loop),

@@ -40,9 +40,16 @@ typedef struct rec_dev {
 	char     manufacturer[REC_STR_MAX]; /* as recorded: evidence, never an identity */
 	char     product[REC_STR_MAX];
 	int      tty_iface;                 /* kernel log: the interface cdc_acm made a ttyACM of, or -1 */
+	char     tty[16];                   /* kernel log: that tty's name ("ttyACM0"), or "" */
+	char     path[24];                  /* kernel log: the physical port ("3-5"), or "" */
+	int      bus, addr;                 /* kernel log: bus and device number, or -1 */
 } rec_dev;
 
 typedef struct usb_rec {
+	/* kernel log: "usb 3-5: new ... device number 24" precedes the
+	 * device's "New USB device found" line */
+	char           pending_path[24];
+	int            pending_addr;
 	rec_dev        dev[REC_MAX_DEVS];
 	size_t         ndev;
 	sd_usb_if_desc ifs[REC_MAX_IFS];
@@ -98,6 +105,13 @@ static rec_dev *rec_new_dev(usb_rec *r)
 	rec_dev *d = &r->dev[r->ndev++];
 	memset(d, 0, sizeof *d);
 	d->mfr_index = d->product_index = d->tty_iface = -1;
+	d->bus = d->addr = -1;
+	if (r->pending_path[0]) {
+		memcpy(d->path, r->pending_path, sizeof d->path);
+		d->bus = atoi(d->path);
+		d->addr = r->pending_addr;
+		r->pending_path[0] = '\0';
+	}
 	return d;
 }
 
@@ -107,6 +121,13 @@ static int rec_kernel_line(usb_rec *r, const char *s)
 	const char *p;
 	unsigned a, b;
 	rec_dev *d = r->ndev ? &r->dev[r->ndev - 1] : NULL;
+	char path[24];
+	if ((p = strstr(s, "usb ")) != NULL && strstr(s, ": new ") && strstr(s, "device number ") &&
+	    sscanf(p, "usb %23[0-9.-]:", path) == 1) {
+		snprintf(r->pending_path, sizeof r->pending_path, "%s", path);
+		r->pending_addr = atoi(strstr(s, "device number ") + strlen("device number "));
+		return 0;
+	}
 	if ((p = strstr(s, "idVendor=")) != NULL && sscanf(p, "idVendor=%x, idProduct=%x", &a, &b) == 2) {
 		if (!(d = rec_new_dev(r)))
 			return -1;
@@ -126,6 +147,7 @@ static int rec_kernel_line(usb_rec *r, const char *s)
 		rec_copy_str(d->manufacturer, p + strlen(": Manufacturer: "));
 	} else if (strstr(s, "cdc_acm ") && strstr(s, ": ttyACM") && (p = strstr(s, ":1.")) != NULL) {
 		d->tty_iface = atoi(p + 3);
+		sscanf(strstr(s, ": ttyACM") + 2, "%15[a-zA-Z0-9]", d->tty);
 	}
 	return 0;
 }

@@ -93,4 +93,5 @@ const sd_proto sdi_proto_tls = {
 	.poke_order = 90,
 	.flags = SD_PROTO_NET,
 	.poke_build = tls_poke_build,
+	.own_command = "shakedown tls HOST[:PORT]",
 };
