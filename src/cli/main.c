@@ -18,6 +18,7 @@ const sd_cmd sd_commands[] = {
 	{ "replay",  "print a saved transcript as an annotated hex dump, with the diagnosis", cmd_replay_usage, cmd_replay },
 	{ "sim",     "serve a simulated device on a pty for other tools", cmd_sim_usage, cmd_sim },
 	{ "ports",   "list serial ports and name their USB identity (MediaTek BROM/Preloader/DA ...)", cmd_ports_usage, cmd_ports },
+	{ "doctor",  "check the host side of a port: permissions, holders, ModemManager, brltty, drivers", cmd_doctor_usage, cmd_doctor },
 };
 const size_t sd_ncommands = sizeof sd_commands / sizeof sd_commands[0];
 
