@@ -342,8 +342,8 @@ static void check_holders(ctx *c, sd_doctor *d)
 			detail(k, "and %zu more", p->more_holders);
 	}
 	if (p->unreadable)
-		detail(k, "%u processes' fd folders could not be read (other users' processes: run as root to see them)",
-		       p->unreadable);
+		detail(k, "%u processes' fd folders could not be read (%s)", p->unreadable,
+		       c->id.uid ? "other users' processes: run as root to see them" : "other namespaces' processes");
 }
 
 static void check_lock(ctx *c, sd_doctor *d, int32_t self)
@@ -354,7 +354,13 @@ static void check_lock(ctx *c, sd_doctor *d, int32_t self)
 	for (size_t i = 0; i < SDI_ARRAY_LEN(dirs); i++) {
 		char host[SDI_ENV_PATH_MAX], path[SDI_ENV_PATH_MAX];
 		struct stat st;
-		snprintf(host, sizeof host, "%s/LCK..%s", dirs[i], d->tty);
+		/* the name after /dev/, '/' as '_' (lockdev's "LCK..pts_3") */
+		char name[64];
+		sdi_fmt(name, sizeof name, "%s", strncmp(d->dev_path, "/dev/", 5) == 0 ? d->dev_path + 5 : d->tty);
+		for (char *q = name; *q; q++)
+			if (*q == '/')
+				*q = '_';
+		snprintf(host, sizeof host, "%s/LCK..%s", dirs[i], name);
 		if (sdi_env_path(path, sizeof path, c->root, "%s", host) != 0 || stat(path, &st) != 0)
 			continue;
 		/* /var/lock is a link to /run/lock on current systems: one file */
@@ -392,7 +398,7 @@ static void check_lock(ctx *c, sd_doctor *d, int32_t self)
 		}
 	}
 	if (!nseen)
-		add(d, "lock", SD_CHECK_PASS, SD_CAUSE_OK, "no UUCP lock file (/run/lock/LCK..%s)", d->tty);
+		add(d, "lock", SD_CHECK_PASS, SD_CAUSE_OK, "no UUCP lock file for %s in /run/lock or /var/lock", d->tty);
 }
 
 /* ---- ModemManager ---------------------------------------------------------- */
