@@ -360,7 +360,7 @@ static void check_lock(ctx *c, sd_doctor *d, int32_t self)
 		for (char *q = name; *q; q++)
 			if (*q == '/')
 				*q = '_';
-		snprintf(host, sizeof host, "%s/LCK..%s", dirs[i], name);
+		sdi_fmt(host, sizeof host, "%s/LCK..%s", dirs[i], name);
 		if (sdi_env_path(path, sizeof path, c->root, "%s", host) != 0 || stat(path, &st) != 0)
 			continue;
 		/* /var/lock is a link to /run/lock on current systems: one file */
@@ -452,11 +452,11 @@ static void check_mm(ctx *c, sd_doctor *d)
 	char why[48] = "", file[48];
 	int ign = -1;
 	if (d->major) {
-		snprintf(file, sizeof file, "c%u:%u", d->major, d->minor);
+		sdi_fmt(file, sizeof file, "c%u:%u", d->major, d->minor);
 		ign = udev_ignored(c, file, why, sizeof why);
 	}
 	if (ign != 1 && d->usb_dev[0]) {
-		snprintf(file, sizeof file, "+usb:%s", d->usb_dev);
+		sdi_fmt(file, sizeof file, "+usb:%s", d->usb_dev);
 		int u = udev_ignored(c, file, why, sizeof why);
 		ign = u >= 0 ? (ign == 1 ? 1 : u) : ign;
 	}

@@ -161,16 +161,17 @@ static int holds_dev(const char *root, int32_t pid, const char *dev_path, uint64
 	while (!found && (e = readdir(d)) && n++ < SCAN_MAX_FDS) {
 		if (pid_of(e->d_name) < 0 && strcmp(e->d_name, "0") != 0)
 			continue;
-		snprintf(fdp, sizeof fdp, "%s/%s", dir, e->d_name);
+		sdi_fmt(fdp, sizeof fdp, "%s/%s", dir, e->d_name);
 		if (sdi_env_readlink(fdp, link, sizeof link) < 0) {
 			unreadable = 1;
 			continue;
 		}
 		if (dev_path && strcmp(link, dev_path) == 0) {
 			found = 1;
-		} else if (live && rdev && link[0] == '/') {
+		} else if (live && rdev && strncmp(link, "/dev/", 5) == 0) {
 			/* another mount namespace, or a node by another name: the
-			 * device number decides (stat follows the magic link) */
+			 * device number decides (stat follows the magic link; only
+			 * under /dev/, so a hung FUSE mount cannot stall the walk) */
 			struct stat st;
 			if (stat(fdp, &st) == 0 && S_ISCHR(st.st_mode) && (uint64_t)st.st_rdev == rdev)
 				found = 1;

@@ -33,7 +33,7 @@ static int dec32(const char *s, uint32_t *v)
 static int attr(const char *dir, const char *name, char *buf, size_t cap)
 {
 	char p[SDI_ENV_PATH_MAX + 64];
-	snprintf(p, sizeof p, "%s/%s", dir, name);
+	sdi_fmt(p, sizeof p, "%s/%s", dir, name);
 	long n = sdi_env_read(p, buf, cap);
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
 		buf[--n] = '\0';
@@ -43,7 +43,7 @@ static int attr(const char *dir, const char *name, char *buf, size_t cap)
 static void driver_of(const char *dir, char *out, size_t len)
 {
 	char p[SDI_ENV_PATH_MAX + 16], link[SDI_ENV_PATH_MAX];
-	snprintf(p, sizeof p, "%s/driver", dir);
+	sdi_fmt(p, sizeof p, "%s/driver", dir);
 	out[0] = '\0';
 	if (sdi_env_readlink(p, link, sizeof link) > 0)
 		sdi_fmt(out, len, "%s", sdi_env_base(link));
@@ -53,7 +53,7 @@ static int exists(const char *dir, const char *name)
 {
 	char p[SDI_ENV_PATH_MAX + 64];
 	struct stat st;
-	snprintf(p, sizeof p, "%s/%s", dir, name);
+	sdi_fmt(p, sizeof p, "%s/%s", dir, name);
 	return stat(p, &st) == 0;
 }
 
@@ -65,7 +65,7 @@ static void tty_child(const char *ifdir, char *out, size_t len)
 	out[0] = '\0';
 	for (size_t s = 0; s < 2 && !out[0]; s++) {
 		char p[SDI_ENV_PATH_MAX + 8];
-		snprintf(p, sizeof p, "%s%s", ifdir, subs[s]);
+		sdi_fmt(p, sizeof p, "%s%s", ifdir, subs[s]);
 		DIR *d = opendir(p);
 		struct dirent *e;
 		while (d && (e = readdir(d)))
@@ -103,7 +103,7 @@ int sdi_env_usb_read(const char *root, const char *name, sdi_usbinfo *u)
 		if (strncmp(e->d_name, name, nl) != 0 || e->d_name[nl] != ':' || u->nifs >= SDI_USB_MAX_IFS)
 			continue;
 		char ifdir[SDI_ENV_PATH_MAX + 300];
-		snprintf(ifdir, sizeof ifdir, "%s/%s", bus, e->d_name);
+		sdi_fmt(ifdir, sizeof ifdir, "%s/%s", bus, e->d_name);
 		sdi_usbif *f = &u->ifs[u->nifs++];
 		f->number = -1;
 		if (!attr(ifdir, "bInterfaceNumber", buf, sizeof buf)) {
@@ -179,7 +179,7 @@ int sdi_env_tty_sysfs(const char *root, const char *tty, sdi_ttyinfo *t)
 	if (!attr(p, "dev", buf, sizeof buf) && !sdi_env_devnum(buf, strlen(buf), &t->major, &t->minor))
 		t->has_devnum = 1;
 	char devlink[SDI_ENV_PATH_MAX + 16], dev[PATH_MAX], sys[PATH_MAX], sysp[SDI_ENV_PATH_MAX];
-	snprintf(devlink, sizeof devlink, "%s/device", p);
+	sdi_fmt(devlink, sizeof devlink, "%s/device", p);
 	if (sdi_env_path(sysp, sizeof sysp, root, "/sys") != 0 || !realpath(sysp, sys) ||
 	    !realpath(devlink, dev))
 		return 0; /* a virtual tty: no hardware behind it */
