@@ -85,8 +85,14 @@ static void ctx_init(ctx *c, const sd_doctor_opts *o)
 		long n = sdi_env_path(path, sizeof path, c->root, "/proc/self/status") == 0
 			? sdi_env_read(path, buf, sizeof buf) : -1;
 		if (n < 0 || sdi_env_status_ident(buf, (size_t)n, &c->id) != 0) {
-			c->id.uid = c->live ? (uint32_t)geteuid() : 0;
-			c->id.gid = c->live ? (uint32_t)getegid() : 0;
+			/* no status file under the root (a chroot): this process's
+			 * identity, never a guess of root */
+			gid_t gs[SD_IDENT_MAX_GROUPS];
+			int ng = getgroups(SD_IDENT_MAX_GROUPS, gs);
+			c->id.uid = (uint32_t)geteuid();
+			c->id.gid = (uint32_t)getegid();
+			for (int i = 0; i < ng; i++)
+				c->id.groups[c->id.ngroups++] = (uint32_t)gs[i];
 		}
 	}
 	if (sdi_env_path(path, sizeof path, c->root, "/etc/group") == 0 && (c->group = malloc(GROUP_FILE_MAX))) {
