@@ -8,6 +8,8 @@
 check "sim app starts" start_sim app 'text=hi\r\n' period_ms=500
 sleep 600 <"$PTY" &
 HOLDER=$!
+# lib.sh's cleanup, plus the holder: a failed check must not leave it behind
+trap 'kill "$HOLDER" 2>/dev/null; [ -n "$SIM_PID" ] && kill -TERM "$SIM_PID" 2>/dev/null; rm -rf "$TMP"' EXIT
 
 run "$SHAKEDOWN" doctor "$PTY"
 check "held port: exit 1" [ "$rc" -eq 1 ]
