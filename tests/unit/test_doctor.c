@@ -2,6 +2,7 @@
  * make-fixtures.sh): each case is copied to a temporary root, where the
  * device nodes git cannot hold are made with mknod (as root; the tests
  * that need a node skip otherwise). Plus the parsers of host text. */
+#define _GNU_SOURCE /* posix_openpt, ptsname_r */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -9,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -455,6 +458,61 @@ static void targets_without_a_host_side(void **state)
 	assert_string_equal(sd_check_status_name(SD_CHECK_WARN), "WARN");
 }
 
+/* ---- the live system: a pty of our own ------------------------------------------------ */
+
+static void port_findings_on_a_live_pty(void **state)
+{
+	(void)state;
+	int m = posix_openpt(O_RDWR | O_NOCTTY);
+	assert_true(m >= 0);
+	assert_int_equal(grantpt(m), 0);
+	assert_int_equal(unlockpt(m), 0);
+	char slave[64];
+	assert_int_equal(ptsname_r(m, slave, sizeof slave), 0);
+	int s = open(slave, O_RDWR | O_NOCTTY);
+	assert_true(s >= 0);
+	/* our own fd does not count: the probe holds the port it asks about */
+	sd_diag d;
+	sd_diag_init(&d);
+	assert_int_equal(sd_doctor_port_findings(NULL, slave, &d), 0);
+
+	int ready[2], go[2];
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(go), 0);
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		/* holds the pty until the parent closes the go pipe */
+		int fd = open(slave, O_RDONLY | O_NOCTTY);
+		char c = fd >= 0 ? 'y' : 'n';
+		close(go[1]);
+		if (write(ready[1], &c, 1) != 1)
+			_exit(1);
+		while (read(go[0], &c, 1) > 0)
+			;
+		_exit(0);
+	}
+	close(go[0]);
+	close(ready[1]);
+	char c = 0;
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	assert_int_equal(c, 'y');
+	size_t n = sd_doctor_port_findings("/", slave, &d);
+	close(go[1]);
+	int st;
+	waitpid(child, &st, 0);
+	close(ready[0]);
+	close(s);
+	close(m);
+	assert_int_equal(n, 1);
+	char want[64];
+	snprintf(want, sizeof want, "process %d (", (int)child);
+	assert_non_null(strstr(d.f[0].summary, want));
+	assert_int_equal(d.f[0].cause, SD_CAUSE_PORT_BUSY);
+	snprintf(want, sizeof want, "kill %d", (int)child);
+	assert_non_null(strstr(d.f[0].fix, want));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -477,6 +535,7 @@ int main(void)
 		cmocka_unit_test_teardown(ftdi_sio_bound, teardown),
 		cmocka_unit_test_teardown(no_driver_bound, teardown),
 		cmocka_unit_test(targets_without_a_host_side),
+		cmocka_unit_test(port_findings_on_a_live_pty),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
