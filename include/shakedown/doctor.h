@@ -13,9 +13,12 @@
  * /proc/PID/fd entries. docs/doctor.md says what each check reads and why.
  *
  * The calls allocate nothing the caller must free (results are fixed
- * arrays of bounded strings), never print, never block on a device, and
- * are not thread-safe only in the sense that they read a changing system:
- * two runs may differ.
+ * arrays of bounded strings; scratch memory is freed before they return),
+ * never print, never wait on a device, and keep no global state: they may
+ * run in several threads at once. They read a changing system, so two runs
+ * may differ.
+ *
+ * @since 0.1.0
  */
 #ifndef SHAKEDOWN_DOCTOR_H
 #define SHAKEDOWN_DOCTOR_H
@@ -118,7 +121,9 @@ typedef struct sd_doctor {
  * Returns SD_OK when the checks ran (whatever they found); SD_ERR_ARG for a
  * target that does not parse (why says why; d holds no checks);
  * SD_ERR_NOTFOUND when the device does not exist: d is filled all the same
- * (the "node" check says so, and e.g. "brltty" may say why). */
+ * (the "node" check says so, and e.g. "brltty" may say why) and why holds
+ * the node check's summary; SD_ERR_NOMEM when scratch memory ran out.
+ * why may be NULL when whylen is 0. d must not be NULL (SD_ERR_ARG). */
 SD_API int sd_doctor_run(const char *target, const sd_doctor_opts *o, sd_doctor *d,
 			 char *why, size_t whylen);
 

@@ -46,8 +46,10 @@ const char *sd_check_status_name(sd_check_status s)
 __attribute__((format(printf, 5, 6)))
 static sd_check *add(sd_doctor *d, const char *id, sd_check_status s, sd_cause c, const char *fmt, ...)
 {
-	static sd_check spare; /* only ever written when the table is full: a bug */
-	sd_check *k = d->nchecks < SD_DOCTOR_MAX_CHECKS ? &d->checks[d->nchecks++] : &spare;
+	/* a run adds at most 7 checks; were the table full, the last record
+	 * would be overwritten rather than memory outside it */
+	sd_check *k = d->nchecks < SD_DOCTOR_MAX_CHECKS ? &d->checks[d->nchecks++]
+							: &d->checks[SD_DOCTOR_MAX_CHECKS - 1];
 	memset(k, 0, sizeof *k);
 	sdi_fmt(k->id, sizeof k->id, "%s", id);
 	k->status = s;
