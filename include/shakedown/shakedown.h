@@ -31,6 +31,7 @@
 #include "shakedown/tls.h"
 #include "shakedown/diagnose.h"
 #include "shakedown/probe.h"
+#include "shakedown/doctor.h"
 
 #ifdef __cplusplus
 extern "C" {
