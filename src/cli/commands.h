@@ -11,6 +11,7 @@ int cmd_sync(sd_cli *cli, int argc, char **argv);
 int cmd_info(sd_cli *cli, int argc, char **argv);
 int cmd_ports(sd_cli *cli, int argc, char **argv);
 int cmd_tls(sd_cli *cli, int argc, char **argv);
+int cmd_loopback(sd_cli *cli, int argc, char **argv);
 /* sync and info: one protocol session (cmd_sync.c); identify = info. */
 int cli_session(sd_cli *cli, int argc, char **argv, int identify);
 
@@ -22,4 +23,5 @@ extern const char cmd_sync_usage[];
 extern const char cmd_info_usage[];
 extern const char cmd_ports_usage[];
 extern const char cmd_tls_usage[];
+extern const char cmd_loopback_usage[];
 #endif

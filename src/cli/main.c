@@ -17,6 +17,7 @@ const sd_cmd sd_commands[] = {
 	{ "explain", "say what received bytes most likely are, in every protocol we know", cmd_explain_usage, cmd_explain },
 	{ "replay",  "print a saved transcript as an annotated hex dump, with the diagnosis", cmd_replay_usage, cmd_replay },
 	{ "sim",     "serve a simulated device on a pty for other tools", cmd_sim_usage, cmd_sim },
+	{ "loopback", "test an adapter and cable with TX tied to RX: errors per baud rate", cmd_loopback_usage, cmd_loopback },
 	{ "ports",   "list serial ports and name their USB identity (MediaTek BROM/Preloader/DA ...)", cmd_ports_usage, cmd_ports },
 };
 const size_t sd_ncommands = sizeof sd_commands / sizeof sd_commands[0];

@@ -546,11 +546,6 @@ static void add_common_detail(sd_finding *f, const sd_loopback_result *res)
 	list_passes(res, 1u << SD_LOOPBACK_UNTESTED, buf, sizeof buf);
 	if (buf[0])
 		sd_finding_detail(f, "not tested (time budget, or nothing came back at the first rates): %s", buf);
-	if (res->rtt_median >= 0)
-		sd_finding_detail(f, "first-byte round trip: median %.2f ms, worst %.2f ms",
-				  (double)res->rtt_median / 1000.0, (double)res->rtt_worst / 1000.0);
-	lines_detail(res, buf, sizeof buf);
-	sd_finding_detail(f, "%s", buf);
 }
 
 static void bad_pass_details(sd_finding *f, const sd_loopback_result *res)
@@ -560,17 +555,30 @@ static void bad_pass_details(sd_finding *f, const sd_loopback_result *res)
 		const sd_loopback_pass *p = &res->pass[i];
 		if (p->status == SD_LOOPBACK_GOOD || p->status == SD_LOOPBACK_UNTESTED)
 			continue;
-		if (++shown > 6)
+		if (++shown > 4)
 			break;
 		char nm[40];
 		pass_name(p, nm, sizeof nm);
 		if (p->status == SD_LOOPBACK_NONE)
-			sd_finding_detail(f, "%s: nothing came back of %zu bytes", nm, p->sent);
+			sd_finding_detail(f, "%s: none of %zu bytes came back", nm, p->sent);
 		else
-			sd_finding_detail(f, "%s: %zu of %zu bytes back unchanged, %zu changed (%llu bit errors, BER %.1e), "
-					  "%zu lost, %zu extra", nm, p->matched, p->sent, p->corrupted,
-					  (unsigned long long)p->bit_errors, p->ber, p->lost, p->extra);
+			sd_finding_detail(f, "%s: %zu of %zu changed (%llu bit errors), %zu lost, %zu extra",
+					  nm, p->corrupted, p->sent, (unsigned long long)p->bit_errors,
+					  p->lost, p->extra);
 	}
+}
+
+/* The passes with status in mask, or "every pass" when that is all of
+ * those tested. */
+static void which(const sd_loopback_result *res, unsigned mask, size_t tested, char *buf, size_t len)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < res->npasses; i++)
+		k += (mask & (1u << res->pass[i].status)) != 0;
+	if (k == tested && tested > 1)
+		sdi_fmt(buf, len, "every rate tested (%zu passes)", tested);
+	else
+		list_passes(res, mask, buf, len);
 }
 
 static int judge(const sd_loopback_result *res, sd_report *r, int err, sd_link *l)
@@ -615,8 +623,8 @@ static int judge(const sd_loopback_result *res, sd_report *r, int err, sd_link *
 	if (n[SD_LOOPBACK_NONE] == tested) {
 		f = sd_diag_add(&r->diag, SD_CAUSE_SILENT, 0.9f);
 		if (f) {
-			sd_finding_summary(f, "nothing came back at %zu pass%s: TX is not looped to RX", tested,
-					   tested == 1 ? "" : "es");
+			list_passes(res, 1u << SD_LOOPBACK_NONE, list, sizeof list);
+			sd_finding_summary(f, "nothing came back at %s: TX is not looped to RX", list);
 			sd_finding_fix(f, "put a jumper from TX to RX; or a device is attached: run shakedown probe");
 			add_common_detail(f, res);
 			sd_finding_evidence(f, res->ev_sent, res->ev_sent_len, NULL, 0);
@@ -638,8 +646,8 @@ static int judge(const sd_loopback_result *res, sd_report *r, int err, sd_link *
 					   is_text ? ", most of them text" : "");
 			sd_finding_fix(f, "to test the adapter, disconnect the device and put a jumper from TX to RX; "
 				       "to see what the device is, run shakedown probe");
-			bad_pass_details(f, res);
 			add_common_detail(f, res);
+			bad_pass_details(f, res);
 			sd_finding_evidence(f, res->ev_sent, res->ev_sent_len, res->ev_rcvd, res->ev_rcvd_len);
 		}
 		return SD_ERR_PROTO;
@@ -659,13 +667,13 @@ static int judge(const sd_loopback_result *res, sd_report *r, int err, sd_link *
 				cmp += p->matched + p->corrupted;
 			}
 		}
-		list_passes(res, (1u << SD_LOOPBACK_ERRORS) | (1u << SD_LOOPBACK_FOREIGN), list, sizeof list);
+		which(res, (1u << SD_LOOPBACK_ERRORS) | (1u << SD_LOOPBACK_FOREIGN), tested, list, sizeof list);
 		sd_finding_summary(f, "bit errors at %s: BER %.1e there (%llu bit errors in %zu bytes)", list,
 				   cmp ? (double)bits / (8.0 * (double)cmp) : 0.0, (unsigned long long)bits, cmp);
 		sd_finding_fix(f, "cable or adapter bad, or a rate the adapter cannot make exactly: try a shorter "
 			       "cable or another adapter, or stay below the failing rates");
 	} else if (n[SD_LOOPBACK_PARTIAL]) {
-		list_passes(res, 1u << SD_LOOPBACK_PARTIAL, list, sizeof list);
+		which(res, 1u << SD_LOOPBACK_PARTIAL, tested, list, sizeof list);
 		sd_finding_summary(f, "partial echo at %s: bytes were lost, those that came back were unchanged", list);
 		sd_finding_fix(f, "a loose jumper or contact, or the adapter or driver overruns at these rates: "
 			       "check the jumper and cable, or stay below the failing rates");
@@ -677,8 +685,8 @@ static int judge(const sd_loopback_result *res, sd_report *r, int err, sd_link *
 	list_passes(res, 1u << SD_LOOPBACK_GOOD, list, sizeof list);
 	if (list[0])
 		sd_finding_detail(f, "clean at %s", list);
-	bad_pass_details(f, res);
 	add_common_detail(f, res);
+	bad_pass_details(f, res);
 	sd_finding_evidence(f, res->ev_sent, res->ev_sent_len, res->ev_rcvd, res->ev_rcvd_len);
 	return SD_ERR_PROTO;
 }
@@ -868,11 +876,15 @@ int sd_loopback_run(sd_link *l, const sd_loopback_opts *o, sd_loopback_result *r
 judge:
 	res->elapsed = sd_now(c.clock) - t0;
 	r->elapsed_ms = res->elapsed / 1000;
-	err = judge(res, r, fatal(err) ? err : SD_OK, l) ;
+	err = judge(res, r, fatal(err) ? err : SD_OK, l);
 	sd_report_fact(r, "passes", "%zu", res->npasses);
 	sd_report_fact(r, "bytes_sent", "%zu", res->sent);
 	sd_report_fact(r, "bit_errors", "%llu", (unsigned long long)res->bit_errors);
 	sd_report_fact(r, "ber", "%.2e", res->ber);
+	if (res->rtt_median >= 0) {
+		sd_report_fact(r, "rtt_median_ms", "%.3f", (double)res->rtt_median / 1000.0);
+		sd_report_fact(r, "rtt_worst_ms", "%.3f", (double)res->rtt_worst / 1000.0);
+	}
 	{
 		char buf[SD_DETAIL_MAX];
 		lines_detail(res, buf, sizeof buf);
