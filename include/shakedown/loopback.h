@@ -71,7 +71,7 @@ typedef enum sd_loopback_status {
 	SD_LOOPBACK_UNTESTED = 0, /* not run (time budget used up) */
 	SD_LOOPBACK_GOOD,         /* every byte came back unchanged, nothing extra */
 	SD_LOOPBACK_ERRORS,       /* came back with bit errors or extra bytes */
-	SD_LOOPBACK_PARTIAL,      /* bytes lost, the rest unchanged */
+	SD_LOOPBACK_PARTIAL,      /* bytes lost, nothing extra, few changed (<= lost / 10) */
 	SD_LOOPBACK_NONE,         /* nothing came back */
 	SD_LOOPBACK_FOREIGN       /* bytes came back, but mostly not ours */
 } sd_loopback_status;

@@ -44,20 +44,29 @@ static unsigned popcount8(uint8_t v)
 	return n;
 }
 
-/* Do tx[i..] and rx[j..] line up for the next WIN bytes (3 in 4 equal, so
- * a bit error inside the window does not hide the alignment)? Fewer than
- * need bytes left on either side: no. */
+/* Do tx[i..] and rx[j..] line up? Strictly (loose = 0): the next 4 bytes
+ * are equal, or the first is and 3 in 4 of the next WIN are (a bit error
+ * inside the window does not hide the alignment). Loosely: the next 2 are equal, for a second
+ * loss or addition close behind the first. Fewer than need bytes to
+ * compare: no, unless a stream ends there. */
 static int lines_up(const uint8_t *tx, size_t ntx, size_t i, const uint8_t *rx, size_t nrx,
-		    size_t j, size_t need)
+		    size_t j, size_t need, int loose)
 {
 	if (i > ntx || j > nrx)
 		return 0;
 	size_t n = SDI_MIN((size_t)WIN, SDI_MIN(ntx - i, nrx - j));
-	if (n < need)
-		return 0;
 	if (n == 0)
+		return i == ntx && j == nrx; /* both streams end here */
+	if (n < need && i + n < ntx && j + n < nrx)
+		return 0; /* short, and not for want of bytes */
+	size_t head = SDI_MIN(n, (size_t)(loose ? 2 : 4)), eq = 0;
+	while (eq < head && tx[i + eq] == rx[j + eq])
+		eq++;
+	if (eq == head)
 		return 1;
-	size_t eq = 0;
+	if (loose || eq == 0)
+		return 0; /* an alignment starts with an equal byte */
+	eq = 0;
 	for (size_t k = 0; k < n; k++)
 		eq += tx[i + k] == rx[j + k];
 	return eq >= n - n / 4;
@@ -83,29 +92,30 @@ void sd_loopback_compare(const uint8_t *tx, size_t ntx, const uint8_t *rx, size_
 		}
 		/* The bytes after this one line up: a corrupted byte. At the
 		 * very end of both streams, too. */
-		if (lines_up(tx, ntx, i + 1, rx, nrx, j + 1, SDI_MIN((size_t)4, SDI_MIN(ntx - i - 1, nrx - j - 1)))) {
-			goto corrupt;
-		}
-		/* Else the smallest shift after which they line up. */
-		for (size_t s = 1; s <= MAX_SHIFT; s++) {
-			if (i + s < ntx && lines_up(tx, ntx, i + s, rx, nrx, j, 4)) {
-				lost += s;
-				i += s;
-				goto next;
+		int shifted = 0;
+		if (!lines_up(tx, ntx, i + 1, rx, nrx, j + 1, 4, 0)) {
+			/* Else the smallest shift after which they line up,
+			 * strictly first. */
+			for (int loose = 0; loose < 2 && !shifted; loose++) {
+				for (size_t s = 1; s <= MAX_SHIFT && !shifted; s++) {
+					if (i + s < ntx && lines_up(tx, ntx, i + s, rx, nrx, j, 2, loose)) {
+						lost += s;
+						i += s;
+						shifted = 1;
+					} else if (j + s < nrx && lines_up(tx, ntx, i, rx, nrx, j + s, 2, loose)) {
+						extra += s;
+						j += s;
+						shifted = 1;
+					}
+				}
 			}
-			if (j + s < nrx && lines_up(tx, ntx, i, rx, nrx, j + s, 4)) {
-				extra += s;
-				j += s;
-				goto next;
-			}
 		}
-corrupt:
-		corrupted++;
-		bits += popcount8((uint8_t)(tx[i] ^ rx[j]));
-		i++;
-		j++;
-next:
-		;
+		if (!shifted) {
+			corrupted++;
+			bits += popcount8((uint8_t)(tx[i] ^ rx[j]));
+			i++;
+			j++;
+		}
 	}
 	lost += ntx - i;
 	extra += nrx - j;
@@ -396,7 +406,9 @@ static void run_pass(run_ctx *c, sd_loopback_pass *p, size_t maxbytes, uint32_t 
 		p->status = SD_LOOPBACK_FOREIGN;
 	else if (!p->corrupted && !p->extra && !p->lost)
 		p->status = SD_LOOPBACK_GOOD;
-	else if (!p->corrupted && !p->extra)
+	else if (!p->extra && p->corrupted * 10 <= p->lost)
+		/* Losses, and at most a few changed bytes: two losses a byte
+		 * apart read as one loss and one changed byte. */
 		p->status = SD_LOOPBACK_PARTIAL;
 	else
 		p->status = SD_LOOPBACK_ERRORS;
@@ -673,8 +685,15 @@ static int judge(const sd_loopback_result *res, sd_report *r, int err, sd_link *
 		sd_finding_fix(f, "cable or adapter bad, or a rate the adapter cannot make exactly: try a shorter "
 			       "cable or another adapter, or stay below the failing rates");
 	} else if (n[SD_LOOPBACK_PARTIAL]) {
+		size_t lost = 0, sent = 0;
+		for (size_t i = 0; i < res->npasses; i++) {
+			if (res->pass[i].status == SD_LOOPBACK_PARTIAL) {
+				lost += res->pass[i].lost;
+				sent += res->pass[i].sent;
+			}
+		}
 		which(res, 1u << SD_LOOPBACK_PARTIAL, tested, list, sizeof list);
-		sd_finding_summary(f, "partial echo at %s: bytes were lost, those that came back were unchanged", list);
+		sd_finding_summary(f, "partial echo at %s: %zu of %zu bytes were lost", list, lost, sent);
 		sd_finding_fix(f, "a loose jumper or contact, or the adapter or driver overruns at these rates: "
 			       "check the jumper and cable, or stay below the failing rates");
 	} else {
@@ -816,10 +835,10 @@ int sd_loopback_run(sd_link *l, const sd_loopback_opts *o, sd_loopback_result *r
 	for (size_t i = 0; i < res->npasses; i++) {
 		sd_loopback_pass *p = &res->pass[i];
 		sd_time left = c.overall - sd_now(c.clock);
-		sd_time share = left / (sd_time)(res->npasses - i);
+		sd_time share = SDI_MAX(left / (sd_time)(res->npasses - i), MIN_SHARE);
 		/* Two passes in a row with nothing back, and nothing ever back:
 		 * no loop here; the other rates would only cost time. */
-		if (share < MIN_SHARE || (silent_run >= 2 && !looped))
+		if (left < MIN_SHARE || (silent_run >= 2 && !looped))
 			break;
 		if (res->varied_rate) {
 			int rr = sd_link_set_cfg(l, &p->cfg);
