@@ -39,6 +39,15 @@ if command -v socat >/dev/null; then
     and d["loopback"]["passes"][1]["baud"] == 115200 and d["loopback"]["passes"][1]["sent"] == 4096
     and d["loopback"]["modem_lines"]["test"] == "unsupported"
     and d["loopback"]["rtt_median_us"] is not None' <<<"$out"
+  t0=$(date +%s%N)
+  run5 "$SHAKEDOWN" loopback --timeout 1 "$TMP/lp"
+  t1=$(date +%s%N)
+  check "socat loop --timeout 1: exit 0 within the budget" \
+    eval '[ "$rc" -eq 0 ] && [ $(( (t1 - t0) / 1000000 )) -lt 1500 ]'
+
+  run5 "$SHAKEDOWN" probe --json "$TMP/lp"
+  check "probe on the loop: echo, and the fix points to shakedown loopback" json '
+    d["findings"][0]["cause"] == "echo" and "shakedown loopback" in d["findings"][0]["fix"]' <<<"$out"
   kill -TERM "$SOCAT_PID" 2>/dev/null; wait "$SOCAT_PID" 2>/dev/null; SOCAT_PID=
 else
   bad "socat is not installed (scripts/deps.sh)"
