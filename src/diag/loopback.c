@@ -644,18 +644,23 @@ static int judge(const sd_loopback_result *res, sd_report *r, int err, sd_link *
 		return SD_ERR_PROTO;
 	}
 	if (n[SD_LOOPBACK_FOREIGN] && !n[SD_LOOPBACK_GOOD]) {
-		size_t in = 0, text = 0, ours = 0;
+		/* Text at any pass: a device that prints (at the other rates
+		 * its text reads as garbage). */
+		size_t in = 0, ours = 0;
+		int is_text = 0;
 		for (size_t i = 0; i < res->npasses; i++) {
-			in += res->pass[i].received + res->pass[i].unsolicited;
-			text += res->pass[i].text;
-			ours += res->pass[i].matched;
+			const sd_loopback_pass *p = &res->pass[i];
+			size_t pin = p->received + p->unsolicited;
+			in += pin;
+			ours += p->matched;
+			if (p->status == SD_LOOPBACK_FOREIGN && pin && p->text * 10 >= pin * 7)
+				is_text = 1;
 		}
-		int is_text = in && text * 10 >= in * 7;
 		f = sd_diag_add(&r->diag, is_text ? SD_CAUSE_APP_RUNNING : SD_CAUSE_UNKNOWN, 0.85f);
 		if (f) {
 			sd_finding_summary(f, "bytes came back that are not ours (%zu bytes, %zu of them ours%s): "
 					   "a device answered, this is not a loop", in, ours,
-					   is_text ? ", most of them text" : "");
+					   is_text ? "; it prints text" : "");
 			sd_finding_fix(f, "to test the adapter, disconnect the device and put a jumper from TX to RX; "
 				       "to see what the device is, run shakedown probe");
 			add_common_detail(f, res);
@@ -856,7 +861,10 @@ int sd_loopback_run(sd_link *l, const sd_loopback_opts *o, sd_loopback_result *r
 			break;
 		}
 		silent_run = p->status == SD_LOOPBACK_NONE ? silent_run + 1 : 0;
-		looped |= p->matched > 0;
+		/* Our bytes came back, give or take errors: a loop, not a
+		 * device that happens to send a few bytes we also sent. */
+		looped |= p->status == SD_LOOPBACK_GOOD || p->status == SD_LOOPBACK_ERRORS ||
+			  p->status == SD_LOOPBACK_PARTIAL;
 		if (severity(p->status) > worst) {
 			worst = severity(p->status);
 			res->ev_sent_len = SDI_MIN(p->sent, sizeof res->ev_sent);

@@ -207,6 +207,11 @@ static void a_board_printing_text_is_not_ours(void **state)
 	assert_true(count_status(SD_LOOPBACK_FOREIGN) >= 1);
 	assert_true(rep.diag.f[0].rcvd_len > 0);
 	assert_memory_equal(rep.diag.f[0].rcvd, "hello", 5);
+	/* not a loop: DTR/RTS (a board's reset) are left alone */
+	assert_int_equal(res.lines, SD_LOOPBACK_LINES_SKIPPED);
+	const sd_simlog *log = &sd_sim_device_of(l)->log;
+	for (size_t i = 0; i < log->n; i++)
+		assert_null(strstr(log->e[i].name, "reset"));
 	sd_link_close(l);
 }
 
