@@ -233,6 +233,34 @@ static void a_link_without_rates_gets_one_pass_and_no_lines(void **state)
 	sd_link_close(l);
 }
 
+static void no_lines_leaves_dtr_rts_alone(void **state)
+{
+	(void)state;
+	sd_link *l = jumper(0, 0, 1);
+	static const uint32_t rates[] = { 9600 };
+	sd_loopback_opts o = { .rates = rates, .nrates = 1, .no_lines = 1 };
+	sd_report_init(&rep, "loopback", "jumper");
+	assert_int_equal(sd_loopback_run(l, &o, &res, &rep), SD_OK);
+	assert_int_equal(res.lines, SD_LOOPBACK_LINES_SKIPPED);
+	assert_int_equal(res.lines_loop, 0);
+	assert_int_equal(b.lines_in, 0); /* the far end never saw DTR or RTS */
+	sd_link_close(l);
+}
+
+static void a_link_that_vanishes_is_reported_disconnected(void **state)
+{
+	(void)state;
+	sd_link *l = sim("sim:app?mode=echo&disconnect_after=3000");
+	static const uint32_t rates[] = { 115200 };
+	sd_loopback_opts o = { .rates = rates, .nrates = 1, .bytes = 4096 };
+	sd_report_init(&rep, "loopback", "sim");
+	assert_int_equal(sd_loopback_run(l, &o, &res, &rep), SD_ERR_CLOSED);
+	assert_false(rep.ok);
+	assert_int_equal(rep.diag.f[0].cause, SD_CAUSE_DISCONNECTED);
+	assert_non_null(strstr(rep.diag.f[0].summary, "disconnected"));
+	sd_link_close(l);
+}
+
 /* ---- a picky adapter: refuses some rates, drops parity like a pty ---- */
 
 typedef struct picky { sd_link base; sd_link *in; } picky;
@@ -414,6 +442,8 @@ int main(void)
 		cmocka_unit_test(silent_board_is_not_looped),
 		cmocka_unit_test(a_board_printing_text_is_not_ours),
 		cmocka_unit_test(a_link_without_rates_gets_one_pass_and_no_lines),
+		cmocka_unit_test(no_lines_leaves_dtr_rts_alone),
+		cmocka_unit_test(a_link_that_vanishes_is_reported_disconnected),
 		cmocka_unit_test(rates_the_adapter_refuses_are_skipped_and_named),
 		cmocka_unit_test(a_short_budget_is_kept_and_the_rest_not_tested),
 		cmocka_unit_test(compare_identical_lost_extra_and_flipped),
