@@ -130,7 +130,9 @@ typedef struct sd_loopback_result {
 /* Run the self-test over an open link and fill res and r (r sd_report_init'ed
  * by the caller, command "loopback"; its findings point into res, so keep
  * res until the report is printed). o may be NULL (defaults). The link's
- * line settings and DTR/RTS are put back as they were.
+ * line settings are put back as they were, and DTR/RTS, when the modem
+ * lines were tested, to the levels last set through the link (l->lines:
+ * deasserted if never set).
  * Returns SD_OK when the loop is good at every pass (r->ok = 1), SD_ERR_PROTO
  * when not (the findings say why), SD_ERR_ARG for bad options, SD_ERR_NOMEM,
  * or the sd_err of a link that failed (a finding says so too). */
