@@ -297,13 +297,15 @@ static sd_time median(sd_time *v, size_t n)
 	return v[n / 2];
 }
 
-/* Read into the stream until it holds `want` bytes or dl. Returns the
- * time of the first byte that arrived, or -1. */
-static sd_time read_until(run_ctx *c, size_t *nrx, size_t want, sd_deadline dl)
+/* Read into the stream until it holds `want` bytes, or dl, or (gap > 0)
+ * the line has been quiet for gap. Returns the time of the first byte that
+ * arrived, or -1. */
+static sd_time read_until(run_ctx *c, size_t *nrx, size_t want, sd_deadline dl, sd_time gap)
 {
 	sd_time first = -1;
 	while (*nrx < want && *nrx < c->rxcap) {
-		int r = sd_link_read(c->l, c->rx + *nrx, c->rxcap - *nrx, dl);
+		sd_deadline q = gap > 0 ? sd_deadline_min(sd_deadline_in(c->clock, gap), dl) : dl;
+		int r = sd_link_read(c->l, c->rx + *nrx, c->rxcap - *nrx, q);
 		if (r < 0) {
 			if (fatal(r))
 				c->err = r;
@@ -360,7 +362,7 @@ static void run_pass(run_ctx *c, sd_loopback_pass *p, size_t maxbytes, uint32_t 
 		sent += 1;
 		sd_deadline fdl = sd_deadline_min(sd_now(c->clock) + FIRST_WAIT + 2 * wire_time(&p->cfg, 1),
 						  c->overall);
-		sd_time first = read_until(c, &nrx, nrx + 1, fdl);
+		sd_time first = read_until(c, &nrx, nrx + 1, fdl, 0);
 		if (c->err)
 			break;
 		if (first >= 0 && nrtt < c->rttcap)
@@ -381,7 +383,10 @@ static void run_pass(run_ctx *c, sd_loopback_pass *p, size_t maxbytes, uint32_t 
 		}
 		sd_deadline bdl = sd_deadline_min(sd_now(c->clock) + BLOCK_WAIT + wire_time(&p->cfg, len) * 3 / 2,
 						  c->overall);
-		read_until(c, &nrx, off + len, bdl);
+		/* A block short of bytes (some were lost) ends at a quiet gap,
+		 * not at its deadline: bytes in flight come at least every
+		 * latency-timer tick (16 ms on an FTDI) or every few byte times. */
+		read_until(c, &nrx, off + len, bdl, TAIL_QUIET + 4 * wire_time(&p->cfg, 1));
 	}
 	/* 4. Stragglers. */
 	if (!c->err && sent > 0)
