@@ -598,6 +598,28 @@ static void which(const sd_loopback_result *res, unsigned mask, size_t tested, c
 		list_passes(res, mask, buf, len);
 }
 
+/* Clean at one rate only, garbage at some others (nothing at the rest):
+ * a jumper echoes at any rate (TX and RX share the adapter's clock), a
+ * device only at its own. Returns that rate, or 0. */
+static uint32_t echo_rate(const sd_loopback_result *res)
+{
+	uint32_t only = 0;
+	int foreign = 0;
+	for (size_t i = 0; i < res->npasses; i++) {
+		const sd_loopback_pass *p = &res->pass[i];
+		if (p->status == SD_LOOPBACK_GOOD) {
+			if (!p->cfg.baud || (only && only != p->cfg.baud))
+				return 0;
+			only = p->cfg.baud;
+		} else if (p->status == SD_LOOPBACK_ERRORS || p->status == SD_LOOPBACK_PARTIAL) {
+			return 0;
+		} else if (p->status == SD_LOOPBACK_FOREIGN) {
+			foreign = 1;
+		}
+	}
+	return foreign ? only : 0;
+}
+
 static int judge(const sd_loopback_result *res, sd_report *r, int err, sd_link *l)
 {
 	size_t n[6] = { 0 };
@@ -634,6 +656,7 @@ static int judge(const sd_loopback_result *res, sd_report *r, int err, sd_link *
 			add_common_detail(f, res);
 			sd_finding_evidence(f, res->ev_sent, res->ev_sent_len, res->ev_rcvd, res->ev_rcvd_len);
 		}
+		sdi_fmt(r->by.mode, sizeof r->by.mode, "echo");
 		r->ok = 1;
 		return SD_OK;
 	}
@@ -668,6 +691,8 @@ static int judge(const sd_loopback_result *res, sd_report *r, int err, sd_link *
 					   is_text ? "; it prints text" : "");
 			sd_finding_fix(f, "to test the adapter, disconnect the device and put a jumper from TX to RX; "
 				       "to see what the device is, run shakedown probe");
+			if (is_text)
+				sdi_fmt(r->by.mode, sizeof r->by.mode, "application");
 			add_common_detail(f, res);
 			bad_pass_details(f, res);
 			sd_finding_evidence(f, res->ev_sent, res->ev_sent_len, res->ev_rcvd, res->ev_rcvd_len);
@@ -675,10 +700,28 @@ static int judge(const sd_loopback_result *res, sd_report *r, int err, sd_link *
 		return SD_ERR_PROTO;
 	}
 
+	uint32_t only = echo_rate(res);
+	if (only) {
+		f = sd_diag_add(&r->diag, SD_CAUSE_ECHO, 0.8f);
+		if (f) {
+			sd_finding_summary(f, "our bytes come back unchanged only at %u baud, garbled or not at all at "
+					   "the other rates: a device echoes at %u baud (a jumper echoes at every rate)",
+					   only, only);
+			sd_finding_fix(f, "a device with echo on (a terminal, a modem, a one-wire bus) is attached: to test "
+				       "the adapter, put a jumper from TX to RX instead; to see what it is, run shakedown probe");
+			add_common_detail(f, res);
+			bad_pass_details(f, res);
+			sd_finding_evidence(f, res->ev_sent, res->ev_sent_len, res->ev_rcvd, res->ev_rcvd_len);
+		}
+		sdi_fmt(r->by.mode, sizeof r->by.mode, "echo");
+		return SD_ERR_PROTO;
+	}
+
 	/* Some passes bad: which, and how. */
 	f = sd_diag_add(&r->diag, SD_CAUSE_NOISE, 0.9f);
 	if (!f)
 		return SD_ERR_PROTO;
+	sdi_fmt(r->by.mode, sizeof r->by.mode, "echo");
 	if (n[SD_LOOPBACK_ERRORS] || n[SD_LOOPBACK_FOREIGN]) {
 		uint64_t bits = 0;
 		size_t cmp = 0;
@@ -896,7 +939,7 @@ int sd_loopback_run(sd_link *l, const sd_loopback_opts *o, sd_loopback_result *r
 	}
 
 	/* Modem lines: only on a loop (on a device they would reset it). */
-	if (!err && looped && !o->no_lines) {
+	if (!err && looped && !o->no_lines && !echo_rate(res)) {
 		test_lines(&c, res, saved_lines);
 		err = c.err;
 	} else if (!err && !(l->caps & SD_LINK_LINES)) {

@@ -69,6 +69,7 @@ static void clean_jumper_is_good_at_every_rate_and_parity(void **state)
 	assert_int_equal(sd_loopback_run(l, NULL, &res, &rep), SD_OK);
 	assert_true(rep.ok);
 	assert_int_equal(rep.diag.f[0].cause, SD_CAUSE_OK);
+	assert_string_equal(rep.by.mode, "echo");
 	assert_true(res.parity);
 	assert_int_equal(res.nrefused, 0);
 	assert_int_equal(res.npasses, 13 * 3);
@@ -129,6 +130,29 @@ static void sim_echo_board_is_a_good_loop_at_its_rate(void **state)
 	assert_int_equal(res.pass[0].matched, 4096);
 	assert_true(res.pass[0].rtt_samples >= 4096 / 128);
 	assert_true(res.rtt_median >= 0);
+	sd_link_close(l);
+}
+
+static void a_device_echoing_at_one_rate_is_not_a_jumper(void **state)
+{
+	(void)state;
+	sd_link *l = sim("sim:app?mode=echo"); /* echoes at its 115200 only */
+	static const uint32_t rates[] = { 19200, 57600, 115200, 460800 };
+	sd_loopback_opts o = { .rates = rates, .nrates = 4 };
+	sd_report_init(&rep, "loopback", "sim");
+	assert_int_equal(sd_loopback_run(l, &o, &res, &rep), SD_ERR_PROTO);
+	assert_int_equal(rep.diag.f[0].cause, SD_CAUSE_ECHO);
+	assert_non_null(strstr(rep.diag.f[0].summary, "only at 115200 baud"));
+	assert_non_null(strstr(rep.diag.f[0].fix, "put a jumper from TX to RX"));
+	assert_string_equal(rep.by.mode, "echo");
+	assert_int_equal(res.pass[6].cfg.baud, 115200);
+	assert_int_equal(res.pass[6].status, SD_LOOPBACK_GOOD);
+	assert_true(count_status(SD_LOOPBACK_FOREIGN) >= 3);
+	/* a device: its DTR/RTS (a reset) are left alone */
+	assert_int_equal(res.lines, SD_LOOPBACK_LINES_SKIPPED);
+	const sd_simlog *log = &sd_sim_device_of(l)->log;
+	for (size_t i = 0; i < log->n; i++)
+		assert_null(strstr(log->e[i].name, "reset"));
 	sd_link_close(l);
 }
 
@@ -207,6 +231,7 @@ static void a_board_printing_text_is_not_ours(void **state)
 	assert_true(count_status(SD_LOOPBACK_FOREIGN) >= 1);
 	assert_true(rep.diag.f[0].rcvd_len > 0);
 	assert_memory_equal(rep.diag.f[0].rcvd, "hello", 5);
+	assert_string_equal(rep.by.mode, "application");
 	/* not a loop: DTR/RTS (a board's reset) are left alone */
 	assert_int_equal(res.lines, SD_LOOPBACK_LINES_SKIPPED);
 	const sd_simlog *log = &sd_sim_device_of(l)->log;
@@ -437,6 +462,7 @@ int main(void)
 		cmocka_unit_test(clean_jumper_is_good_at_every_rate_and_parity),
 		cmocka_unit_test(noisy_jumper_counts_errors_near_the_injected_ber),
 		cmocka_unit_test(sim_echo_board_is_a_good_loop_at_its_rate),
+		cmocka_unit_test(a_device_echoing_at_one_rate_is_not_a_jumper),
 		cmocka_unit_test(sim_echo_with_noise_counts_errors_within_tolerance),
 		cmocka_unit_test(lost_bytes_resync_instead_of_counting_every_later_byte),
 		cmocka_unit_test(silent_board_is_not_looped),
