@@ -16,9 +16,12 @@
  *   3. where the link has modem lines, whether DTR comes back on DSR/DCD
  *      and RTS on CTS (only when TX is looped: toggling the lines would
  *      reset an attached board);
- *   4. findings: adapter and cable good, bit errors or lost bytes at some
- *      rates, nothing came back (not looped), bytes that are not ours (a
- *      device answered).
+ *   4. findings: adapter and cable good (SD_CAUSE_OK), bit errors or lost
+ *      bytes at some rates (SD_CAUSE_NOISE), nothing came back: not looped
+ *      (SD_CAUSE_SILENT), clean at one rate only: a device that echoes
+ *      (SD_CAUSE_ECHO), bytes that are not ours: a device answered
+ *      (SD_CAUSE_APP_RUNNING when it prints text, else SD_CAUSE_UNKNOWN),
+ *      the link failed (SD_CAUSE_DISCONNECTED).
  *
  * The whole run keeps to a time budget (default SD_LOOPBACK_BUDGET): the
  * bytes per pass are chosen from it and the rate, and passes that no longer
