@@ -32,6 +32,7 @@
 #include "shakedown/diagnose.h"
 #include "shakedown/probe.h"
 #include "shakedown/doctor.h"
+#include "shakedown/loopback.h"
 
 #ifdef __cplusplus
 extern "C" {

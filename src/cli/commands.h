@@ -12,6 +12,7 @@ int cmd_info(sd_cli *cli, int argc, char **argv);
 int cmd_ports(sd_cli *cli, int argc, char **argv);
 int cmd_tls(sd_cli *cli, int argc, char **argv);
 int cmd_doctor(sd_cli *cli, int argc, char **argv);
+int cmd_loopback(sd_cli *cli, int argc, char **argv);
 /* sync and info: one protocol session (cmd_sync.c); identify = info. */
 int cli_session(sd_cli *cli, int argc, char **argv, int identify);
 
@@ -24,4 +25,5 @@ extern const char cmd_info_usage[];
 extern const char cmd_ports_usage[];
 extern const char cmd_tls_usage[];
 extern const char cmd_doctor_usage[];
+extern const char cmd_loopback_usage[];
 #endif

@@ -24,6 +24,7 @@ const sd_cmd sd_commands[] = {
 	{ "explain", "say what received bytes most likely are, in every protocol we know", cmd_explain_usage, cmd_explain },
 	{ "replay",  "print a saved transcript as an annotated hex dump, with the diagnosis", cmd_replay_usage, cmd_replay },
 	{ "sim",     "serve a simulated device on a pty for other tools", cmd_sim_usage, cmd_sim },
+	{ "loopback", "test an adapter and cable with TX tied to RX: errors per baud rate", cmd_loopback_usage, cmd_loopback },
 	{ "ports",   "list serial ports and USB devices by role: bridges, boards, bootloader modes", cmd_ports_usage, cmd_ports },
 	{ "doctor",  "check the host side of a port: permissions, holders, ModemManager, brltty, drivers", cmd_doctor_usage, cmd_doctor },
 	{ "help",    "the main usage, or one command's --help text", cmd_help_usage, cmd_help },

@@ -22,7 +22,7 @@ static const struct {
 	  "check ground, the target's power and reset line, and the adapter's voltage level" },
 	{ SD_CAUSE_ECHO, "echo", SD_LAYER_PHYSICAL,
 	  "our own bytes came back: TX is looped to RX",
-	  "remove a TX-RX loopback jumper; on a one-wire or RS-485 adapter, ignore the echo or enable echo suppression" },
+	  "TX is looped to RX: to test the adapter and cable, run shakedown loopback TARGET; to reach a device, remove the TX-RX jumper; on a one-wire or RS-485 adapter, ignore the echo or enable echo suppression" },
 	{ SD_CAUSE_APP_RUNNING, "app-running", SD_LAYER_PROTOCOL,
 	  "the board runs its application, not the bootloader",
 	  "reset the board into its bootloader (boot pin/button held during reset) before the handshake" },

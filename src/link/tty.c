@@ -132,6 +132,21 @@ static int tty_set_lines(sd_link *l, unsigned mask, unsigned level)
 	return SD_OK;
 }
 
+static int tty_get_lines(sd_link *l, unsigned *level)
+{
+	int bits = 0;
+	if (ioctl(tty_of(l)->fd, TIOCMGET, &bits) != 0) {
+		if (errno == ENOTTY || errno == EINVAL) {
+			l->caps &= ~SD_LINK_LINES;
+			return sdi_link_fail(l, SD_ERR_UNSUPPORTED, "this port has no modem lines (CTS/DSR/DCD)");
+		}
+		return sdi_fd_errno(l, errno, "TIOCMGET");
+	}
+	*level = ((bits & TIOCM_CTS) ? SD_LINE_CTS : 0) | ((bits & TIOCM_DSR) ? SD_LINE_DSR : 0) |
+		 ((bits & TIOCM_CAR) ? SD_LINE_DCD : 0) | ((bits & TIOCM_RNG) ? SD_LINE_RI : 0);
+	return SD_OK;
+}
+
 static void tty_close(sd_link *l)
 {
 	close(tty_of(l)->fd);
@@ -147,6 +162,7 @@ static const sd_link_ops sd_link_tty_ops = {
 	.flush = tty_flush,
 	.set_cfg = tty_set_cfg,
 	.set_lines = tty_set_lines,
+	.get_lines = tty_get_lines,
 	.close = tty_close,
 };
 
