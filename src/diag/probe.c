@@ -537,6 +537,15 @@ int sd_probe_run(sd_probe *p, sd_link *l, const sd_probe_opts *o, sd_report *r)
 		for (size_t i = 0; i < p->nt; i++)
 			fold_session(r, &p->t[i], p->used > 0);
 	}
+	/* The host: another process on the same port eats the bytes we wait
+	 * for; with no answer it is the likeliest cause of all. */
+	if (o->port_path && sd_doctor_port_findings(NULL, o->port_path, &r->diag) && !r->ok) {
+		sd_finding *f = sd_diag_find(&r->diag, SD_CAUSE_PORT_BUSY);
+		if (f && f->confidence >= 0.9f) {
+			f->confidence = 0.96f;
+			sd_finding_detail(f, "while probe listened, that process read the same port: what it read is missing here");
+		}
+	}
 	if (o->all)
 		for (size_t i = 0; hit && i < p->nt; i++)
 			if (&p->t[i] != hit && answered(&p->t[i]))

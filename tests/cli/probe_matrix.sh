@@ -25,18 +25,28 @@ cells=(
   "app mode=echo|echo|1|-"
   "app mode=silent|silent|1|-"
   "app mode=bootloop|bootloop|1|-"
+  "stk500 +reader|port-busy|1|-"   # another process reads the same pty
 )
 
 table=()
 for c in "${cells[@]}"; do
   IFS='|' read -r spec want_cause want_rc want_proto <<<"$c"
+  reader=0
+  case $spec in *" +reader") reader=1 ;; esac
   # shellcheck disable=SC2086
-  if ! start_sim $spec -v; then
+  if ! start_sim ${spec% +reader} -v; then
     bad "$spec: the simulator started"
     table+=("$(printf '%-26s %-16s %-16s %s' "$spec" "$want_cause" "-" "FAIL")")
     continue
   fi
+  RPID=
+  if [ $reader -eq 1 ]; then
+    cat "$PTY" >/dev/null 2>&1 &
+    RPID=$!
+    sleep 0.2   # real-peer pacing: the reader must hold the port first
+  fi
   run "$SHAKEDOWN" probe --json "$PTY"
+  [ -n "$RPID" ] && { kill "$RPID" 2>/dev/null; wait "$RPID" 2>/dev/null; }
   stop_sim
   got=$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["findings"][0]["cause"] if d["findings"] else "-")' <<<"$out" 2>/dev/null || echo "?")
   proto=$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["answered_by"]["protocol"] or "-")' <<<"$out" 2>/dev/null || echo "?")
@@ -44,6 +54,9 @@ for c in "${cells[@]}"; do
   pass=1
   check "$spec: first finding $want_cause (got $got)" [ "$got" = "$want_cause" ] || pass=0
   check "$spec: exit $want_rc (got $rc)" [ "$rc" -eq "$want_rc" ] || pass=0
+  if [ $reader -eq 1 ]; then
+    check "$spec: the reader is named with its PID" grep -q "process $RPID (cat)" <<<"$out" || pass=0
+  fi
   check "$spec: answered by $want_proto (got $proto)" [ "$proto" = "$want_proto" ] || pass=0
   check "$spec: no destructive command in the simulator's log ($cmds commands)" \
     bash -c '! grep -q "(destructive)" "$1"' _ "$TMP/sim.err" || pass=0
