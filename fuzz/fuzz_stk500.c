@@ -11,97 +11,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include "shakedown/shakedown.h"
+#include "chunk_link.h"
 
-/* ---- a link that replays the input as the device's bytes ------------- */
-
-typedef struct replay_link {
-	sd_link        base;
-	sd_fake_clock  clock;
-	const uint8_t *p;
-	size_t         n;
-} replay_link;
-
-static int rl_read(sd_link *l, uint8_t *buf, size_t len, sd_deadline dl)
-{
-	replay_link *r = (replay_link *)(void *)l;
-	if (r->n == 0) {
-		if (dl != SD_FOREVER)
-			sd_fake_clock_set(&r->clock, dl);
-		return SD_ERR_TIMEOUT;
-	}
-	/* a chunk: first byte = size (1..32) and how far time moves (µs * 64) */
-	size_t k = (size_t)(r->p[0] & 31u) + 1u;
-	sd_time dt = (sd_time)(r->p[0] >> 5) * 64 * 100;
-	r->p++, r->n--;
-	if (dl != SD_FOREVER && sd_now(&r->clock.base) + dt > dl) {
-		sd_fake_clock_set(&r->clock, dl);
-		return SD_ERR_TIMEOUT;
-	}
-	sd_fake_clock_advance(&r->clock, dt);
-	k = k < len ? k : len;
-	k = k < r->n ? k : r->n;
-	if (k == 0)
-		return SD_ERR_TIMEOUT;
-	memcpy(buf, r->p, k);
-	r->p += k, r->n -= k;
-	return (int)k;
-}
-
-static int rl_write(sd_link *l, const uint8_t *buf, size_t len, sd_deadline dl)
-{
-	(void)buf, (void)dl;
-	replay_link *r = (replay_link *)(void *)l;
-	sd_fake_clock_advance(&r->clock, 100);
-	return (int)len;
-}
-
-static int rl_ok_lines(sd_link *l, unsigned mask, unsigned level)
-{
-	(void)l, (void)mask, (void)level;
-	return SD_OK;
-}
-
-static int rl_ok_cfg(sd_link *l, const sd_line_cfg *c)
-{
-	(void)l, (void)c;
-	return SD_OK;
-}
-
-static int rl_ok_flush(sd_link *l, unsigned dirs)
-{
-	(void)l, (void)dirs;
-	return SD_OK;
-}
-
-static void rl_close(sd_link *l)
-{
-	(void)l;
-}
-
-static const sd_link_ops replay_ops = {
-	.version = SD_LINK_OPS_V1,
-	.name = "replay",
-	.caps = SD_LINK_BYTES | SD_LINK_BAUD | SD_LINK_LINES,
-	.read = rl_read,
-	.write = rl_write,
-	.flush = rl_ok_flush,
-	.set_cfg = rl_ok_cfg,
-	.set_lines = rl_ok_lines,
-	.close = rl_close,
-};
+/* ---- the device's bytes: the input in timed chunks (chunk_link.h) ---- */
 
 static void fuzz_client(const uint8_t *data, size_t size)
 {
-	static replay_link rl;
+	static chunk_link rl;
 	static sd_report rep;
 	const sd_proto *p = sd_proto_find("stk500");
 	if (!p || !p->session)
 		abort();
-	memset(&rl, 0, sizeof rl);
-	sd_fake_clock_init(&rl.clock, 0);
-	sd_link_init(&rl.base, &replay_ops, &rl.clock.base);
-	rl.p = data;
-	rl.n = size;
+	chunk_link_init(&rl, &chunk_serial_ops, data, size);
 	void *ctx = calloc(1, p->ctx_size);
 	if (!ctx)
 		return;
