@@ -244,7 +244,10 @@ static void report_answer(sd_report *r, const tried *t, const sd_probe_opts *o)
 		if (top->fix[0])
 			sd_finding_fix(f, "%s", top->fix);
 	}
+	/* the peer tool's command line, where the session names one */
 	const char *tool = sd_report_fact_get(&t->rep, "avrdude");
+	if (!tool)
+		tool = sd_report_fact_get(&t->rep, "stm32flash");
 	if (own && tool)
 		sd_finding_fix(f, "%s will work", tool);
 	else if (own && !top)

@@ -852,6 +852,9 @@ static int stm32_session(void *ctxp, sd_link *l, const sd_proto_args *a, sd_repo
 		       : "ACK to 0x7F");
 	if (c->ex.garbage)
 		sd_report_fact(r, "skipped_before_ack", "%zu byte%s", c->ex.garbage, c->ex.garbage == 1 ? "" : "s");
+	/* stm32flash's own default frame is 8e1: name -m only when it differs */
+	sd_report_fact(r, "stm32flash", "stm32flash -b %u%s PORT", c->cfg.baud,
+		       c->cfg.parity == SD_PARITY_EVEN ? "" : c->cfg.parity == SD_PARITY_NONE ? " -m 8n1" : " -m 8o1");
 	int err = SD_OK;
 	r->ok = 1;
 	if (a->identify) {
