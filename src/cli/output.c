@@ -129,8 +129,9 @@ int cli_print_report(sd_cli *cli, const sd_report *r, void *extra)
 				p += len + (nl ? 1 : 0);
 			}
 		}
-		if (x->fix[0] && x->cause != SD_CAUSE_OK)
-			fprintf(f, "     %sfix:%s %s\n", cli_c(cli, "1"), cli_c0(cli), x->fix);
+		if (x->fix[0] && !(x->cause == SD_CAUSE_OK && strcmp(x->fix, sd_cause_fix(SD_CAUSE_OK)) == 0))
+			fprintf(f, "     %s%s%s %s\n", cli_c(cli, "1"), x->cause == SD_CAUSE_OK ? "next:" : "fix:",
+				cli_c0(cli), x->fix);
 	}
 	if (r->diag.n == 0)
 		fputs("  no findings\n", f);
