@@ -150,6 +150,13 @@ int cmd_probe(sd_cli *cli, int argc, char **argv)
 		sd_link_close(link);
 		return rc;
 	}
+	sd_trace_run run = { .command = "probe", .baud = baud, .listen = SD_MS(listen_ms),
+			     .no_poke = no_poke,
+			     .budget = cli->timeout_s > 0 ? (sd_time)(cli->timeout_s * 1e6) : 0 };
+	snprintf(run.link, sizeof run.link, "%s", sd_link_name(link));
+	snprintf(run.expect, sizeof run.expect, "%s", expect ? expect : "");
+	run.caps = link->caps;
+	cli_trace_run(&tr, &run);
 	sd_link_tap(link, &tr.t, target);
 	if (baud && (link->caps & SD_LINK_BAUD)) {
 		sd_line_cfg cfg = link->cfg;
@@ -256,6 +263,7 @@ int cmd_probe(sd_cli *cli, int argc, char **argv)
 
 	rc = cli_print_report(cli, &r, NULL);
 	sd_link_close(link); /* records CLOSE into the trace: close the trace after */
+	cli_trace_outcome(&tr, &r);
 	int trc = cli_trace_close(cli, &tr);
 	free(rx);
 	return trc ? trc : rc;
