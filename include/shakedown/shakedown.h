@@ -29,6 +29,7 @@
 #include "shakedown/usbid.h"
 #include "shakedown/tls.h"
 #include "shakedown/probe.h"
+#include "shakedown/replay.h"
 
 #ifdef __cplusplus
 extern "C" {
