@@ -269,7 +269,9 @@ int cmd_replay(sd_cli *cli, int argc, char **argv)
 	}
 	rc = cli_print_report(cli, rep, jx);
 	char at[64] = "";
-	if (x.diverged_at >= 0)
+	if (x.diverged_at >= 0 && (size_t)x.diverged_at >= nrec)
+		snprintf(at, sizeof at, "; the replay went on past the last record");
+	else if (x.diverged_at >= 0)
 		snprintf(at, sizeof at, "; first diverging record: line %ld", x.diverged_at + 2);
 	if (!cli->json) {
 		if (!x.rerun)

@@ -134,26 +134,24 @@ static int rp_write(sd_link *l, const uint8_t *buf, size_t len, sd_deadline dl)
 	int e = recorded_error(r);
 	if (e)
 		return e;
-	int differs = 0;
+	int differs = 0; /* one divergence per write, however many bytes */
 	for (size_t i = 0; i < len; i++) {
 		const sd_trec *x = next_io(r);
 		if (!x || x->kind != SD_TR_TX) {
 			/* more than the recording wrote here */
 			r->st.tx_diff += len - i;
-			differs = 1;
+			if (!differs++)
+				diverge(r);
 			break;
 		}
 		if (x->data[r->off] != buf[i]) {
 			r->st.tx_diff++;
-			if (!differs)
+			if (!differs++)
 				diverge(r);
-			differs = 2;
 		}
 		if (++r->off == x->len)
 			consume(r);
 	}
-	if (differs == 1)
-		diverge(r);
 	r->st.tx_bytes += len;
 	return (int)len;
 }
