@@ -189,7 +189,8 @@ size_t sd_transcript_collect(const sd_transcript *t, int kind, size_t from,
 		if (idx++ < from || r.kind != kind)
 			continue;
 		size_t k = SDI_MIN((size_t)r.len, max - n);
-		memcpy(out + n, r.data, k);
+		if (k) /* an empty record ("rx":"") has no data pointer */
+			memcpy(out + n, r.data, k);
 		n += k;
 	}
 	return n;
