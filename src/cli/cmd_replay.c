@@ -277,8 +277,9 @@ int cmd_replay(sd_cli *cli, int argc, char **argv)
 		if (!x.rerun)
 			fprintf(cli->out, "\nnot re-run: %s\n", x.why);
 		else if (x.agrees > 0)
-			fprintf(cli->out, "\nreplayed %s %s: agrees with the recording (%s)\n", x.run.command,
-				x.run.protocol, x.recorded.ok ? "ok" : or_none(x.recorded.cause));
+			fprintf(cli->out, "\nreplayed %s %s: agrees with the recording (%s, first cause %s)\n",
+				x.run.command, x.run.protocol, x.recorded.ok ? "ok" : "failed",
+				or_none(x.recorded.cause));
 		else if (x.agrees < 0)
 			fprintf(cli->out, "\nreplayed %s %s: no outcome recorded to compare with%s\n",
 				x.run.command, x.run.protocol, at);

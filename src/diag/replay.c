@@ -173,13 +173,14 @@ int sd_replay_run(sd_replay *rp, const sd_transcript *t, sd_report *r, sd_replay
 	 * settings before the first cfg record (a sim: host port opens at
 	 * 115200 8N1, a serial port at the protocol's). */
 	sd_replay_opts o = { .caps = run->caps, .slack = (run->caps & SD_LINK_VIRTUAL) ? 0 : REPLAY_SLACK };
-	if (strcmp(run->link, "sim") == 0 || !p)
+	if (strcmp(run->link, "sim") == 0)
 		o.cfg = (sd_line_cfg)SD_LINE_CFG_8N1(115200);
-	else {
+	else if (p) {
 		o.cfg = p->line;
 		if (run->baud)
 			o.cfg.baud = run->baud;
-	}
+	} else /* probe opens at 8N1, its --baud or the port's */
+		o.cfg = (sd_line_cfg)SD_LINE_CFG_8N1(run->baud ? run->baud : 115200);
 	sd_link *l = NULL;
 	int e = sd_link_open_replay(t, &o, &l);
 	if (e)
