@@ -166,7 +166,10 @@ SD_API int sd_link_open_null(const sd_clock *clock, sd_link **out);
  *   next record: bytes or values that differ, or an action the recording
  *   does not have there, count as divergences (sd_link_replay_stats);
  * - a recorded link error (SD_ERR_CLOSED ...) is returned by the call that
- *   meets it.
+ *   meets it;
+ * - what the recorded link could not do (by its caps: set_cfg without
+ *   SD_LINK_BAUD, lines without SD_LINK_LINES, break without SD_LINK_BREAK,
+ *   flush on SD_LINK_NET) returns SD_ERR_UNSUPPORTED, as it did live.
  * Notes, open, close, run and outcome records are skipped. Nothing blocks,
  * nothing is allocated after open; t must outlive the link. */
 typedef struct sd_replay_opts {

@@ -195,20 +195,29 @@ static int same_a(const sd_trec *x, const void *arg)
 	return x->a == *(const uint32_t *)arg;
 }
 
+/* What the recorded link could not do fails here as it failed there (not
+ * recorded: the wrappers record only what was done). The caps say which:
+ * a tcp link has no settings and no flush, a pty slave no modem lines. */
 static int rp_set_cfg(sd_link *l, const sd_line_cfg *cfg)
 {
+	if (!(l->caps & SD_LINK_BAUD))
+		return SD_ERR_UNSUPPORTED;
 	return host_action(rl(l), SD_TR_CFG, same_cfg, cfg);
 }
 
 static int rp_set_lines(sd_link *l, unsigned mask, unsigned level)
 {
 	/* the record holds the mask and the levels after the change */
+	if (!(l->caps & SD_LINK_LINES))
+		return SD_ERR_UNSUPPORTED;
 	uint32_t ab[2] = { mask, (l->lines & ~mask) | (level & mask) };
 	return host_action(rl(l), SD_TR_LINES, same_a_b, ab);
 }
 
 static int rp_get_lines(sd_link *l, unsigned *level)
 {
+	if (!(l->caps & SD_LINK_LINES))
+		return SD_ERR_UNSUPPORTED;
 	*level = l->lines;
 	return SD_OK;
 }
@@ -216,11 +225,15 @@ static int rp_get_lines(sd_link *l, unsigned *level)
 static int rp_flush(sd_link *l, unsigned dirs)
 {
 	uint32_t a = dirs;
+	if (l->caps & SD_LINK_NET)
+		return SD_ERR_UNSUPPORTED;
 	return host_action(rl(l), SD_TR_FLUSH, same_a, &a);
 }
 
 static int rp_break(sd_link *l, sd_time d)
 {
+	if (!(l->caps & SD_LINK_BREAK))
+		return SD_ERR_UNSUPPORTED;
 	uint32_t a = (uint32_t)SDI_MIN(d, (sd_time)UINT32_MAX);
 	return host_action(rl(l), SD_TR_BREAK, same_a, &a);
 }

@@ -38,6 +38,19 @@ EOF
 run "$SHAKEDOWN" --json --trace "$TMP/fail.jsonl" sync stk500 'sim:stk500?mode=app'
 check "the failing case fails live (exit 1)" [ "$rc" -eq 1 ]
 
+# A real-time trace: the device served on a pty (no modem lines; times
+# from the real clock, replayed within the link's slack).
+if start_sim stk500; then
+  run "$SHAKEDOWN" --json --trace "$TMP/pty.jsonl" info stk500 "$PTY"
+  live_rc=$rc
+  run "$SHAKEDOWN" --json replay "$TMP/pty.jsonl"
+  check "pty trace: replay exits $live_rc as live (got $rc)" [ "$rc" -eq "$live_rc" ]
+  check "pty trace: agrees" json 'd["replayed"]["agrees"] is True' <<<"$out"
+  stop_sim
+else
+  bad "pty trace: shakedown sim did not start"
+fi
+
 # Time moves in an in-process STM32 trace (it once read t = 0 throughout):
 # never backwards, and every answer comes after the request it answers.
 "$SHAKEDOWN" --trace "$TMP/stm32.jsonl" info stm32 sim:stm32 >/dev/null 2>&1

@@ -178,6 +178,31 @@ static void a_recorded_error_ends_the_link(void **state)
 	sd_link_close(l);
 }
 
+static void what_the_recorded_link_could_not_do_fails_again(void **state)
+{
+	(void)state;
+	rec r;
+	rec_init(&r);
+	add(&r, 0, SD_TR_TX, "\x30", 1);
+	/* a pty slave (tty link): rate and framing, no modem lines, no break */
+	sd_replay_opts o = { .caps = SD_LINK_BYTES | SD_LINK_BAUD | SD_LINK_PARITY };
+	sd_link *l = NULL;
+	assert_int_equal(sd_link_open_replay(&r.t, &o, &l), SD_OK);
+	assert_int_equal(sd_link_set_lines(l, SD_LINE_DTR, 0), SD_ERR_UNSUPPORTED);
+	assert_int_equal(sd_link_break(l, SD_MS(1)), SD_ERR_UNSUPPORTED);
+	assert_int_equal(sd_link_write(l, (const uint8_t *)"\x30", 1, SD_FOREVER), 1);
+	assert_int_equal(stats(l).divergences, 0); /* refused as live, not a divergence */
+	sd_link_close(l);
+	/* a tcp link: no settings, no flush */
+	o.caps = SD_LINK_BYTES | SD_LINK_NET;
+	assert_int_equal(sd_link_open_replay(&r.t, &o, &l), SD_OK);
+	sd_line_cfg c = SD_LINE_CFG_8N1(9600);
+	assert_int_equal(sd_link_set_cfg(l, &c), SD_ERR_UNSUPPORTED);
+	assert_int_equal(sd_link_flush(l, SD_FLUSH_IN), SD_ERR_UNSUPPORTED);
+	assert_int_equal(stats(l).divergences, 0);
+	sd_link_close(l);
+}
+
 /* Record `sync stk500` on a simulator as the CLI does (run record, tap,
  * outcome), then re-run it over the transcript. */
 static void record_session(rec *r, const char *target, sd_report *rep, void *ctx)
@@ -276,6 +301,7 @@ int main(void)
 		cmocka_unit_test(different_bytes_and_actions_are_divergences),
 		cmocka_unit_test(lines_flush_matched_and_unread_records_counted),
 		cmocka_unit_test(a_recorded_error_ends_the_link),
+		cmocka_unit_test(what_the_recorded_link_could_not_do_fails_again),
 		cmocka_unit_test(a_session_replays_to_its_own_verdict),
 		cmocka_unit_test(without_a_run_record_the_bytes_are_classified),
 	};
