@@ -47,6 +47,10 @@ SD_API int sd_trace_parse(const char *line, size_t len, sd_trec *out,
 			  char *target, size_t targetcap,
 			  char *why, size_t whylen);
 
+/* The verdict of a report as a transcript's outcome record: ok, the
+ * first-ranked cause (sort the diagnosis first), answered_by. */
+SD_API void sd_trace_outcome_of(const sd_report *r, sd_trace_outcome *out);
+
 #ifdef __cplusplus
 }
 #endif

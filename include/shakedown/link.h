@@ -151,6 +151,50 @@ SD_API int sd_link_open_tcp(const char *host, const char *port,
 			    char *why, size_t whylen);
 SD_API int sd_link_open_null(const sd_clock *clock, sd_link **out);
 
+/* ---- replay: a recorded transcript served back ---------------------------
+ *
+ * Serves the records of t (a parsed trace, docs/transcript-format.md) to
+ * whatever runs over the link, on a fake clock of its own starting at 0 (the
+ * trace's origin):
+ * - a read returns the next recorded rx chunk (or part of it), the clock
+ *   jumping to the chunk's recorded time, once the host has done everything
+ *   the recording had it do before; when the next record is the host's, or
+ *   the trace has ended, or the chunk arrived after the read's deadline
+ *   (beyond `slack`), the read times out and the clock moves to the deadline
+ *   (SD_FOREVER: at once, the clock unmoved);
+ * - writes, cfg, lines, flush and break are accepted and compared with the
+ *   next record: bytes or values that differ, or an action the recording
+ *   does not have there, count as divergences (sd_link_replay_stats);
+ * - a recorded link error (SD_ERR_CLOSED ...) is returned by the call that
+ *   meets it;
+ * - what the recorded link could not do (by its caps: set_cfg without
+ *   SD_LINK_BAUD, lines without SD_LINK_LINES, break without SD_LINK_BREAK,
+ *   flush on SD_LINK_NET) returns SD_ERR_UNSUPPORTED, as it did live.
+ * Notes, open, close, run and outcome records are skipped. Nothing blocks,
+ * nothing is allocated after open; t must outlive the link. */
+typedef struct sd_replay_opts {
+	unsigned    caps;   /* the recorded link's SD_LINK_* caps; 0 = a serial port's */
+	sd_line_cfg cfg;    /* the settings the link opened with (sd_link.cfg) */
+	sd_time     slack;  /* a chunk recorded this long after a read's deadline still
+			       arrives (real-time traces jitter); 0 = exact (sim: traces) */
+} sd_replay_opts;
+
+typedef struct sd_replay_stats {
+	size_t   records;          /* records in the transcript */
+	size_t   used;             /* records reached so far */
+	size_t   divergences;      /* host actions unlike the recording */
+	long     first_divergence; /* record index (0-based), -1 = none */
+	size_t   unread;           /* I/O records the run never reached */
+	long     first_unread;     /* record index, -1 = none */
+	uint64_t tx_bytes, rx_bytes; /* written by the host, served to it */
+	uint64_t tx_diff;          /* bytes written unlike (or beyond) the recording */
+} sd_replay_stats;
+
+SD_API int sd_link_open_replay(const sd_transcript *t, const sd_replay_opts *o, sd_link **out);
+/* Counts so far (unread: from the cursor to the end). SD_ERR_ARG if l is
+ * not a replay link. */
+SD_API int sd_link_replay_stats(const sd_link *l, sd_replay_stats *st);
+
 /* ---- mem: an in-memory pair, caller-allocated -------------------------- */
 
 #define SD_MEM_RING 8192u

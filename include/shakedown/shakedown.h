@@ -33,6 +33,7 @@
 #include "shakedown/probe.h"
 #include "shakedown/doctor.h"
 #include "shakedown/loopback.h"
+#include "shakedown/replay.h"
 
 #ifdef __cplusplus
 extern "C" {

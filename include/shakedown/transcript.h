@@ -34,10 +34,46 @@ typedef enum sd_trec_kind {
 	SD_TR_ERROR,    /* a link error: a = (uint32_t)-sd_err */
 	SD_TR_NOTE,     /* free text from an engine or the CLI; data/len, no NUL */
 	SD_TR_OPEN,     /* link opened; data/len = target text */
-	SD_TR_CLOSE     /* link closed */
+	SD_TR_CLOSE,    /* link closed */
+	SD_TR_RUN,      /* what was run: data/len = one sd_trace_run (binary) */
+	SD_TR_OUTCOME   /* its verdict: data/len = one sd_trace_outcome (binary) */
 } sd_trec_kind;
 
-#define SD_TR_KIND_MAX SD_TR_CLOSE
+#define SD_TR_KIND_MAX SD_TR_OUTCOME
+
+/* The command a transcript records (docs/transcript-format.md, "run"):
+ * enough to run it again over a replay link (sd_link_open_replay) and
+ * re-derive its verdict. Written right after the header, before the link's
+ * first record. Strings are NUL-terminated ("" = not given). */
+#define SD_TRACE_SEQ_MAX 512
+typedef struct sd_trace_run {
+	char     command[16];    /* "sync", "info", "probe", "tls", ... */
+	char     protocol[24];   /* sync/info: the protocol table's name */
+	char     link[16];       /* the link backend's name ("sim", "serial", "tcp") */
+	unsigned caps;           /* its SD_LINK_* capabilities (link.h) */
+	/* sync/info: sd_proto_args (proto.h); probe: the members of
+	 * sd_probe_opts (probe.h) that shape the verdict */
+	int      identify;
+	uint32_t baud;
+	char     enter[SD_TRACE_SEQ_MAX]; /* sequence text as given (seq.h) */
+	char     exit[SD_TRACE_SEQ_MAX];
+	int      no_reset;
+	char     part[64];
+	unsigned retries;
+	sd_time  budget;         /* µs, 0 = default */
+	sd_time  listen;         /* probe: µs, 0 = default */
+	char     expect[24];     /* probe */
+	int      no_poke, all;   /* probe */
+} sd_trace_run;
+
+/* The verdict of the run (the last record of a transcript). */
+typedef struct sd_trace_outcome {
+	int  ok;
+	char cause[32];          /* the first-ranked finding's cause, "" = none */
+	char protocol[24];       /* answered_by, as in the report ("" = null) */
+	char mode[24];
+	char chip[64];
+} sd_trace_outcome;
 
 /* One record. `data` points into the arena (iteration) or the caller's
  * buffer (sink); it is valid only as long as that storage is. */
@@ -59,6 +95,7 @@ typedef struct sd_transcript {
 	size_t             cap, used;
 	size_t             nrec;       /* records stored */
 	size_t             dropped;    /* records that did not fit */
+	sd_time            last;       /* t of the latest record */
 	uint64_t           tx_bytes, rx_bytes;
 	sd_transcript_sink sink;
 	void              *sink_ctx;
@@ -83,6 +120,16 @@ SD_API void sd_transcript_cfg(sd_transcript *t, const sd_line_cfg *cfg);
 SD_API void sd_transcript_note(sd_transcript *t, const char *text);
 SD_API void sd_transcript_error(sd_transcript *t, int err);
 
+/* Record what is run (stamped now) and, at the end, its verdict (stamped
+ * at the last record's time: the link and its clock may be gone by then).
+ * The records carry copies of *run / *o. */
+SD_API void sd_transcript_run(sd_transcript *t, const sd_trace_run *run);
+SD_API void sd_transcript_outcome(sd_transcript *t, const sd_trace_outcome *o);
+/* Copy the payload of a RUN / OUTCOME record out; SD_ERR_ARG for another
+ * kind or a payload of the wrong size. */
+SD_API int sd_trec_get_run(const sd_trec *r, sd_trace_run *out);
+SD_API int sd_trec_get_outcome(const sd_trec *r, sd_trace_outcome *out);
+
 /* Iterate stored records: start with *cursor = 0; returns 1 and fills *out
  * while records remain, then 0. */
 SD_API int sd_transcript_next(const sd_transcript *t, size_t *cursor,
@@ -95,7 +142,7 @@ SD_API size_t sd_transcript_collect(const sd_transcript *t, int kind,
 				    size_t from, uint8_t *out, size_t max);
 
 /* "tx", "rx", "lines", "cfg", "break", "flush", "error", "note", "open",
- * "close"; NULL for an unknown kind. And the reverse (0 when unknown). */
+ * "close", "run", "outcome"; NULL for an unknown kind. And the reverse (0 when unknown). */
 SD_API const char *sd_trec_kind_name(int kind);
 SD_API int sd_trec_kind_from_name(const char *name);
 

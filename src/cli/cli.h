@@ -90,6 +90,10 @@ typedef struct cli_trace {
  * lines (header first). Returns 0, or an exit code after printing why. */
 int cli_trace_open(sd_cli *cli, cli_trace *tr, const sd_clock *clock,
 		   const char *target, size_t cap);
+/* The run record (right after the header) and the outcome record (last:
+ * call after sd_link_close, before cli_trace_close). */
+void cli_trace_run(cli_trace *tr, const sd_trace_run *run);
+void cli_trace_outcome(cli_trace *tr, const sd_report *r);
 /* Flush and close; returns 0, or SD_EXIT_OPEN if the file could not be
  * written completely. */
 int cli_trace_close(sd_cli *cli, cli_trace *tr);

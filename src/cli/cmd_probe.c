@@ -126,6 +126,14 @@ int cmd_probe(sd_cli *cli, int argc, char **argv)
 		sd_link_close(link);
 		return rc;
 	}
+	/* what was run, for replay to run again */
+	sd_trace_run run = { .command = "probe", .baud = po.baud, .listen = po.listen,
+			     .no_poke = po.no_poke, .no_reset = po.no_reset, .all = po.all,
+			     .budget = po.budget };
+	snprintf(run.link, sizeof run.link, "%s", sd_link_name(link));
+	snprintf(run.expect, sizeof run.expect, "%s", po.expect ? po.expect : "");
+	run.caps = link->caps;
+	cli_trace_run(&tr, &run);
 	sd_link_tap(link, &tr.t, target);
 
 	sd_probe *p = sd_probe_new();
@@ -140,6 +148,8 @@ int cmd_probe(sd_cli *cli, int argc, char **argv)
 				       : cli_print_report(cli, r, NULL);
 	}
 	sd_link_close(link); /* records CLOSE into the trace: close the trace after */
+	if (r)
+		cli_trace_outcome(&tr, r);
 	int trc = cli_trace_close(cli, &tr);
 	free(r);
 	sd_probe_free(p);

@@ -15,18 +15,26 @@ const char cmd_replay_usage[] =
 	"usage: shakedown replay [options] FILE\n"
 	"\n"
 	"Prints a transcript saved with --trace (JSON lines; FILE - reads standard\n"
-	"input) as an annotated hex+ASCII dump, then the diagnosis of the bytes\n"
-	"received. With --trace OUT, writes the records back out unchanged.\n"
+	"input) as an annotated hex+ASCII dump, then runs the recorded command\n"
+	"(sync, info; probe) again over the recorded bytes and prints the report it\n"
+	"re-derives, with whether it agrees with the recorded verdict. A trace\n"
+	"without a run record (older shakedown) or of another command: the bytes\n"
+	"received are classified instead. With --trace OUT, writes the records\n"
+	"back out unchanged.\n"
 	"\n"
 	"options:\n"
-	"  --quiet     only the diagnosis, no dump\n"
+	"  --quiet     only the report, no dump\n"
 	"  global: --json --trace FILE\n"
 	"\n"
-	"exit: 0 the file was read, 2 a malformed line (FILE:LINE: reason),\n"
-	"      3 the file cannot be read\n";
+	"limits: a line of 4 MiB, a file of 64 MiB\n"
+	"exit: 0 ok (re-derived) and agrees, or classified; 1 failed, or the replay\n"
+	"      does not agree with the recording; 2 a malformed trace (FILE:LINE:\n"
+	"      reason); 3 the file cannot be read\n";
 
-#define REPLAY_ARENA (16u << 20)
-#define REPLAY_DATA  (4u << 20)
+#define REPLAY_ARENA    (64u << 20) /* records kept: enough for the largest file */
+#define REPLAY_LINE_MAX (4u << 20)  /* a longer line is refused */
+#define REPLAY_FILE_MAX (64u << 20) /* a larger file is refused */
+#define REPLAY_DATA     REPLAY_LINE_MAX
 
 static void dump_record(sd_cli *cli, const sd_trec *r)
 {
@@ -62,10 +70,100 @@ static void dump_record(sd_cli *cli, const sd_trec *r)
 	case SD_TR_OPEN:
 		fprintf(f, "%.*s\n", (int)r->len, r->data ? (const char *)r->data : "");
 		break;
+	case SD_TR_RUN: {
+		sd_trace_run run;
+		if (sd_trec_get_run(r, &run) == SD_OK)
+			fprintf(f, "%s%s%s over %s%s%s%s%s\n", run.command, run.protocol[0] ? " " : "",
+				run.protocol, run.link, run.enter[0] ? ", --enter " : "", run.enter,
+				run.no_reset ? ", --no-reset" : "", run.no_poke ? ", --no-poke" : "");
+		break;
+	}
+	case SD_TR_OUTCOME: {
+		sd_trace_outcome o;
+		if (sd_trec_get_outcome(r, &o) == SD_OK)
+			fprintf(f, "%s%s%s%s%s\n", o.ok ? "ok" : "failed", o.cause[0] ? ", first cause " : "",
+				o.cause, o.protocol[0] ? ", answered by " : "", o.protocol);
+		break;
+	}
 	default:
 		fputc('\n', f);
 		break;
 	}
+}
+
+/* One line of at most REPLAY_LINE_MAX bytes into buf (without '\n'),
+ * never more than REPLAY_FILE_MAX in all. Returns its length, -1 at the end
+ * of the file, or -2 with a reason in why. A NUL byte cannot be in a JSON
+ * line: binary input (/dev/zero, /dev/urandom) stops at its first one. */
+static long read_line(FILE *in, char *buf, size_t *total, char *why, size_t whylen)
+{
+	size_t n = 0;
+	int c;
+	while ((c = getc(in)) != EOF) {
+		if (++*total > REPLAY_FILE_MAX) {
+			snprintf(why, whylen, "larger than %u MiB", REPLAY_FILE_MAX >> 20);
+			return -2;
+		}
+		if (c == '\n')
+			return (long)n;
+		if (c == '\0') {
+			snprintf(why, whylen, "a NUL byte: binary data, not a trace");
+			return -2;
+		}
+		if (n == REPLAY_LINE_MAX) {
+			snprintf(why, whylen, "line longer than %u MiB", REPLAY_LINE_MAX >> 20);
+			return -2;
+		}
+		buf[n++] = (char)c;
+	}
+	if (ferror(in)) {
+		snprintf(why, whylen, "read error");
+		return -3;
+	}
+	return n ? (long)n : -1;
+}
+
+static const char *or_none(const char *s)
+{
+	return s[0] ? s : "none";
+}
+
+/* "replayed" for --json (docs/report.md) */
+static cJSON *replayed_json(const sd_replay_result *x)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (!o)
+		return NULL;
+	cJSON_AddBoolToObject(o, "rerun", x->rerun);
+	if (x->have_run)
+		cJSON_AddStringToObject(o, "command", x->run.command);
+	else
+		cJSON_AddNullToObject(o, "command");
+	if (!x->rerun)
+		cJSON_AddStringToObject(o, "fallback", x->why);
+	if (x->have_outcome) {
+		cJSON_AddBoolToObject(o, "recorded_ok", x->recorded.ok);
+		if (x->recorded.cause[0])
+			cJSON_AddStringToObject(o, "recorded_cause", x->recorded.cause);
+		else
+			cJSON_AddNullToObject(o, "recorded_cause");
+	} else {
+		cJSON_AddNullToObject(o, "recorded_ok");
+		cJSON_AddNullToObject(o, "recorded_cause");
+	}
+	if (x->agrees >= 0)
+		cJSON_AddBoolToObject(o, "agrees", x->agrees);
+	else
+		cJSON_AddNullToObject(o, "agrees");
+	if (x->diverged_at >= 0)
+		cJSON_AddNumberToObject(o, "diverged_at", (double)(x->diverged_at + 2));
+	else
+		cJSON_AddNullToObject(o, "diverged_at");
+	if (x->rerun) {
+		cJSON_AddNumberToObject(o, "divergences", (double)x->st.divergences);
+		cJSON_AddNumberToObject(o, "unread", (double)x->st.unread);
+	}
+	return o;
 }
 
 int cmd_replay(sd_cli *cli, int argc, char **argv)
@@ -93,20 +191,22 @@ int cmd_replay(sd_cli *cli, int argc, char **argv)
 	int rc = 0;
 	char target[512] = "";
 	uint8_t *data = malloc(REPLAY_DATA);
+	char *line = malloc(REPLAY_LINE_MAX + 1);
+	sd_replay *rp = sd_replay_new();
+	sd_report *rep = malloc(sizeof *rep);
 	cli_trace tr;
 	int header_seen = 0;
 	memset(&tr, 0, sizeof tr);
-	if (!data) {
+	if (!data || !line || !rp || !rep) {
 		rc = cli_error(cli, SD_EXIT_INTERNAL, "out of memory");
 		goto out;
 	}
-	char *line = NULL;
-	size_t cap = 0, lineno = 0;
-	ssize_t len;
-	while ((len = getline(&line, &cap, in)) != -1) {
+	size_t lineno = 0, total = 0;
+	long len;
+	char why[160] = "";
+	while ((len = read_line(in, line, &total, why, sizeof why)) >= 0) {
 		lineno++;
 		sd_trec r;
-		char why[160] = "";
 		int p = sd_trace_parse(line, (size_t)len, &r, data, REPLAY_DATA, target, sizeof target,
 				       why, sizeof why);
 		if (p < 0) {
@@ -130,7 +230,8 @@ int cmd_replay(sd_cli *cli, int argc, char **argv)
 		}
 		sd_transcript_add_at(&tr.t, &r);
 	}
-	free(line);
+	if (!rc && len < -1)
+		rc = cli_error(cli, len == -3 ? SD_EXIT_OPEN : SD_EXIT_USAGE, "%s:%zu: %s", path, lineno + 1, why);
 	if (!rc && !header_seen)
 		rc = cli_error(cli, SD_EXIT_USAGE, "%s: empty, or not a shakedown trace", path);
 	if (rc)
@@ -139,46 +240,65 @@ int cmd_replay(sd_cli *cli, int argc, char **argv)
 	/* The dump. */
 	size_t cur = 0, nrec = 0;
 	sd_trec r;
-	uint32_t baud = 0;
-	int net = 0;
 	if (!cli->json && !quiet)
 		fprintf(cli->out, "%strace of %s%s\n", cli_c(cli, "1"), target, cli_c0(cli));
 	while (sd_transcript_next(&tr.t, &cur, &r)) {
 		nrec++;
-		if (r.kind == SD_TR_CFG)
-			baud = r.cfg.baud;
 		if (!cli->json && !quiet)
 			dump_record(cli, &r);
 	}
-	net = strncmp(target, "tcp:", 4) == 0;
 	if (tr.t.dropped)
 		fprintf(cli->err, "shakedown replay: %zu records did not fit in memory; the diagnosis reads the first part\n",
 			tr.t.dropped);
 
-	/* The diagnosis of what came back. */
-	size_t nrx = sd_transcript_collect(&tr.t, SD_TR_RX, 0, data, REPLAY_DATA / 2);
-	size_t ntx = sd_transcript_collect(&tr.t, SD_TR_TX, 0, data + REPLAY_DATA / 2, REPLAY_DATA / 2);
-	sd_report rep;
-	sd_report_init(&rep, "replay", target);
-	sd_classify_in ci = {
-		.rx = data, .rx_len = nrx, .tx = ntx ? data + REPLAY_DATA / 2 : NULL, .tx_len = ntx,
-		.host_baud = baud, .link_caps = net ? SD_LINK_NET : 0,
-	};
-	sd_diagnose_bytes(&ci, &rep.diag);
-	rep.ok = sd_diag_find(&rep.diag, SD_CAUSE_OK) != NULL && rep.diag.f[0].cause == SD_CAUSE_OK;
-	rep.elapsed_ms = (sd_now(sd_clock_real()) - t0) / 1000;
+	/* The recorded command again, or the classification of what came back. */
+	sd_replay_result x;
+	sd_report_init(rep, "replay", target);
+	int e = sd_replay_run(rp, &tr.t, rep, &x);
+	if (e) {
+		rc = cli_error(cli, SD_EXIT_INTERNAL, "replay: %s", sd_strerror(e));
+		goto out;
+	}
+	rep->elapsed_ms = (sd_now(sd_clock_real()) - t0) / 1000;
 	if (!cli->json && !quiet)
 		fputc('\n', cli->out);
-	cJSON *x = cli->json ? cJSON_CreateObject() : NULL;
-	if (x)
-		cJSON_AddNumberToObject(x, "records", (double)nrec);
-	cli_print_report(cli, &rep, x);
+	cJSON *jx = cli->json ? cJSON_CreateObject() : NULL;
+	if (jx) {
+		cJSON_AddNumberToObject(jx, "records", (double)nrec);
+		cJSON_AddItemToObject(jx, "replayed", replayed_json(&x));
+	}
+	rc = cli_print_report(cli, rep, jx);
+	char at[64] = "";
+	if (x.diverged_at >= 0 && (size_t)x.diverged_at >= nrec)
+		snprintf(at, sizeof at, "; the replay went on past the last record");
+	else if (x.diverged_at >= 0)
+		snprintf(at, sizeof at, "; first diverging record: line %ld", x.diverged_at + 2);
+	if (!cli->json) {
+		if (!x.rerun)
+			fprintf(cli->out, "\nnot re-run: %s\n", x.why);
+		else if (x.agrees > 0)
+			fprintf(cli->out, "\nreplayed %s %s: agrees with the recording (%s, first cause %s)\n",
+				x.run.command, x.run.protocol, x.recorded.ok ? "ok" : "failed",
+				or_none(x.recorded.cause));
+		else if (x.agrees < 0)
+			fprintf(cli->out, "\nreplayed %s %s: no outcome recorded to compare with%s\n",
+				x.run.command, x.run.protocol, at);
+	}
+	if (!x.rerun)
+		rc = SD_EXIT_OK; /* classified, as replay always did: the file was read */
+	else if (x.agrees == 0)
+		rc = cli_error(cli, SD_EXIT_FAIL, "the replay does not agree with the recording: recorded: %s; "
+			       "replayed: %s%s", x.recorded.ok ? "ok" : or_none(x.recorded.cause),
+			       x.replayed.ok ? "ok" : or_none(x.replayed.cause), at);
 out:
 	if (tr.arena) {
 		int trc = cli_trace_close(cli, &tr);
 		if (!rc)
 			rc = trc;
 	}
+	sd_replay_free(rp);
+	free(rep);
+	free(line);
 	free(data);
 	if (in != stdin)
 		fclose(in);

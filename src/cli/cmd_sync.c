@@ -37,6 +37,24 @@ const char cmd_sync_usage[] =
 	"\n"
 	"exit: 0 in sync, 1 not (diagnosis printed), 2 usage, 3 cannot open the target\n";
 
+void cli_session_run(sd_trace_run *run, const char *cmd, const char *proto, const sd_link *l,
+		     const sd_proto_args *a, const char *enter, const char *exit_text)
+{
+	memset(run, 0, sizeof *run);
+	snprintf(run->command, sizeof run->command, "%s", cmd);
+	snprintf(run->protocol, sizeof run->protocol, "%s", proto);
+	snprintf(run->link, sizeof run->link, "%s", sd_link_name(l));
+	run->caps = l->caps;
+	run->identify = a->identify;
+	run->baud = a->baud;
+	snprintf(run->enter, sizeof run->enter, "%s", enter);
+	snprintf(run->exit, sizeof run->exit, "%s", exit_text);
+	run->no_reset = a->no_reset;
+	snprintf(run->part, sizeof run->part, "%s", a->part ? a->part : "");
+	run->retries = a->retries;
+	run->budget = a->budget;
+}
+
 int cli_session(sd_cli *cli, int argc, char **argv, int identify)
 {
 	static const struct option opts[] = {
@@ -51,6 +69,7 @@ int cli_session(sd_cli *cli, int argc, char **argv, int identify)
 	};
 	sd_proto_args a = { .identify = identify };
 	sd_seq enter, leave;
+	const char *enter_text = "", *exit_text = "";
 	char why[256] = "";
 	int c;
 
@@ -66,15 +85,23 @@ int cli_session(sd_cli *cli, int argc, char **argv, int identify)
 		case 'x':
 			if (sd_seq_parse(optarg, strlen(optarg), c == 'e' ? &enter : &leave, why, sizeof why) != SD_OK)
 				return cli_usage_error(cli, "--%s: %s", c == 'e' ? "enter" : "exit", why);
-			if (c == 'e')
+			if (strlen(optarg) >= SD_TRACE_SEQ_MAX)
+				return cli_usage_error(cli, "--%s: a sequence of %d characters at most",
+						       c == 'e' ? "enter" : "exit", SD_TRACE_SEQ_MAX - 1);
+			if (c == 'e') {
 				a.enter = &enter;
-			else
+				enter_text = optarg;
+			} else {
 				a.exit = &leave;
+				exit_text = optarg;
+			}
 			break;
 		case 'n':
 			a.no_reset = 1;
 			break;
 		case 'p':
+			if (strlen(optarg) >= sizeof ((sd_trace_run *)0)->part)
+				return cli_usage_error(cli, "--part: a name of 63 characters at most");
 			a.part = optarg;
 			break;
 		case 'r':
@@ -120,6 +147,9 @@ int cli_session(sd_cli *cli, int argc, char **argv, int identify)
 		sd_link_close(link);
 		return rc;
 	}
+	sd_trace_run run;
+	cli_session_run(&run, cli->cmd, p->name, link, &a, enter_text, exit_text);
+	cli_trace_run(&tr, &run);
 	sd_link_tap(link, &tr.t, target);
 
 	void *ctx = calloc(1, p->ctx_size ? p->ctx_size : 1);
@@ -143,6 +173,8 @@ int cli_session(sd_cli *cli, int argc, char **argv, int identify)
 		rc = cli_print_report(cli, r, NULL);
 	}
 	sd_link_close(link); /* records CLOSE into the trace: close the trace after */
+	if (err != SD_ERR_ARG)
+		cli_trace_outcome(&tr, r);
 	int trc = cli_trace_close(cli, &tr);
 	free(r);
 	free(ctx);

@@ -514,6 +514,9 @@ static int tls_one(sd_cli *cli, const char *target, const tls_opts *opts)
 		}
 		tracing = 1;
 		r->trace = &tr;
+		sd_trace_run run = { .command = "tls", .protocol = "tls", .link = "tcp",
+				     .caps = SD_LINK_BYTES | SD_LINK_NET };
+		cli_trace_run(&tr, &run);
 	}
 	r->o = o;
 	r->cli = cli;
@@ -623,6 +626,8 @@ static int tls_one(sd_cli *cli, const char *target, const tls_opts *opts)
 	else if (!cli->json)
 		fprintf(cli->out, "service: %s   connections: %u\n", service, r->conns);
 	rc = cli_print_report(cli, &rep, extra_json(r, service));
+	if (tracing)
+		cli_trace_outcome(&tr, &rep);
 out:
 	if (tracing) {
 		int trc = cli_trace_close(cli, &tr);

@@ -15,6 +15,9 @@ int cmd_doctor(sd_cli *cli, int argc, char **argv);
 int cmd_loopback(sd_cli *cli, int argc, char **argv);
 /* sync and info: one protocol session (cmd_sync.c); identify = info. */
 int cli_session(sd_cli *cli, int argc, char **argv, int identify);
+/* The trace's run record of a sync/info session (cmd_sync.c). */
+void cli_session_run(sd_trace_run *run, const char *cmd, const char *proto, const sd_link *l,
+		     const sd_proto_args *a, const char *enter, const char *exit_text);
 
 extern const char cmd_probe_usage[];
 extern const char cmd_explain_usage[];

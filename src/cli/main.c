@@ -22,7 +22,7 @@ const sd_cmd sd_commands[] = {
 	{ "info",    "handshake plus read-only identification (chip, version, flags)", cmd_info_usage, cmd_info },
 	{ "tls",     "name what answers a TLS port; list versions, suites, order, groups", cmd_tls_usage, cmd_tls },
 	{ "explain", "say what received bytes most likely are, in every protocol we know", cmd_explain_usage, cmd_explain },
-	{ "replay",  "print a saved transcript as an annotated hex dump, with the diagnosis", cmd_replay_usage, cmd_replay },
+	{ "replay",  "print a saved transcript, run what it recorded again, compare the verdicts", cmd_replay_usage, cmd_replay },
 	{ "sim",     "serve a simulated device on a pty for other tools", cmd_sim_usage, cmd_sim },
 	{ "loopback", "test an adapter and cable with TX tied to RX: errors per baud rate", cmd_loopback_usage, cmd_loopback },
 	{ "ports",   "list serial ports and USB devices by role: bridges, boards, bootloader modes", cmd_ports_usage, cmd_ports },

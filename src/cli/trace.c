@@ -59,6 +59,18 @@ int cli_trace_open(sd_cli *cli, cli_trace *tr, const sd_clock *clock, const char
 	return 0;
 }
 
+void cli_trace_run(cli_trace *tr, const sd_trace_run *run)
+{
+	sd_transcript_run(&tr->t, run);
+}
+
+void cli_trace_outcome(cli_trace *tr, const sd_report *r)
+{
+	sd_trace_outcome o;
+	sd_trace_outcome_of(r, &o);
+	sd_transcript_outcome(&tr->t, &o);
+}
+
 int cli_trace_close(sd_cli *cli, cli_trace *tr)
 {
 	int rc = 0;

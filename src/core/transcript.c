@@ -16,6 +16,7 @@ typedef struct rec_hdr {
 
 static const char *const kind_names[] = {
 	NULL, "tx", "rx", "lines", "cfg", "break", "flush", "error", "note", "open", "close",
+	"run", "outcome",
 };
 _Static_assert(SDI_ARRAY_LEN(kind_names) == SD_TR_KIND_MAX + 1,
 	       "a name for every transcript record kind");
@@ -52,6 +53,8 @@ void sd_transcript_add_at(sd_transcript *t, const sd_trec *rec)
 {
 	if (!t || !rec || rec->kind == 0 || rec->kind > SD_TR_KIND_MAX)
 		return;
+	if (rec->t > t->last)
+		t->last = rec->t;
 	if (rec->kind == SD_TR_RX)
 		t->rx_bytes += rec->len;
 	else if (rec->kind == SD_TR_TX)
@@ -116,6 +119,50 @@ void sd_transcript_error(sd_transcript *t, int err)
 	sd_transcript_add(t, &r);
 }
 
+void sd_transcript_run(sd_transcript *t, const sd_trace_run *run)
+{
+	if (!t || !run)
+		return;
+	sd_trec r = { .kind = SD_TR_RUN, .len = sizeof *run, .data = (const uint8_t *)run };
+	sd_transcript_add(t, &r);
+}
+
+void sd_transcript_outcome(sd_transcript *t, const sd_trace_outcome *o)
+{
+	if (!t || !o)
+		return;
+	sd_trec r = { .t = t->last, .kind = SD_TR_OUTCOME, .len = sizeof *o, .data = (const uint8_t *)o };
+	sd_transcript_add_at(t, &r);
+}
+
+int sd_trec_get_run(const sd_trec *r, sd_trace_run *out)
+{
+	if (!r || !out || r->kind != SD_TR_RUN || r->len != sizeof *out || !r->data)
+		return SD_ERR_ARG;
+	memcpy(out, r->data, sizeof *out);
+	/* the payload may come from a file: every string ends inside its field */
+	out->command[sizeof out->command - 1] = '\0';
+	out->protocol[sizeof out->protocol - 1] = '\0';
+	out->link[sizeof out->link - 1] = '\0';
+	out->enter[sizeof out->enter - 1] = '\0';
+	out->exit[sizeof out->exit - 1] = '\0';
+	out->part[sizeof out->part - 1] = '\0';
+	out->expect[sizeof out->expect - 1] = '\0';
+	return SD_OK;
+}
+
+int sd_trec_get_outcome(const sd_trec *r, sd_trace_outcome *out)
+{
+	if (!r || !out || r->kind != SD_TR_OUTCOME || r->len != sizeof *out || !r->data)
+		return SD_ERR_ARG;
+	memcpy(out, r->data, sizeof *out);
+	out->cause[sizeof out->cause - 1] = '\0';
+	out->protocol[sizeof out->protocol - 1] = '\0';
+	out->mode[sizeof out->mode - 1] = '\0';
+	out->chip[sizeof out->chip - 1] = '\0';
+	return SD_OK;
+}
+
 int sd_transcript_next(const sd_transcript *t, size_t *cursor, sd_trec *out)
 {
 	if (!t || !cursor || !out || *cursor >= t->used)
@@ -142,7 +189,8 @@ size_t sd_transcript_collect(const sd_transcript *t, int kind, size_t from,
 		if (idx++ < from || r.kind != kind)
 			continue;
 		size_t k = SDI_MIN((size_t)r.len, max - n);
-		memcpy(out + n, r.data, k);
+		if (k) /* an empty record ("rx":"") has no data pointer */
+			memcpy(out + n, r.data, k);
 		n += k;
 	}
 	return n;

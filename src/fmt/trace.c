@@ -3,6 +3,7 @@
  * One object per line; format(parse(line)) == line for every line we write,
  * which is what makes `replay --trace` a byte-for-byte round trip.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <cJSON.h>
 #include "internal.h"
@@ -66,6 +67,125 @@ static char *to_text(const uint8_t *b, size_t n)
 	return s;
 }
 
+/* ---- run and outcome records ------------------------------------------ */
+
+enum { F_STR, F_U32, F_BOOL, F_TIME, F_CAPS };
+#define SET_ALL     7u
+#define SET_SESSION 1u /* sync, info: sd_proto_args */
+#define SET_PROBE   2u /* probe: sd_probe_opts */
+
+typedef struct run_field {
+	const char *key;
+	uint8_t     type, sets;
+	size_t      off, size;
+} run_field;
+
+#define RF(k, ty, st, m) { k, ty, st, offsetof(sd_trace_run, m), sizeof(((sd_trace_run *)0)->m) }
+/* In the order they are written. */
+static const run_field run_fields[] = {
+	RF("command", F_STR, SET_ALL, command),
+	RF("protocol", F_STR, SET_ALL, protocol),
+	RF("link", F_STR, SET_ALL, link),
+	RF("caps", F_CAPS, SET_ALL, caps),
+	RF("identify", F_BOOL, SET_SESSION, identify),
+	RF("baud", F_U32, SET_SESSION | SET_PROBE, baud),
+	RF("enter", F_STR, SET_SESSION, enter),
+	RF("exit", F_STR, SET_SESSION, exit),
+	RF("no_reset", F_BOOL, SET_SESSION | SET_PROBE, no_reset),
+	RF("part", F_STR, SET_SESSION, part),
+	RF("retries", F_U32, SET_SESSION, retries),
+	RF("listen", F_TIME, SET_PROBE, listen),
+	RF("expect", F_STR, SET_PROBE, expect),
+	RF("no_poke", F_BOOL, SET_PROBE, no_poke),
+	RF("all", F_BOOL, SET_PROBE, all),
+	RF("budget", F_TIME, SET_SESSION | SET_PROBE, budget),
+};
+
+static const char *const cap_names[] = {
+	"bytes", "baud", "parity", "lines", "break", "framed", "net", "virtual",
+};
+
+static unsigned run_set(const char *command)
+{
+	if (strcmp(command, "sync") == 0 || strcmp(command, "info") == 0)
+		return SET_SESSION;
+	if (strcmp(command, "probe") == 0)
+		return SET_PROBE;
+	return 4u;
+}
+
+static cJSON *run_json(const sd_trec *r)
+{
+	sd_trace_run run;
+	if (sd_trec_get_run(r, &run) != SD_OK)
+		return NULL;
+	cJSON *o = cJSON_CreateObject(), *x;
+	unsigned set = run_set(run.command);
+	for (size_t i = 0; o && i < SDI_ARRAY_LEN(run_fields); i++) {
+		const run_field *f = &run_fields[i];
+		const char *p = (const char *)&run + f->off;
+		if (!(f->sets & set))
+			continue;
+		switch (f->type) {
+		case F_STR:
+			cJSON_AddStringToObject(o, f->key, p);
+			break;
+		case F_U32: {
+			uint32_t u;
+			memcpy(&u, p, sizeof u);
+			cJSON_AddNumberToObject(o, f->key, u);
+			break;
+		}
+		case F_BOOL: {
+			int b;
+			memcpy(&b, p, sizeof b);
+			cJSON_AddBoolToObject(o, f->key, b != 0);
+			break;
+		}
+		case F_TIME: {
+			sd_time t;
+			memcpy(&t, p, sizeof t);
+			cJSON_AddNumberToObject(o, f->key, (double)t);
+			break;
+		}
+		case F_CAPS:
+			x = cJSON_AddArrayToObject(o, f->key);
+			for (unsigned b = 0; x && b < SDI_ARRAY_LEN(cap_names); b++)
+				if (run.caps & (1u << b))
+					cJSON_AddItemToArray(x, cJSON_CreateString(cap_names[b]));
+			break;
+		}
+	}
+	return o;
+}
+
+static void add_str_or_null(cJSON *o, const char *key, const char *s)
+{
+	if (s[0])
+		cJSON_AddStringToObject(o, key, s);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+static cJSON *outcome_json(const sd_trec *r)
+{
+	sd_trace_outcome oc;
+	if (sd_trec_get_outcome(r, &oc) != SD_OK)
+		return NULL;
+	cJSON *o = cJSON_CreateObject(), *x;
+	if (!o)
+		return NULL;
+	cJSON_AddBoolToObject(o, "ok", oc.ok != 0);
+	add_str_or_null(o, "cause", oc.cause);
+	x = cJSON_AddObjectToObject(o, "answered_by");
+	if (x) {
+		add_str_or_null(x, "protocol", oc.protocol);
+		add_str_or_null(x, "mode", oc.mode);
+		add_str_or_null(x, "chip", oc.chip);
+	}
+	return o;
+}
+
 int sd_trace_format(const sd_trec *r, char *buf, size_t len)
 {
 	if (!r || !buf || r->kind == 0 || r->kind > SD_TR_KIND_MAX || (r->len && !r->data))
@@ -121,6 +241,15 @@ int sd_trace_format(const sd_trec *r, char *buf, size_t len)
 	case SD_TR_CLOSE:
 		cJSON_AddTrueToObject(o, name);
 		break;
+	case SD_TR_RUN:
+	case SD_TR_OUTCOME:
+		x = r->kind == SD_TR_RUN ? run_json(r) : outcome_json(r);
+		if (!x) {
+			cJSON_Delete(o);
+			return SD_ERR_ARG;
+		}
+		cJSON_AddItemToObject(o, name, x);
+		break;
 	}
 	free(s);
 	return emit(o, buf, len);
@@ -163,6 +292,124 @@ static int get_uint(const cJSON *v, double max, uint32_t *out)
 		return -1;
 	*out = (uint32_t)v->valuedouble;
 	return 0;
+}
+
+static int copy_str(const cJSON *v, char *dst, size_t cap)
+{
+	if (!cJSON_IsString(v) || strlen(v->valuestring) >= cap)
+		return -1;
+	memcpy(dst, v->valuestring, strlen(v->valuestring) + 1);
+	return 0;
+}
+
+static int get_time(const cJSON *v, sd_time *out)
+{
+	if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 9.0e15 ||
+	    (double)(int64_t)v->valuedouble != v->valuedouble)
+		return -1;
+	*out = (sd_time)v->valuedouble;
+	return 0;
+}
+
+static int parse_run(const cJSON *m, sd_trace_run *run, char *why, size_t whylen)
+{
+	memset(run, 0, sizeof *run);
+	const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(m, "command");
+	if (!cJSON_IsObject(m) || copy_str(cmd, run->command, sizeof run->command) || !run->command[0])
+		return bad(why, whylen, "run needs an object with \"command\" (sync, info, probe, ...)");
+	unsigned set = run_set(run->command);
+	const cJSON *it;
+	cJSON_ArrayForEach(it, m) {
+		const run_field *f = NULL;
+		for (size_t i = 0; i < SDI_ARRAY_LEN(run_fields); i++)
+			if (strcmp(run_fields[i].key, it->string) == 0)
+				f = &run_fields[i];
+		if (!f || !(f->sets & set)) {
+			sdi_fmt(why, whylen, "run: no member \"%.40s\" for %s", it->string, run->command);
+			return SD_ERR_PROTO;
+		}
+		char *p = (char *)run + f->off;
+		int e = 0;
+		switch (f->type) {
+		case F_STR:
+			e = copy_str(it, p, f->size);
+			break;
+		case F_U32: {
+			uint32_t u = 0;
+			e = get_uint(it, 4294967295.0, &u);
+			memcpy(p, &u, sizeof u);
+			break;
+		}
+		case F_BOOL: {
+			int b = cJSON_IsTrue(it);
+			e = cJSON_IsBool(it) ? 0 : -1;
+			memcpy(p, &b, sizeof b);
+			break;
+		}
+		case F_TIME: {
+			sd_time t = 0;
+			e = get_time(it, &t);
+			memcpy(p, &t, sizeof t);
+			break;
+		}
+		case F_CAPS: {
+			const cJSON *c;
+			unsigned caps = 0, last = 0;
+			e = cJSON_IsArray(it) ? 0 : -1;
+			cJSON_ArrayForEach(c, it) {
+				unsigned b = 0;
+				while (b < SDI_ARRAY_LEN(cap_names) &&
+				       !(cJSON_IsString(c) && strcmp(c->valuestring, cap_names[b]) == 0))
+					b++;
+				/* known names, in bit order, once */
+				if (b == SDI_ARRAY_LEN(cap_names) || (1u << b) <= last)
+					e = -1;
+				else
+					caps |= last = 1u << b;
+			}
+			memcpy(p, &caps, sizeof caps);
+			break;
+		}
+		}
+		if (e) {
+			sdi_fmt(why, whylen, "run: bad value for \"%s\"", f->key);
+			return SD_ERR_PROTO;
+		}
+	}
+	return 0;
+}
+
+static int parse_outcome(const cJSON *m, sd_trace_outcome *oc, char *why, size_t whylen)
+{
+	memset(oc, 0, sizeof *oc);
+	const cJSON *ok = cJSON_GetObjectItemCaseSensitive(m, "ok");
+	const cJSON *cause = cJSON_GetObjectItemCaseSensitive(m, "cause");
+	const cJSON *by = cJSON_GetObjectItemCaseSensitive(m, "answered_by");
+	const char *const keys[] = { "protocol", "mode", "chip" };
+	char *const dst[] = { oc->protocol, oc->mode, oc->chip };
+	const size_t cap[] = { sizeof oc->protocol, sizeof oc->mode, sizeof oc->chip };
+	if (!cJSON_IsObject(m) || cJSON_GetArraySize(m) != 3 || !cJSON_IsBool(ok) ||
+	    !(cJSON_IsNull(cause) || copy_str(cause, oc->cause, sizeof oc->cause) == 0) ||
+	    !cJSON_IsObject(by) || cJSON_GetArraySize(by) != 3)
+		goto no;
+	for (int i = 0; i < 3; i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(by, keys[i]);
+		if (!(cJSON_IsNull(v) || copy_str(v, dst[i], cap[i]) == 0))
+			goto no;
+	}
+	/* "" is written as null: an empty string would not come back the same */
+	if ((cJSON_IsString(cause) && !oc->cause[0]) || (!cJSON_IsNull(cause) && !cJSON_IsString(cause)))
+		goto no;
+	for (int i = 0; i < 3; i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(by, keys[i]);
+		if (cJSON_IsString(v) && !dst[i][0])
+			goto no;
+	}
+	oc->ok = cJSON_IsTrue(ok);
+	return 0;
+no:
+	return bad(why, whylen, "outcome needs {\"ok\":bool,\"cause\":\"...\"|null,"
+		   "\"answered_by\":{\"protocol\":..,\"mode\":..,\"chip\":..}}");
 }
 
 int sd_trace_parse(const char *line, size_t len, sd_trec *out, uint8_t *data, size_t datacap,
@@ -356,9 +603,41 @@ int sd_trace_parse(const char *line, size_t len, sd_trec *out, uint8_t *data, si
 			goto done;
 		}
 		break;
+	case SD_TR_RUN:
+	case SD_TR_OUTCOME: {
+		size_t need = out->kind == SD_TR_RUN ? sizeof(sd_trace_run) : sizeof(sd_trace_outcome);
+		if (need > datacap || !data) {
+			bad(why, whylen, "record larger than the buffer");
+			rc = SD_ERR_NOMEM;
+			goto done;
+		}
+		sd_trace_run run;
+		sd_trace_outcome oc;
+		int e = out->kind == SD_TR_RUN ? parse_run(m, &run, why, whylen)
+			: parse_outcome(m, &oc, why, whylen);
+		if (e)
+			goto done;
+		memcpy(data, out->kind == SD_TR_RUN ? (const void *)&run : (const void *)&oc, need);
+		out->len = (uint32_t)need;
+		out->data = data;
+		break;
+	}
 	}
 	rc = 1;
 done:
 	cJSON_Delete(o);
 	return rc;
+}
+
+void sd_trace_outcome_of(const sd_report *r, sd_trace_outcome *out)
+{
+	memset(out, 0, sizeof *out);
+	if (!r)
+		return;
+	out->ok = r->ok != 0;
+	if (r->diag.n)
+		sdi_fmt(out->cause, sizeof out->cause, "%s", sd_cause_name(r->diag.f[0].cause));
+	sdi_fmt(out->protocol, sizeof out->protocol, "%s", r->by.protocol);
+	sdi_fmt(out->mode, sizeof out->mode, "%s", r->by.mode);
+	sdi_fmt(out->chip, sizeof out->chip, "%s", r->by.chip);
 }

@@ -49,6 +49,32 @@ static void dev_step(sim_host *h, sd_event *ev)
 	h->d->eng.ops->step(&h->d->eng, ev);
 }
 
+/* Time n bytes take on the wire at the device's settings (the host's when
+ * the device names no rate): start bit, data bits, parity, stop bits. Bytes
+ * are not instantaneous on a UART, and a simulator that moved them in zero
+ * time stamped a whole transcript at t = 0 (a session whose device answers
+ * at once never waits). */
+static sd_time wire_time(const sim_host *h, size_t n)
+{
+	const sd_line_cfg *c = h->d->cfg.baud ? &h->d->cfg : &h->base.cfg;
+	if (!c->baud || !n)
+		return 0;
+	unsigned bits = 1u + (c->data_bits ? c->data_bits : 8u) + (c->parity ? 1u : 0u) +
+			(c->stop_bits ? c->stop_bits : 1u);
+	uint64_t us = ((uint64_t)n * bits * 1000000u + c->baud - 1) / c->baud;
+	return (sd_time)SDI_MIN(us, (uint64_t)SD_S(10));
+}
+
+/* Move virtual time on by the wire time of n bytes, never past `until` (the
+ * host's deadline: the bytes are then read as arrived by it). */
+static void wire_advance(sim_host *h, size_t n, sd_time until)
+{
+	sd_time t = h->t + wire_time(h, n);
+	if (t > until)
+		t = until > h->t ? until : h->t;
+	h->t = t;
+}
+
 /* Bound on device steps per pump: a device that loops without moving time
  * or bytes is stopped rather than spun. */
 #define PUMP_MAX_STEPS 100000u
@@ -106,6 +132,7 @@ static void pump(sim_host *h, sd_time until)
 			ev.type = SD_EV_CTRL_DONE;
 		} else if (st & SD_ENG_SEND) {
 			int n = sd_link_write(&h->dev.base, e->tx, e->tx_len, h->t);
+			wire_advance(h, n > 0 ? (size_t)n : 0, until);
 			ev.type = SD_EV_SENT;
 			/* A full receive buffer on the host drops the rest, as a
 			 * UART's FIFO would overflow. */
@@ -115,6 +142,7 @@ static void pump(sim_host *h, sd_time until)
 				int n = sd_link_read(&h->dev.base, e->rx, e->rx_cap, h->t);
 				if (n <= 0)
 					break;
+				wire_advance(h, (size_t)n, until);
 				ev.type = SD_EV_RECEIVED;
 				ev.n = (size_t)n;
 			} else if (e->deadline <= until) {
