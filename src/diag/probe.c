@@ -82,6 +82,8 @@ static void use_frame(sd_link *l, const sd_proto *pr)
 		return;
 	sd_line_cfg cfg = pr->line;
 	cfg.baud = l->cfg.baud;
+	if (!(l->caps & SD_LINK_PARITY))
+		cfg.parity = SD_PARITY_NONE; /* a pty: 8N1 is all it carries */
 	if (memcmp(&cfg, &l->cfg, sizeof cfg) != 0)
 		sd_link_set_cfg(l, &cfg);
 }
@@ -541,12 +543,21 @@ int sd_probe_run(sd_probe *p, sd_link *l, const sd_probe_opts *o, sd_report *r)
 			fold_session(r, &p->t[i], p->used > 0);
 	}
 	/* The host: another process on the same port eats the bytes we wait
-	 * for; with no answer it is the likeliest cause of all. */
-	if (o->port_path && sd_doctor_port_findings(NULL, o->port_path, &r->diag) && !r->ok) {
+	 * for. It explains a line that stayed silent or came back garbled; on
+	 * a line that answered coherently (our echo, text, a loader) it may be
+	 * the device side itself (socat, ser2net), so it ranks below. */
+	sd_diag_sort(&r->diag);
+	sd_cause before = r->diag.n ? r->diag.f[0].cause : SD_CAUSE_SILENT;
+	if (o->port_path && sd_doctor_port_findings(NULL, o->port_path, &r->diag)) {
 		sd_finding *f = sd_diag_find(&r->diag, SD_CAUSE_PORT_BUSY);
-		if (f && f->confidence >= 0.9f) {
+		int eaten = !r->ok && (before == SD_CAUSE_SILENT || before == SD_CAUSE_NOISE ||
+				       before == SD_CAUSE_UNKNOWN || before == SD_CAUSE_BAUD_MISMATCH);
+		if (f && f->confidence >= 0.9f && eaten) {
 			f->confidence = 0.96f;
 			sd_finding_detail(f, "while probe listened, that process read the same port: what it read is missing here");
+		} else if (f) {
+			f->confidence = SDI_MIN(f->confidence, 0.8f);
+			sd_finding_detail(f, "the line answered coherently: this may be the device side (a bridge such as socat or ser2net)");
 		}
 	}
 	if (o->all)

@@ -196,6 +196,17 @@ int sd_link_open_tty(const char *path, const sd_line_cfg *cfg, const sd_clock *c
 	int bits;
 	if (ioctl(t->fd, TIOCMGET, &bits) != 0)
 		t->base.caps &= ~SD_LINK_LINES;
+	/* Nor a parity bit: a pty drops PARENB without a word. Ask once, so
+	 * the caps are true from the start (and so in a trace's run record). */
+	struct termios was, par, back;
+	if (tcgetattr(t->fd, &was) == 0) {
+		par = was;
+		par.c_cflag |= PARENB;
+		if (tcsetattr(t->fd, TCSANOW, &par) != 0 ||
+		    (tcgetattr(t->fd, &back) == 0 && !(back.c_cflag & PARENB)))
+			t->base.caps &= ~SD_LINK_PARITY;
+		tcsetattr(t->fd, TCSANOW, &was);
+	}
 	if (cfg && (r = sdi_tty_apply(&t->base, t->fd, cfg)) != SD_OK) {
 		sdi_fmt(why, whylen, "%s: %s", path, t->base.why);
 		close(t->fd);

@@ -45,7 +45,7 @@ for c in "${cells[@]}"; do
     RPID=$!
     sleep 0.2   # real-peer pacing: the reader must hold the port first
   fi
-  run "$SHAKEDOWN" probe --json "$PTY"
+  run "$SHAKEDOWN" --trace "$TMP/cell.jsonl" probe --json "$PTY"
   [ -n "$RPID" ] && { kill "$RPID" 2>/dev/null; wait "$RPID" 2>/dev/null; }
   stop_sim
   got=$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["findings"][0]["cause"] if d["findings"] else "-")' <<<"$out" 2>/dev/null || echo "?")
@@ -60,6 +60,14 @@ for c in "${cells[@]}"; do
   check "$spec: answered by $want_proto (got $proto)" [ "$proto" = "$want_proto" ] || pass=0
   check "$spec: no destructive command in the simulator's log ($cmds commands)" \
     bash -c '! grep -q "(destructive)" "$1"' _ "$TMP/sim.err" || pass=0
+  # replay re-derives the same verdict from the trace (the host checks read
+  # this machine, not the trace: the reader cell is the live run's alone)
+  if [ $reader -eq 0 ]; then
+    live_rc=$rc
+    run "$SHAKEDOWN" replay --json "$TMP/cell.jsonl"
+    check "$spec: replay agrees (exit $rc, live $live_rc)" json \
+      'd["replayed"]["agrees"] is True and d["findings"][0]["cause"] == "'"$want_cause"'"' <<<"$out" || pass=0
+  fi
   [ $pass -eq 1 ] || { echo "# report:"; sed 's/^/#   /' <<<"$out" | head -40; echo "# sim log:"; sed 's/^/#   /' "$TMP/sim.err" | tail -20; }
   table+=("$(printf '%-26s %-16s %-16s %-6s %s' "$spec" "$want_cause" "$got" "$cmds" "$([ $pass -eq 1 ] && echo pass || echo FAIL)")")
 done
