@@ -4,6 +4,7 @@
  * bit-level UART model. Likely sent bytes: printable ASCII, CR, LF, 0x00,
  * 0xFF and the protocols' own answers.
  */
+#include <stdatomic.h>
 #include "internal.h"
 
 static const uint8_t extra_bytes[] = { '\r', '\n', 0x00, 0xFF, 0x14, 0x10, 0x79, 0x1F, 0x5F, 0xC0 };
@@ -97,6 +98,39 @@ static void insert(sd_baud_guess *out, size_t max, size_t *n, const sd_baud_gues
 
 #define BAUD_ANALYSE_MAX 4096u
 
+/* The images depend only on the rate pair, so each is computed once (about
+ * a hundred one-byte runs of the UART model) and kept: 26 x 26 slots of
+ * 292 bytes. A slot is claimed by one thread (0 -> 1), filled, then
+ * published (2) with release order; a thread that finds the slot being
+ * filled computes its own copy on the stack, so no reader ever sees a
+ * half-written image. */
+#define PAIR_RATES_MAX 32u
+
+static pair_image pair_table[PAIR_RATES_MAX][PAIR_RATES_MAX];
+static atomic_uchar pair_state[PAIR_RATES_MAX][PAIR_RATES_MAX];
+
+static const pair_image *image_for(size_t d, size_t h, const uint32_t *rates, pair_image *tmp)
+{
+	if (d >= PAIR_RATES_MAX || h >= PAIR_RATES_MAX) {
+		image_of(rates[d], rates[h], tmp);
+		return tmp;
+	}
+	atomic_uchar *st = &pair_state[d][h];
+	if (atomic_load_explicit(st, memory_order_acquire) == 2)
+		return &pair_table[d][h];
+	unsigned char want = 0;
+	if (atomic_compare_exchange_strong_explicit(st, &want, 1, memory_order_acq_rel,
+						    memory_order_acquire)) {
+		image_of(rates[d], rates[h], &pair_table[d][h]);
+		atomic_store_explicit(st, 2, memory_order_release);
+		return &pair_table[d][h];
+	}
+	if (want == 2)
+		return &pair_table[d][h];
+	image_of(rates[d], rates[h], tmp); /* another thread is filling it */
+	return tmp;
+}
+
 size_t sd_baud_guess_pairs(const uint8_t *rx, size_t n, uint32_t host_baud,
 			   sd_baud_guess *out, size_t max)
 {
@@ -105,18 +139,31 @@ size_t sd_baud_guess_pairs(const uint8_t *rx, size_t n, uint32_t host_baud,
 	if (!rx || n == 0 || !out || max == 0)
 		return 0;
 	n = SDI_MIN(n, (size_t)BAUD_ANALYSE_MAX);
+	/* Every score below depends on the bytes only through how often each
+	 * value occurs: count once, then each pair costs the distinct values,
+	 * not the length. */
+	uint32_t count[256] = { 0 };
+	uint8_t vals[256];
+	size_t nv = 0;
+	for (size_t i = 0; i < n; i++)
+		if (count[rx[i]]++ == 0)
+			vals[nv++] = rx[i];
 	for (size_t h = 0; h < nr; h++) {
 		if (host_baud && rates[h] != host_baud)
 			continue;
 		for (size_t d = 0; d < nr; d++) {
 			if (d == h)
 				continue;
-			pair_image im;
-			image_of(rates[d], rates[h], &im);
+			pair_image tmp;
+			const pair_image *im = image_for(d, h, rates, &tmp);
 			size_t hit = 0, same = 0;
-			for (size_t i = 0; i < n; i++) {
-				hit += (size_t)has(&im, rx[i]);
-				same += has(&im, rx[i]) && im.from[rx[i]] == rx[i];
+			for (size_t k = 0; k < nv; k++) {
+				uint8_t v = vals[k];
+				if (has(im, v)) {
+					hit += count[v];
+					if (im->from[v] == v)
+						same += count[v];
+				}
 			}
 			/* A pair that reads the bytes as they were sent explains
 			 * nothing: the rates are too close to tell apart. */
@@ -126,13 +173,17 @@ size_t sd_baud_guess_pairs(const uint8_t *rx, size_t n, uint32_t host_baud,
 			 * anyway: a pair that maps likely bytes onto most of the
 			 * 256 values explains nothing in particular. */
 			double cover = (double)hit / (double)n;
-			double specific = 1.0 - (double)im.distinct / 256.0;
+			double specific = 1.0 - (double)im->distinct / 256.0;
 			sd_baud_guess g = { .device_baud = rates[d], .host_baud = rates[h] };
 			double weight = (popular(rates[d]) ? 1.0 : 0.7) * (popular(rates[h]) ? 1.0 : 0.7);
 			g.score = (float)(cover * specific * weight);
+			/* Stop early: a guess that would not make the list needs
+			 * no sent bytes. */
+			if (found == max && !better(&g, &out[max - 1]))
+				continue;
 			for (size_t i = 0; i < n && g.sent_len < sizeof g.sent; i++)
-				if (has(&im, rx[i]))
-					g.sent[g.sent_len++] = im.from[rx[i]];
+				if (has(im, rx[i]))
+					g.sent[g.sent_len++] = im->from[rx[i]];
 			insert(out, max, &found, &g);
 		}
 	}
