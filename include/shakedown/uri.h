@@ -7,7 +7,8 @@
  *   sim:stm32?mode=app&noise=1e-4&seed=7
  *   null:
  * Query values are percent-decoded ('+' stays '+'). Every field is bounded;
- * anything longer is an error, never a silent cut.
+ * anything longer is an error, never a silent cut. A key given twice
+ * ("text=a&text=b") is an error, and so is "serial:" without a path.
  */
 #ifndef SHAKEDOWN_URI_H
 #define SHAKEDOWN_URI_H

@@ -56,6 +56,19 @@ int cli_print_report(sd_cli *cli, const sd_report *r, void *extra);
 int cli_open_failed(sd_cli *cli, const char *target, int err, const char *why, sd_time t0);
 /* A hex+ASCII dump of bytes, 16 a line, each line prefixed with `indent`. */
 void cli_hexdump(FILE *f, const uint8_t *b, size_t n, const char *indent);
+/* Terminal escaping of text that came from outside (arguments, target
+ * names, files, device bytes): control bytes, ESC, DEL, C1 controls and
+ * bytes that are not valid UTF-8 become \xNN; printable ASCII and valid
+ * UTF-8 text stay as they are. The backslash is left alone, so escaping
+ * twice changes nothing. */
+/* Into dst (cap bytes, always terminated; cut at a whole escape when full);
+ * returns the length written. */
+size_t cli_esc_buf(char *dst, size_t cap, const char *s, size_t n);
+/* For printf arguments: one of 8 rotating static buffers (up to 1023 bytes
+ * of output); NULL gives "". */
+const char *cli_esc(const char *s);
+/* Escaped n bytes of s straight to f, any length. */
+void cli_fput_esc(FILE *f, const char *s, size_t n);
 /* ANSI colour helpers: return "" when colour is off. */
 const char *cli_c(const sd_cli *cli, const char *code); /* "1", "31", "32", "33", "2" ... */
 const char *cli_c0(const sd_cli *cli);

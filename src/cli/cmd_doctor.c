@@ -112,22 +112,24 @@ static void print_text(sd_cli *cli, const char *target, const sd_doctor *d)
 {
 	FILE *f = cli->out;
 	static const char *const col[] = { "32", "2", "33", "31" };
-	fprintf(f, "%sdoctor %s%s\n", cli_c(cli, "1"), target ? target : "(system)", cli_c0(cli));
+	fprintf(f, "%sdoctor %s%s\n", cli_c(cli, "1"), target ? cli_esc(target) : "(system)", cli_c0(cli));
 	for (size_t i = 0; i < d->nchecks; i++) {
 		const sd_check *k = &d->checks[i];
 		fprintf(f, "%s%s%s %-13s %s\n", cli_c(cli, col[k->status & 3]), sd_check_status_name(k->status),
-			cli_c0(cli), k->id, k->summary);
+			cli_c0(cli), k->id, cli_esc(k->summary));
 		if (cli->verbose || k->status == SD_CHECK_FAIL || k->status == SD_CHECK_WARN) {
 			const char *p = k->detail;
 			while (*p) {
 				const char *nl = strchr(p, '\n');
 				int len = nl ? (int)(nl - p) : (int)strlen(p);
-				fprintf(f, "     %-13s - %.*s\n", "", len, p);
+				fprintf(f, "     %-13s - ", "");
+				cli_fput_esc(f, p, (size_t)len);
+				fputc('\n', f);
 				p += len + (nl ? 1 : 0);
 			}
 		}
 		if (k->fix[0] && (k->status == SD_CHECK_FAIL || k->status == SD_CHECK_WARN))
-			fprintf(f, "     %-13s %sfix:%s %s\n", "", cli_c(cli, "1"), cli_c0(cli), k->fix);
+			fprintf(f, "     %-13s %sfix:%s %s\n", "", cli_c(cli, "1"), cli_c0(cli), cli_esc(k->fix));
 	}
 }
 

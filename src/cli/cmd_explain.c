@@ -18,7 +18,9 @@ const char cmd_explain_usage[] =
 	"(which rate pairs turn likely bytes into these), a TLS record, a plaintext\n"
 	"banner, and what each protocol shakedown knows makes of them.\n"
 	"\n"
-	"BYTES: 0x68, 68, 68656c6c6f, or several: 68 65 6c 6c 6f\n"
+	"BYTES: 0x68, 68, 68656c6c6f, or several: 68 65 6c 6c 6f (at most 4096\n"
+	"bytes, and as many for --sent; more is a usage error, exit 2).\n"
+	"Bounded: it reads no port and finishes in well under a second.\n"
 	"\n"
 	"options:\n"
 	"  --text STRING   the bytes as text (C escapes \\r \\n \\t \\xNN)\n"
@@ -35,7 +37,8 @@ const char cmd_explain_usage[] =
 
 #define EXPLAIN_MAX 4096u
 
-/* Append the bytes of one hex token ("0x68", "68", "68656c") to buf. */
+/* Append the bytes of one hex token ("0x68", "68", "68656c") to buf.
+ * Returns 0, -1 for a token that is not hex, -2 when buf is full. */
 static int parse_hex_token(const char *tok, uint8_t *buf, size_t *n, size_t cap)
 {
 	const char *p = tok;
@@ -45,14 +48,17 @@ static int parse_hex_token(const char *tok, uint8_t *buf, size_t *n, size_t cap)
 	if (len == 0 || len % 2)
 		return -1;
 	for (size_t i = 0; i < len; i += 2) {
-		if (!isxdigit((unsigned char)p[i]) || !isxdigit((unsigned char)p[i + 1]) || *n >= cap)
+		if (!isxdigit((unsigned char)p[i]) || !isxdigit((unsigned char)p[i + 1]))
 			return -1;
+		if (*n >= cap)
+			return -2;
 		char h[3] = { p[i], p[i + 1], 0 };
 		buf[(*n)++] = (uint8_t)strtoul(h, NULL, 16);
 	}
 	return 0;
 }
 
+/* C escapes into out; -1 for a bad escape, -2 when out is full. */
 static int unescape(const char *s, uint8_t *out, size_t cap, size_t *n)
 {
 	*n = 0;
@@ -72,7 +78,7 @@ static int unescape(const char *s, uint8_t *out, size_t cap, size_t *n)
 				return -1;
 		}
 		if (*n >= cap)
-			return -1;
+			return -2;
 		out[(*n)++] = c;
 	}
 	return 0;
@@ -86,8 +92,8 @@ static void print_text(sd_cli *cli, const uint8_t *b, size_t n, const sd_meaning
 	cli_hexdump(f, b, n < 256 ? n : 256, "  ");
 	fprintf(f, "\n%smeanings%s:\n", cli_c(cli, "1"), cli_c0(cli));
 	for (size_t i = 0; i < nm; i++)
-		fprintf(f, "  %-7s %s\n", m[i].proto, strchr(m[i].text, ':') && strncmp(m[i].text, m[i].proto, strlen(m[i].proto)) == 0
-			? strchr(m[i].text, ':') + 2 : m[i].text);
+		fprintf(f, "  %-7s %s\n", m[i].proto, cli_esc(strchr(m[i].text, ':') && strncmp(m[i].text, m[i].proto, strlen(m[i].proto)) == 0
+			? strchr(m[i].text, ':') + 2 : m[i].text));
 	if (ng) {
 		fprintf(f, "\n%sbaud-rate mismatches that give these bytes%s:\n", cli_c(cli, "1"), cli_c0(cli));
 		for (size_t i = 0; i < ng; i++) {
@@ -171,12 +177,18 @@ int cmd_explain(sd_cli *cli, int argc, char **argv)
 		case 's': {
 			/* --sent takes one or more hex tokens: "30 20" or "3020" */
 			char *dup = strdup(optarg);
-			for (char *tok = strtok(dup, " ,"); tok; tok = strtok(NULL, " ,"))
-				if (parse_hex_token(tok, tx, &ntx, sizeof tx) != 0) {
-					int rc = cli_usage_error(cli, "--sent: '%s' is not hex bytes", tok);
+			if (!dup)
+				return cli_error(cli, SD_EXIT_INTERNAL, "out of memory");
+			for (char *tok = strtok(dup, " ,"); tok; tok = strtok(NULL, " ,")) {
+				int pr = parse_hex_token(tok, tx, &ntx, sizeof tx);
+				if (pr != 0) {
+					int rc = pr == -2
+						 ? cli_usage_error(cli, "--sent: more than %u bytes (the most explain reads)", EXPLAIN_MAX)
+						 : cli_usage_error(cli, "--sent: '%s' is not hex bytes", cli_esc(tok));
 					free(dup);
 					return rc;
 				}
+			}
 			free(dup);
 			break;
 		}
@@ -199,12 +211,19 @@ int cmd_explain(sd_cli *cli, int argc, char **argv)
 	if (text) {
 		if (optind < argc)
 			return cli_usage_error(cli, "give the bytes either as --text or as hex, not both");
-		if (unescape(text, rx, sizeof rx, &nrx) != 0)
-			return cli_usage_error(cli, "--text: bad escape or longer than %u bytes", EXPLAIN_MAX);
+		int ur = unescape(text, rx, sizeof rx, &nrx);
+		if (ur == -2)
+			return cli_usage_error(cli, "--text: more than %u bytes (the most explain reads)", EXPLAIN_MAX);
+		if (ur != 0)
+			return cli_usage_error(cli, "--text: bad escape (write \\r \\n \\t \\\\ or \\xNN)");
 	}
-	for (int i = optind; i < argc; i++)
-		if (parse_hex_token(argv[i], rx, &nrx, sizeof rx) != 0)
-			return cli_usage_error(cli, "'%s' is not a hex byte (write 0x68, 68 or 68656c)", argv[i]);
+	for (int i = optind; i < argc; i++) {
+		int pr = parse_hex_token(argv[i], rx, &nrx, sizeof rx);
+		if (pr == -2)
+			return cli_usage_error(cli, "more than %u bytes (the most explain reads)", EXPLAIN_MAX);
+		if (pr != 0)
+			return cli_usage_error(cli, "'%s' is not a hex byte (write 0x68, 68 or 68656c)", cli_esc(argv[i]));
+	}
 	if (nrx == 0)
 		return cli_usage_error(cli, "which bytes? (e.g. shakedown explain 0x68)");
 

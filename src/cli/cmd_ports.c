@@ -66,7 +66,7 @@ static void row_json(cJSON *arr, const sd_serial_port *s, const sd_usb_device *d
 	cJSON_AddStringToObject(o, "transport", sd_port_transport_name(s ? s->transport : SD_TRANSPORT_USB));
 	str_or_null(o, "usb", vid ? vp : NULL);
 	cJSON_AddStringToObject(o, "kind", sd_usb_kind_name(id ? id->kind : SD_USB_OTHER));
-	cJSON_AddStringToObject(o, "name", id ? id->name : (s ? s->description : ""));
+	cJSON_AddStringToObject(o, "name", id ? id->name : (s ? cli_esc(s->description) : ""));
 	if (id && id->hint[0])
 		cJSON_AddStringToObject(o, "hint", id->hint);
 	str_or_null(o, "manufacturer", d && d->manufacturer[0] ? d->manufacturer : s ? s->manufacturer : NULL);
@@ -102,19 +102,19 @@ static void row_text(sd_cli *cli, const sd_serial_port *s, const sd_usb_device *
 	char vp[16] = "-";
 	if (vid)
 		snprintf(vp, sizeof vp, "%04x:%04x", vid, pid);
-	fprintf(f, "%-16s %-9s %-10s %-14s %s\n", s ? s->name : "(no port)",
+	fprintf(f, "%-16s %-9s %-10s %-14s %s\n", s ? cli_esc(s->name) : "(no port)",
 		sd_port_transport_name(s ? s->transport : SD_TRANSPORT_USB), vp,
-		sd_usb_kind_name(id ? id->kind : SD_USB_OTHER), id ? id->name : (s ? s->description : ""));
+		sd_usb_kind_name(id ? id->kind : SD_USB_OTHER), id ? id->name : (s ? cli_esc(s->description) : ""));
 	const char *mfr = d && d->manufacturer[0] ? d->manufacturer : s ? s->manufacturer : "";
 	const char *prod = d && d->product[0] ? d->product : s ? s->product : "";
 	const char *ser = d && d->serial[0] ? d->serial : s ? s->serial : "";
 	if (mfr[0] || prod[0] || ser[0])
-		fprintf(f, "%17s%s%s%s%s%s%s\n", "", mfr[0] ? "manufacturer: " : "", mfr,
-			prod[0] ? (mfr[0] ? "  product: " : "product: ") : "", prod,
-			ser[0] ? (mfr[0] || prod[0] ? "  serial: " : "serial: ") : "", ser);
+		fprintf(f, "%17s%s%s%s%s%s%s\n", "", mfr[0] ? "manufacturer: " : "", cli_esc(mfr),
+			prod[0] ? (mfr[0] ? "  product: " : "product: ") : "", cli_esc(prod),
+			ser[0] ? (mfr[0] || prod[0] ? "  serial: " : "serial: ") : "", cli_esc(ser));
 	if (!s && d->serial_driver == 0)
 		fprintf(f, "%17sno serial driver bound%s%s%s; as a target: usb:%04x:%04x@%u.%u\n", "",
-			d->driver[0] ? " (its driver: " : "", d->driver, d->driver[0] ? ")" : "", d->vid, d->pid,
+			d->driver[0] ? " (its driver: " : "", cli_esc(d->driver), d->driver[0] ? ")" : "", d->vid, d->pid,
 			d->bus, d->addr);
 	else if (!s && d->serial_driver < 0)
 		fprintf(f, "%17sserial driver unknown (the port list failed); as a target: usb:%04x:%04x@%u.%u\n", "",
@@ -170,7 +170,7 @@ static int list(sd_cli *cli)
 	/* on stderr: the list on stdout stays what it says */
 	if (p.usb_err != SD_OK)
 		fprintf(cli->err, "shakedown ports: USB devices without a serial port are not listed: %s\n",
-			p.usb_why);
+			cli_esc(p.usb_why));
 	if (p.cut)
 		fprintf(cli->err, "shakedown ports: %zu more not listed (at most %d of each)\n", p.cut, SD_PORTS_MAX);
 	return SD_EXIT_OK;
@@ -212,12 +212,12 @@ static void print_event(sd_cli *cli, const sd_watch_event *e, sd_time t0)
 			fprintf(cli->out, "%s\n", j);
 		cJSON_free(j);
 	} else if (e->type == SD_WATCH_HANDOVER) {
-		fprintf(cli->out, "+%8.3f s  mode      %s -> %s %s: %s\n", s, from, vp, e->port.name, text);
+		fprintf(cli->out, "+%8.3f s  mode      %s -> %s %s: %s\n", s, from, vp, cli_esc(e->port.name), text);
 	} else if (e->type == SD_WATCH_BOOTLOOP) {
 		fprintf(cli->out, "+%8.3f s  bootloop  %s %s arrived %u times within %d s: the device reboots "
-			"in a loop\n", s, e->port.name, vp, e->count, (int)(SD_WATCH_LOOP_WINDOW / 1000000));
+			"in a loop\n", s, cli_esc(e->port.name), vp, e->count, (int)(SD_WATCH_LOOP_WINDOW / 1000000));
 	} else {
-		fprintf(cli->out, "+%8.3f s  %-9s %s %s %s\n", s, sd_watch_ev_name(e->type), e->port.name, vp, name);
+		fprintf(cli->out, "+%8.3f s  %-9s %s %s %s\n", s, sd_watch_ev_name(e->type), cli_esc(e->port.name), vp, name);
 	}
 	fflush(cli->out);
 }
@@ -247,7 +247,7 @@ static int watch(sd_cli *cli, unsigned interval_ms)
 		if (sd_ports_list(&p) != SD_OK)
 			return cli_error(cli, SD_EXIT_OPEN, "cannot list serial ports: %s", p.serial_why);
 		if (p.usb_err != SD_OK && !said_usb++)
-			fprintf(cli->err, "shakedown ports: watching serial ports only: %s\n", p.usb_why);
+			fprintf(cli->err, "shakedown ports: watching serial ports only: %s\n", cli_esc(p.usb_why));
 		size_t n = sd_ports_snapshot(&p, now, SD_WATCH_MAX_PORTS);
 		size_t ne = sd_watch_step(&w, t, now, n, ev, sizeof ev / sizeof ev[0]);
 		for (size_t i = 0; i < ne; i++)

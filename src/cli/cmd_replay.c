@@ -68,13 +68,15 @@ static void dump_record(sd_cli *cli, const sd_trec *r)
 		break;
 	case SD_TR_NOTE:
 	case SD_TR_OPEN:
-		fprintf(f, "%.*s\n", (int)r->len, r->data ? (const char *)r->data : "");
+		if (r->data)
+			cli_fput_esc(f, (const char *)r->data, r->len);
+		fputc('\n', f);
 		break;
 	case SD_TR_RUN: {
 		sd_trace_run run;
 		if (sd_trec_get_run(r, &run) == SD_OK)
-			fprintf(f, "%s%s%s over %s%s%s%s%s\n", run.command, run.protocol[0] ? " " : "",
-				run.protocol, run.link, run.enter[0] ? ", --enter " : "", run.enter,
+			fprintf(f, "%s%s%s over %s%s%s%s%s\n", cli_esc(run.command), run.protocol[0] ? " " : "",
+				cli_esc(run.protocol), cli_esc(run.link), run.enter[0] ? ", --enter " : "", cli_esc(run.enter),
 				run.no_reset ? ", --no-reset" : "", run.no_poke ? ", --no-poke" : "");
 		break;
 	}
@@ -82,7 +84,7 @@ static void dump_record(sd_cli *cli, const sd_trec *r)
 		sd_trace_outcome o;
 		if (sd_trec_get_outcome(r, &o) == SD_OK)
 			fprintf(f, "%s%s%s%s%s\n", o.ok ? "ok" : "failed", o.cause[0] ? ", first cause " : "",
-				o.cause, o.protocol[0] ? ", answered by " : "", o.protocol);
+				cli_esc(o.cause), o.protocol[0] ? ", answered by " : "", cli_esc(o.protocol));
 		break;
 	}
 	default:
@@ -241,7 +243,7 @@ int cmd_replay(sd_cli *cli, int argc, char **argv)
 	size_t cur = 0, nrec = 0;
 	sd_trec r;
 	if (!cli->json && !quiet)
-		fprintf(cli->out, "%strace of %s%s\n", cli_c(cli, "1"), target, cli_c0(cli));
+		fprintf(cli->out, "%strace of %s%s\n", cli_c(cli, "1"), cli_esc(target), cli_c0(cli));
 	while (sd_transcript_next(&tr.t, &cur, &r)) {
 		nrec++;
 		if (!cli->json && !quiet)
@@ -275,14 +277,14 @@ int cmd_replay(sd_cli *cli, int argc, char **argv)
 		snprintf(at, sizeof at, "; first diverging record: line %ld", x.diverged_at + 2);
 	if (!cli->json) {
 		if (!x.rerun)
-			fprintf(cli->out, "\nnot re-run: %s\n", x.why);
+			fprintf(cli->out, "\nnot re-run: %s\n", cli_esc(x.why));
 		else if (x.agrees > 0)
 			fprintf(cli->out, "\nreplayed %s %s: agrees with the recording (%s, first cause %s)\n",
-				x.run.command, x.run.protocol, x.recorded.ok ? "ok" : "failed",
-				or_none(x.recorded.cause));
+				cli_esc(x.run.command), cli_esc(x.run.protocol), x.recorded.ok ? "ok" : "failed",
+				cli_esc(or_none(x.recorded.cause)));
 		else if (x.agrees < 0)
 			fprintf(cli->out, "\nreplayed %s %s: no outcome recorded to compare with%s\n",
-				x.run.command, x.run.protocol, at);
+				cli_esc(x.run.command), cli_esc(x.run.protocol), at);
 	}
 	if (!x.rerun)
 		rc = SD_EXIT_OK; /* classified, as replay always did: the file was read */

@@ -66,6 +66,8 @@ static int collect(sd_cli *cli, int argc, char **argv, int i, sd_kv *kv, size_t 
 			return cli_usage_error(cli, "too many options (at most %d)", SD_URI_MAXQ);
 		memcpy(key, a, klen);
 		key[klen] = '\0';
+		if (sd_kv_get(kv, *n, key))
+			return cli_usage_error(cli, "option '%s' is given twice", key);
 		snprintf(kv[*n].key, sizeof kv[*n].key, "%s", key);
 		snprintf(kv[*n].val, sizeof kv[*n].val, "%s", val);
 		(*n)++;

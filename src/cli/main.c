@@ -58,24 +58,29 @@ static void print_main_usage(FILE *f)
 	fputs("\nThe default target when no hardware is attached: shakedown probe 'sim:app?text=hello'\n", f);
 }
 
+/* Both reporters print one line: whatever an argument, a file or a device
+ * put into the message is escaped for the terminal (cli_esc) here, in the
+ * one place every error passes through. */
 __attribute__((format(printf, 2, 0)))
 static void vreport(sd_cli *cli, const char *fmt, va_list ap)
 {
+	char msg[2048];
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	fprintf(cli->err, "shakedown%s%s: ", cli->cmd ? " " : "", cli->cmd ? cli->cmd : "");
-	vfprintf(cli->err, fmt, ap);
+	cli_fput_esc(cli->err, msg, strlen(msg));
 	fputc('\n', cli->err);
 }
 
 int cli_usage_error(sd_cli *cli, const char *fmt, ...)
 {
 	/* One line: the cause, then where to read more. */
-	char msg[512];
+	char msg[1024];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	fprintf(cli->err, "shakedown%s%s: %s (see 'shakedown %s%s--help')\n",
-		cli->cmd ? " " : "", cli->cmd ? cli->cmd : "", msg,
+		cli->cmd ? " " : "", cli->cmd ? cli->cmd : "", cli_esc(msg),
 		cli->cmd ? cli->cmd : "", cli->cmd ? " " : "");
 	return SD_EXIT_USAGE;
 }
@@ -202,10 +207,10 @@ int main(int argc, char **argv)
 			rest[nrest++] = argv[i];
 		} else if (strcmp(a, "--json") == 0) {
 			cli.json = 1;
-		} else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+		} else if (strcmp(a, "--verbose") == 0) {
 			cli.verbose++;
-		} else if (strcmp(a, "-vv") == 0) {
-			cli.verbose += 2;
+		} else if (a[1] == 'v' && strspn(a + 1, "v") == strlen(a + 1)) {
+			cli.verbose += (int)strlen(a + 1); /* -v, -vv, -vvv ... */
 		} else if (strcmp(a, "--no-color") == 0) {
 			cli.color = 0;
 		} else if (strcmp(a, "--version") == 0) {

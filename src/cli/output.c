@@ -24,6 +24,94 @@ const char *cli_c0(const sd_cli *cli)
 	return cli->color ? "\033[0m" : "";
 }
 
+/* Length of the valid UTF-8 sequence at s[0..n) that a terminal shows as
+ * text (no C1 controls U+0080..U+009F, no overlong forms, no surrogates),
+ * or 0. */
+static size_t utf8_text(const unsigned char *s, size_t n)
+{
+	size_t len;
+	uint32_t cp;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+		cp = s[0] & 0x1fu;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		cp = s[0] & 0x0fu;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		cp = s[0] & 0x07u;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3fu);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
+		return 0;
+	return len;
+}
+
+size_t cli_esc_buf(char *dst, size_t cap, const char *src, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t o = 0;
+	if (!cap)
+		return 0;
+	for (size_t i = 0; i < n;) {
+		char tmp[5];
+		size_t k;
+		const char *put = (const char *)s + i;
+		size_t adv = 1;
+		if (s[i] >= 0x20 && s[i] < 0x7f) {
+			k = 1;
+		} else if (s[i] >= 0x80 && (k = utf8_text(s + i, n - i)) > 0) {
+			adv = k;
+		} else {
+			snprintf(tmp, sizeof tmp, "\\x%02x", s[i]);
+			put = tmp;
+			k = 4;
+		}
+		if (o + k >= cap)
+			break;
+		memcpy(dst + o, put, k);
+		o += k;
+		i += adv;
+	}
+	dst[o] = '\0';
+	return o;
+}
+
+const char *cli_esc(const char *s)
+{
+	static char buf[8][1024];
+	static unsigned slot;
+	char *b = buf[slot++ & 7];
+	if (!s)
+		return "";
+	cli_esc_buf(b, sizeof buf[0], s, strlen(s));
+	return b;
+}
+
+void cli_fput_esc(FILE *f, const char *s, size_t n)
+{
+	char b[1024];
+	for (size_t i = 0; i < n;) {
+		/* whole characters per chunk: at most 4 bytes in, 4 out each */
+		size_t take = n - i < 250 ? n - i : 250;
+		for (int back = 0; back < 3 && take < n - i && take > 1 &&
+				   ((unsigned char)s[i + take] & 0xc0) == 0x80; back++)
+			take--; /* do not split a UTF-8 sequence */
+		cli_esc_buf(b, sizeof b, s + i, take);
+		fputs(b, f);
+		i += take;
+	}
+}
+
 void cli_hexdump(FILE *f, const uint8_t *b, size_t n, const char *indent)
 {
 	for (size_t off = 0; off < n; off += 16) {
@@ -94,22 +182,24 @@ int cli_print_report(sd_cli *cli, const sd_report *r, void *extra)
 		cJSON_Delete((cJSON *)extra); /* text mode prints its extras itself */
 
 	FILE *f = cli->out;
-	fprintf(f, "%s%s %s%s: %s%s%s (%lld ms)\n", cli_c(cli, "1"), r->command,
-		r->target ? r->target : "", cli_c0(cli),
+	fprintf(f, "%s%s ", cli_c(cli, "1"), r->command);
+	if (r->target)
+		cli_fput_esc(f, r->target, strlen(r->target));
+	fprintf(f, "%s: %s%s%s (%lld ms)\n", cli_c0(cli),
 		cli_c(cli, r->ok ? "32" : "31"), r->ok ? "ok" : "handshake failed", cli_c0(cli),
 		(long long)r->elapsed_ms);
 	if (r->by.protocol[0] || r->by.mode[0] || r->by.chip[0]) {
 		fprintf(f, "  answered by:");
 		if (r->by.protocol[0])
-			fprintf(f, " %s", r->by.protocol);
+			fprintf(f, " %s", cli_esc(r->by.protocol));
 		if (r->by.mode[0])
-			fprintf(f, "%s mode %s", r->by.protocol[0] ? "," : "", r->by.mode);
+			fprintf(f, "%s mode %s", r->by.protocol[0] ? "," : "", cli_esc(r->by.mode));
 		if (r->by.chip[0])
-			fprintf(f, ", chip %s", r->by.chip);
+			fprintf(f, ", chip %s", cli_esc(r->by.chip));
 		fputc('\n', f);
 	}
 	for (size_t i = 0; i < r->nfacts; i++)
-		fprintf(f, "  %-20s %s\n", r->facts[i].key, r->facts[i].value);
+		fprintf(f, "  %-20s %s\n", cli_esc(r->facts[i].key), cli_esc(r->facts[i].value));
 	for (size_t i = 0; i < r->diag.n; i++) {
 		const sd_finding *x = &r->diag.f[i];
 		const char *col = x->cause == SD_CAUSE_OK ? "32" : (i == 0 ? "33" : "2");
@@ -117,7 +207,9 @@ int cli_print_report(sd_cli *cli, const sd_report *r, void *extra)
 		fprintf(f, "\n%2zu. %s%s%s%s%s%s %d%%\n", i + 1, cli_c(cli, col),
 			sd_cause_name(x->cause), cli_c0(cli), layer[0] ? " [" : "", layer,
 			layer[0] ? "]" : "", (int)(x->confidence * 100.0f + 0.5f));
-		fprintf(f, "     %s\n", x->summary);
+		fputs("     ", f);
+		cli_fput_esc(f, x->summary, strlen(x->summary));
+		fputc('\n', f);
 		evidence_line(f, "sent", x->sent, x->sent_len);
 		evidence_line(f, "received", x->rcvd, x->rcvd_len);
 		if (x->detail[0]) {
@@ -125,13 +217,18 @@ int cli_print_report(sd_cli *cli, const sd_report *r, void *extra)
 			while (*p) {
 				const char *nl = strchr(p, '\n');
 				int len = nl ? (int)(nl - p) : (int)strlen(p);
-				fprintf(f, "     - %.*s\n", len, p);
+				fputs("     - ", f);
+				cli_fput_esc(f, p, (size_t)len);
+				fputc('\n', f);
 				p += len + (nl ? 1 : 0);
 			}
 		}
-		if (x->fix[0] && !(x->cause == SD_CAUSE_OK && strcmp(x->fix, sd_cause_fix(SD_CAUSE_OK)) == 0))
-			fprintf(f, "     %s%s%s %s\n", cli_c(cli, "1"), x->cause == SD_CAUSE_OK ? "next:" : "fix:",
-				cli_c0(cli), x->fix);
+		if (x->fix[0] && !(x->cause == SD_CAUSE_OK && strcmp(x->fix, sd_cause_fix(SD_CAUSE_OK)) == 0)) {
+			fprintf(f, "     %s%s%s ", cli_c(cli, "1"), x->cause == SD_CAUSE_OK ? "next:" : "fix:",
+				cli_c0(cli));
+			cli_fput_esc(f, x->fix, strlen(x->fix));
+			fputc('\n', f);
+		}
 	}
 	if (r->diag.n == 0)
 		fputs("  no findings\n", f);

@@ -90,6 +90,11 @@ int sd_kv_parse(const char *s, sd_kv *kv, size_t max, char *why, size_t whylen)
 			kv[n].val[0] = '\0';
 		if (r)
 			return r;
+		/* A key given twice has no right reading (the first? the
+		 * last?): refuse it rather than pick one silently. */
+		for (size_t k = 0; k < n; k++)
+			if (strcmp(kv[k].key, kv[n].key) == 0)
+				return fail(why, whylen, "option '%s' is given twice", kv[n].key);
 		n++;
 		if (!end)
 			break;
@@ -181,6 +186,8 @@ int sd_uri_parse(const char *s, sd_uri *u, char *why, size_t whylen)
 		r = copy_field(u->path, sizeof u->path, rest, mainlen, 0, "the path", why, whylen);
 		if (!r && !u->scheme[0] && !u->path[0])
 			r = fail(why, whylen, "empty target%s", "");
+		else if (!r && strcmp(u->scheme, "serial") == 0 && !u->path[0])
+			r = fail(why, whylen, "serial: needs a device path (serial:/dev/ttyUSB0)%s", "");
 	}
 	if (r)
 		return r;
