@@ -20,6 +20,9 @@ const char cmd_info_usage[] =
 	"options: as for `shakedown sync` (--baud --enter --exit --no-reset --part\n"
 	"         --retries --list); global: --json --trace FILE --timeout SECS -v\n"
 	"\n"
+	"time: the whole session, retries included, ends by --timeout SECS, by\n"
+	"default the protocol's own limit (stm32 10 s, stk500 30 s, mtk 4 s)\n"
+	"\n"
 	"exit: 0 identified, 1 not (diagnosis printed), 2 usage, 3 cannot open the target\n";
 
 int cmd_info(sd_cli *cli, int argc, char **argv)

@@ -26,7 +26,8 @@ const char cmd_replay_usage[] =
 	"  --quiet     only the report, no dump\n"
 	"  global: --json --trace FILE\n"
 	"\n"
-	"limits: a line of 4 MiB, a file of 64 MiB\n"
+	"limits: a line of 4 MiB, a file of 64 MiB; the re-run keeps to the time\n"
+	"limit the recorded command had (FILE - waits for standard input to end)\n"
 	"exit: 0 ok (re-derived) and agrees, or classified; 1 failed, or the replay\n"
 	"      does not agree with the recording; 2 a malformed trace (FILE:LINE:\n"
 	"      reason); 3 the file cannot be read\n";

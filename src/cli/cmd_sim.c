@@ -5,6 +5,7 @@
  */
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/time.h>
 #include <string.h>
 #include "cli.h"
 #include "commands.h"
@@ -16,12 +17,15 @@ const char cmd_sim_usage[] =
 	"PROTO: {sims} (shakedown sim --list)\n"
 	"\n"
 	"Serves a simulated device on a pseudo-terminal. The first line of output\n"
-	"is the pty's path (give it to your tool); the device runs until interrupted.\n"
+	"is the pty's path (give it to your tool); the device serves until\n"
+	"interrupted (Ctrl-C, SIGTERM): a server has no default time limit;\n"
+	"--timeout SECS stops it after SECS (exit 0).\n"
 	"Options are the keys of a sim: target, as key=value, --key value or\n"
 	"--key=value: mode, text, baud, and the fault keys noise (bit-error rate),\n"
 	"seed, flood, flood_after, flood_kind, drop, dup, delay_ms, echo,\n"
 	"disconnect_after. A Linux pty carries no parity and no modem lines.\n"
 	"With -v every command the device receives is logged on standard error.\n"
+	"global: --timeout SECS -v\n"
 	"\n"
 	"examples:\n"
 	"  shakedown sim app text='hello world\\r\\n'\n"
@@ -147,6 +151,16 @@ int cmd_sim(sd_cli *cli, int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if (cli->timeout_s > 0) {
+		/* --timeout: serve SECS, then stop as on SIGTERM */
+		sigaction(SIGALRM, &sa, NULL);
+		struct itimerval it = { { 0, 0 }, { 0, 0 } };
+		it.it_value.tv_sec = (time_t)cli->timeout_s;
+		it.it_value.tv_usec = (suseconds_t)((cli->timeout_s - (double)it.it_value.tv_sec) * 1e6);
+		if (it.it_value.tv_sec == 0 && it.it_value.tv_usec == 0)
+			it.it_value.tv_usec = 1;
+		setitimer(ITIMER_REAL, &it, NULL);
+	}
 
 	if (cli->verbose) {
 		d->log.notify = log_entry;

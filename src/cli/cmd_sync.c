@@ -35,6 +35,9 @@ const char cmd_sync_usage[] =
 	"  --list          the protocols with a client, and why not the others\n"
 	"  global: --json --trace FILE --timeout SECS -v\n"
 	"\n"
+	"time: the whole session, retries included, ends by --timeout SECS, by\n"
+	"default the protocol's own limit (stm32 10 s, stk500 30 s, mtk 4 s)\n"
+	"\n"
 	"exit: 0 in sync, 1 not (diagnosis printed), 2 usage, 3 cannot open the target\n";
 
 void cli_session_run(sd_trace_run *run, const char *cmd, const char *proto, const sd_link *l,

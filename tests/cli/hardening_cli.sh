@@ -93,4 +93,21 @@ printf '{"shakedown_trace":1,"target":"\\u001b[31mT","clock":"real"}\n' >"$TMP/e
 run "$SHAKEDOWN" replay "$TMP/esc.jsonl"
 check "replay of a trace with ESC in its target: no raw ESC" noesc "$out$err"
 
+# bounded: a server stops at --timeout; every command's --help states its time
+run "$SHAKEDOWN" --timeout 0.3 sim app text=hi
+check "sim --timeout 0.3: stops by itself, exit 0" [ "$rc" -eq 0 ]
+check "sim --timeout 0.3: printed its pty first" grep -q '^/dev/' <<<"$out"
+for c in probe sync info loopback; do
+  run "$SHAKEDOWN" "$c" --help
+  check "$c --help states its default time limit" grep -Eq '(default 6)|default the protocol.s own limit' <<<"$out"
+done
+for c in sim "ports"; do
+  run "$SHAKEDOWN" "$c" --help
+  check "$c --help says it runs until stopped" grep -Eq 'until (interrupted|stopped)|serves until$' <<<"$out"
+done
+for c in explain doctor replay; do
+  run "$SHAKEDOWN" "$c" --help
+  check "$c --help says what bounds it" grep -Eiq 'bounded|no --timeout needed|keeps to the time|at most' <<<"$out"
+done
+
 finish
