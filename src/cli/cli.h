@@ -69,6 +69,10 @@ size_t cli_esc_buf(char *dst, size_t cap, const char *s, size_t n);
 const char *cli_esc(const char *s);
 /* Escaped n bytes of s straight to f, any length. */
 void cli_fput_esc(FILE *f, const char *s, size_t n);
+/* JSON text (cJSON's, which escapes only C0 controls) to f with DEL and C1
+ * controls as \u escapes and bytes that are not UTF-8 as \ufffd: still the
+ * same JSON, and safe on a terminal. */
+void cli_put_json(FILE *f, const char *json);
 /* ANSI colour helpers: return "" when colour is off. */
 const char *cli_c(const sd_cli *cli, const char *code); /* "1", "31", "32", "33", "2" ... */
 const char *cli_c0(const sd_cli *cli);

@@ -165,7 +165,8 @@ static int list(sd_cli *cli)
 		cJSON_Delete(arr);
 		if (!s)
 			return cli_error(cli, SD_EXIT_INTERNAL, "out of memory");
-		fprintf(cli->out, "%s\n", s);
+		cli_put_json(cli->out, s);
+		fputc('\n', cli->out);
 		cJSON_free(s);
 	}
 	/* on stderr: the list on stdout stays what it says */
@@ -209,8 +210,10 @@ static void print_event(sd_cli *cli, const sd_watch_event *e, sd_time t0)
 		}
 		char *j = cJSON_PrintUnformatted(o);
 		cJSON_Delete(o);
-		if (j)
-			fprintf(cli->out, "%s\n", j);
+		if (j) {
+			cli_put_json(cli->out, j);
+			fputc('\n', cli->out);
+		}
 		cJSON_free(j);
 	} else if (e->type == SD_WATCH_HANDOVER) {
 		fprintf(cli->out, "+%8.3f s  mode      %s -> %s %s: %s\n", s, from, vp, cli_esc(e->port.name), text);

@@ -112,6 +112,27 @@ void cli_fput_esc(FILE *f, const char *s, size_t n)
 	}
 }
 
+void cli_put_json(FILE *f, const char *json)
+{
+	const unsigned char *s = (const unsigned char *)json;
+	for (size_t i = 0; s[i];) {
+		size_t k;
+		if (s[i] < 0x7f) {
+			fputc(s[i], f);
+			i++;
+		} else if (s[i] > 0x7f && (k = utf8_text(s + i, 4)) > 0) {
+			fwrite(s + i, 1, k, f);
+			i += k;
+		} else if (s[i] == 0xc2 && s[i + 1] >= 0x80 && s[i + 1] <= 0x9f) {
+			fprintf(f, "\\u00%02x", s[i + 1]); /* a C1 control, as JSON spells it */
+			i += 2;
+		} else {
+			fputs(s[i] == 0x7f ? "\\u007f" : "\\ufffd", f); /* DEL; not UTF-8 */
+			i++;
+		}
+	}
+}
+
 void cli_hexdump(FILE *f, const uint8_t *b, size_t n, const char *indent)
 {
 	for (size_t off = 0; off < n; off += 16) {
@@ -168,7 +189,7 @@ static int print_json(sd_cli *cli, const sd_report *r, void *extra)
 	char *s = sd_report_json(r, extra, isatty(fileno(cli->out)) ? SD_JSON_PRETTY : 0);
 	if (!s)
 		return cli_error(cli, SD_EXIT_INTERNAL, "out of memory while writing JSON");
-	fputs(s, cli->out);
+	cli_put_json(cli->out, s);
 	fputc('\n', cli->out);
 	sd_free(s);
 	return r->ok ? SD_EXIT_OK : SD_EXIT_FAIL;

@@ -88,6 +88,10 @@ check "sim:app?text=%1B%5B31m: no raw ESC" noesc "$out$err"
 run "$SHAKEDOWN" explain --json --text '\x1b[31mred\r\n'
 check "explain --json of ESC text: valid JSON" json 'd["bytes"].startswith("1b5b")' <<<"$out"
 check "explain --json of ESC text: no raw ESC" noesc "$out"
+# JSON keeps its meaning but spells DEL and C1 controls as \u escapes
+run "$SHAKEDOWN" probe --json "/tmp/nope-$$-$(printf 'x\xc2\x9by')"
+check "--json, C1 CSI in a target: no raw CSI" bash -c '! printf "%s" "$1" | LC_ALL=C grep -q $'"'"'\xc2\x9b'"'"'' _ "$out"
+check "--json, C1 CSI in a target: same string in JSON" json 'd["target"].endswith("x\u009by")' <<<"$out"
 # a trace file whose header names an ESC target
 printf '{"shakedown_trace":1,"target":"\\u001b[31mT","clock":"real"}\n' >"$TMP/esc.jsonl"
 run "$SHAKEDOWN" replay "$TMP/esc.jsonl"
