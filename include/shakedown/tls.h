@@ -161,7 +161,7 @@ typedef struct sd_tls_probe {
 	const uint8_t *hello;
 	size_t         hello_len;
 	int            want_flight;
-	sd_time        wait;        /* per read: how long a quiet server may think */
+	sd_time        wait;        /* the whole probe's time, from START (absolute) */
 	uint8_t       *rx;          /* caller's buffers: rx_cap received bytes, hs scratch */
 	size_t         rx_cap, rx_len;
 	uint8_t       *hs;
@@ -178,11 +178,34 @@ typedef struct sd_tls_probe {
 	int            listed_rc;
 	uint16_t       listed[SD_TLS_MAX_GROUPS];
 	size_t         nlisted;
+	/* time: the probe has one absolute deadline, started + wait, which
+	 * bytes that trickle in never move (a server that drips its answer
+	 * costs `wait`, not `wait` per byte) */
+	sd_time        started;     /* clock at START */
+	sd_time        ended;       /* clock when it ended (0 = still running) */
+	sd_deadline    until;       /* started + wait */
+	int            cut;         /* the caller's overall deadline stopped it
+				       (sd_tls_probe_finish), not `wait` */
 } sd_tls_probe;
 
 SD_API void sd_tls_probe_init(sd_tls_probe *p, const uint8_t *hello, size_t hello_len,
 			      int want_flight, sd_time wait, uint8_t *rx, size_t rx_cap,
 			      uint8_t *hs, size_t hs_cap);
+/* Call after sd_run(&p->base, ...) with its result: when the run's overall
+ * deadline stopped the probe before it ended on its own (run_rc
+ * SD_ERR_TIMEOUT), marks it timed out and `cut`, and stamps `ended`, so
+ * that what it received and how long it took are told as measured. */
+SD_API void sd_tls_probe_finish(sd_tls_probe *p, int run_rc, const sd_clock *clock);
+/* Milliseconds the probe ran (START to its end). */
+SD_API uint32_t sd_tls_probe_ms(const sd_tls_probe *p);
+
+/* Check the names a user asks to send, before any connection: sni (NULL =
+ * none) at most 255 bytes without control characters or blanks; alpn (NULL
+ * = none) a comma-separated list of 1..255-byte protocols, at most
+ * SD_TLS_ALPN_MAX bytes in all. SD_OK, or SD_ERR_ARG with why filled in
+ * (one line). */
+#define SD_TLS_ALPN_MAX 1024u
+SD_API int sd_tls_names_check(const char *sni, const char *alpn, char *why, size_t whylen);
 
 /* ---- enumeration -------------------------------------------------------- */
 
@@ -220,6 +243,14 @@ typedef struct sd_tls_vresult {
 	int      big_refusal;      /* then: how the full-list hello failed (as refusal) */
 	uint8_t  big_alert;        /*       and its alert, if any */
 	size_t   big_nsuites;      /*       with this many suites */
+	/* the server broke the protocol on this version (its enumeration then
+	 * stops: what such a server accepts cannot be trusted) */
+	unsigned violations;       /* probes whose answer broke a rule */
+	char     violation[120];   /* the first rule broken, in words */
+	/* a probe ended by a deadline after part of an answer had come */
+	size_t   stall_bytes;      /* bytes received before it (0 = none stalled) */
+	uint32_t stall_ms;         /* how long that probe ran, measured */
+	int      stall_cut;        /* 1: the overall deadline stopped it, 0: the probe's wait */
 } sd_tls_vresult;
 
 /* Suites per hello after a server refused the whole list in a way that is
@@ -255,7 +286,10 @@ typedef struct sd_tls_enum {
 	uint16_t        share;     /* that probe's key share (TLS 1.3), 0 = none */
 	/* what the very first answer was (service detection) */
 	int             first_answer; /* sd_tls_answer, -1 closed, -2 timeout, -3 none yet */
-	int             stop;      /* not TLS: stop after the first probe */
+	uint32_t        first_ms;  /* how long that first probe ran, measured */
+	int             first_cut; /* the overall deadline stopped it */
+	int             stop;      /* not TLS, or a server that stalls mid-answer:
+				      stop after this probe */
 	size_t          chunk;     /* chunked suite pass: the chunk being offered */
 } sd_tls_enum;
 

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cJSON.h>
@@ -61,7 +62,9 @@ const char cmd_tls_usage[] =
 	"  --versions LIST   versions to probe, e.g. 1.2,1.3 (ssl3,1.0,1.1,1.2,1.3; default all)\n"
 	"  --no-groups       skip the group passes\n"
 	"  --no-order        skip the order probes\n"
-	"  --wait MS         how long a quiet server may think per probe (default 3000)\n"
+	"  --wait MS         the time one probe (one hello, its answer) may take, from\n"
+	"                    the hello on; bytes that trickle in do not extend it\n"
+	"                    (default 3000)\n"
 	"  --delay MS        pause between two connections of one target (default 0)\n"
 	"  --rate N          at most N connections per second per target (sets --delay)\n"
 	"  --targets FILE    one HOST[:PORT] a line (- = stdin); one JSON report a line out,\n"
@@ -72,10 +75,13 @@ const char cmd_tls_usage[] =
 	"                    each target probes one version at a time and at most N\n"
 	"                    targets on the same host run at once\n"
 	"  global: --json --trace FILE (every connection's bytes; versions then run\n"
-	"          one at a time) --timeout SECS -v\n"
+	"          one at a time) --timeout SECS (the whole run of one target;\n"
+	"          default 60: a run it cuts short is reported incomplete, exit 1) -v\n"
 	"\n"
-	"exit: 0 a TLS server answered and accepted at least one version,\n"
-	"      1 it did not (diagnosis printed), 2 usage, 3 cannot connect\n";
+	"exit: 0 a TLS server answered, accepted at least one version and kept to\n"
+	"      the protocol, 1 it did not, broke the record layer, stalled or the run\n"
+	"      was cut short (diagnosis printed), 2 usage, 3 cannot connect or read\n"
+	"      --targets\n";
 
 #define TLS_FIRST_KEEP 4096u
 
@@ -114,6 +120,7 @@ typedef struct tls_run {
 	size_t           first_rx_len;
 	unsigned         conns;
 	unsigned         resets;
+	int              cut;     /* the overall deadline ended the run before the enumeration did */
 	sd_time          t0;      /* the run's start: -v prints each probe's span from it */
 	sd_deadline      overall;
 	const tls_opts  *o;
@@ -185,13 +192,29 @@ static unsigned lane_bits(unsigned asked, uint16_t version)
 	return bit & OLD_BITS ? asked & OLD_BITS : bit;
 }
 
+/* Whether the enumeration of a lane had more hellos to send (asked on a
+ * copy: sd_tls_enum_next moves on). */
+static int more_to_do(const lane *L)
+{
+	sd_tls_enum rest = L->e;
+	return sd_tls_enum_next(&rest);
+}
+
 /* One probe of a lane: the enumerator's next hello over a new connection.
  * Returns 1 when a probe ran, 0 when the lane is finished, or the open
  * error of the connection (why filled in). */
 static int lane_step(tls_run *r, lane *L, char *why, size_t whylen)
 {
 	const sd_clock *clk = sd_clock_real();
-	if (sd_deadline_passed(clk, r->overall) || !sd_tls_enum_next(&L->e))
+	if (sd_deadline_passed(clk, r->overall)) {
+		if (more_to_do(L)) {
+			pthread_mutex_lock(&r->mu);
+			r->cut = 1;
+			pthread_mutex_unlock(&r->mu);
+		}
+		return 0;
+	}
+	if (!sd_tls_enum_next(&L->e))
 		return 0;
 	L->hello_len = sd_tls_hello_build(&L->e.hello, L->hello, sizeof L->hello);
 	if (L->hello_len < 0) {
@@ -221,15 +244,20 @@ static int lane_step(tls_run *r, lane *L, char *why, size_t whylen)
 		pthread_mutex_unlock(&r->mu);
 		if (r->trace)
 			sd_link_tap(link, &r->trace->t, r->target);
-		sd_run(&p->base, link, r->overall);
-		if (p->closed && strstr(link->why, "reset")) {
-			pthread_mutex_lock(&r->mu);
+		int rrc = sd_run(&p->base, link, r->overall);
+		sd_tls_probe_finish(p, rrc, clk);
+		pthread_mutex_lock(&r->mu);
+		if (p->closed && strstr(link->why, "reset"))
 			r->resets++;
-			pthread_mutex_unlock(&r->mu);
-		}
+		pthread_mutex_unlock(&r->mu);
 		sd_link_close(link);
 	}
 	sd_tls_enum_feed(&L->e, p);
+	if (p->cut && more_to_do(L)) {
+		pthread_mutex_lock(&r->mu);
+		r->cut = 1;
+		pthread_mutex_unlock(&r->mu);
+	}
 	if (r->cli->verbose)
 		fprintf(r->cli->err, "probe: %s answer %d suite 0x%04x group 0x%04x%s%s (%.2f..%.2f ms)\n",
 			sd_tls_version_name(L->e.hello.version), p->srv.answer, p->srv.suite, p->srv.group,
@@ -285,8 +313,75 @@ static const char *order_name(int order)
 	return order == SD_TLS_ORDER_SERVER ? "server" : order == SD_TLS_ORDER_CLIENT ? "client" : NULL;
 }
 
+/* Which deadline ended something: the run's (--timeout, or its default)
+ * or one probe's (--wait). */
+static const char *deadline_name(const sd_cli *cli, int cut)
+{
+	if (!cut)
+		return "--wait";
+	return cli->timeout_s > 0 ? "--timeout" : "the default overall deadline (--timeout 60)";
+}
+_Static_assert(TLS_OVERALL_S == 60, "deadline_name() and the usage text name the default");
+
+/* Record-layer and handshake rules the server broke, one finding with a
+ * detail line per version. Returns 1 when there was any. */
+static int add_violations(tls_run *r, sd_report *rep)
+{
+	const sd_tls_enum *e = &r->lanes[0]->e;
+	sd_finding *f = NULL;
+	for (size_t i = 0; i < SD_TLS_NVERSIONS; i++) {
+		const sd_tls_vresult *v = &e->v[i];
+		if (!v->violations)
+			continue;
+		if (!f) {
+			f = sd_diag_add(&rep->diag, SD_CAUSE_TLS_PROTOCOL_VIOLATION, 0.9f);
+			if (!f)
+				return 1;
+			sd_finding_summary(f, "the server breaks the TLS protocol (%s): %s",
+					   sd_tls_version_name(v->version), v->violation);
+			sd_finding_evidence(f, r->first_tx, r->first_tx_len, r->first_rx, r->first_rx_len);
+		}
+		sd_finding_detail(f, "%s: %s", sd_tls_version_name(v->version), v->violation);
+	}
+	return f != NULL;
+}
+
+/* A probe that had part of an answer when a deadline ended it, and a run
+ * that the overall deadline ended early. Returns 1 when there was any. */
+static int add_timeouts(tls_run *r, sd_report *rep, sd_cli *cli, sd_time t0)
+{
+	const sd_tls_enum *e = &r->lanes[0]->e;
+	sd_finding *f = NULL;
+	for (size_t i = 0; i < SD_TLS_NVERSIONS && !f; i++) {
+		const sd_tls_vresult *v = &e->v[i];
+		if (!v->stall_bytes)
+			continue;
+		f = sd_diag_add(&rep->diag, SD_CAUSE_TLS_TIMEOUT, 0.85f);
+		if (f) {
+			sd_finding_summary(f, "%s: the server sent %zu byte%s of an answer, then no complete one: %s stopped the probe after %u ms",
+					   sd_tls_version_name(v->version), v->stall_bytes, v->stall_bytes == 1 ? "" : "s",
+					   deadline_name(cli, v->stall_cut), v->stall_ms);
+			sd_finding_fix(f, "a server (or a box on the way) that drips or stalls its handshake: check its load and what sits in front of it");
+			sd_finding_evidence(f, r->first_tx, r->first_tx_len, r->first_rx, r->first_rx_len);
+		}
+	}
+	if (r->cut) {
+		sd_finding *g = sd_diag_add(&rep->diag, SD_CAUSE_TLS_TIMEOUT, 0.8f);
+		if (g && g != f)
+			sd_finding_summary(g, "%s ended the run after %u ms, before the enumeration was done: what is listed is incomplete",
+					   deadline_name(cli, 1), (unsigned)((sd_now(sd_clock_real()) - t0) / 1000));
+		else if (g)
+			sd_finding_detail(g, "%s ended the run before the enumeration was done: what is listed is incomplete",
+					  deadline_name(cli, 1));
+		if (g && !f)
+			sd_finding_fix(g, "give it more time (--timeout SECS), or fewer versions (--versions), --no-groups, --no-order");
+		f = g ? g : f;
+	}
+	return f != NULL;
+}
+
 /* The findings: what answered, and if TLS, what it accepts or why nothing. */
-static const char *diagnose(tls_run *r, sd_report *rep, const tls_opts *o)
+static const char *diagnose(tls_run *r, sd_report *rep)
 {
 	const sd_tls_enum *e = &r->lanes[0]->e;
 	sd_finding *f;
@@ -313,7 +408,8 @@ static const char *diagnose(tls_run *r, sd_report *rep, const tls_opts *o)
 	if (fa == -2 && r->first_rx_len == 0) {
 		f = sd_diag_add(&rep->diag, SD_CAUSE_SILENT, 0.85f);
 		if (f) {
-			sd_finding_summary(f, "nothing came back in %u ms after our ClientHello", o->wait_ms);
+			sd_finding_summary(f, "nothing came back in %u ms after our ClientHello (%s ended the wait)",
+					   e->first_ms, deadline_name(r->cli, e->first_cut));
 			sd_finding_fix(f, "a service that waits for its own protocol, or a filter that holds the connection: check the port");
 			sd_finding_evidence(f, r->first_tx, r->first_tx_len, NULL, 0);
 		}
@@ -332,13 +428,24 @@ static const char *diagnose(tls_run *r, sd_report *rep, const tls_opts *o)
 		}
 	}
 	int tls_seen = fa == SD_TLS_HELLO || fa == SD_TLS_HRR || fa == SD_TLS_ALERT || fa == SD_TLS_MALFORMED || any;
+	int broke = add_violations(r, rep);
+	int late = add_timeouts(r, rep, r->cli, r->t0);
+	if (!tls_seen && (broke || late)) {
+		sd_diag_sort(&rep->diag);
+		return r->first_rx_len && r->first_rx[0] >= TLS_CT_CHANGE_CIPHER_SPEC &&
+		       r->first_rx[0] <= TLS_CT_HEARTBEAT ? "tls" : "unknown";
+	}
 	if (!tls_seen) {
 		f = sd_diag_add(&rep->diag, SD_CAUSE_MIDDLEBOX_RESET, 0.75f);
-		if (f) {
+		if (f && r->first_rx_len)
+			sd_finding_summary(f, "the connection was %s after %zu byte%s of an answer to our ClientHello, with no TLS alert",
+					   r->resets ? "reset" : "closed", r->first_rx_len, r->first_rx_len == 1 ? "" : "s");
+		else if (f)
 			sd_finding_summary(f, "every connection was %s right after our ClientHello, without a byte or a TLS alert",
 					   r->resets ? "reset" : "closed");
+		if (f) {
 			sd_finding_fix(f, "a filter (IPS, firewall) or a service that is not TLS drops the hello; try from another network, or check the service");
-			sd_finding_evidence(f, r->first_tx, r->first_tx_len, NULL, 0);
+			sd_finding_evidence(f, r->first_tx, r->first_tx_len, r->first_rx, r->first_rx_len);
 		}
 		return r->resets ? "reset" : "closed";
 	}
@@ -358,8 +465,9 @@ static const char *diagnose(tls_run *r, sd_report *rep, const tls_opts *o)
 		}
 	}
 	if (any) {
-		rep->ok = 1;
-		f = sd_diag_add(&rep->diag, SD_CAUSE_OK, 0.95f);
+		/* never ok with a broken record layer, a stalled probe or a cut run */
+		rep->ok = !broke && !late;
+		f = rep->ok ? sd_diag_add(&rep->diag, SD_CAUSE_OK, 0.95f) : NULL;
 		if (f)
 			sd_finding_summary(f, "a TLS server answers: %s", list);
 		/* only versions today's clients refuse by default (RFC 8996) */
@@ -388,6 +496,7 @@ static const char *diagnose(tls_run *r, sd_report *rep, const tls_opts *o)
 		else if (v->refusal_alert)
 			other = v->refusal_alert;
 	}
+	f = NULL;
 	if (hf) {
 		f = sd_diag_add(&rep->diag, SD_CAUSE_TLS_NO_SHARED_CIPHER, 0.8f);
 		if (f)
@@ -396,15 +505,24 @@ static const char *diagnose(tls_run *r, sd_report *rep, const tls_opts *o)
 		f = sd_diag_add(&rep->diag, SD_CAUSE_TLS_VERSION_MISMATCH, 0.8f);
 		if (f)
 			sd_finding_summary(f, "a TLS server answers but accepts none of the versions probed (protocol_version)");
-	} else {
+	} else if (other) { /* only an alert that was sent is named */
 		f = sd_diag_add(&rep->diag, SD_CAUSE_TLS_ALERT, 0.7f);
 		if (f) {
 			const char *an = tls_alert_name(other);
-			sd_finding_summary(f, "a TLS server answers every hello with an alert (%s)", an ? an : "none");
+			if (an)
+				sd_finding_summary(f, "a TLS server answers every hello with an alert (%s)", an);
+			else
+				sd_finding_summary(f, "a TLS server answers every hello with an alert (unassigned code %u)", other);
 		}
+	} else if (!broke && !late) {
+		f = sd_diag_add(&rep->diag, SD_CAUSE_MIDDLEBOX_RESET, 0.6f);
+		if (f)
+			sd_finding_summary(f, "a TLS server answered, but then %s every hello without a ServerHello or an alert",
+					   r->resets ? "reset" : "closed or sat on");
 	}
 	if (f)
 		sd_finding_evidence(f, r->first_tx, r->first_tx_len, r->first_rx, r->first_rx_len);
+	sd_diag_sort(&rep->diag);
 	return "tls";
 }
 
@@ -438,6 +556,14 @@ static cJSON *extra_json(const tls_run *r, const char *service)
 			cJSON_AddItemToArray(g, cJSON_CreateString(gn ? gn : hex));
 		}
 	}
+	/* versions whose answers broke the protocol: the rule, in words */
+	cJSON *broken = cJSON_AddObjectToObject(x, "violations");
+	for (size_t i = 0; i < SD_TLS_NVERSIONS; i++) {
+		const sd_tls_vresult *v = &r->lanes[0]->e.v[i];
+		if (v->violations)
+			cJSON_AddStringToObject(broken, sd_tls_version_name(v->version), v->violation);
+	}
+	cJSON_AddBoolToObject(x, "complete", !r->cut);
 	cJSON_AddNumberToObject(x, "connections", r->conns);
 	return x;
 }
@@ -453,6 +579,14 @@ static void print_table(sd_cli *cli, const tls_run *r, const char *service)
 		if (v->implied_by) {
 			fprintf(f, "%-8s not offered (%s was refused with protocol_version)\n",
 				sd_tls_version_name(v->version), sd_tls_version_name(v->implied_by));
+			continue;
+		}
+		if (v->violations && !v->supported) {
+			fprintf(f, "%-8s unknown: the server broke the protocol (see below)\n", sd_tls_version_name(v->version));
+			continue;
+		}
+		if (v->stall_bytes && !v->supported) {
+			fprintf(f, "%-8s unknown: no complete answer in time (see below)\n", sd_tls_version_name(v->version));
 			continue;
 		}
 		if (!v->supported) {
@@ -521,7 +655,7 @@ static int tls_one(sd_cli *cli, const char *target, const tls_opts *opts)
 	r->o = o;
 	r->cli = cli;
 	r->t0 = t0;
-	r->overall = cli->timeout_s > 0 ? sd_deadline_in(clk, (sd_time)(cli->timeout_s * 1e6)) : SD_FOREVER;
+	r->overall = sd_deadline_in(clk, cli->timeout_s > 0 ? (sd_time)(cli->timeout_s * 1e6) : SD_MS(TLS_OVERALL_S * 1000u));
 	if (split_target(target, r->host, sizeof r->host, r->port, sizeof r->port) < 0) {
 		rc = cli_usage_error(cli, "'%s' is not HOST[:PORT] (port 1-65535)", target);
 		goto out;
@@ -617,7 +751,7 @@ static int tls_one(sd_cli *cli, const char *target, const tls_opts *opts)
 
 	sd_report rep;
 	sd_report_init(&rep, cli->cmd, target);
-	const char *service = diagnose(r, &rep, o);
+	const char *service = diagnose(r, &rep);
 	snprintf(rep.by.protocol, sizeof rep.by.protocol, "%s", strcmp(service, "tls") == 0 ? "tls" : "");
 	snprintf(rep.by.mode, sizeof rep.by.mode, "%s", service);
 	rep.elapsed_ms = (sd_now(clk) - t0) / 1000;
@@ -665,21 +799,42 @@ static int host_running(const job *jobs, size_t njobs, char **targets, const cha
 	return n;
 }
 
+/* --targets bounds: a line holds one HOST[:PORT] (and a comment) */
+#define TLS_TARGETS_LINE_MAX 511u
+#define TLS_TARGETS_MAX      100000u
+
 static int tls_targets(sd_cli *cli, const char *file, const tls_opts *o)
 {
 	FILE *in = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
 	if (!in)
-		return cli_error(cli, SD_EXIT_OPEN, "cannot read %s", file);
-	char line[512], **targets = NULL;
-	size_t nt = 0, cap = 0;
+		return cli_error(cli, SD_EXIT_OPEN, "cannot read --targets %s: %s", file, strerror(errno));
+	struct stat fst;
+	if (fstat(fileno(in), &fst) == 0 && S_ISDIR(fst.st_mode)) {
+		fclose(in);
+		return cli_usage_error(cli, "--targets %s is a directory; it takes a file of HOST[:PORT] lines", file);
+	}
+	char line[TLS_TARGETS_LINE_MAX + 2], **targets = NULL;
+	size_t nt = 0, cap = 0, lineno = 0;
 	int worst = SD_EXIT_OK;
 	while (fgets(line, sizeof line, in)) {
+		lineno++;
+		size_t ll = strlen(line);
+		if (ll == sizeof line - 1 && line[ll - 1] != '\n') {
+			worst = cli_usage_error(cli, "--targets %s: line %zu is longer than %u bytes", file, lineno,
+						TLS_TARGETS_LINE_MAX);
+			goto out;
+		}
 		char *s = line;
 		while (*s == ' ' || *s == '\t')
 			s++;
 		s[strcspn(s, " \t\r\n#")] = '\0';
 		if (!*s)
 			continue;
+		if (nt >= TLS_TARGETS_MAX) {
+			worst = cli_usage_error(cli, "--targets %s: more than %u targets; split the file", file,
+						TLS_TARGETS_MAX);
+			goto out;
+		}
 		if (nt == cap) {
 			size_t ncap = cap ? cap * 2 : 64;
 			char **t = realloc(targets, ncap * sizeof *t);
@@ -695,6 +850,14 @@ static int tls_targets(sd_cli *cli, const char *file, const tls_opts *o)
 			goto out;
 		}
 		nt++;
+	}
+	if (ferror(in)) {
+		worst = cli_error(cli, SD_EXIT_OPEN, "cannot read --targets %s: %s", file, strerror(errno));
+		goto out;
+	}
+	if (nt == 0) {
+		worst = cli_usage_error(cli, "--targets %s holds no HOST[:PORT] line", file);
+		goto out;
 	}
 	cli->json = 1;
 	fflush(cli->out);
@@ -881,6 +1044,9 @@ int cmd_tls(sd_cli *cli, int argc, char **argv)
 	 * many targets: each target one connection at a time, so --per-host
 	 * counts connections */
 	o.parallel = targets ? 1 : o.per_host;
+	char why[160];
+	if (sd_tls_names_check(o.sni, o.alpn, why, sizeof why) != SD_OK)
+		return cli_usage_error(cli, "%s", why);
 	if (targets) {
 		if (cli->trace)
 			return cli_usage_error(cli, "--trace writes one target's transcript; not with --targets");
