@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include "shakedown/export.h"
 #include "shakedown/engine.h"
+#include "shakedown/diag.h"
+#include "shakedown/transcript.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -301,6 +303,58 @@ SD_API int sd_tls_enum_next(sd_tls_enum *e);
 SD_API void sd_tls_enum_feed(sd_tls_enum *e, const sd_tls_probe *p);
 /* The result for a version, or NULL. */
 SD_API const sd_tls_vresult *sd_tls_enum_result(const sd_tls_enum *e, uint16_t version);
+
+/* ---- the scan of one target (what `shakedown tls HOST` runs) ----------- */
+
+typedef struct sd_tls_scan_cfg {
+	const char     *host;        /* a name or an IP literal (no brackets) */
+	const char     *port;        /* "443" */
+	sd_tls_enum_cfg enm;         /* what to enumerate (versions 0 = all) */
+	uint32_t        wait_ms;     /* one probe's absolute deadline; 0 = TLS_PROBE_WAIT_MS (3000) */
+	uint32_t        delay_ms;    /* between two connections of the scan (all lanes); 0 = none */
+	unsigned        parallel;    /* lanes probed at once (versions); 0 or 1 = one at a time */
+	sd_time         budget;      /* the whole scan; 0 = 60 s (TLS_OVERALL_S) */
+	int             budget_given; /* the user set budget (findings name --timeout then) */
+	const sd_clock *clock;       /* NULL = sd_clock_real() */
+	sd_transcript  *tap;         /* optional: every connection's bytes (use parallel 1) */
+	const char     *tap_name;
+	/* optional, called after each probe (from the worker that ran it):
+	 * the version probed, the probe, its start and end from the scan's start */
+	void          (*on_probe)(void *ctx, uint16_t version, const sd_tls_probe *p,
+				  sd_time began, sd_time ended);
+	void           *ctx;
+} sd_tls_scan_cfg;
+
+typedef struct sd_tls_scan sd_tls_scan;
+
+/* Allocate a scan (sd_tls_scan_close frees it): SD_OK, SD_ERR_ARG (no host
+ * or port, or too long), SD_ERR_NOMEM. Nothing is sent yet. */
+SD_API int sd_tls_scan_open(sd_tls_scan **out, const sd_tls_scan_cfg *cfg);
+/* The first connection, alone: it says what answers the port. Returns 1
+ * when the versions are to be enumerated (then start sd_tls_scan_workers()
+ * threads on sd_tls_scan_work, or call it once), 0 when that one connection
+ * says it all, or the link error of the connection (why filled in). */
+SD_API int sd_tls_scan_first(sd_tls_scan *s, char *why, size_t whylen);
+/* How many workers are worth running (0 after sd_tls_scan_first said 0). */
+SD_API size_t sd_tls_scan_workers(const sd_tls_scan *s);
+/* Whether a TLS 1.3 group list will be read (sd_tls_crypto_prepare in a
+ * thread of its own spares the probes its first-call cost). */
+SD_API int sd_tls_scan_wants_crypto(const sd_tls_scan *s);
+/* A worker: takes lanes not started yet and runs each to its end. Safe to
+ * call from several threads at once; blocks within the scan's budget. */
+SD_API void sd_tls_scan_work(sd_tls_scan *s);
+/* After the workers: gathers the lanes' results. SD_OK, or the error of a
+ * hello that could not be built (a bug of ours or of the cfg). */
+SD_API int sd_tls_scan_finish(sd_tls_scan *s);
+/* The findings into rep (initialised by the caller; rep->ok set); returns
+ * the service: "tls", "http" ... "unknown", "silent", "closed", "reset". */
+SD_API const char *sd_tls_scan_report(sd_tls_scan *s, sd_report *rep);
+/* The results per version (every lane's folded in after finish). */
+SD_API const sd_tls_enum *sd_tls_scan_enum(const sd_tls_scan *s);
+SD_API unsigned sd_tls_scan_connections(const sd_tls_scan *s);
+/* 0 when the budget ended the scan before its enumeration was done. */
+SD_API int sd_tls_scan_complete(const sd_tls_scan *s);
+SD_API void sd_tls_scan_close(sd_tls_scan *s);
 
 #ifdef __cplusplus
 }
