@@ -902,6 +902,30 @@ static void probe_engine_deadlines(void **state)
 	assert_int_equal(se.first_ms, 3000);
 	assert_false(sd_tls_enum_next(&se));
 
+	/* the same drip under an overall deadline of 1 s (--timeout 1): the
+	 * run stops the probe; finish marks it cut, with 1000 ms measured */
+	static script_link sl;
+	script_link_init(&sl, drip, r.n);
+	sd_tls_probe_init(&probe, buf, 0, 0, SD_MS(3000), prx, sizeof prx, hs, sizeof hs);
+	static const uint16_t one[] = { 0xc02f };
+	sd_tls_hello_cfg hc = { .version = SD_TLS_TLS12, .suites = one, .nsuites = 1 };
+	int hl = sd_tls_hello_build(&hc, buf, sizeof buf);
+	assert_true(hl > 0);
+	probe.hello_len = (size_t)hl;
+	int rrc = sd_run(&probe.base, &sl.base, SD_MS(1000));
+	assert_int_equal(rrc, SD_ERR_TIMEOUT);
+	sd_tls_probe_finish(&probe, rrc, sl.base.clock);
+	assert_true(probe.cut);
+	assert_true(probe.timed_out);
+	assert_int_equal(sd_tls_probe_ms(&probe), 1000);
+	assert_true(probe.rx_len >= 9 && probe.rx_len <= 10);
+	sd_tls_enum_init(&se, &sc);
+	assert_true(sd_tls_enum_next(&se));
+	sd_tls_enum_feed(&se, &probe);
+	assert_true(sd_tls_enum_result(&se, SD_TLS_TLS12)->stall_cut);
+	assert_int_equal(se.first_ms, 1000);
+	assert_true(se.first_cut);
+
 	/* half a record, then the server hangs up */
 	script_chunk half[] = { { SD_MS(1), r.b, r.n / 2 } };
 	run_probe_script(half, 1, 1, 1);
