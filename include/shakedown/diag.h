@@ -69,6 +69,8 @@ typedef enum sd_cause {
 	SD_CAUSE_TLS_ALERT,      /* a TLS record or alert answered */
 	SD_CAUSE_UNKNOWN,        /* bytes we cannot name */
 	SD_CAUSE_PART_MISMATCH,  /* the chip's signature is not the part asked for */
+	SD_CAUSE_TLS_PROTOCOL_VIOLATION, /* TLS records or a ServerHello that break the rules */
+	SD_CAUSE_TLS_TIMEOUT,    /* a deadline ended a TLS answer or the enumeration early */
 	SD_CAUSE_COUNT
 } sd_cause;
 

@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include "shakedown/export.h"
 #include "shakedown/engine.h"
+#include "shakedown/diag.h"
+#include "shakedown/transcript.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -161,7 +163,7 @@ typedef struct sd_tls_probe {
 	const uint8_t *hello;
 	size_t         hello_len;
 	int            want_flight;
-	sd_time        wait;        /* per read: how long a quiet server may think */
+	sd_time        wait;        /* the whole probe's time, from START (absolute) */
 	uint8_t       *rx;          /* caller's buffers: rx_cap received bytes, hs scratch */
 	size_t         rx_cap, rx_len;
 	uint8_t       *hs;
@@ -178,11 +180,34 @@ typedef struct sd_tls_probe {
 	int            listed_rc;
 	uint16_t       listed[SD_TLS_MAX_GROUPS];
 	size_t         nlisted;
+	/* time: the probe has one absolute deadline, started + wait, which
+	 * bytes that trickle in never move (a server that drips its answer
+	 * costs `wait`, not `wait` per byte) */
+	sd_time        started;     /* clock at START */
+	sd_time        ended;       /* clock when it ended (0 = still running) */
+	sd_deadline    until;       /* started + wait */
+	int            cut;         /* the caller's overall deadline stopped it
+				       (sd_tls_probe_finish), not `wait` */
 } sd_tls_probe;
 
 SD_API void sd_tls_probe_init(sd_tls_probe *p, const uint8_t *hello, size_t hello_len,
 			      int want_flight, sd_time wait, uint8_t *rx, size_t rx_cap,
 			      uint8_t *hs, size_t hs_cap);
+/* Call after sd_run(&p->base, ...) with its result: when the run's overall
+ * deadline stopped the probe before it ended on its own (run_rc
+ * SD_ERR_TIMEOUT), marks it timed out and `cut`, and stamps `ended`, so
+ * that what it received and how long it took are told as measured. */
+SD_API void sd_tls_probe_finish(sd_tls_probe *p, int run_rc, const sd_clock *clock);
+/* Milliseconds the probe ran (START to its end). */
+SD_API uint32_t sd_tls_probe_ms(const sd_tls_probe *p);
+
+/* Check the names a user asks to send, before any connection: sni (NULL =
+ * none) at most 255 bytes without control characters or blanks; alpn (NULL
+ * = none) a comma-separated list of 1..255-byte protocols, at most
+ * SD_TLS_ALPN_MAX bytes in all. SD_OK, or SD_ERR_ARG with why filled in
+ * (one line). */
+#define SD_TLS_ALPN_MAX 1024u
+SD_API int sd_tls_names_check(const char *sni, const char *alpn, char *why, size_t whylen);
 
 /* ---- enumeration -------------------------------------------------------- */
 
@@ -220,6 +245,14 @@ typedef struct sd_tls_vresult {
 	int      big_refusal;      /* then: how the full-list hello failed (as refusal) */
 	uint8_t  big_alert;        /*       and its alert, if any */
 	size_t   big_nsuites;      /*       with this many suites */
+	/* the server broke the protocol on this version (its enumeration then
+	 * stops: what such a server accepts cannot be trusted) */
+	unsigned violations;       /* probes whose answer broke a rule */
+	char     violation[120];   /* the first rule broken, in words */
+	/* a probe ended by a deadline after part of an answer had come */
+	size_t   stall_bytes;      /* bytes received before it (0 = none stalled) */
+	uint32_t stall_ms;         /* how long that probe ran, measured */
+	int      stall_cut;        /* 1: the overall deadline stopped it, 0: the probe's wait */
 } sd_tls_vresult;
 
 /* Suites per hello after a server refused the whole list in a way that is
@@ -255,7 +288,10 @@ typedef struct sd_tls_enum {
 	uint16_t        share;     /* that probe's key share (TLS 1.3), 0 = none */
 	/* what the very first answer was (service detection) */
 	int             first_answer; /* sd_tls_answer, -1 closed, -2 timeout, -3 none yet */
-	int             stop;      /* not TLS: stop after the first probe */
+	uint32_t        first_ms;  /* how long that first probe ran, measured */
+	int             first_cut; /* the overall deadline stopped it */
+	int             stop;      /* not TLS, or a server that stalls mid-answer:
+				      stop after this probe */
 	size_t          chunk;     /* chunked suite pass: the chunk being offered */
 } sd_tls_enum;
 
@@ -267,6 +303,58 @@ SD_API int sd_tls_enum_next(sd_tls_enum *e);
 SD_API void sd_tls_enum_feed(sd_tls_enum *e, const sd_tls_probe *p);
 /* The result for a version, or NULL. */
 SD_API const sd_tls_vresult *sd_tls_enum_result(const sd_tls_enum *e, uint16_t version);
+
+/* ---- the scan of one target (what `shakedown tls HOST` runs) ----------- */
+
+typedef struct sd_tls_scan_cfg {
+	const char     *host;        /* a name or an IP literal (no brackets) */
+	const char     *port;        /* "443" */
+	sd_tls_enum_cfg enm;         /* what to enumerate (versions 0 = all) */
+	uint32_t        wait_ms;     /* one probe's absolute deadline; 0 = TLS_PROBE_WAIT_MS (3000) */
+	uint32_t        delay_ms;    /* between two connections of the scan (all lanes); 0 = none */
+	unsigned        parallel;    /* lanes probed at once (versions); 0 or 1 = one at a time */
+	sd_time         budget;      /* the whole scan; 0 = 60 s (TLS_OVERALL_S) */
+	int             budget_given; /* the user set budget (findings name --timeout then) */
+	const sd_clock *clock;       /* NULL = sd_clock_real() */
+	sd_transcript  *tap;         /* optional: every connection's bytes (use parallel 1) */
+	const char     *tap_name;
+	/* optional, called after each probe (from the worker that ran it):
+	 * the version probed, the probe, its start and end from the scan's start */
+	void          (*on_probe)(void *ctx, uint16_t version, const sd_tls_probe *p,
+				  sd_time began, sd_time ended);
+	void           *ctx;
+} sd_tls_scan_cfg;
+
+typedef struct sd_tls_scan sd_tls_scan;
+
+/* Allocate a scan (sd_tls_scan_close frees it): SD_OK, SD_ERR_ARG (no host
+ * or port, or too long), SD_ERR_NOMEM. Nothing is sent yet. */
+SD_API int sd_tls_scan_open(sd_tls_scan **out, const sd_tls_scan_cfg *cfg);
+/* The first connection, alone: it says what answers the port. Returns 1
+ * when the versions are to be enumerated (then start sd_tls_scan_workers()
+ * threads on sd_tls_scan_work, or call it once), 0 when that one connection
+ * says it all, or the link error of the connection (why filled in). */
+SD_API int sd_tls_scan_first(sd_tls_scan *s, char *why, size_t whylen);
+/* How many workers are worth running (0 after sd_tls_scan_first said 0). */
+SD_API size_t sd_tls_scan_workers(const sd_tls_scan *s);
+/* Whether a TLS 1.3 group list will be read (sd_tls_crypto_prepare in a
+ * thread of its own spares the probes its first-call cost). */
+SD_API int sd_tls_scan_wants_crypto(const sd_tls_scan *s);
+/* A worker: takes lanes not started yet and runs each to its end. Safe to
+ * call from several threads at once; blocks within the scan's budget. */
+SD_API void sd_tls_scan_work(sd_tls_scan *s);
+/* After the workers: gathers the lanes' results. SD_OK, or the error of a
+ * hello that could not be built (a bug of ours or of the cfg). */
+SD_API int sd_tls_scan_finish(sd_tls_scan *s);
+/* The findings into rep (initialised by the caller; rep->ok set); returns
+ * the service: "tls", "http" ... "unknown", "silent", "closed", "reset". */
+SD_API const char *sd_tls_scan_report(sd_tls_scan *s, sd_report *rep);
+/* The results per version (every lane's folded in after finish). */
+SD_API const sd_tls_enum *sd_tls_scan_enum(const sd_tls_scan *s);
+SD_API unsigned sd_tls_scan_connections(const sd_tls_scan *s);
+/* 0 when the budget ended the scan before its enumeration was done. */
+SD_API int sd_tls_scan_complete(const sd_tls_scan *s);
+SD_API void sd_tls_scan_close(sd_tls_scan *s);
 
 #ifdef __cplusplus
 }

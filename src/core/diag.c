@@ -117,6 +117,12 @@ static const struct {
 	{ SD_CAUSE_PART_MISMATCH, "part-mismatch", SD_LAYER_PROTOCOL,
 	  "the chip's signature is not the part that was asked for",
 	  "name the part the signature says (avrdude -p), or check that this is the board you meant" },
+	{ SD_CAUSE_TLS_PROTOCOL_VIOLATION, "tls-protocol-violation", SD_LAYER_PROTOCOL,
+	  "the server's TLS records or ServerHello break the protocol (an oversized or empty record, an impossible length, a suite nobody offered, garbage after the ServerHello)",
+	  "the server or a box in front of it is broken or hostile: compare with openssl s_client -msg, and fix or replace it" },
+	{ SD_CAUSE_TLS_TIMEOUT, "tls-timeout", SD_LAYER_PROTOCOL,
+	  "a deadline ended a TLS answer that had begun, or the run before its enumeration was done",
+	  "a server that drips or stalls its handshake: check its load and what sits in front of it; or allow more time (--wait, --timeout)" },
 };
 
 _Static_assert(SDI_ARRAY_LEN(cause_table) == SD_CAUSE_COUNT,

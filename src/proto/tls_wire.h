@@ -71,6 +71,7 @@ static inline int tls_is_hrr_random(const uint8_t *r)
 #define TLS_RECORD_MAX      (16384u + 2048u) /* RFC 5246 6.2.3: ciphertext limit */
 #define TLS_PROBE_WAIT_MS   3000u  /* a server thinks at most this long before it answers */
 #define TLS_CONNECT_MS      3000u
+#define TLS_OVERALL_S       60u    /* `tls`: the whole run, when no --timeout says otherwise */
 #define TLS_BANNER_MIN      64u    /* bytes of a non-TLS answer worth waiting for */
 #define TLS_BANNER_LINGER_MS 100u  /* and for at most this long */
 

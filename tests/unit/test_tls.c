@@ -413,6 +413,33 @@ static void parse_hostile(void **state)
 	/* the first handshake message is not a ServerHello */
 	static const uint8_t notsh[] = { 0x16, 0x03, 0x03, 0x00, 0x04, 0x0b, 0x00, 0x00, 0x00 };
 	assert_int_equal(sd_tls_parse(notsh, sizeof notsh, 1, hs, sizeof hs, &s), SD_TLS_MALFORMED);
+	/* garbage after a ServerHello, in its own bytes or inside its record */
+	m.n = r.n = 0;
+	server_hello(&m, 0x0304, 0x1301, 0x001d, 0);
+	record(&r, 22, m.b, m.n);
+	static const uint8_t dead[] = { 0xde, 0xad, 0xbe, 0xef };
+	memcpy(r.b + r.n, dead, sizeof dead);
+	assert_int_equal(sd_tls_parse(r.b, r.n + sizeof dead, 0, hs, sizeof hs, &s), SD_TLS_MALFORMED);
+	assert_non_null(strstr(s.why, "after the ServerHello"));
+	assert_int_equal(s.suite, 0x1301); /* what it said is still there */
+	assert_int_equal(sd_tls_parse(r.b, r.n + 1, 0, hs, sizeof hs, &s), SD_TLS_MALFORMED);
+	assert_int_equal(sd_tls_parse(r.b, r.n, 0, hs, sizeof hs, &s), SD_TLS_HELLO); /* nothing after: fine */
+	/* ... a record header that follows is fine, an empty handshake record is not */
+	static const uint8_t ccs[] = { 0x14, 0x03, 0x03, 0x00, 0x01 }, empty[] = { 0x16, 0x03, 0x03, 0x00, 0x00 };
+	memcpy(r.b + r.n, ccs, sizeof ccs);
+	assert_int_equal(sd_tls_parse(r.b, r.n + sizeof ccs, 0, hs, sizeof hs, &s), SD_TLS_HELLO);
+	memcpy(r.b + r.n, empty, sizeof empty);
+	assert_int_equal(sd_tls_parse(r.b, r.n + sizeof empty, 0, hs, sizeof hs, &s), SD_TLS_MALFORMED);
+	m.n = r.n = 0;
+	server_hello(&m, 0x0303, 0x009c, 0, 0);
+	w8(&m, 0xab); /* no handshake type after a ServerHello */
+	w24(&m, 0);
+	record(&r, 22, m.b, m.n);
+	assert_int_equal(sd_tls_parse(r.b, r.n, 0, hs, sizeof hs, &s), SD_TLS_MALFORMED);
+	/* a 16 MiB handshake message; endless empty handshake records */
+	static const uint8_t giant[] = { 0x16, 0x03, 0x03, 0x00, 0x04, 0x02, 0xff, 0xff, 0xff };
+	assert_int_equal(sd_tls_parse(giant, sizeof giant, 0, hs, sizeof hs, &s), SD_TLS_MALFORMED);
+	assert_int_equal(sd_tls_parse(empty, sizeof empty, 0, hs, sizeof hs, &s), SD_TLS_MALFORMED);
 	/* pseudo-random garbage never crashes and always decides or waits */
 	uint32_t seed = 7;
 	static uint8_t junk[600];
@@ -758,6 +785,57 @@ static void enumerate_through_a_size_limit(void **state)
 	assert_true(conns <= 1 + 4 + 6 + 1);
 }
 
+/* A suite nobody offered, TLS_NULL_WITH_NULL_NULL, a malformed answer: a
+ * violation of its own, never an accepted suite, and the version ends. */
+static void enum_violations(void **state)
+{
+	(void)state;
+	static const uint16_t picks[] = { 0x0000, 0x00ff, 0xfefe };
+	static sd_tls_enum e;
+	static sd_tls_probe p;
+	for (size_t k = 0; k <= sizeof picks / sizeof picks[0]; k++) {
+		sd_tls_enum_cfg cfg = { .versions = 1u << 3, .no_groups = 1 };
+		sd_tls_enum_init(&e, &cfg);
+		assert_true(sd_tls_enum_next(&e));
+		memset(&p, 0, sizeof p);
+		if (k < sizeof picks / sizeof picks[0]) {
+			p.srv.answer = SD_TLS_HELLO;
+			p.srv.version = SD_TLS_TLS12;
+			p.srv.suite = picks[k];
+		} else {
+			p.srv.answer = SD_TLS_MALFORMED;
+			memcpy(p.srv.why, "record claims 60000 bytes", 26);
+		}
+		p.srv.complete = 1;
+		sd_tls_enum_feed(&e, &p);
+		const sd_tls_vresult *v = sd_tls_enum_result(&e, SD_TLS_TLS12);
+		assert_int_equal(v->violations, 1);
+		assert_false(v->supported);
+		assert_int_equal(v->nsuites, 0);
+		assert_true(v->violation[0] != '\0');
+		assert_false(sd_tls_enum_next(&e)); /* TLS 1.2 was the only version: done */
+	}
+	/* a buffer full of records that never made an answer */
+	sd_tls_enum_cfg cfg = { .versions = 1u << 3 };
+	sd_tls_enum_init(&e, &cfg);
+	assert_true(sd_tls_enum_next(&e));
+	memset(&p, 0, sizeof p);
+	p.rx_cap = p.rx_len = SD_TLS_RX_CAP;
+	sd_tls_enum_feed(&e, &p);
+	assert_int_equal(sd_tls_enum_result(&e, SD_TLS_TLS12)->violations, 1);
+	/* the names a user asks for */
+	char why[160];
+	assert_int_equal(sd_tls_names_check("example.org", "h2,http/1.1", why, sizeof why), SD_OK);
+	assert_int_equal(sd_tls_names_check(NULL, NULL, why, sizeof why), SD_OK);
+	assert_int_equal(sd_tls_names_check(NULL, ",,,", why, sizeof why), SD_ERR_ARG);
+	assert_int_equal(sd_tls_names_check(NULL, "h2,", why, sizeof why), SD_ERR_ARG);
+	assert_int_equal(sd_tls_names_check("a b", NULL, why, sizeof why), SD_ERR_ARG);
+	static char longname[300];
+	memset(longname, 'a', sizeof longname - 1);
+	assert_int_equal(sd_tls_names_check(longname, NULL, why, sizeof why), SD_ERR_ARG);
+	assert_int_equal(sd_tls_names_check(NULL, longname, why, sizeof why), SD_ERR_ARG);
+}
+
 /* ---- the probe engine over a scripted link on a fake clock ------------- */
 
 static sd_tls_probe probe;
@@ -787,17 +865,66 @@ static void probe_engine_deadlines(void **state)
 	assert_true(probe.timed_out);
 	assert_int_equal(probe.srv.answer, SD_TLS_MORE);
 
-	/* a ServerHello dribbled a byte every 100 ms: each byte renews the wait */
+	assert_int_equal(sd_tls_probe_ms(&probe), 3000);
+
+	/* a ServerHello dribbled a byte every 20 ms: whole within the wait */
 	wr m = { .n = 0 }, r = { .n = 0 };
 	server_hello(&m, 0x0303, 0xc02f, 0, 0);
 	record(&r, 22, m.b, m.n);
+	assert_true(r.n * 20 < 3000);
 	static script_chunk drip[128];
 	for (size_t i = 0; i < r.n; i++)
-		drip[i] = (script_chunk){ SD_MS(100) * (sd_time)(i + 1), r.b + i, 1 };
+		drip[i] = (script_chunk){ SD_MS(20) * (sd_time)(i + 1), r.b + i, 1 };
 	run_probe_script(drip, r.n, 0, 0);
 	assert_false(probe.timed_out);
 	assert_int_equal(probe.srv.answer, SD_TLS_HELLO);
 	assert_int_equal(probe.srv.suite, 0xc02f);
+
+	/* ... and a byte every 100 ms: the bytes do not renew the wait; the
+	 * probe ends 3000 ms after it began, with what came so far */
+	for (size_t i = 0; i < r.n; i++)
+		drip[i] = (script_chunk){ SD_MS(100) * (sd_time)(i + 1), r.b + i, 1 };
+	run_probe_script(drip, r.n, 0, 0);
+	assert_true(probe.timed_out);
+	assert_int_equal(probe.srv.answer, SD_TLS_MORE);
+	assert_int_equal(probe.rx_len, 30); /* bytes at 100 ... 3000 ms (one due at the deadline is read) */
+	assert_int_equal(sd_tls_probe_ms(&probe), 3000);
+	/* the enumerator names it a stall, with the measured time, and stops */
+	static sd_tls_enum se;
+	sd_tls_enum_cfg sc = { .versions = 1u << 3 };
+	sd_tls_enum_init(&se, &sc);
+	assert_true(sd_tls_enum_next(&se));
+	sd_tls_enum_feed(&se, &probe);
+	const sd_tls_vresult *sv = sd_tls_enum_result(&se, SD_TLS_TLS12);
+	assert_int_equal(sv->stall_bytes, 30);
+	assert_int_equal(sv->stall_ms, 3000);
+	assert_false(sv->stall_cut);
+	assert_int_equal(se.first_ms, 3000);
+	assert_false(sd_tls_enum_next(&se));
+
+	/* the same drip under an overall deadline of 1 s (--timeout 1): the
+	 * run stops the probe; finish marks it cut, with 1000 ms measured */
+	static script_link sl;
+	script_link_init(&sl, drip, r.n);
+	sd_tls_probe_init(&probe, buf, 0, 0, SD_MS(3000), prx, sizeof prx, hs, sizeof hs);
+	static const uint16_t one[] = { 0xc02f };
+	sd_tls_hello_cfg hc = { .version = SD_TLS_TLS12, .suites = one, .nsuites = 1 };
+	int hl = sd_tls_hello_build(&hc, buf, sizeof buf);
+	assert_true(hl > 0);
+	probe.hello_len = (size_t)hl;
+	int rrc = sd_run(&probe.base, &sl.base, SD_MS(1000));
+	assert_int_equal(rrc, SD_ERR_TIMEOUT);
+	sd_tls_probe_finish(&probe, rrc, sl.base.clock);
+	assert_true(probe.cut);
+	assert_true(probe.timed_out);
+	assert_int_equal(sd_tls_probe_ms(&probe), 1000);
+	assert_true(probe.rx_len >= 9 && probe.rx_len <= 10);
+	sd_tls_enum_init(&se, &sc);
+	assert_true(sd_tls_enum_next(&se));
+	sd_tls_enum_feed(&se, &probe);
+	assert_true(sd_tls_enum_result(&se, SD_TLS_TLS12)->stall_cut);
+	assert_int_equal(se.first_ms, 1000);
+	assert_true(se.first_cut);
 
 	/* half a record, then the server hangs up */
 	script_chunk half[] = { { SD_MS(1), r.b, r.n / 2 } };
@@ -958,6 +1085,7 @@ int main(void)
 		cmocka_unit_test(ee_known_answer),
 		cmocka_unit_test(ee_refuses_what_it_cannot_trust),
 		cmocka_unit_test(ee_parser_bounds),
+		cmocka_unit_test(enum_violations),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -350,6 +350,38 @@ static void imply_refusals(sd_tls_enum *e, const sd_tls_vresult *v)
 	}
 }
 
+/* The rule this answer breaks, if any, written into why: a malformed
+ * answer (parse.c says which rule), a suite the hello did not offer, one
+ * that must never be negotiated, or a buffer full of records that never
+ * made an answer. 1 when broken. */
+static int broken(const sd_tls_enum *e, const sd_tls_vresult *v, const sd_tls_probe *p, char *why, size_t n)
+{
+	const sd_tls_server *s = &p->srv;
+	if (s->answer == SD_TLS_MALFORMED) {
+		sdi_fmt(why, n, "%s", s->why[0] ? s->why : "records that break the rules");
+		return 1;
+	}
+	if (s->answer == SD_TLS_MORE && p->rx_len >= p->rx_cap && p->rx_cap) {
+		sdi_fmt(why, n, "%zu bytes of records without a ServerHello or an alert", p->rx_len);
+		return 1;
+	}
+	if ((s->answer != SD_TLS_HELLO && s->answer != SD_TLS_HRR) || s->version != v->version)
+		return 0;
+	if (s->suite == 0x0000) {
+		sdi_fmt(why, n, "it chose TLS_NULL_WITH_NULL_NULL (0x0000), which must never be negotiated (RFC 5246 A.5)");
+		return 1;
+	}
+	if (s->suite == TLS_SCSV_EMPTY_RENEGOTIATION_INFO || s->suite == TLS_SCSV_FALLBACK) {
+		sdi_fmt(why, n, "it chose 0x%04x, a signalling value and no suite (RFC 5746, RFC 7507)", s->suite);
+		return 1;
+	}
+	if (!has(e->offer, e->noffer, s->suite)) {
+		sdi_fmt(why, n, "it chose suite 0x%04x, which the hello did not offer (RFC 5246 7.4.1.3)", s->suite);
+		return 1;
+	}
+	return 0;
+}
+
 void sd_tls_enum_feed(sd_tls_enum *e, const sd_tls_probe *p)
 {
 	if (e->vi >= SD_TLS_NVERSIONS)
@@ -359,8 +391,33 @@ void sd_tls_enum_feed(sd_tls_enum *e, const sd_tls_probe *p)
 	int out = outcome(p);
 	if (e->first_answer == -3) {
 		e->first_answer = out;
+		e->first_ms = sd_tls_probe_ms(p);
+		e->first_cut = p->cut;
 		if (out == SD_TLS_NOT_TLS)
 			e->stop = 1; /* a plaintext service: one connection says it all */
+	}
+	/* part of an answer, then a deadline: a server that drips or stalls
+	 * would cost every further probe its whole wait; one says it all */
+	if (p->timed_out && p->rx_len > 0 && s->answer == SD_TLS_MORE) {
+		if (!v->stall_bytes) {
+			v->stall_bytes = p->rx_len;
+			v->stall_ms = sd_tls_probe_ms(p);
+			v->stall_cut = p->cut;
+		}
+		v->refusal = -2;
+		e->stop = 1;
+		return;
+	}
+	char why[sizeof v->violation];
+	if (broken(e, v, p, why, sizeof why)) {
+		/* what such a server accepts cannot be trusted: this version ends */
+		if (!v->violations++)
+			sdi_fmt(v->violation, sizeof v->violation, "%s", why);
+		v->refusal = SD_TLS_MALFORMED;
+		v->refusal_alert = 0;
+		v->suites_pending = 0;
+		next_version(e);
+		return;
 	}
 	/* accepted: a ServerHello (or HRR) for this version naming a suite we offered */
 	int acc = (out == SD_TLS_HELLO || out == SD_TLS_HRR) && s->version == v->version &&

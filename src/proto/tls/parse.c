@@ -102,6 +102,34 @@ static void server_key_exchange(sd_tls_server *s, const uint8_t *b, size_t n)
 		s->group = (uint16_t)((b[1] << 8) | b[2]);
 }
 
+/* What may follow a ServerHello inside the handshake stream (RFC 5246
+ * 7.4, RFC 6066 8, RFC 8446 4): anything else there is garbage. */
+static int follows_hello(unsigned mt)
+{
+	return mt == 4 || mt == TLS_HS_ENCRYPTED_EXTENSIONS || mt == TLS_HS_CERTIFICATE ||
+	       mt == TLS_HS_SERVER_KEY_EXCHANGE || mt == TLS_HS_CERTIFICATE_REQUEST ||
+	       mt == TLS_HS_SERVER_HELLO_DONE || mt == 20 || mt == 22 || mt == 23;
+}
+
+/* The bytes after the record where the answer was complete, as far as they
+ * have arrived: the start of another record, or garbage (RFC 5246 6.2.1:
+ * every byte of the connection is in a record). 1 and why when garbage. */
+static int junk_after(sd_tls_server *s, const uint8_t *b, size_t n, size_t pos)
+{
+	if (pos >= n)
+		return 0;
+	const uint8_t *r = b + pos;
+	size_t k = n - pos;
+	size_t len = k >= 5 ? ((size_t)r[3] << 8) | r[4] : 0;
+	if (r[0] < TLS_CT_CHANGE_CIPHER_SPEC || r[0] > TLS_CT_HEARTBEAT || (k >= 2 && r[1] != 3) ||
+	    (k >= 5 && (len > TLS_RECORD_MAX || (len == 0 && r[0] != TLS_CT_APPLICATION_DATA)))) {
+		malformed(s, "%zu byte%s after the ServerHello %s no TLS record (starting %02x)", k,
+			  k == 1 ? "" : "s", k == 1 ? "is" : "are", r[0]);
+		return 1;
+	}
+	return 0;
+}
+
 int sd_tls_parse(const uint8_t *b, size_t n, int want_flight, uint8_t *hs, size_t hscap,
 		 sd_tls_server *s)
 {
@@ -197,8 +225,14 @@ int sd_tls_parse(const uint8_t *b, size_t n, int want_flight, uint8_t *hs, size_
 				    s->version == SD_TLS_TLS13)
 					continue; /* on to the first encrypted record */
 				if (s->answer == SD_TLS_HRR || s->version >= SD_TLS_TLS13 || !want_flight ||
-				    (want_flight == SD_TLS_FLIGHT_CURVE && !sdi_tls_suite_is_ecdhe(s->suite)))
+				    (want_flight == SD_TLS_FLIGHT_CURVE && !sdi_tls_suite_is_ecdhe(s->suite))) {
 					s->complete = 1;
+					/* what came with it in the same record must be
+					 * handshake messages too */
+					if (hsn > hsread && !follows_hello(hs[hsread]))
+						return malformed(s, "byte %02x after the ServerHello in its record is no handshake message",
+								 hs[hsread]);
+				}
 				continue;
 			}
 			switch (mt) {
@@ -224,5 +258,7 @@ int sd_tls_parse(const uint8_t *b, size_t n, int want_flight, uint8_t *hs, size_
 		else if ((s->got & SD_TLS_CUT) && !hello_seen)
 			return malformed(s, "a ServerHello bigger than %zu bytes", hscap);
 	}
+	if (hello_seen && (s->answer == SD_TLS_HELLO || s->answer == SD_TLS_HRR) && junk_after(s, b, n, pos))
+		return s->answer;
 	return s->answer;
 }

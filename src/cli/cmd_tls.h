@@ -1,0 +1,26 @@
+/* shakedown tls: shared by cmd_tls.c and cmd_tls_targets.c (CLI only). */
+#ifndef SD_CLI_CMD_TLS_H
+#define SD_CLI_CMD_TLS_H
+#include <stddef.h>
+#include <stdint.h>
+#include "cli.h"
+
+typedef struct tls_opts {
+	const char *sni;
+	const char *alpn;
+	uint32_t    pad_to;
+	unsigned    versions;
+	int         no_groups, no_order;
+	uint32_t    wait_ms, delay_ms;
+	uint32_t    jobs, per_host;  /* --targets: concurrent targets, in total and per host */
+	uint32_t    parallel;        /* versions probed at once for one target */
+} tls_opts;
+
+/* HOST[:PORT], [V6]:PORT or a bare IPv6 address: 0, or -1 when not. */
+int cli_tls_split_target(const char *s, char *host, size_t hl, char *port, size_t pl);
+/* One target: the scan, its report printed; the exit code. */
+int cli_tls_one(sd_cli *cli, const char *target, const tls_opts *o);
+/* --targets FILE (- = stdin): the worst exit code of all. */
+int cli_tls_targets(sd_cli *cli, const char *file, const tls_opts *o);
+
+#endif

@@ -1,0 +1,524 @@
+/*
+ * shakedown — the TLS scan of one target (what `shakedown tls HOST` runs):
+ * the first connection alone says what answers the port; then every
+ * version in its own lane (TLS 1.1 and older share one: see lane_bits), one
+ * connection per lane at a time, the lanes taken by as many workers as the
+ * caller starts (sd_tls_scan_work is safe to call from several threads at
+ * once: the state they share is atomic); then the findings.
+ *
+ * Bounds: every probe has one absolute deadline (cfg.wait_ms), connecting
+ * TLS_CONNECT_MS, the whole scan cfg.budget (TLS_OVERALL_S by default). A
+ * scan that the budget ends before its enumeration is done says so.
+ */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include "internal.h"
+#include "proto/tls_wire.h"
+
+#define TLS_FIRST_KEEP 4096u
+
+/* One enumeration lane: an enumerator and its buffers. */
+typedef struct lane {
+	sd_tls_enum  e;
+	uint8_t      hello[SD_TLS_HELLO_MAX];
+	uint8_t      rx[SD_TLS_RX_CAP];
+	uint8_t      hs[SD_TLS_RX_CAP];
+	sd_tls_probe p;
+	int          hello_len;
+	int          err;        /* a hello that could not be built (our bug) */
+} lane;
+
+struct sd_tls_scan {
+	sd_tls_scan_cfg  cfg;
+	sd_tls_enum_cfg  ec;
+	const sd_clock  *clk;
+	lane            *lanes[SD_TLS_NVERSIONS]; /* [0] is the main lane */
+	size_t           nlanes;
+	atomic_size_t    next_lane;
+	_Atomic sd_time  next_at; /* --delay: the next connection not before */
+	uint8_t          first_tx[SD_TLS_HELLO_MAX];
+	size_t           first_tx_len;
+	uint8_t          first_rx[TLS_FIRST_KEEP];
+	size_t           first_rx_len;
+	atomic_uint      conns;
+	atomic_uint      resets;
+	atomic_int       cut;     /* the overall deadline ended the run before the enumeration did */
+	int              go_on;   /* the first connection found something to enumerate */
+	int              folded;
+	sd_time          t0;      /* the run's start: on_probe gets each probe's span from it */
+	sd_deadline      overall;
+	char             host[256], port[16];
+};
+
+/* The versions of the lane that probes `version`: TLS 1.3 and 1.2 one each;
+ * the older ones together, walked down from the highest (see enum.c: a
+ * protocol_version there spares the lower ones their connections). */
+#define OLD_BITS 0x07u /* SSLv3, TLS 1.0, TLS 1.1 */
+static unsigned lane_bits(unsigned asked, uint16_t version)
+{
+	unsigned bit = 1u << (version - SD_TLS_SSL3);
+	return bit & OLD_BITS ? asked & OLD_BITS : bit;
+}
+
+/* Whether the enumeration of a lane had more hellos to send (asked on a
+ * copy: sd_tls_enum_next moves on). */
+static int more_to_do(const lane *L)
+{
+	sd_tls_enum rest = L->e;
+	return sd_tls_enum_next(&rest);
+}
+
+/* One probe of a lane: the enumerator's next hello over a new connection.
+ * Returns 1 when a probe ran, 0 when the lane is finished, or the open
+ * error of the connection (why filled in). */
+static int lane_step(sd_tls_scan *r, lane *L, char *why, size_t whylen)
+{
+	const sd_clock *clk = r->clk;
+	if (sd_deadline_passed(clk, r->overall)) {
+		if (more_to_do(L))
+			atomic_store(&r->cut, 1);
+		return 0;
+	}
+	if (!sd_tls_enum_next(&L->e))
+		return 0;
+	L->hello_len = sd_tls_hello_build(&L->e.hello, L->hello, sizeof L->hello);
+	if (L->hello_len < 0) {
+		L->err = L->hello_len;
+		return 0;
+	}
+	if (r->cfg.delay_ms) { /* pace all lanes together */
+		sd_time t, want;
+		t = atomic_load(&r->next_at);
+		do
+			want = SDI_MAX(sd_now(clk), t);
+		while (!atomic_compare_exchange_weak(&r->next_at, &t, want + SD_MS(r->cfg.delay_ms)));
+		clk->sleep_until(clk, want);
+	}
+	sd_time began = sd_now(clk);
+	sd_link *link = NULL;
+	sd_deadline dl = sd_deadline_min(sd_deadline_in(clk, SD_MS(TLS_CONNECT_MS)), r->overall);
+	int err = sd_link_open_tcp(r->host, r->port, clk, dl, &link, why, whylen);
+	sd_tls_probe *p = &L->p;
+	sd_tls_probe_init(p, L->hello, (size_t)L->hello_len, L->e.want_flight, SD_MS(r->cfg.wait_ms),
+			  L->rx, sizeof L->rx, L->hs, sizeof L->hs);
+	if (err < 0) {
+		p->closed = 1; /* a refused connection mid-run counts as a closed probe */
+		p->link_err = err;
+	} else {
+		atomic_fetch_add(&r->conns, 1);
+		if (r->cfg.tap)
+			sd_link_tap(link, r->cfg.tap, r->cfg.tap_name);
+		int rrc = sd_run(&p->base, link, r->overall);
+		sd_tls_probe_finish(p, rrc, clk);
+		if (p->closed && strstr(link->why, "reset"))
+			atomic_fetch_add(&r->resets, 1);
+		sd_link_close(link);
+	}
+	sd_tls_enum_feed(&L->e, p);
+	if (p->cut && more_to_do(L))
+		atomic_store(&r->cut, 1);
+	if (r->cfg.on_probe)
+		r->cfg.on_probe(r->cfg.ctx, L->e.hello.version, p, began - r->t0, sd_now(clk) - r->t0);
+	return err < 0 ? err : 1;
+}
+
+static const char *service_of(const uint8_t *b, size_t n)
+{
+	static const struct { const char *prefix, *name; } svcs[] = {
+		{ "HTTP/", "http" }, { "SSH-", "ssh" }, { "* OK", "imap" }, { "+OK", "pop3" },
+		{ "-ERR", "redis" }, { "-NOAUTH", "redis" }, { "+PONG", "redis" }, { "RFB ", "vnc" },
+	};
+	for (size_t i = 0; i < sizeof svcs / sizeof svcs[0]; i++) {
+		size_t k = strlen(svcs[i].prefix);
+		if (n >= k && memcmp(b, svcs[i].prefix, k) == 0)
+			return svcs[i].name;
+	}
+	if (n >= 3 && memcmp(b, "220", 3) == 0) {
+		for (size_t i = 0; i + 3 <= n && i < 200; i++)
+			if (memcmp(b + i, "FTP", 3) == 0 || memcmp(b + i, "ftp", 3) == 0)
+				return "ftp";
+		return "smtp";
+	}
+	if (n >= 9 && b[3] == 0x04 && b[0] == 0 && b[4] == 0)
+		return "http2";
+	if (n >= 6 && b[3] == 0x00 && b[4] == 0x0a)
+		return "mysql";
+	if (n >= 5 && (b[0] == 'E' || b[0] == 'N') && b[1] == 0 && b[2] == 0)
+		return "postgresql";
+	return "unknown";
+}
+
+
+/* Which deadline ended something: the run's (--timeout, or its default)
+ * or one probe's (--wait). */
+static const char *deadline_name(const sd_tls_scan *r, int cut)
+{
+	if (!cut)
+		return "--wait";
+	return r->cfg.budget_given ? "--timeout" : "the default overall deadline (--timeout 60)";
+}
+_Static_assert(TLS_OVERALL_S == 60, "deadline_name() and the usage text name the default");
+
+/* Record-layer and handshake rules the server broke, one finding with a
+ * detail line per version. Returns 1 when there was any. */
+static int add_violations(sd_tls_scan *r, sd_report *rep)
+{
+	const sd_tls_enum *e = &r->lanes[0]->e;
+	sd_finding *f = NULL;
+	for (size_t i = 0; i < SD_TLS_NVERSIONS; i++) {
+		const sd_tls_vresult *v = &e->v[i];
+		if (!v->violations)
+			continue;
+		if (!f) {
+			f = sd_diag_add(&rep->diag, SD_CAUSE_TLS_PROTOCOL_VIOLATION, 0.9f);
+			if (!f)
+				return 1;
+			sd_finding_summary(f, "the server breaks the TLS protocol (%s): %s",
+					   sd_tls_version_name(v->version), v->violation);
+			sd_finding_evidence(f, r->first_tx, r->first_tx_len, r->first_rx, r->first_rx_len);
+		}
+		sd_finding_detail(f, "%s: %s", sd_tls_version_name(v->version), v->violation);
+	}
+	return f != NULL;
+}
+
+/* A probe that had part of an answer when a deadline ended it, and a run
+ * that the overall deadline ended early. Returns 1 when there was any. */
+static int add_timeouts(sd_tls_scan *r, sd_report *rep)
+{
+	const sd_tls_enum *e = &r->lanes[0]->e;
+	sd_finding *f = NULL;
+	for (size_t i = 0; i < SD_TLS_NVERSIONS && !f; i++) {
+		const sd_tls_vresult *v = &e->v[i];
+		if (!v->stall_bytes)
+			continue;
+		f = sd_diag_add(&rep->diag, SD_CAUSE_TLS_TIMEOUT, 0.85f);
+		if (f) {
+			sd_finding_summary(f, "%s: the server sent %zu byte%s of an answer, then no complete one: %s stopped the probe after %u ms",
+					   sd_tls_version_name(v->version), v->stall_bytes, v->stall_bytes == 1 ? "" : "s",
+					   deadline_name(r, v->stall_cut), v->stall_ms);
+			sd_finding_fix(f, "a server (or a box on the way) that drips or stalls its handshake: check its load and what sits in front of it");
+			sd_finding_evidence(f, r->first_tx, r->first_tx_len, r->first_rx, r->first_rx_len);
+		}
+	}
+	if (r->cut) {
+		sd_finding *g = sd_diag_add(&rep->diag, SD_CAUSE_TLS_TIMEOUT, 0.8f);
+		if (g && g != f)
+			sd_finding_summary(g, "%s ended the run after %u ms, before the enumeration was done: what is listed is incomplete",
+					   deadline_name(r, 1), (unsigned)((sd_now(r->clk) - r->t0) / 1000));
+		else if (g)
+			sd_finding_detail(g, "%s ended the run before the enumeration was done: what is listed is incomplete",
+					  deadline_name(r, 1));
+		if (g && !f)
+			sd_finding_fix(g, "give it more time (--timeout SECS), or fewer versions (--versions), --no-groups, --no-order");
+		f = g ? g : f;
+	}
+	return f != NULL;
+}
+
+/* The findings: what answered, and if TLS, what it accepts or why nothing. */
+static const char *diagnose(sd_tls_scan *r, sd_report *rep)
+{
+	const sd_tls_enum *e = &r->lanes[0]->e;
+	sd_finding *f;
+	int fa = e->first_answer;
+	if (fa == SD_TLS_NOT_TLS) {
+		sd_classify_in in = {
+			.rx = r->first_rx, .rx_len = r->first_rx_len, .tx = r->first_tx,
+			.tx_len = r->first_tx_len, .expect = "tls", .link_caps = SD_LINK_NET | SD_LINK_BYTES,
+		};
+		sd_diagnose_bytes(&in, &rep->diag);
+		const char *svc = service_of(r->first_rx, r->first_rx_len);
+		if (!sd_diag_find(&rep->diag, SD_CAUSE_PLAINTEXT_SERVICE)) {
+			f = sd_diag_add(&rep->diag, SD_CAUSE_PLAINTEXT_SERVICE, 0.8f);
+			if (f) {
+				sd_finding_summary(f, "no TLS on this port: the first byte 0x%02x is no TLS record type (20-24)",
+						   r->first_rx[0]);
+				sd_finding_fix(f, "find out which service listens here; the TLS port is elsewhere");
+				sd_finding_evidence(f, r->first_tx, r->first_tx_len, r->first_rx, r->first_rx_len);
+			}
+		}
+		sd_diag_sort(&rep->diag);
+		return svc;
+	}
+	if (fa == -2 && r->first_rx_len == 0) {
+		f = sd_diag_add(&rep->diag, SD_CAUSE_SILENT, 0.85f);
+		if (f) {
+			sd_finding_summary(f, "nothing came back in %u ms after our ClientHello (%s ended the wait)",
+					   e->first_ms, deadline_name(r, e->first_cut));
+			sd_finding_fix(f, "a service that waits for its own protocol, or a filter that holds the connection: check the port");
+			sd_finding_evidence(f, r->first_tx, r->first_tx_len, NULL, 0);
+		}
+		return "silent";
+	}
+	int any = 0;
+	size_t nv = 0;
+	char list[160] = "";
+	for (size_t i = 0; i < SD_TLS_NVERSIONS; i++) {
+		const sd_tls_vresult *v = &e->v[i];
+		if (v->supported) {
+			any = 1;
+			nv++;
+			sdi_append(list, sizeof list, "%s%s (%zu suite%s)", list[0] ? ", " : "",
+				       sd_tls_version_name(v->version), v->nsuites, v->nsuites == 1 ? "" : "s");
+		}
+	}
+	int tls_seen = fa == SD_TLS_HELLO || fa == SD_TLS_HRR || fa == SD_TLS_ALERT || fa == SD_TLS_MALFORMED || any;
+	int broke = add_violations(r, rep);
+	int late = add_timeouts(r, rep);
+	if (!tls_seen && (broke || late)) {
+		sd_diag_sort(&rep->diag);
+		return r->first_rx_len && r->first_rx[0] >= TLS_CT_CHANGE_CIPHER_SPEC &&
+		       r->first_rx[0] <= TLS_CT_HEARTBEAT ? "tls" : "unknown";
+	}
+	if (!tls_seen) {
+		f = sd_diag_add(&rep->diag, SD_CAUSE_MIDDLEBOX_RESET, 0.75f);
+		if (f && r->first_rx_len)
+			sd_finding_summary(f, "the connection was %s after %zu byte%s of an answer to our ClientHello, with no TLS alert",
+					   r->resets ? "reset" : "closed", r->first_rx_len, r->first_rx_len == 1 ? "" : "s");
+		else if (f)
+			sd_finding_summary(f, "every connection was %s right after our ClientHello, without a byte or a TLS alert",
+					   r->resets ? "reset" : "closed");
+		if (f) {
+			sd_finding_fix(f, "a filter (IPS, firewall) or a service that is not TLS drops the hello; try from another network, or check the service");
+			sd_finding_evidence(f, r->first_tx, r->first_tx_len, r->first_rx, r->first_rx_len);
+		}
+		return r->resets ? "reset" : "closed";
+	}
+	for (size_t i = 0; i < SD_TLS_NVERSIONS; i++) {
+		const sd_tls_vresult *v = &e->v[i];
+		if (!v->chunked || !v->supported)
+			continue;
+		f = sd_diag_add(&rep->diag, SD_CAUSE_MIDDLEBOX_SIZE, 0.7f);
+		if (f) {
+			const char *an = v->big_alert ? tls_alert_name(v->big_alert) : NULL;
+			sd_finding_summary(f, "%s: a hello offering %zu suites was %s%s, hellos of %u suites went through",
+					   sd_tls_version_name(v->version), v->big_nsuites,
+					   v->big_refusal == -1 ? "cut off" : v->big_refusal == -2 ? "met with silence"
+					   : "refused with ", v->big_refusal >= 0 ? (an ? an : "a malformed answer") : "",
+					   SD_TLS_CHUNK);
+			sd_finding_fix(f, "the server or a box on the way cannot take large ClientHellos: keep client hellos small (fewer suites), or fix the box");
+		}
+	}
+	if (any) {
+		/* never ok with a broken record layer, a stalled probe or a cut run */
+		rep->ok = !broke && !late;
+		f = rep->ok ? sd_diag_add(&rep->diag, SD_CAUSE_OK, 0.95f) : NULL;
+		if (f)
+			sd_finding_summary(f, "a TLS server answers: %s", list);
+		/* only versions today's clients refuse by default (RFC 8996) */
+		const sd_tls_vresult *v12 = sd_tls_enum_result(e, SD_TLS_TLS12);
+		const sd_tls_vresult *v13 = sd_tls_enum_result(e, SD_TLS_TLS13);
+		if (v12->probed && v13->probed && !v12->supported && !v13->supported) {
+			f = sd_diag_add(&rep->diag, SD_CAUSE_TLS_VERSION_MISMATCH, 0.6f);
+			if (f) {
+				sd_finding_summary(f, "the server speaks only versions older than TLS 1.2, which current clients refuse (RFC 8996; OpenSSL 3 at security level 1 and up)");
+				sd_finding_fix(f, "enable TLS 1.2 or 1.3 on the server; until then a client must allow the old version and lower its security level (OpenSSL: @SECLEVEL=0) to connect");
+			}
+		}
+		return "tls";
+	}
+	/* TLS, but nothing accepted: say why from the alerts. */
+	unsigned pv = 0, hf = 0;
+	uint8_t other = 0;
+	for (size_t i = 0; i < SD_TLS_NVERSIONS; i++) {
+		const sd_tls_vresult *v = &e->v[i];
+		if (!v->probed && !v->implied_by)
+			continue;
+		if (v->refusal_alert == 70 || v->refusal == SD_TLS_HELLO)
+			pv++;
+		else if (v->refusal_alert == 40 || v->refusal_alert == 71)
+			hf++;
+		else if (v->refusal_alert)
+			other = v->refusal_alert;
+	}
+	f = NULL;
+	if (hf) {
+		f = sd_diag_add(&rep->diag, SD_CAUSE_TLS_NO_SHARED_CIPHER, 0.8f);
+		if (f)
+			sd_finding_summary(f, "a TLS server answers but refuses every suite of the IANA registry we offered (handshake_failure)");
+	} else if (pv) {
+		f = sd_diag_add(&rep->diag, SD_CAUSE_TLS_VERSION_MISMATCH, 0.8f);
+		if (f)
+			sd_finding_summary(f, "a TLS server answers but accepts none of the versions probed (protocol_version)");
+	} else if (other) { /* only an alert that was sent is named */
+		f = sd_diag_add(&rep->diag, SD_CAUSE_TLS_ALERT, 0.7f);
+		if (f) {
+			const char *an = tls_alert_name(other);
+			if (an)
+				sd_finding_summary(f, "a TLS server answers every hello with an alert (%s)", an);
+			else
+				sd_finding_summary(f, "a TLS server answers every hello with an alert (unassigned code %u)", other);
+		}
+	} else if (!broke && !late) {
+		f = sd_diag_add(&rep->diag, SD_CAUSE_MIDDLEBOX_RESET, 0.6f);
+		if (f)
+			sd_finding_summary(f, "a TLS server answered, but then %s every hello without a ServerHello or an alert",
+					   r->resets ? "reset" : "closed or sat on");
+	}
+	if (f)
+		sd_finding_evidence(f, r->first_tx, r->first_tx_len, r->first_rx, r->first_rx_len);
+	sd_diag_sort(&rep->diag);
+	return "tls";
+}
+
+
+int sd_tls_scan_open(sd_tls_scan **out, const sd_tls_scan_cfg *cfg)
+{
+	if (!out || !cfg || !cfg->host || !cfg->port)
+		return SD_ERR_ARG;
+	*out = NULL;
+	if (strlen(cfg->host) >= sizeof ((sd_tls_scan *)0)->host || strlen(cfg->port) >= sizeof ((sd_tls_scan *)0)->port)
+		return SD_ERR_ARG;
+	sd_tls_scan *r = calloc(1, sizeof *r);
+	if (!r)
+		return SD_ERR_NOMEM;
+	r->cfg = *cfg;
+	r->clk = cfg->clock ? cfg->clock : sd_clock_real();
+	if (!r->cfg.wait_ms)
+		r->cfg.wait_ms = TLS_PROBE_WAIT_MS;
+	if (!r->cfg.parallel)
+		r->cfg.parallel = 1;
+	r->t0 = sd_now(r->clk);
+	r->overall = sd_deadline_in(r->clk, cfg->budget > 0 ? cfg->budget : SD_MS(TLS_OVERALL_S * 1000u));
+	sdi_fmt(r->host, sizeof r->host, "%s", cfg->host);
+	sdi_fmt(r->port, sizeof r->port, "%s", cfg->port);
+	r->ec = cfg->enm;
+	if (!r->ec.versions)
+		r->ec.versions = 0x1fu;
+	lane *L0 = r->lanes[0] = calloc(1, sizeof *L0);
+	if (!L0) {
+		free(r);
+		return SD_ERR_NOMEM;
+	}
+	r->nlanes = 1;
+	sd_tls_enum_init(&L0->e, &r->ec);
+	*out = r;
+	return SD_OK;
+}
+
+int sd_tls_scan_first(sd_tls_scan *r, char *why, size_t whylen)
+{
+	if (!r)
+		return SD_ERR_ARG;
+	lane *L0 = r->lanes[0];
+	int err = lane_step(r, L0, why, whylen);
+	if (err < 0)
+		return err;
+	r->first_tx_len = (size_t)(L0->hello_len > 0 ? L0->hello_len : 0);
+	memcpy(r->first_tx, L0->hello, r->first_tx_len);
+	r->first_rx_len = SDI_MIN(L0->p.rx_len, sizeof r->first_rx);
+	memcpy(r->first_rx, L0->rx, r->first_rx_len);
+	r->go_on = err > 0 && !L0->e.stop && !(L0->e.first_answer == -2 && L0->p.rx_len == 0);
+	/* a first hello cut off without a byte: big hellos are not the
+	 * problem there, so no chunked retries that would only repeat it */
+	if (L0->e.first_answer < 0)
+		r->ec.no_chunks = L0->e.cfg.no_chunks = 1;
+	if (!r->go_on) {
+		atomic_store(&r->next_lane, r->nlanes); /* nothing left for workers */
+		return 0;
+	}
+	/* Then every version in its own lane (TLS 1.1 and older share one, see
+	 * lane_bits), up to `parallel` at once. The main lane keeps the
+	 * version it started with. */
+	if (r->cfg.parallel > 1) {
+		unsigned first_bit = lane_bits(r->ec.versions, L0->e.hello.version), taken = first_bit;
+		for (size_t i = 0; i < SD_TLS_NVERSIONS; i++) {
+			unsigned bit = 1u << (L0->e.v[i].version - SD_TLS_SSL3);
+			if (!(r->ec.versions & bit) || (bit & taken))
+				continue;
+			taken |= lane_bits(r->ec.versions, L0->e.v[i].version);
+			lane *L = calloc(1, sizeof *L);
+			if (!L)
+				break;
+			sd_tls_enum_cfg one = r->ec;
+			one.versions = lane_bits(r->ec.versions, L0->e.v[i].version);
+			one.seed = r->ec.seed + (uint32_t)i * 7919u;
+			sd_tls_enum_init(&L->e, &one);
+			r->lanes[r->nlanes++] = L;
+		}
+		L0->e.cfg.versions = first_bit;
+	}
+	return 1;
+}
+
+size_t sd_tls_scan_workers(const sd_tls_scan *r)
+{
+	if (!r || !r->go_on)
+		return 0;
+	return SDI_MIN((size_t)r->cfg.parallel, r->nlanes);
+}
+
+int sd_tls_scan_wants_crypto(const sd_tls_scan *r)
+{
+	if (!r || !r->go_on || r->cfg.parallel <= 1)
+		return 0;
+	const sd_tls_vresult *v13 = sd_tls_enum_result(&r->lanes[0]->e, SD_TLS_TLS13);
+	return v13->supported && !v13->groups_done && !r->ec.no_groups;
+}
+
+void sd_tls_scan_work(sd_tls_scan *r)
+{
+	if (!r)
+		return;
+	for (;;) {
+		size_t i = atomic_fetch_add(&r->next_lane, 1);
+		if (i >= r->nlanes)
+			return;
+		char why[256];
+		while (lane_step(r, r->lanes[i], why, sizeof why) != 0)
+			;
+	}
+}
+
+int sd_tls_scan_finish(sd_tls_scan *r)
+{
+	if (!r)
+		return SD_ERR_ARG;
+	lane *L0 = r->lanes[0];
+	if (!r->folded && r->nlanes > 1) {
+		/* fold the lanes' versions into the main lane's result */
+		for (size_t k = 1; k < r->nlanes; k++)
+			for (size_t i = 0; i < SD_TLS_NVERSIONS; i++)
+				if (r->lanes[k]->e.cfg.versions & (1u << (r->lanes[k]->e.v[i].version - SD_TLS_SSL3)))
+					L0->e.v[i] = r->lanes[k]->e.v[i];
+		L0->e.cfg.versions = r->ec.versions;
+	}
+	r->folded = 1;
+	for (size_t k = 0; k < r->nlanes; k++)
+		if (r->lanes[k]->err)
+			return r->lanes[k]->err;
+	return SD_OK;
+}
+
+const char *sd_tls_scan_report(sd_tls_scan *r, sd_report *rep)
+{
+	if (!r || !rep)
+		return "unknown";
+	sd_tls_scan_finish(r);
+	return diagnose(r, rep);
+}
+
+const sd_tls_enum *sd_tls_scan_enum(const sd_tls_scan *r)
+{
+	return r ? &r->lanes[0]->e : NULL;
+}
+
+unsigned sd_tls_scan_connections(const sd_tls_scan *r)
+{
+	return r ? atomic_load(&r->conns) : 0;
+}
+
+int sd_tls_scan_complete(const sd_tls_scan *r)
+{
+	return r ? !atomic_load(&r->cut) : 0;
+}
+
+void sd_tls_scan_close(sd_tls_scan *r)
+{
+	if (!r)
+		return;
+	for (size_t k = 0; k < SD_TLS_NVERSIONS; k++)
+		free(r->lanes[k]);
+	free(r);
+}
