@@ -69,6 +69,7 @@ typedef enum sd_cause {
 	SD_CAUSE_TLS_ALERT,      /* a TLS record or alert answered */
 	SD_CAUSE_UNKNOWN,        /* bytes we cannot name */
 	SD_CAUSE_PART_MISMATCH,  /* the chip's signature is not the part asked for */
+	SD_CAUSE_STOPPED_ANSWERING, /* answered, then went silent mid-session */
 	SD_CAUSE_COUNT
 } sd_cause;
 

@@ -20,7 +20,7 @@ const char cmd_sim_usage[] =
 	"Options are the keys of a sim: target, as key=value, --key value or\n"
 	"--key=value: mode, text, baud, and the fault keys noise (bit-error rate),\n"
 	"seed, flood, flood_after, flood_kind, drop, dup, delay_ms, echo,\n"
-	"disconnect_after. A Linux pty carries no parity and no modem lines.\n"
+	"disconnect_after, hang_after. A Linux pty carries no parity and no modem lines.\n"
 	"With -v every command the device receives is logged on standard error.\n"
 	"\n"
 	"examples:\n"

@@ -117,6 +117,9 @@ static const struct {
 	{ SD_CAUSE_PART_MISMATCH, "part-mismatch", SD_LAYER_PROTOCOL,
 	  "the chip's signature is not the part that was asked for",
 	  "name the part the signature says (avrdude -p), or check that this is the board you meant" },
+	{ SD_CAUSE_STOPPED_ANSWERING, "stopped-answering", SD_LAYER_PROTOCOL,
+	  "the device answered, then stopped answering mid-session",
+	  "reset or power-cycle the device and retry; if it stops at the same command, its loader hangs there" },
 };
 
 _Static_assert(SDI_ARRAY_LEN(cause_table) == SD_CAUSE_COUNT,
