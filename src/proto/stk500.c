@@ -1078,11 +1078,11 @@ static void report_success(stk_ctx *x, const stk_try *t, const sd_proto_args *a,
 	if (t->rtt) {
 		/* the link's own round trip, timed on one GET_SYNC after the drain */
 		long long ms = (long long)(t->rtt / 1000);
-		sd_report_fact(r, "round_trip_ms", "%lld", ms);
+		sd_report_fact(r, "round_trip_ms", "%lld.%lld", ms, (long long)(t->rtt % 1000 / 100));
 		if (f && t->rtt > AVRDUDE_DRAIN)
 			sd_finding_detail(f, "the round trip is %lld ms: above avrdude's 250 ms drain, avrdude -c arduino reads the "
-					  "answers to its first GET_SYNCs as later replies and fails (\"protocol error\", "
-					  "\"unknown response\"); shakedown waits up to %lld ms per reply",
+					  "answers to its first GET_SYNCs as later replies and fails (\"protocol expects OK byte 0x10 "
+					  "but got 0x14\", \"unknown response\"); shakedown waits up to %lld ms per reply",
 					  ms, (long long)(t->reply_to / 1000));
 		else if (f && t->rtt > SD_MS(40))
 			sd_finding_detail(f, "the round trip is %lld ms (a USB latency timer, a VM or a network link); "
@@ -1116,8 +1116,8 @@ static void report_success(stk_ctx *x, const stk_try *t, const sd_proto_args *a,
 			sd_finding_fix(g, "reset the board and retry; a loader that stops at the same command is crashing there "
 				       "(a watchdog firing, a brown-out) or the adapter lost the line");
 			if (t->rtt)
-				sd_finding_detail(g, "the round trip measured before was %lld ms: the wait was %lld times that",
-						  (long long)(t->rtt / 1000), (long long)(t->hung_wait / (t->rtt ? t->rtt : 1)));
+				sd_finding_detail(g, "the round trip measured after sync was %lld.%lld ms",
+						  (long long)(t->rtt / 1000), (long long)(t->rtt % 1000 / 100));
 			sd_finding_evidence(g, c_last_cmd(t), 1, t->after, t->after_n);
 		}
 	} else if (a->identify && !t->got_sig) {
