@@ -69,7 +69,7 @@ static int facts_right(const sd_report *r, const truth *t, size_t nt, char *bad,
 	return 1;
 }
 
-static void run_proto(const char *proto, const truth *t, size_t nt, unsigned hang_bytes)
+static void run_proto(const char *proto, const truth *t, size_t nt, const char *chip, unsigned hang_bytes)
 {
 	static const char *bers[] = { "0", "0.0001", "0.001", "0.01" };
 	static const unsigned floods[] = { 0, 2048 };
@@ -100,6 +100,10 @@ static void run_proto(const char *proto, const truth *t, size_t nt, unsigned han
 						sd_diag_sort(&rep.diag);
 						sd_link_close(l);
 						int right_facts = facts_right(&rep, t, nt, bad, sizeof bad);
+						if (right_facts && rep.by.chip[0] && strcmp(rep.by.chip, chip) != 0) {
+							snprintf(bad, sizeof bad, "chip '%s', truth '%s'", rep.by.chip, chip);
+							right_facts = 0;
+						}
 						total++;
 						if (h) {
 							if (rep.ok)
@@ -138,13 +142,13 @@ static void run_proto(const char *proto, const truth *t, size_t nt, unsigned han
 static void stk500_matrix(void **state)
 {
 	(void)state;
-	run_proto("stk500", stk_truth, LEN(stk_truth), 20);
+	run_proto("stk500", stk_truth, LEN(stk_truth), "ATmega328P", 20);
 }
 
 static void mtk_matrix(void **state)
 {
 	(void)state;
-	run_proto("mtk", mtk_truth, LEN(mtk_truth), 30);
+	run_proto("mtk", mtk_truth, LEN(mtk_truth), "MT6768/MT6769 (Helio P65/G85)", 30);
 }
 
 int main(void)
