@@ -609,8 +609,9 @@ static void flag_fact(sd_report *r, const char *key, int on, const char *if_on, 
 static void report_ident(const mtk_client *c, sd_report *r, const mtk_chip *chip)
 {
 	char buf[2 * MTK_ID_MAX + 1];
-	sd_report_fact(r, "mode", "%s", c->mode == MODE_BROM ? "BootROM (BROM) download mode" :
-		       "Preloader download mode");
+	if (c->mode) /* unknown until GET_BL_VER read the same twice */
+		sd_report_fact(r, "mode", "%s", c->mode == MODE_BROM ? "BootROM (BROM) download mode" :
+			       "Preloader download mode");
 	sd_report_fact(r, "hw_code", "0x%04X", c->hwcode);
 	if (chip && (chip->flags & MTK_CHIP_PATCHED))
 		sd_report_fact(r, "brom_patched", "yes: this chip's BROM exploits are closed; it needs its Preloader and a signed DA loader");
@@ -660,7 +661,8 @@ static void report_ident(const mtk_client *c, sd_report *r, const mtk_chip *chip
 		sd_report_fact(r, "stopped_at", "%s: %s", queries[c->stopped_q].name, c->stop_why);
 	/* every value above came the same in two readings (no checksum
 	 * protects a BROM reply); what did not is not printed */
-	char v[200] = "mode hw_code";
+	char v[200] = "";
+	sdi_append(v, sizeof v, "%shw_code", c->mode ? "mode " : "");
 	if (c->mode == MODE_PRELOADER)
 		sdi_append(v, sizeof v, " bl_version");
 	if (c->have[Q_HW_SW_VER])
