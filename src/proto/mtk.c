@@ -119,9 +119,10 @@ typedef struct mtk_client {
 	sd_time    wait;         /* the per-reply wait derived from it */
 	unsigned   answered;     /* replies that fitted, handshake bytes included */
 	unsigned   bad;          /* malformed replies asked again */
-	uint8_t    last[4 + MTK_ID_MAX + 2];
+	uint8_t    readings[MTK_READS][4 + MTK_ID_MAX + 2]; /* this field's readings so far */
 	size_t     last_len;
 	unsigned   reads;
+	int        noisy;        /* a malformed reply or two readings that differed, this session */
 	uint8_t    hung_cmd;
 	uint8_t    tx[1];
 	uint8_t    sent[16];     /* the first bytes sent, as evidence */
@@ -321,7 +322,9 @@ static void hs_received(mtk_client *c, size_t n)
 	/* Junk: wait until the line is quiet (an answer may still come),
 	 * then start again from A0. */
 	c->state = ST_HS_QUIET;
-	sd_engine_recv(&c->e, c->rx, sizeof c->rx, now + MTK_T_QUIET);
+	/* on a slow link, quiet for longer than the round trip: the answers
+	 * to what we sent are still on their way */
+	sd_engine_recv(&c->e, c->rx, sizeof c->rx, now + SDI_MAX((sd_time)MTK_T_QUIET, c->rtt + SD_MS(30)));
 }
 
 /* ---- identification ---- */
@@ -424,13 +427,25 @@ static void query_done(mtk_client *c)
 	/* No checksum protects these replies: read until two agree. */
 	{
 		size_t len = c->need - x->echo;
-		if (c->reads == 0 || c->last_len != len || memcmp(c->last, p, len) != 0) {
-			memcpy(c->last, p, len);
-			c->last_len = len;
-			if (++c->reads >= MTK_READS) {
+		unsigned same = 1;
+		if (c->reads && c->last_len != len)
+			c->reads = 0; /* another length: start over */
+		for (unsigned i = 0; i < c->reads; i++)
+			same += memcmp(c->readings[i], p, len) == 0;
+		/* Two equal readings confirm a field on a clean line. Once the
+		 * session has seen noise (a malformed reply, two readings that
+		 * differed) two are not proof enough (the same bit flipped in
+		 * both is about 2 in 1000 per field at BER 1e-2): three must
+		 * agree, of at most MTK_READS. */
+		if (c->reads && same == 1)
+			c->noisy = 1;
+		if (same < (c->noisy || c->bad ? 3u : 2u)) {
+			if (c->reads >= MTK_READS) {
 				stop_ident(c, "the readings never agreed");
 				return;
 			}
+			memcpy(c->readings[c->reads++], p, len);
+			c->last_len = len;
 			start_query(c);
 			return;
 		}

@@ -75,7 +75,7 @@ static int stk500_explain(const uint8_t *b, size_t n, const uint8_t *tx, size_t 
 /* Reading a field: until two readings agree, at most this many; and at
  * most this many malformed answers (each drained before the next try) in
  * one attempt. No checksum protects an STK500v1 answer. */
-#define ID_READS    4u
+#define ID_READS    6u
 #define ID_BAD_MAX  6u
 /* The per-reply deadline adapts to the round trip measured in sync, up to
  * this: optiboot's watchdog (1 s, reset by each byte it receives) must not
@@ -173,6 +173,8 @@ typedef struct stk_eng {
 	unsigned      reads;
 	int           have_last;
 	uint8_t       last[UR_TABLE_LEN];
+	uint8_t       readings[ID_READS][UR_TABLE_LEN]; /* this field's readings so far */
+	int           noisy;      /* two readings differed in this attempt */
 	int           after_drain; /* S_DRAIN goes on to this state */
 } stk_eng;
 
@@ -684,7 +686,7 @@ static void stk_step(sd_engine *e, const sd_event *ev)
 			t->cmds_ok++;
 			t->rtt = now - t->t_last_tx;
 			t->reply_to = clamp_t(2 * t->rtt + SD_MS(50), STK_REPLY_TIMEOUT, REPLY_MAX);
-			c->item = IT_MAJOR, c->sub = 0, c->reads = 0, c->have_last = 0;
+			c->item = IT_MAJOR, c->sub = 0, c->reads = 0, c->have_last = 0, c->noisy = 0;
 			go(c, S_ID_SEND);
 			return;
 		}
@@ -766,9 +768,18 @@ static void stk_step(sd_engine *e, const sd_event *ev)
 					  c->item == IT_SIG ? &t->reads_sig : &t->reads_top;
 			(*reads)++;
 			c->sub = 0;
-			if (!c->have_last || memcmp(c->last, d, len) != 0) {
-				/* a first reading, or one that differs: another */
-				memcpy(c->last, d, len);
+			/* Two equal readings confirm a field on a clean line. Once
+			 * this attempt has seen noise (an answer out of frame, two
+			 * readings that differed) two are not proof enough (the
+			 * same bit flipped in both: about 1 in 1000 per field at
+			 * BER 1e-2): three must agree, of at most ID_READS. */
+			unsigned same = 1;
+			for (unsigned k = 0; k < c->reads; k++)
+				same += memcmp(c->readings[k], d, len) == 0;
+			if (c->reads && same == 1)
+				c->noisy = 1;
+			if (same < (c->noisy || t->bad ? 3u : 2u)) {
+				memcpy(c->readings[c->reads], d, len);
 				c->have_last = 1;
 				if (++c->reads >= ID_READS) {
 					if (c->item < IT_TOP)

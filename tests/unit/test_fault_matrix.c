@@ -17,7 +17,8 @@
 #include <cmocka.h>
 #include "shakedown/shakedown.h"
 
-#define SEEDS 10
+#define SEEDS_DEFAULT 10 /* SD_MATRIX_SEEDS=N runs more */
+static unsigned SEEDS = SEEDS_DEFAULT;
 #define LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 typedef struct truth {
@@ -159,6 +160,9 @@ static void mtk_matrix(void **state)
 
 int main(void)
 {
+	const char *e = getenv("SD_MATRIX_SEEDS");
+	if (e && atoi(e) > 0)
+		SEEDS = (unsigned)atoi(e);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(stk500_matrix),
 		cmocka_unit_test(mtk_matrix),
