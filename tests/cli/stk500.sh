@@ -20,7 +20,7 @@ check "200 ms late: round trip measured" json '200 <= float(d["info"]["round_tri
 run "$SHAKEDOWN" info stk500 'sim:stk500?delay_ms=300'
 check "300 ms late: says avrdude fails there" grep -q "above avrdude's 250 ms drain" <<<"$out"
 # a loader that hangs after sync: named, never ok
-run "$SHAKEDOWN" info --json stk500 'sim:stk500?hang_after=10'
+run "$SHAKEDOWN" info --json stk500 'sim:stk500?hang_after_bytes=10'
 check "hang: exit 1" [ "$rc" -eq 1 ]
 check "hang: stopped-answering first, no ok finding" json 'd["findings"][0]["cause"] == "stopped-answering" and all(f["cause"] != "ok" for f in d["findings"])' <<<"$out"
 check "hang: says after how many commands" json '"stopped answering after" in d["findings"][0]["summary"]' <<<"$out"

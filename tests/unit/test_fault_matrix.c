@@ -88,7 +88,7 @@ static void run_proto(const char *proto, const truth *t, size_t nt, const char *
 					for (unsigned s = 1; s <= SEEDS; s++) {
 						char uri[256], why[200], bad[200] = "", hang[32] = "";
 						if (h)
-							snprintf(hang, sizeof hang, "&hang_after=%u", hang_bytes);
+							snprintf(hang, sizeof hang, "&hang_after_bytes=%u", hang_bytes);
 						snprintf(uri, sizeof uri, "sim:%s?noise=%s&seed=%u&flood=%u&delay_ms=%u%s", proto,
 							 bers[bi], s * 7919u + (unsigned)(bi * 31 + fi * 7 + di), floods[fi],
 							 delays[di], hang);
