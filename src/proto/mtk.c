@@ -784,6 +784,11 @@ static void mtk_report(const mtk_client *c, sd_report *r)
 				junk_text(c, txt, sizeof txt, 40);
 				sd_finding_detail(f, "resynced through %zu byte(s) the device sent first: \"%s\"", c->junk_total, txt);
 			}
+			if (c->rtt > MTK_CLIENT_HS_WAIT)
+				sd_finding_detail(f, "the round trip is %lld ms: mtkclient's serial handshake waits %d ms for each "
+						  "answer and starts over from A0 when one is late, so it does not get through here; "
+						  "shakedown waited up to %lld ms", (long long)(c->rtt / 1000),
+						  (int)(MTK_CLIENT_HS_WAIT / 1000), (long long)(c->wait / 1000));
 		}
 		if (c->mode == MODE_PRELOADER) {
 			f = sd_diag_add(&r->diag, SD_CAUSE_PRELOADER_NOT_BROM, 0.6f);
