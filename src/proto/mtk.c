@@ -760,7 +760,8 @@ static void mtk_report(const mtk_client *c, sd_report *r)
 		sdi_fmt(r->by.protocol, sizeof r->by.protocol, "mtk");
 	sd_report_fact(r, "round_trips", "%u", c->round_trips);
 	if (c->rtt)
-		sd_report_fact(r, "round_trip_ms", "%lld.%lld", (long long)(c->rtt / 1000), (long long)(c->rtt % 1000 / 100));
+		sd_report_fact(r, "round_trip", "%lld.%lld ms (A0 to its 5F, an upper bound)", (long long)(c->rtt / 1000),
+			       (long long)(c->rtt % 1000 / 100));
 	if (c->have[Q_HW_CODE]) {
 		if (chip)
 			sdi_fmt(r->by.chip, sizeof r->by.chip, "%s", chip->name);

@@ -1089,7 +1089,8 @@ static void report_success(stk_ctx *x, const stk_try *t, const sd_proto_args *a,
 	if (t->rtt) {
 		/* the link's own round trip, timed on one GET_SYNC after the drain */
 		long long ms = (long long)(t->rtt / 1000);
-		sd_report_fact(r, "round_trip_ms", "%lld.%lld", ms, (long long)(t->rtt % 1000 / 100));
+		sd_report_fact(r, "round_trip", "%lld.%lld ms (GET_SYNC to INSYNC OK, after the drain)", ms,
+			       (long long)(t->rtt % 1000 / 100));
 		if (f && t->rtt > AVRDUDE_DRAIN)
 			sd_finding_detail(f, "the round trip is %lld ms: above avrdude's 250 ms drain, avrdude -c arduino reads the "
 					  "answers to its first GET_SYNCs as later replies and fails (\"protocol expects OK byte 0x10 "
@@ -1102,7 +1103,7 @@ static void report_success(stk_ctx *x, const stk_try *t, const sd_proto_args *a,
 	{
 		/* device data confirmed by two equal readings (nothing in
 		 * STK500v1 carries a checksum); baud, sync_ms and
-		 * round_trip_ms are our own measurements */
+		 * round_trip are our own measurements */
 		char v[160] = "";
 		if (t->got_major && t->got_minor)
 			sdi_append(v, sizeof v, "bootloader_version bootloader ");
