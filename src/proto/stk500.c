@@ -1103,7 +1103,7 @@ static void report_success(stk_ctx *x, const stk_try *t, const sd_proto_args *a,
 					  "avrdude's defaults still cope up to 250 ms", ms);
 	}
 	{
-		/* device data confirmed by two equal readings (nothing in
+		/* device data confirmed by three equal readings (nothing in
 		 * STK500v1 carries a checksum); baud, sync_ms and
 		 * round_trip are our own measurements */
 		char v[160] = "";
