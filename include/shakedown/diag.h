@@ -71,6 +71,7 @@ typedef enum sd_cause {
 	SD_CAUSE_PART_MISMATCH,  /* the chip's signature is not the part asked for */
 	SD_CAUSE_TLS_PROTOCOL_VIOLATION, /* TLS records or a ServerHello that break the rules */
 	SD_CAUSE_TLS_TIMEOUT,    /* a deadline ended a TLS answer or the enumeration early */
+	SD_CAUSE_STOPPED_ANSWERING, /* answered, then went silent mid-session */
 	SD_CAUSE_COUNT
 } sd_cause;
 

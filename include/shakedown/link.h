@@ -246,9 +246,13 @@ typedef struct sd_fault_cfg {
 	size_t   flood_before;    /* garbage bytes read before the first real byte */
 	size_t   flood_after;     /* garbage bytes read after the inner link goes quiet */
 	unsigned flood_kind;      /* SD_FLOOD_* */
-	sd_time  delay;           /* latency added before each read returns data */
+	sd_time  delay;           /* latency: each byte read arrives this much later (a delay
+				     line: the device is not stalled) */
 	int      echo;            /* bytes written are read back (loopback) */
 	uint64_t disconnect_after;/* after this many bytes (both ways) the link closes; 0 = never */
+	uint64_t hang_after;      /* after this many bytes read since the first write, nothing
+				     more is read (a device hung mid-session; the port stays
+				     open); 0 = never */
 	sd_line_cfg device;       /* the device's own line settings; baud 0 = same as host.
 				     When it differs from the host's, bytes read are resampled
 				     bit by bit through the UART model (uart.h). */

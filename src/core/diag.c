@@ -123,6 +123,9 @@ static const struct {
 	{ SD_CAUSE_TLS_TIMEOUT, "tls-timeout", SD_LAYER_PROTOCOL,
 	  "a deadline ended a TLS answer that had begun, or the run before its enumeration was done",
 	  "a server that drips or stalls its handshake: check its load and what sits in front of it; or allow more time (--wait, --timeout)" },
+	{ SD_CAUSE_STOPPED_ANSWERING, "stopped-answering", SD_LAYER_PROTOCOL,
+	  "the device answered, then stopped answering mid-session",
+	  "reset or power-cycle the device and retry; if it stops at the same command, its loader hangs there" },
 };
 
 _Static_assert(SDI_ARRAY_LEN(cause_table) == SD_CAUSE_COUNT,

@@ -3,7 +3,8 @@
  * deterministically from a seed: bit errors, dropped and doubled bytes,
  * garbage floods before and after the real bytes, latency, echo, a
  * disconnect after N bytes, and a baud-rate or frame mismatch computed bit
- * by bit through the UART model (uart.h).
+ * by bit through the UART model (uart.h), and a device that hangs (its
+ * bytes stop after hang_after).
  */
 #include <stdlib.h>
 #include "internal.h"
@@ -11,6 +12,8 @@
 #define FAULT_CHUNK   1024u            /* bytes taken from inner per read */
 #define FAULT_PENDCAP (6u * FAULT_CHUNK + 64u) /* resampling makes <= 6 per byte */
 #define FAULT_ECHOCAP 4096u
+#define FAULT_DELAYCAP 8192u           /* bytes in flight on the delay line */
+#define FAULT_DELAYCH  64u             /* chunks in flight */
 
 typedef struct fault_link {
 	sd_link      base;
@@ -24,6 +27,16 @@ typedef struct fault_link {
 	size_t       pend_off, pend_len;
 	uint8_t      echo[FAULT_ECHOCAP];
 	size_t       echo_len;
+	/* the delay line: chunks read from inner, each due `delay` after it
+	 * arrived (a constant latency, as a USB latency timer or a network
+	 * adds, not a stall) */
+	uint8_t      dl_buf[FAULT_DELAYCAP];
+	size_t       dl_len;
+	sd_time      dl_due[FAULT_DELAYCH];
+	size_t       dl_size[FAULT_DELAYCH];
+	size_t       dl_n;
+	uint64_t     from_inner;       /* bytes read from inner since the first write (hang_after) */
+	int          wrote;            /* something was written: the session began */
 } fault_link;
 
 static fault_link *fl_of(sd_link *l)
@@ -151,8 +164,37 @@ static int fault_read(sd_link *l, uint8_t *buf, size_t len, sd_deadline dl)
 			memcpy(f->pend, g, k);
 			continue;
 		}
+		if (f->dl_n && f->dl_due[0] <= sd_now(l->clock)) {
+			/* the oldest chunk in flight has arrived */
+			size_t k = f->dl_size[0];
+			uint8_t tmp[FAULT_CHUNK];
+			memcpy(tmp, f->dl_buf, k);
+			memmove(f->dl_buf, f->dl_buf + k, f->dl_len - k);
+			f->dl_len -= k;
+			memmove(f->dl_due, f->dl_due + 1, (f->dl_n - 1) * sizeof f->dl_due[0]);
+			memmove(f->dl_size, f->dl_size + 1, (f->dl_n - 1) * sizeof f->dl_size[0]);
+			f->dl_n--;
+			ingest(f, tmp, k);
+			continue;
+		}
 		uint8_t tmp[FAULT_CHUNK];
-		int n = sd_link_read(f->inner, tmp, sizeof tmp, dl);
+		size_t want = sizeof tmp;
+		sd_deadline until = dl;
+		if (f->cfg.delay > 0) {
+			if (f->dl_n)
+				until = SDI_MIN(until, f->dl_due[0]);
+			want = SDI_MIN(want, FAULT_DELAYCAP - f->dl_len);
+			if (want == 0 || f->dl_n == FAULT_DELAYCH) {
+				/* the line is full: wait for its oldest chunk */
+				sd_link_sleep_until(f->inner, until);
+				if (f->dl_due[0] > sd_now(l->clock))
+					return SD_ERR_TIMEOUT;
+				continue;
+			}
+		}
+		int n = sd_link_read(f->inner, tmp, want, until);
+		if (n == SD_ERR_TIMEOUT && f->dl_n && (until < dl || f->dl_due[0] <= sd_now(l->clock)))
+			continue; /* not the caller's deadline: a chunk is due */
 		if (n == SD_ERR_TIMEOUT && f->after_left && f->saw_real) {
 			size_t k = SDI_MIN(f->after_left, (size_t)FAULT_CHUNK);
 			garbage(f, f->pend, k, f->cfg.flood_after - f->after_left);
@@ -167,8 +209,25 @@ static int fault_read(sd_link *l, uint8_t *buf, size_t len, sd_deadline dl)
 			return n;
 		}
 		f->saw_real = 1;
-		if (f->cfg.delay > 0)
-			sd_link_sleep_until(f->inner, sd_deadline_in(l->clock, f->cfg.delay));
+		if (f->cfg.hang_after && f->wrote) {
+			/* the device has hung: what it sends after the first
+			 * hang_after bytes of the session (from our first write
+			 * on; a board's text before it does not count) never
+			 * arrives */
+			uint64_t left = f->from_inner >= f->cfg.hang_after ? 0 : f->cfg.hang_after - f->from_inner;
+			f->from_inner += (uint64_t)n;
+			if ((uint64_t)n > left)
+				n = (int)left;
+			if (n == 0)
+				continue;
+		}
+		if (f->cfg.delay > 0) {
+			memcpy(f->dl_buf + f->dl_len, tmp, (size_t)n);
+			f->dl_len += (size_t)n;
+			f->dl_due[f->dl_n] = sd_now(l->clock) + f->cfg.delay;
+			f->dl_size[f->dl_n++] = (size_t)n;
+			continue;
+		}
 		ingest(f, tmp, (size_t)n);
 		/* A resampled or fully dropped chunk may leave nothing: read on. */
 	}
@@ -196,6 +255,7 @@ static int fault_write(sd_link *l, const uint8_t *buf, size_t len, sd_deadline d
 		f->echo_len += k;
 	}
 	f->moved += (size_t)n;
+	f->wrote = 1;
 	return n;
 }
 

@@ -295,6 +295,10 @@ static int host_key(const sd_kv *kv, sd_fault_cfg *fc, int *is_host, char *why, 
 		if (sd_parse_u32(v, 1, UINT32_MAX, &u) != SD_OK)
 			goto bad;
 		fc->disconnect_after = u;
+	} else if (strcmp(k, "hang_after_bytes") == 0) {
+		if (sd_parse_u32(v, 1, UINT32_MAX, &u) != SD_OK)
+			goto bad;
+		fc->hang_after = u;
 	} else {
 		*is_host = 0;
 	}

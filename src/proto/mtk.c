@@ -72,8 +72,8 @@ static unsigned mtk_diagnose(const sd_classify_in *in, sd_diag *d)
 
 /* ---- the client engine ------------------------------------------------ */
 
-enum { ST_HS_WAIT = 1, ST_HS_QUIET, ST_CMD };
-enum { OUT_NONE = 0, OUT_OK, OUT_ECHO, OUT_SILENT, OUT_DA, OUT_JUNK, OUT_CLOSED, OUT_LINK, OUT_PROTO };
+enum { ST_HS_WAIT = 1, ST_HS_QUIET, ST_CMD, ST_CMD_DRAIN };
+enum { OUT_NONE = 0, OUT_OK, OUT_ECHO, OUT_SILENT, OUT_DA, OUT_JUNK, OUT_CLOSED, OUT_LINK, OUT_PROTO, OUT_HUNG };
 enum { MODE_UNKNOWN = 0, MODE_BROM, MODE_PRELOADER };
 
 /* The read-only queries, in the order sent. */
@@ -111,6 +111,19 @@ typedef struct mtk_client {
 	int        awaiting;     /* the answer to mtk_hs_byte(hs) is due */
 	unsigned   a0_sent, echoes, timeouts, restarts;
 	unsigned   round_trips;
+	/* latency: an A0 that timed out may still be answered; that 5F must
+	 * not pass for the answer to a later byte */
+	unsigned   late_a0;      /* A0s sent whose 5F has not come */
+	sd_time    t_a0;         /* the oldest of them went out */
+	sd_time    rtt;          /* measured on the handshake (upper bound), 0 none */
+	sd_time    wait;         /* the per-reply wait derived from it */
+	unsigned   answered;     /* replies that fitted, handshake bytes included */
+	unsigned   bad;          /* malformed replies asked again */
+	uint8_t    readings[MTK_READS][4 + MTK_ID_MAX + 2]; /* this field's readings so far */
+	size_t     last_len;
+	unsigned   reads;
+	int        noisy;        /* a malformed reply or two readings that differed, this session */
+	uint8_t    hung_cmd;
 	uint8_t    tx[1];
 	uint8_t    sent[16];     /* the first bytes sent, as evidence */
 	size_t     nsent;
@@ -164,8 +177,11 @@ static void send_hs(mtk_client *c)
 {
 	sd_time now = sd_now(c->e.clock);
 	c->tx[0] = mtk_hs_byte(c->hs);
-	if (c->hs == 0)
+	if (c->hs == 0) {
 		c->a0_sent++;
+		if (!c->late_a0)
+			c->t_a0 = now;
+	}
 	note_sent(c, c->tx[0]);
 	c->round_trips++;
 	c->awaiting = 1;
@@ -179,7 +195,9 @@ static void restart(mtk_client *c)
 	c->hs = 0;
 	c->awaiting = 0;
 	if (c->a0_sent >= c->max_sends) {
-		finish(c, c->junk_total ? OUT_JUNK : OUT_SILENT, SD_ERR_TIMEOUT);
+		/* answered part of the handshake, then nothing at all */
+		c->hung_cmd = c->tx[0];
+		finish(c, c->junk_total ? OUT_JUNK : c->answered ? OUT_HUNG : OUT_SILENT, SD_ERR_TIMEOUT);
 		return;
 	}
 	c->restarts++;
@@ -242,7 +260,22 @@ static void hs_received(mtk_client *c, size_t n)
 		uint8_t b = c->rx[i];
 		/* The answer counts even after junk (a Preloader's "READY",
 		 * then its 5F): only bytes after it make us settle first. */
+		if (c->late_a0 && b == mtk_hs_answer(MTK_HS0) && (c->hs > 0 || !c->awaiting)) {
+			c->late_a0--; /* the answer to an A0 that had timed out */
+			continue;
+		}
 		if (c->awaiting && b == mtk_hs_answer(mtk_hs_byte(c->hs))) {
+			if (c->hs == 0) {
+				/* the round trip, from the oldest A0 still out: an
+				 * upper bound, and the wait for every later reply */
+				sd_time rt = now - c->t_a0;
+				if (rt > c->rtt)
+					c->rtt = rt;
+				c->wait = SDI_MIN(SDI_MAX((sd_time)MTK_T_HS_ANSWER, 2 * c->rtt + SD_MS(50)),
+						  (sd_time)MTK_T_WAIT_MAX);
+				c->t_a0 = now;
+			}
+			c->answered++;
 			c->awaiting = 0;
 			c->hs++;
 			if (c->hs > c->hs_best)
@@ -289,7 +322,9 @@ static void hs_received(mtk_client *c, size_t n)
 	/* Junk: wait until the line is quiet (an answer may still come),
 	 * then start again from A0. */
 	c->state = ST_HS_QUIET;
-	sd_engine_recv(&c->e, c->rx, sizeof c->rx, now + MTK_T_QUIET);
+	/* on a slow link, quiet for longer than the round trip: the answers
+	 * to what we sent are still on their way */
+	sd_engine_recv(&c->e, c->rx, sizeof c->rx, now + SDI_MAX((sd_time)MTK_T_QUIET, c->rtt + SD_MS(30)));
 }
 
 /* ---- identification ---- */
@@ -324,8 +359,8 @@ static void stop_ident(mtk_client *c, const char *why)
 	sdi_fmt(c->stop_why, sizeof c->stop_why, "%s", why);
 	c->stop_rcvd_len = SDI_MIN(c->got, sizeof c->stop_rcvd);
 	memcpy(c->stop_rcvd, c->resp, c->stop_rcvd_len);
-	/* Without the hardware code nothing is identified. */
-	if (c->q == Q_HW_CODE)
+	/* Without the hardware code and the mode nothing is identified. */
+	if (c->q <= Q_BL_VER)
 		finish(c, OUT_PROTO, SD_ERR_PROTO);
 	else
 		finish(c, OUT_OK, SD_OK);
@@ -348,7 +383,7 @@ static void start_query(mtk_client *c)
 	c->got = 0;
 	c->lenphase = 0;
 	c->need = x->echo + (x->fixed ? x->fixed : 4u);
-	c->cmd_dl = now + MTK_T_CMD;
+	c->cmd_dl = now + SDI_MAX((sd_time)MTK_T_CMD, c->wait);
 	sd_engine_send(&c->e, c->tx, 1, c->cmd_dl);
 }
 
@@ -357,24 +392,64 @@ static void want_more(mtk_client *c)
 	sd_engine_recv(&c->e, c->resp + c->got, c->need - c->got, c->cmd_dl);
 }
 
+/* A malformed reply: drain until quiet, then ask again (bounded). */
+static void ask_again(mtk_client *c, const char *why)
+{
+	if (++c->bad > MTK_BAD_MAX) {
+		stop_ident(c, why);
+		return;
+	}
+	c->state = ST_CMD_DRAIN;
+	sd_engine_recv(&c->e, c->rx, sizeof c->rx,
+		       sd_now(c->e.clock) + SDI_MAX((sd_time)MTK_T_QUIET, c->rtt + SD_MS(30)));
+}
+
 static void query_done(mtk_client *c)
 {
 	const mtk_query *x = &queries[c->q];
 	const uint8_t *p = c->resp + x->echo;
 	if (x->echo && c->resp[0] != x->cmd) {
-		stop_ident(c, "the echo of the command was wrong");
+		ask_again(c, "the echo of the command was wrong");
 		return;
 	}
 	if (!x->fixed && c->lenphase == 0) {
 		uint32_t len = be32(p);
 		if (len == 0 || len > MTK_ID_MAX) {
-			stop_ident(c, "the ID length is out of range");
+			ask_again(c, "the ID length is out of range");
 			return;
 		}
 		c->lenphase = 1;
 		c->need = x->echo + 4u + len + 2u;
 		want_more(c);
 		return;
+	}
+	c->answered++;
+	/* No checksum protects these replies: read until two agree. */
+	{
+		size_t len = c->need - x->echo;
+		unsigned same = 1;
+		if (c->reads && c->last_len != len)
+			c->reads = 0; /* another length: start over */
+		for (unsigned i = 0; i < c->reads; i++)
+			same += memcmp(c->readings[i], p, len) == 0;
+		/* Two equal readings confirm a field on a clean line. Once the
+		 * session has seen noise (a malformed reply, two readings that
+		 * differed) two are not proof enough (the same bit flipped in
+		 * both is about 2 in 1000 per field at BER 1e-2): three must
+		 * agree, of at most MTK_READS. */
+		if (c->reads && same == 1)
+			c->noisy = 1;
+		if (same < (c->noisy || c->bad ? 3u : 2u)) {
+			if (c->reads >= MTK_READS) {
+				stop_ident(c, "the readings never agreed");
+				return;
+			}
+			memcpy(c->readings[c->reads++], p, len);
+			c->last_len = len;
+			start_query(c);
+			return;
+		}
+		c->reads = 0;
 	}
 	switch (c->q) {
 	case Q_HW_CODE:
@@ -432,10 +507,29 @@ static void mtk_step(sd_engine *e, const sd_event *ev)
 			want_more(c);
 			return;
 		}
-		sd_engine_recv(e, c->rx, sizeof c->rx, now + MTK_T_HS_ANSWER);
+		sd_engine_recv(e, c->rx, sizeof c->rx, now + c->wait);
 		return;
 	case SD_EV_RECEIVED:
+		if (c->state == ST_CMD_DRAIN) {
+			sd_engine_recv(e, c->rx, sizeof c->rx, now + SDI_MAX((sd_time)MTK_T_QUIET, c->rtt + SD_MS(30)));
+			return;
+		}
 		if (c->state == ST_CMD) {
+			if (c->got == 0 && c->late_a0 && c->resp[0] == mtk_hs_answer(MTK_HS0)) {
+				/* a late answer to an earlier A0 */
+				c->late_a0--;
+				memmove(c->resp, c->resp + 1, ev->n - 1);
+				if (ev->n == 1) {
+					want_more(c);
+					return;
+				}
+				c->got += ev->n - 1;
+				if (c->got < c->need)
+					want_more(c);
+				else
+					query_done(c);
+				return;
+			}
 			c->got += ev->n;
 			if (c->got < c->need)
 				want_more(c);
@@ -447,11 +541,27 @@ static void mtk_step(sd_engine *e, const sd_event *ev)
 		return;
 	case SD_EV_TIMEOUT:
 		if (c->state == ST_CMD) {
-			stop_ident(c, c->got ? "the reply stopped short" : "no reply");
+			if (c->got == 0) {
+				/* not a byte in several round trips: it stopped */
+				c->hung_cmd = queries[c->q].cmd;
+				c->stopped_q = (int)c->q;
+				sdi_fmt(c->stop_why, sizeof c->stop_why, "no reply");
+				finish(c, OUT_HUNG, SD_ERR_TIMEOUT);
+				return;
+			}
+			ask_again(c, "the reply stopped short");
 			return;
 		}
-		if (c->state == ST_HS_WAIT)
+		if (c->state == ST_CMD_DRAIN) {
+			start_query(c); /* drained: ask again */
+			return;
+		}
+		if (c->state == ST_HS_WAIT) {
 			c->timeouts++;
+			/* its answer may yet come, late: counted, not junk */
+			if (c->awaiting && c->hs == 0 && c->late_a0 < 64)
+				c->late_a0++;
+		}
 		restart(c); /* silence after junk, or no answer: from A0 again */
 		return;
 	case SD_EV_LINK_ERROR:
@@ -481,6 +591,7 @@ sd_engine *sdi_mtk_client_init(void *ctx, int identify, unsigned retries)
 	sd_engine_init(&c->e, &mtk_client_ops);
 	c->identify = identify;
 	c->max_sends = retries ? SDI_MIN(retries + 1u, 100u) * 5u : MTK_HS_MAX_SENDS;
+	c->wait = MTK_T_HS_ANSWER;
 	c->stopped_q = -1;
 	return &c->e;
 }
@@ -513,8 +624,9 @@ static void flag_fact(sd_report *r, const char *key, int on, const char *if_on, 
 static void report_ident(const mtk_client *c, sd_report *r, const mtk_chip *chip)
 {
 	char buf[2 * MTK_ID_MAX + 1];
-	sd_report_fact(r, "mode", "%s", c->mode == MODE_BROM ? "BootROM (BROM) download mode" :
-		       "Preloader download mode");
+	if (c->mode) /* unknown until GET_BL_VER read the same twice */
+		sd_report_fact(r, "mode", "%s", c->mode == MODE_BROM ? "BootROM (BROM) download mode" :
+			       "Preloader download mode");
 	sd_report_fact(r, "hw_code", "0x%04X", c->hwcode);
 	if (chip && (chip->flags & MTK_CHIP_PATCHED))
 		sd_report_fact(r, "brom_patched", "yes: this chip's BROM exploits are closed; it needs its Preloader and a signed DA loader");
@@ -562,6 +674,28 @@ static void report_ident(const mtk_client *c, sd_report *r, const mtk_chip *chip
 		sd_report_fact(r, "me_id", "not available: this Preloader (version %u) has no GET_ME_ID", c->blver);
 	if (c->stopped_q >= 0)
 		sd_report_fact(r, "stopped_at", "%s: %s", queries[c->stopped_q].name, c->stop_why);
+	/* every value above came the same in two readings (no checksum
+	 * protects a BROM reply); what did not is not printed */
+	char v[200] = "";
+	sdi_append(v, sizeof v, "%shw_code", c->mode ? "mode " : "");
+	if (c->mode == MODE_PRELOADER)
+		sdi_append(v, sizeof v, " bl_version");
+	if (c->have[Q_HW_SW_VER])
+		sdi_append(v, sizeof v, " hw_subcode hw_version sw_version");
+	if (c->have[Q_BROM_VER])
+		sdi_append(v, sizeof v, " brom_version");
+	if (c->have[Q_TARGET_CONFIG])
+		sdi_append(v, sizeof v, " target_config secure_boot sla daa%s",
+			   c->config & (MTK_CFG_CERT | MTK_CFG_MEMREAD | MTK_CFG_MEMWRITE) ? " auth_required" : "");
+	if (c->have[Q_PL_CAP])
+		sdi_append(v, sizeof v, " pl_caps");
+	if (c->have[Q_ME_ID])
+		sdi_append(v, sizeof v, " me_id");
+	if (c->have[Q_SOC_ID])
+		sdi_append(v, sizeof v, " soc_id");
+	sd_report_fact(r, "verified", "%s", v);
+	if (c->bad)
+		sd_report_fact(r, "reread", "%u malformed repl%s drained and asked again", c->bad, c->bad == 1 ? "y" : "ies");
 }
 
 static void add_silent(const mtk_client *c, sd_report *r)
@@ -625,6 +759,9 @@ static void mtk_report(const mtk_client *c, sd_report *r)
 	if (c->outcome == OUT_OK || c->outcome == OUT_DA || c->hs_best > 0)
 		sdi_fmt(r->by.protocol, sizeof r->by.protocol, "mtk");
 	sd_report_fact(r, "round_trips", "%u", c->round_trips);
+	if (c->rtt)
+		sd_report_fact(r, "round_trip", "%lld.%lld ms (A0 to its 5F, an upper bound)", (long long)(c->rtt / 1000),
+			       (long long)(c->rtt % 1000 / 100));
 	if (c->have[Q_HW_CODE]) {
 		if (chip)
 			sdi_fmt(r->by.chip, sizeof r->by.chip, "%s", chip->name);
@@ -648,6 +785,11 @@ static void mtk_report(const mtk_client *c, sd_report *r)
 				junk_text(c, txt, sizeof txt, 40);
 				sd_finding_detail(f, "resynced through %zu byte(s) the device sent first: \"%s\"", c->junk_total, txt);
 			}
+			if (c->rtt > MTK_CLIENT_HS_WAIT)
+				sd_finding_detail(f, "the round trip is %lld ms: mtkclient's serial handshake waits %d ms for each "
+						  "answer and starts over from A0 when one is late, so it does not get through here; "
+						  "shakedown waited up to %lld ms", (long long)(c->rtt / 1000),
+						  (int)(MTK_CLIENT_HS_WAIT / 1000), (long long)(c->wait / 1000));
 		}
 		if (c->mode == MODE_PRELOADER) {
 			f = sd_diag_add(&r->diag, SD_CAUSE_PRELOADER_NOT_BROM, 0.6f);
@@ -712,6 +854,27 @@ static void mtk_report(const mtk_client *c, sd_report *r)
 	case OUT_JUNK:
 		add_junk(c, r, 0);
 		return;
+	case OUT_HUNG: {
+		if (c->have[Q_HW_CODE])
+			report_ident(c, r, chip);
+		sd_finding *f = sd_diag_add(&r->diag, SD_CAUSE_STOPPED_ANSWERING, 0.9f);
+		if (f) {
+			if (c->stopped_q >= 0)
+				sd_finding_summary(f, "the MediaTek %s stopped answering after %u repl%s: no byte in %lld ms to %02X %s",
+						   c->mode == MODE_BROM ? "BootROM" : c->mode == MODE_PRELOADER ? "Preloader" : "device",
+						   c->answered, c->answered == 1 ? "y" : "ies",
+						   (long long)(SDI_MAX((sd_time)MTK_T_CMD, c->wait) / 1000), c->hung_cmd,
+						   queries[c->stopped_q].name);
+			else
+				sd_finding_summary(f, "the MediaTek device answered %u handshake byte(s), then stopped answering: "
+						   "%u A0s in a row got no byte (%lld ms each)", c->answered, c->timeouts,
+						   (long long)(c->wait / 1000));
+			sd_finding_fix(f, "power-cycle the phone and reconnect in download mode; if it stops at the same command, "
+				       "send the --trace file with a bug report");
+			sd_finding_evidence(f, c->sent, c->nsent, NULL, 0);
+		}
+		return;
+	}
 	case OUT_PROTO: {
 		sd_finding *f = sd_diag_add(&r->diag, SD_CAUSE_UNKNOWN, 0.6f);
 		if (f) {

@@ -119,7 +119,16 @@ static inline uint8_t mtk_da_magic_byte(unsigned i)
 #define MTK_T_HS_ANSWER   200000 /* one handshake byte's answer */
 #define MTK_T_QUIET        30000 /* junk arriving: wait this quiet before restarting */
 #define MTK_T_CMD         500000 /* one command's reply */
-#define MTK_T_BUDGET     4000000 /* whole session (the Preloader's window is ~seconds) */
+#define MTK_T_BUDGET     8000000 /* whole session: the handshake keeps the Preloader's window open;
+				   identify reads each field twice, 200 ms of latency included */
+#define MTK_T_WAIT_MAX   1000000 /* the per-reply wait adapts to the round trip, up to this */
+/* mtkclient's serial handshake reads each complement with a 20 ms timeout
+ * and restarts from A0 on a late one (Port.run_serial_handshake, "Do not
+ * wait 1 sec, bootloader is only active for 0.3 sec"): a slower round
+ * trip defeats it. */
+#define MTK_CLIENT_HS_WAIT 20000
+#define MTK_READS              6 /* a field is read until two readings agree (three once two differed), at most this often */
+#define MTK_BAD_MAX            6 /* malformed replies asked again in one session */
 #define MTK_HS_MAX_SENDS      20 /* 0xA0 sent at most this often without progress */
 #define MTK_JUNK_BUDGET    65536 /* junk bytes read before we give up */
 #define MTK_PL_WINDOW_MS    3000 /* simulated Preloader: download window */

@@ -13,13 +13,15 @@ preloader|mode=preloader&hwcode=0x0959&config=0x02&window_ms=30000|d["ok"] and d
 da|mode=da|not d["ok"] and d["answered_by"]["mode"]=="da" and d["findings"][0]["cause"]=="da-mode"
 echo|mode=echo|not d["ok"] and d["findings"][0]["cause"]=="echo" and d["info"]["round_trips"]=="2"
 bootloop|mode=bootloop&period_ms=300&cycles=5|not d["ok"] and d["findings"][0]["cause"]=="bootloop"
+late|mode=brom&hwcode=0x0707&delay_ms=200|d["ok"] and d["info"]["hw_code"]=="0x0707" and 200 <= float(d["info"]["round_trip"].split()[0]) < 500 and "hw_code" in d["info"]["verified"].split() and all(f["cause"] not in ("boot-log","unknown") for f in d["findings"])
+hang|mode=brom&hang_after_bytes=12|not d["ok"] and d["findings"][0]["cause"]=="stopped-answering" and all(f["cause"]!="ok" for f in d["findings"])
 EOF
 }
 
 while IFS='|' read -r name keys expect; do
   run "$SHAKEDOWN" info --json mtk "sim:mtk?$keys"
   check "sim: $name named correctly" json "$expect" <<<"$out"
-  if [ "$name" = brom ] || [ "$name" = preloader ]; then
+  if [ "$name" = brom ] || [ "$name" = preloader ] || [ "$name" = late ]; then
     check "sim: $name exit 0" [ "$rc" -eq 0 ]
   else
     check "sim: $name exit 1" [ "$rc" -eq 1 ]

@@ -10,6 +10,21 @@ check "info: answered_by.chip ATmega328P" json 'd["answered_by"]["chip"] == "ATm
 check "info: signature and version facts" json 'd["info"]["signature"] == "1e 95 0f" and d["info"]["bootloader_version"] == "8.3"' <<<"$out"
 check "info: flash size" json 'd["info"]["flash_size"] == "32768"' <<<"$out"
 
+check "info: verified lists the signature" json '"signature" in d["info"]["verified"].split() and "bootloader_version" in d["info"]["verified"].split()' <<<"$out"
+
+# issue 11: a link 200 ms slow (the answers to several GET_SYNCs in flight)
+run "$SHAKEDOWN" info --json stk500 'sim:stk500?delay_ms=200'
+check "200 ms late: exit 0" [ "$rc" -eq 0 ]
+check "200 ms late: the right signature" json 'd["info"]["signature"] == "1e 95 0f" and d["info"]["bootloader_version"] == "8.3"' <<<"$out"
+check "200 ms late: round trip measured" json '200 <= float(d["info"]["round_trip"].split()[0]) < 210' <<<"$out"
+run "$SHAKEDOWN" info stk500 'sim:stk500?delay_ms=300'
+check "300 ms late: says avrdude fails there" grep -q "above avrdude's 250 ms drain" <<<"$out"
+# a loader that hangs after sync: named, never ok
+run "$SHAKEDOWN" info --json stk500 'sim:stk500?hang_after_bytes=10'
+check "hang: exit 1" [ "$rc" -eq 1 ]
+check "hang: stopped-answering first, no ok finding" json 'd["findings"][0]["cause"] == "stopped-answering" and all(f["cause"] != "ok" for f in d["findings"])' <<<"$out"
+check "hang: says after how many commands" json '"stopped answering after" in d["findings"][0]["summary"]' <<<"$out"
+
 run "$SHAKEDOWN" sync stk500 'sim:stk500?mode=old'
 check "old loader: sync exit 0" [ "$rc" -eq 0 ]
 check "old loader: says 57600" grep -q "57600" <<<"$out"

@@ -193,6 +193,45 @@ static void fault_drops_duplicates_and_disconnects(void **state)
 	sd_link_close(f);
 }
 
+/* Latency is a delay line: each chunk arrives `delay` after it was read
+ * from the device, in order, and the caller's deadline is kept; a device
+ * that hangs sends nothing after hang_after bytes of the session (bytes
+ * before our first write do not count). */
+static void fault_delay_line_and_hang(void **state)
+{
+	(void)state;
+	sd_fault_cfg cfg = { .delay = SD_MS(50) };
+	sd_link *f = wrap(&cfg);
+	uint8_t got[16];
+	sd_time t0 = sd_now(&fc.base);
+	sd_link_write(&b.base, (const uint8_t *)"ab", 2, SD_FOREVER);
+	assert_int_equal(sd_link_read(f, got, sizeof got, t0 + SD_MS(10)), SD_ERR_TIMEOUT);
+	assert_true(sd_now(&fc.base) == t0 + SD_MS(10)); /* the caller's deadline, not the line's */
+	sd_link_write(&b.base, (const uint8_t *)"c", 1, SD_FOREVER);
+	assert_int_equal(sd_link_read(f, got, sizeof got, t0 + SD_MS(200)), 2);
+	assert_memory_equal(got, "ab", 2);
+	assert_true(sd_now(&fc.base) == t0 + SD_MS(50));
+	assert_int_equal(sd_link_read(f, got, sizeof got, t0 + SD_MS(200)), 1);
+	assert_memory_equal(got, "c", 1);
+	assert_true(sd_now(&fc.base) <= t0 + SD_MS(60));
+	sd_link_close(f);
+
+	setup(NULL);
+	cfg = (sd_fault_cfg){ .hang_after = 3 };
+	f = wrap(&cfg);
+	sd_link_write(&b.base, (const uint8_t *)"boot", 4, SD_FOREVER);
+	assert_int_equal(sd_link_read(f, got, sizeof got, SD_MS(1)), 4); /* before the session */
+	assert_int_equal(sd_link_write(f, (const uint8_t *)"?", 1, SD_FOREVER), 1);
+	sd_link_write(&b.base, (const uint8_t *)"hello", 5, SD_FOREVER);
+	size_t have = 0;
+	assert_int_equal(sd_link_read_exact(f, got, 5, sd_now(&fc.base) + SD_MS(100), &have), SD_ERR_TIMEOUT);
+	assert_int_equal(have, 3);
+	assert_memory_equal(got, "hel", 3);
+	sd_link_write(&b.base, (const uint8_t *)"more", 4, SD_FOREVER);
+	assert_int_equal(sd_link_read(f, got, sizeof got, sd_now(&fc.base) + SD_MS(100)), SD_ERR_TIMEOUT);
+	sd_link_close(f);
+}
+
 static void fault_resamples_a_device_at_another_rate(void **state)
 {
 	(void)state;
@@ -301,6 +340,7 @@ int main(void)
 		cmocka_unit_test_setup(fault_zero_is_transparent_and_echo_loops_back, setup),
 		cmocka_unit_test_setup(fault_ber_is_statistical_and_reproducible, setup),
 		cmocka_unit_test_setup(fault_drops_duplicates_and_disconnects, setup),
+		cmocka_unit_test_setup(fault_delay_line_and_hang, setup),
 		cmocka_unit_test_setup(fault_resamples_a_device_at_another_rate, setup),
 		cmocka_unit_test(flood_of_1mib_is_survived_within_budget_and_reported_over_it),
 		cmocka_unit_test(expect_resyncs_across_reads_with_masks),
