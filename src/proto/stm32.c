@@ -157,6 +157,13 @@ typedef struct reply {
 	int      ack_only; /* only an ACK/NACK is expected */
 } reply;
 
+/* The answers to one question, kept until enough of them agree. */
+typedef struct answers {
+	uint8_t  v[STM32_AGREE_TRIES][STM32_GET_MAX + 2];
+	uint8_t  len[STM32_AGREE_TRIES];
+	unsigned n;
+} answers;
+
 typedef struct stm32_ctx {
 	xact          x;
 	sd_link      *l;
@@ -193,18 +200,16 @@ typedef struct stm32_ctx {
 	unsigned      answered;          /* exchanges the loader answered */
 	unsigned      silent_run;        /* exchanges in a row without a byte */
 	int           hung;              /* the loader stopped answering mid-session */
+	int           out_of_time;       /* the session's budget ran out */
 	uint8_t       cur_op, hung_op;   /* the command under way; the one that met silence */
 	uint8_t       hung_frame[2];     /* its frame: evidence (the report points here) */
 	/* agreement (issue 11): nothing the loader sends has a checksum, so
 	 * every field is asked again until answers agree, or marked unverified */
 	unsigned      bit_errors;        /* bits in which answers to one question differed */
+	unsigned      bits_seen;         /* bits of the answers compared */
 	uint8_t       gv_ver;
-	int           v_get, v_gv, v_id;
-	uint8_t       ag[STM32_AGREE_TRIES][STM32_GET_MAX + 2];
-	size_t        ag_len[STM32_AGREE_TRIES];
-	unsigned      ag_n;
-	uint16_t      pid_seen[STM32_AGREE_TRIES];
-	unsigned      pid_n;
+	int           v_get, v_gv, v_id, read_failed;
+	answers       a_get, a_gv, a_id; /* a_id: PID high, low, N */
 	uint8_t       rd[STM32_READ_TRIES][STM32_MAX_BLOCK];
 	unsigned      rd_n;
 	unsigned      seg_ok;            /* bit k: bytes [32k, 32k+32) of the block agree */
@@ -284,8 +289,10 @@ static int run_x(stm32_ctx *c, const sd_ctrl *ctrl, size_t nctrl, const uint8_t 
 	x->got_any = x->result = x->err = x->lines_err = 0;
 	x->t_sent = x->t_first = x->t_done = 0;
 	int e = sd_run(&x->eng, c->l, c->overall);
-	if (e == SD_ERR_TIMEOUT && !x->result)
-		return XR_TIMEOUT; /* the whole budget ran out */
+	if (e == SD_ERR_TIMEOUT && !x->result) {
+		c->out_of_time = 1; /* the whole budget ran out */
+		return XR_TIMEOUT;
+	}
 	if (e < 0 && !x->result) {
 		x->err = e;
 		return XR_LINK;
@@ -451,6 +458,10 @@ static int exchange(stm32_ctx *c, const uint8_t *tx, size_t txn, size_t fixed, i
 		       STM32_T_REPLY_MAX + 2 * wire + 2 * SDI_MIN(c->rtt, (sd_time)STM32_RTT_MAX));
 	if (xr == XR_LINK)
 		return CR_LINK;
+	if (c->out_of_time) {
+		c->x.err = SD_ERR_TIMEOUT; /* not the loader's silence: ours */
+		return CR_LINK;
+	}
 	if (xr == XR_TIMEOUT && c->rp.n == 0) {
 		c->silent_run++;
 		return CR_SILENT;
@@ -516,69 +527,102 @@ static unsigned hamming(const uint8_t *a, const uint8_t *b, size_t n)
 }
 
 /* How many answers alike make a field verified. Two on a line that has shown
- * no error; three once it has (an ACK read through a flipped bit, a garbled
- * reply, two answers that differed): two copies corrupted the same way are
- * then likely enough to matter (at BER 1e-2 about one Get ID pair in 700),
- * three are not. */
+ * no error at all; three once it has (an ACK read through a flipped bit, a
+ * garbled reply, answers that differed); four when the errors seen come to
+ * more than one bit in 500. Two copies corrupted the same way are likely
+ * enough to matter on a bad line (measured in process at BER 1e-2: about one
+ * run in 1000 agreed twice, or three times, on a wrong Get answer), and
+ * every field is asked at least twice before this is decided, so a 256-byte
+ * read of flash has shown what the line is like. */
 static unsigned need(const stm32_ctx *c)
 {
-	return c->corrected || c->retried || c->bit_errors ? 3u : 2u;
+	if (!c->corrected && !c->retried && !c->bit_errors)
+		return 2;
+	return (uint64_t)c->bit_errors * 500u > c->bits_seen ? 4u : 3u;
 }
 
-/* Keep one more answer to the question being asked (ag[], reset by the
- * caller); returns how many kept answers, this one included, are equal to it.
- * When none is, the bits it differs in from the nearest earlier answer count
- * as line errors. */
-static unsigned agree_add(stm32_ctx *c, const uint8_t *v, size_t n)
+/* How many kept answers are alike, at most; *at: the first of them. */
+static unsigned best_of(const answers *a, unsigned *at)
 {
-	unsigned same = 1, best = UINT32_MAX;
-	n = SDI_MIN(n, sizeof c->ag[0]);
-	for (unsigned k = 0; k < c->ag_n; k++) {
-		if (c->ag_len[k] != n) {
+	unsigned top = 0;
+	*at = 0;
+	for (unsigned k = 0; k < a->n; k++) {
+		unsigned alike = 0;
+		for (unsigned j = 0; j < a->n; j++)
+			alike += a->len[j] == a->len[k] && memcmp(a->v[j], a->v[k], a->len[k]) == 0;
+		if (alike > top) {
+			top = alike;
+			*at = k;
+		}
+	}
+	return top;
+}
+
+/* Keep one more answer; when it equals none kept so far, the bits it differs
+ * in from the nearest count as line errors. */
+static void keep(stm32_ctx *c, answers *a, const uint8_t *v, size_t n)
+{
+	unsigned same = 0, best = UINT32_MAX;
+	n = SDI_MIN(n, sizeof a->v[0]);
+	for (unsigned k = 0; k < a->n; k++) {
+		if (a->len[k] != n) {
 			best = SDI_MIN(best, 1u); /* at least the count byte */
 			continue;
 		}
-		unsigned d = hamming(c->ag[k], v, n);
-		if (d == 0)
-			same++;
-		else
-			best = SDI_MIN(best, d);
+		unsigned d = hamming(a->v[k], v, n);
+		same += d == 0;
+		best = SDI_MIN(best, d);
 	}
-	if (same == 1 && best != UINT32_MAX)
+	if (!same && best != UINT32_MAX)
 		c->bit_errors += best;
-	if (c->ag_n < STM32_AGREE_TRIES) {
-		memcpy(c->ag[c->ag_n], v, n);
-		c->ag_len[c->ag_n++] = n;
+	c->bits_seen += 8u * (unsigned)n;
+	if (a->n < STM32_AGREE_TRIES) {
+		memcpy(a->v[a->n], v, n);
+		a->len[a->n++] = (uint8_t)n;
 	}
-	return same;
 }
 
-static unsigned agree_get(stm32_ctx *c)
+static void keep_get(stm32_ctx *c)
 {
 	uint8_t v[STM32_GET_MAX + 1];
 	v[0] = c->blver;
 	memcpy(v + 1, c->cmds, c->ncmds);
-	return agree_add(c, v, c->ncmds + 1);
+	keep(c, &c->a_get, v, c->ncmds + 1);
 }
 
-/* Get again until the answers agree (the sync's Get is the first). A Get
- * that keeps failing leaves the list unverified rather than failing the run. */
-static int confirm_get(stm32_ctx *c)
+/* One more answer to one question. CR_OK, or CR_SILENT / CR_LINK (stop
+ * everything), or the field's command keeps failing (ask it no more). */
+static int ask_get(stm32_ctx *c)
 {
-	c->ag_n = 0;
-	agree_get(c);
-	for (unsigned t = 1; t < STM32_AGREE_TRIES; t++) {
-		int cr = do_get(c);
-		if (cr == CR_LINK || cr == CR_SILENT)
-			return cr;
-		if (cr != CR_OK)
-			return CR_OK; /* unverified */
-		if (agree_get(c) >= need(c)) {
-			c->v_get = 1;
-			return CR_OK;
-		}
+	int cr = do_get(c);
+	if (cr == CR_OK)
+		keep_get(c);
+	return cr;
+}
+
+static int ask_gv(stm32_ctx *c)
+{
+	int cr = command(c, STM32_CMD_GET_VERSION, 3, 0);
+	if (cr == CR_OK) {
+		keep(c, &c->a_gv, c->rp.b + 1, 3);
+		c->have_gv = 1;
 	}
-	return CR_OK;
+	return cr;
+}
+
+static int ask_id(stm32_ctx *c)
+{
+	int cr = command(c, STM32_CMD_GET_ID, 0, 1);
+	if (cr == CR_OK) {
+		/* N = bytes - 1: the PID is the first two (some loaders send more) */
+		uint8_t v[3] = { 0xFF, 0xFF, c->rp.b[1] };
+		if (c->rp.b[1] >= 1) {
+			v[0] = c->rp.b[2];
+			v[1] = c->rp.b[3];
+		}
+		keep(c, &c->a_id, v, 3);
+	}
+	return cr;
 }
 
 static int has_cmd(const stm32_ctx *c, uint8_t op)
@@ -587,73 +631,6 @@ static int has_cmd(const stm32_ctx *c, uint8_t op)
 		if (c->cmds[i] == op)
 			return 1;
 	return 0;
-}
-
-/* Get Version: the version byte again and the two option bytes, until the
- * answers agree; unverified (but printed) when they never do. */
-static int do_gv(stm32_ctx *c)
-{
-	c->ag_n = 0;
-	int cr = CR_BAD;
-	for (unsigned t = 0; t < STM32_AGREE_TRIES; t++) {
-		cr = command(c, STM32_CMD_GET_VERSION, 3, 0);
-		if (cr == CR_LINK || cr == CR_SILENT)
-			return cr;
-		if (cr != CR_OK)
-			break;
-		const uint8_t *v = c->rp.b + 1;
-		c->gv_ver = v[0];
-		c->opt[0] = v[1];
-		c->opt[1] = v[2];
-		c->have_gv = 1;
-		if (agree_add(c, v, 3) >= need(c)) {
-			c->v_gv = 1;
-			return CR_OK;
-		}
-	}
-	return c->have_gv ? CR_OK : cr;
-}
-
-/* Get ID carries no checksum. One flipped bit in a PID names the wrong
- * family (0x410 and 0x412/0x414/0x418 are one bit apart, and noise does
- * produce them), and nothing else would show it: Get ID is always asked
- * until answers agree, two alike on a clean line and three on one that has
- * shown errors, one more for a PID that no part in the table has (more often
- * noise than a new part: one run in 20000 at BER 1e-3 agreed twice on
- * "0x2410"). (Measured in process at BER 1e-3: one read, taken when its
- * length was 1, its PID 0x4xx and listed and the line had shown no error,
- * named the wrong family in 119 of 20000 seeded runs; two alike, in 3.)
- * An identity that never agrees is no identity: the run fails. */
-static int do_id(stm32_ctx *c)
-{
-	c->pid_n = 0;
-	for (unsigned t = 0; t < STM32_AGREE_TRIES; t++) {
-		int cr = command(c, STM32_CMD_GET_ID, 0, 1);
-		if (cr != CR_OK)
-			return cr;
-		uint16_t pid = c->rp.b[1] >= 1 ? (uint16_t)(c->rp.b[2] << 8 | c->rp.b[3]) : 0xFFFFu;
-		unsigned alike = 1, best = 16;
-		for (unsigned k = 0; k < c->pid_n; k++) {
-			unsigned d = (unsigned)bits((uint8_t)((c->pid_seen[k] ^ pid) >> 8)) +
-				     (unsigned)bits((uint8_t)(c->pid_seen[k] ^ pid));
-			if (d == 0 && pid != 0xFFFFu)
-				alike++;
-			else if (d)
-				best = SDI_MIN(best, d);
-		}
-		if (alike == 1 && c->pid_n)
-			c->bit_errors += best;
-		c->pid_seen[c->pid_n++] = pid;
-		if (alike >= need(c) + (stm32_part_name(pid) ? 0u : 1u)) {
-			c->pid = pid;
-			c->have_id = c->v_id = 1;
-			if (c->rp.b[1] > 1)
-				sd_report_fact(c->r, "pid_extra_bytes", "%u (some loaders send more than two)",
-					       (unsigned)c->rp.b[1] - 1);
-			return CR_OK;
-		}
-	}
-	return CR_BAD;
 }
 
 /* Back at the command prompt after a broken multi-frame command: Get until
@@ -727,61 +704,154 @@ static int do_read(stm32_ctx *c, uint32_t addr, size_t len)
 	return cr == CR_NACK ? CR_BAD : cr;
 }
 
-/* The first block of flash, read until every 32-byte part of it agrees
- * (need() copies alike), at most STM32_READ_TRIES reads. Parts that never
- * agree keep their most frequent value and are reported unverified: a
- * 256-byte read at BER 1e-3 has about two flipped bits. */
-static int read_block(stm32_ctx *c)
+/* How many reads of part s of the block are alike, at most; *at: the first. */
+static unsigned seg_best(const stm32_ctx *c, unsigned s, unsigned *at)
 {
-	c->rd_n = 0;
-	c->seg_ok = 0;
-	for (unsigned t = 0; t < STM32_READ_TRIES && c->seg_ok != SEG_ALL; t++) {
-		int cr = do_read(c, STM32_FLASH_BASE, STM32_MAX_BLOCK);
-		if (cr != CR_OK) {
-			if (cr == CR_BAD && c->rd_n)
-				break; /* what was read stays, unverified where it disagrees */
-			return cr;
-		}
-		uint8_t *nw = c->rd[c->rd_n];
-		memcpy(nw, c->flash, STM32_MAX_BLOCK);
-		/* line errors first: they decide how many copies must agree */
-		for (unsigned s = 0; s < SEG_N && c->rd_n; s++) {
-			unsigned best = UINT32_MAX;
-			for (unsigned k = 0; k < c->rd_n && best; k++)
-				best = SDI_MIN(best, hamming(c->rd[k] + s * STM32_SEG, nw + s * STM32_SEG, STM32_SEG));
-			c->bit_errors += best;
-		}
-		c->rd_n++;
-		for (unsigned s = 0; s < SEG_N; s++) {
-			if (c->seg_ok & (1u << s))
-				continue;
-			for (unsigned k = 0; k < c->rd_n; k++) {
-				unsigned alike = 0;
-				for (unsigned j = 0; j < c->rd_n; j++)
-					alike += memcmp(c->rd[k] + s * STM32_SEG, c->rd[j] + s * STM32_SEG, STM32_SEG) == 0;
-				if (alike >= need(c)) {
-					c->seg_ok |= 1u << s;
-					break;
-				}
-			}
+	unsigned top = 0;
+	*at = 0;
+	for (unsigned k = 0; k < c->rd_n; k++) {
+		unsigned alike = 0;
+		for (unsigned j = 0; j < c->rd_n; j++)
+			alike += memcmp(c->rd[k] + s * STM32_SEG, c->rd[j] + s * STM32_SEG, STM32_SEG) == 0;
+		if (alike > top) {
+			top = alike;
+			*at = k;
 		}
 	}
-	/* each part: the agreed copy, else the most frequent (the first on a tie) */
-	for (unsigned s = 0; s < SEG_N; s++) {
-		unsigned top = 0, at = 0;
-		for (unsigned k = 0; k < c->rd_n; k++) {
-			unsigned alike = 0;
-			for (unsigned j = 0; j < c->rd_n; j++)
-				alike += memcmp(c->rd[k] + s * STM32_SEG, c->rd[j] + s * STM32_SEG, STM32_SEG) == 0;
-			if (alike > top) {
-				top = alike;
-				at = k;
-			}
+	return top;
+}
+
+/* One more read of the first block of flash (256 bytes at 0x08000000). Its
+ * 32-byte parts agree or not separately: a 256-byte read at BER 1e-3 has
+ * about two flipped bits, a 32-byte part mostly none. */
+static int ask_read(stm32_ctx *c)
+{
+	int cr = do_read(c, STM32_FLASH_BASE, STM32_MAX_BLOCK);
+	if (cr != CR_OK)
+		return cr;
+	uint8_t *nw = c->rd[c->rd_n];
+	memcpy(nw, c->flash, STM32_MAX_BLOCK);
+	for (unsigned s = 0; s < SEG_N && c->rd_n; s++) {
+		unsigned best = UINT32_MAX;
+		for (unsigned k = 0; k < c->rd_n && best; k++)
+			best = SDI_MIN(best, hamming(c->rd[k] + s * STM32_SEG, nw + s * STM32_SEG, STM32_SEG));
+		c->bit_errors += best;
+	}
+	c->bits_seen += 8u * STM32_MAX_BLOCK;
+	c->rd_n++;
+	c->have_read = 1;
+	return CR_OK;
+}
+
+static int read_agrees(const stm32_ctx *c, unsigned n)
+{
+	unsigned at;
+	for (unsigned s = 0; s < SEG_N; s++)
+		if (seg_best(c, s, &at) < n)
+			return 0;
+	return 1;
+}
+
+static unsigned id_need(const stm32_ctx *c)
+{
+	unsigned at, top = best_of(&c->a_id, &at);
+	uint16_t pid = top ? (uint16_t)(c->a_id.v[at][0] << 8 | c->a_id.v[at][1]) : 0xFFFFu;
+	/* one more for a PID that no part in the table has: more often noise
+	 * than a new part (one run in 20000 at BER 1e-3 agreed twice on "0x2410") */
+	return need(c) + (stm32_part_name(pid) ? 0u : 1u);
+}
+
+/* Read-only identification (issue 11: nothing the loader sends has a
+ * checksum). Every question is asked twice first (the sync's Get is the
+ * first Get), so the line has shown what it is like; then each is asked
+ * again while its answers agree fewer times than need() now asks, at most
+ * STM32_AGREE_TRIES answers (STM32_READ_TRIES reads). What never agrees is
+ * kept (the most frequent answer) and reported unverified; an identity
+ * (Get ID) that never agrees fails the run: one flipped bit turns 0x410 into
+ * 0x412, 0x414 or 0x418, a family that is not on the board. (Measured in
+ * process at BER 1e-3 before any of this: one read, taken when its length was
+ * 1, its PID 0x4xx and listed and the line had shown no error, named the
+ * wrong family in 119 of 20000 seeded runs; two alike, in 3.) */
+static int identify(stm32_ctx *c)
+{
+	int want_read = !c->have_get || has_cmd(c, STM32_CMD_READ_MEMORY);
+	int get_on = 1, gv_on = 1, id_on = 1, rd_on = want_read, cr;
+	unsigned at;
+	c->a_get.n = c->a_gv.n = c->a_id.n = 0;
+	c->rd_n = 0;
+	if (c->have_get)
+		keep_get(c);
+#define ASK(on, fn)                                                  \
+	do {                                                         \
+		cr = fn(c);                                          \
+		if (cr == CR_SILENT || cr == CR_LINK)                \
+			return cr;                                   \
+		if (cr != CR_OK)                                     \
+			on = 0;                                      \
+	} while (0)
+	for (unsigned t = 0; t < 2; t++) {
+		if (get_on && c->a_get.n < 2)
+			ASK(get_on, ask_get);
+		if (gv_on)
+			ASK(gv_on, ask_gv);
+		if (id_on)
+			ASK(id_on, ask_id);
+		if (rd_on)
+			ASK(rd_on, ask_read);
+	}
+	for (unsigned round = 0; round < STM32_AGREE_TRIES; round++) {
+		int asked = 0;
+		if (get_on && c->a_get.n < STM32_AGREE_TRIES && best_of(&c->a_get, &at) < need(c)) {
+			ASK(get_on, ask_get);
+			asked = 1;
 		}
+		if (gv_on && c->a_gv.n < STM32_AGREE_TRIES && best_of(&c->a_gv, &at) < need(c)) {
+			ASK(gv_on, ask_gv);
+			asked = 1;
+		}
+		if (id_on && c->a_id.n < STM32_AGREE_TRIES && best_of(&c->a_id, &at) < id_need(c)) {
+			ASK(id_on, ask_id);
+			asked = 1;
+		}
+		if (rd_on && c->rd_n < STM32_READ_TRIES && !read_agrees(c, need(c))) {
+			ASK(rd_on, ask_read);
+			asked = 1;
+		}
+		if (!asked)
+			break;
+	}
+#undef ASK
+	/* settle: the most frequent answer of each, verified when it is frequent
+	 * enough for the line as it finally showed itself */
+	unsigned n = need(c);
+	if (c->a_get.n) {
+		c->v_get = best_of(&c->a_get, &at) >= n;
+		c->blver = c->a_get.v[at][0];
+		c->ncmds = c->a_get.len[at] - 1u;
+		memcpy(c->cmds, c->a_get.v[at] + 1, c->ncmds);
+	}
+	if (c->a_gv.n) {
+		c->v_gv = best_of(&c->a_gv, &at) >= n;
+		c->gv_ver = c->a_gv.v[at][0];
+		c->opt[0] = c->a_gv.v[at][1];
+		c->opt[1] = c->a_gv.v[at][2];
+	}
+	c->seg_ok = 0;
+	for (unsigned s = 0; s < SEG_N && c->rd_n; s++) {
+		if (seg_best(c, s, &at) >= n)
+			c->seg_ok |= 1u << s;
 		memcpy(c->flash + s * STM32_SEG, c->rd[at] + s * STM32_SEG, STM32_SEG);
 	}
-	c->have_read = c->rd_n > 0;
-	return CR_OK;
+	if (c->a_id.n && best_of(&c->a_id, &at) >= id_need(c) && c->a_id.v[at][2] >= 1) {
+		c->pid = (uint16_t)(c->a_id.v[at][0] << 8 | c->a_id.v[at][1]);
+		c->have_id = c->v_id = 1;
+		if (c->a_id.v[at][2] > 1)
+			sd_report_fact(c->r, "pid_extra_bytes", "%u (some loaders send more than two)",
+				       (unsigned)c->a_id.v[at][2] - 1);
+	}
+	if (rd_on == 0 && want_read && !c->read_nack && !c->rd_n)
+		c->read_failed = 1;
+	return c->v_id ? CR_OK : c->a_id.n ? CR_BAD : cr == CR_NACK ? CR_NACK : CR_BAD;
 }
 
 /* ---- the report ------------------------------------------------------------- */
@@ -848,17 +918,16 @@ static void facts(stm32_ctx *c, sd_report *r)
 			sdi_fmt(r->by.chip, sizeof r->by.chip, "%s", fam);
 		else
 			sdi_fmt(r->by.chip, sizeof r->by.chip, "STM32 PID 0x%03x", c->pid);
-	} else if (c->pid_n) {
+	} else if (c->a_id.n) {
 		/* no identity: the answers, and no chip */
 		size_t k = 0;
 		buf[0] = '\0';
-		for (unsigned i = 0; i < c->pid_n && k + 8 < sizeof buf; i++)
-		{
-			sdi_fmt(buf + k, sizeof buf - k, "%s0x%03x", i ? " " : "", c->pid_seen[i]);
+		for (unsigned i = 0; i < c->a_id.n && k + 8 < sizeof buf; i++) {
+			sdi_fmt(buf + k, sizeof buf - k, "%s0x%02x%02x", i ? " " : "", c->a_id.v[i][0], c->a_id.v[i][1]);
 			k = strlen(buf);
 		}
 		sd_report_fact(r, "pid", "unverified: %u answers, never %u alike (%s; line quality: %u bit error%s seen)",
-			       c->pid_n, need(c), buf, c->bit_errors, c->bit_errors == 1 ? "" : "s");
+			       c->a_id.n, id_need(c), buf, c->bit_errors, c->bit_errors == 1 ? "" : "s");
 		size_t u = strlen(c->ukeys);
 		sdi_fmt(c->ukeys + u, sizeof c->ukeys - u, "%spid", u ? " " : "");
 	}
@@ -1214,15 +1283,15 @@ static int stm32_session(void *ctxp, sd_link *l, const sd_proto_args *a, sd_repo
 		       : c->rtt >= STM32_RTT_CLOSE ? "; within stm32flash's 0.5 s per read, with little margin" : "");
 	int err = SD_OK;
 	r->ok = 1;
+	/* A slow link makes every exchange slower: the default budget grows by
+	 * twenty round trips (an identification is about ten exchanges), still
+	 * bounded by STM32_RTT_MAX; an explicit --timeout is kept as given. */
+	if (!a->budget)
+		c->overall += 20 * SDI_MIN(c->rtt, (sd_time)STM32_RTT_MAX);
 	if (a->identify) {
-		cr = confirm_get(c);
-		if (cr == CR_OK)
-			cr = do_gv(c);
-		if (cr == CR_OK)
-			cr = do_id(c);
-		if (cr == CR_OK && (!c->have_get || has_cmd(c, STM32_CMD_READ_MEMORY))) {
-			int rr = read_block(c);
-			if (rr == CR_NACK) {
+		cr = identify(c);
+		if (cr != CR_SILENT && cr != CR_LINK) {
+			if (c->read_nack) {
 				sd_finding *f = sd_diag_add(&r->diag, SD_CAUSE_READ_PROTECTED, 0.95f);
 				if (f) {
 					sd_finding_summary(f, "read-out protection is active: the loader refuses Read Memory at 0x%08x",
@@ -1232,9 +1301,7 @@ static int stm32_session(void *ctxp, sd_link *l, const sd_proto_args *a, sd_repo
 					sd_finding_detail(f, "a device state, not a link fault: Get, Get Version and Get ID still answer");
 					sd_finding_evidence(f, ev_read, 2, ev_nack, 1);
 				}
-			} else if (rr == CR_LINK || rr == CR_SILENT) {
-				cr = rr;
-			} else if (rr != CR_OK) {
+			} else if (c->read_failed) {
 				sd_report_fact(r, "flash_read", "failed: the reply to Read Memory was garbled %u times", STM32_CMD_TRIES);
 			}
 		}
@@ -1245,12 +1312,17 @@ static int stm32_session(void *ctxp, sd_link *l, const sd_proto_args *a, sd_repo
 		} else if (cr != CR_OK) {
 			r->ok = 0;
 			sd_finding *f = sd_diag_add(&r->diag, cr == CR_LINK && c->x.err == SD_ERR_CLOSED
-						    ? SD_CAUSE_DISCONNECTED : cr == CR_NACK ? SD_CAUSE_UNKNOWN : SD_CAUSE_NOISE, 0.8f);
+						    ? SD_CAUSE_DISCONNECTED : cr == CR_NACK || c->out_of_time ? SD_CAUSE_UNKNOWN
+						    : SD_CAUSE_NOISE, 0.8f);
+			if (f && c->out_of_time)
+				sd_finding_fix(f, "give a longer --timeout: each exchange takes a round trip of %lld ms on this link",
+					       (long long)(c->rtt / 1000));
 			if (f)
 				sd_finding_summary(f, "synchronised, but identification failed (%s)",
 						   cr == CR_NACK ? "a command was refused" : cr == CR_SILENT ? "the loader stopped answering"
+						   : cr == CR_LINK && c->out_of_time ? "the session's time ran out: give a longer --timeout"
 						   : cr == CR_LINK ? sd_link_why(l, c->x.err)
-						   : c->pid_n ? "the answers to Get ID never agreed: no identity to report"
+						   : c->a_id.n ? "the answers to Get ID never agreed: no identity to report"
 						   : "replies kept arriving garbled");
 			err = cr == CR_LINK ? (c->x.err ? c->x.err : SD_ERR_IO) : SD_ERR_PROTO;
 		}
