@@ -775,7 +775,7 @@ static unsigned id_need(const stm32_ctx *c)
 static int identify(stm32_ctx *c)
 {
 	int want_read = !c->have_get || has_cmd(c, STM32_CMD_READ_MEMORY);
-	int get_on = 1, gv_on = 1, id_on = 1, rd_on = want_read, cr;
+	int get_on = 1, gv_on = 1, id_on = 1, rd_on = want_read, cr = CR_OK, id_cr = CR_OK;
 	unsigned at;
 	c->a_get.n = c->a_gv.n = c->a_id.n = 0;
 	c->rd_n = 0;
@@ -794,8 +794,10 @@ static int identify(stm32_ctx *c)
 			ASK(get_on, ask_get);
 		if (gv_on)
 			ASK(gv_on, ask_gv);
-		if (id_on)
+		if (id_on) {
 			ASK(id_on, ask_id);
+			id_cr = cr;
+		}
 		if (rd_on)
 			ASK(rd_on, ask_read);
 	}
@@ -811,6 +813,7 @@ static int identify(stm32_ctx *c)
 		}
 		if (id_on && c->a_id.n < STM32_AGREE_TRIES && best_of(&c->a_id, &at) < id_need(c)) {
 			ASK(id_on, ask_id);
+			id_cr = cr;
 			asked = 1;
 		}
 		if (rd_on && c->rd_n < STM32_READ_TRIES && !read_agrees(c, need(c))) {
@@ -851,7 +854,7 @@ static int identify(stm32_ctx *c)
 	}
 	if (rd_on == 0 && want_read && !c->read_nack && !c->rd_n)
 		c->read_failed = 1;
-	return c->v_id ? CR_OK : c->a_id.n ? CR_BAD : cr == CR_NACK ? CR_NACK : CR_BAD;
+	return c->v_id ? CR_OK : !c->a_id.n && id_cr == CR_NACK ? CR_NACK : CR_BAD;
 }
 
 /* ---- the report ------------------------------------------------------------- */
