@@ -52,8 +52,11 @@
  * waits 0.5 s per read; we wait less for the 0x7F answer so that silence is
  * diagnosed within the 1.5 s the issue asks, and as long as it for the
  * identification commands. */
-#define STM32_T_INIT_ACK   SD_MS(250)  /* answer to 0x7F: its first byte */
-#define STM32_T_INIT_WINDOW SD_MS(600) /* answer to 0x7F: all of it (junk first) */
+#define STM32_T_INIT_ACK   SD_MS(550)  /* answer to 0x7F: its first byte (two of these
+					   still name silence within 1.5 s; longer than
+					   stm32flash's 0.5 s, so a slow link that still
+					   works for it is not sent a second 0x7F) */
+#define STM32_T_INIT_WINDOW SD_MS(900) /* answer to 0x7F: all of it (junk first) */
 #define STM32_T_ACK        SD_MS(500)  /* ACK of a command or of its arguments */
 #define STM32_T_REPLY      SD_MS(500)  /* next byte of a reply */
 #define STM32_T_REPLY_MAX  SD_MS(1500) /* a whole reply (256 bytes at 2400 baud ~1.1 s) */
@@ -65,7 +68,15 @@
 #define STM32_INIT_JUNK    8192u       /* junk tolerated before the ACK to 0x7F */
 #define STM32_ATTEMPTS     2u          /* entry attempts by default (1 retry) */
 #define STM32_CMD_TRIES    4u          /* tries of one read-only command on a bad reply */
-#define STM32_AGREE_TRIES  6u          /* Get Version / Get ID asked until two answers are alike */
+#define STM32_AGREE_TRIES  8u          /* Get / Get Version / Get ID asked until answers agree */
+#define STM32_READ_TRIES   6u          /* Read Memory of the first block, until it agrees */
+#define STM32_SEG          32u         /* the unit of agreement inside a Read (bytes) */
+/* Latency (issue 11): per-reply deadlines grow with the round trip measured
+ * at sync, up to this one (AN3155 sets no host timeout for the read-only
+ * commands; a second beyond the 0.5 s stm32flash allows is generous). */
+#define STM32_RTT_MAX      SD_MS(1000)
+#define STM32_RTT_SLOW     SD_MS(500)  /* stm32flash 0.7 waits 0.5 s per read (VTIME 5) */
+#define STM32_RTT_CLOSE    SD_MS(250)  /* half of it: a USB hub or VM more and it fails */
 
 /* The complement byte of an opcode or one-byte parameter. */
 static inline uint8_t stm32_comp(uint8_t b)

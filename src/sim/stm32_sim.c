@@ -28,6 +28,9 @@
  * preamble=N: N bytes of text reach the host before the first ACK after a
  * boot (an application's output still draining from the adapter): the pty
  * form of the host-side flood= of in-process targets.
+ * hang_after=N: the loader answers N frames (the 0x7F, each command, each
+ * address or length frame), then nothing until the next reset: a device
+ * that stops answering mid-session.
  * Memory: flash_kb (1..128) KiB at 0x08000000 in 1 KiB pages, 4 KiB of SRAM
  * at 0x20000000 and 16 option bytes at 0x1FFFF800, all inside the struct.
  */
@@ -63,6 +66,8 @@ typedef struct stm32_dev {
 	int           drop_parity;
 	uint32_t      preamble;     /* text bytes sent before the first ACK after a boot */
 	uint32_t      pre_left;
+	uint32_t      hang_after;   /* frames answered before the loader stops (0 = never) */
+	uint32_t      frames;
 	int           pre_pending, pre_sending;
 	/* chip state */
 	int           run;
@@ -194,6 +199,7 @@ static void start_app(stm32_dev *s)
 static void boot(stm32_dev *s)
 {
 	s->rx_off = s->rx_len = 0;
+	s->frames = 0;
 	s->st = ST_AUTOBAUD;
 	s->pre_pending = 1;
 	if (s->boot0_high)
@@ -457,6 +463,10 @@ static void args_done(stm32_dev *s)
 /* One byte into the loader. */
 static void loader_byte(stm32_dev *s, uint8_t b)
 {
+	/* hang_after=N: N frames answered (the 0x7F, a command, an address...),
+	 * then nothing at all, until the next reset */
+	if (s->hang_after && s->frames >= s->hang_after)
+		return;
 	int bad = frame_error(s, b);
 	switch (s->st) {
 	case ST_AUTOBAUD:
@@ -475,6 +485,7 @@ static void loader_byte(stm32_dev *s, uint8_t b)
 			put(s, 0x00);
 		ack(s);
 		s->st = ST_OP;
+		s->frames++;
 		return;
 	case ST_OP:
 		s->op = b;
@@ -482,6 +493,7 @@ static void loader_byte(stm32_dev *s, uint8_t b)
 		s->st = ST_COMP;
 		return;
 	case ST_COMP:
+		s->frames++;
 		if (bad || s->spoiled || b != stm32_comp(s->op)) {
 			sd_simlog_add(&s->d.log, now_of(s), s->op, bad || s->spoiled ? "frame error" : "bad complement", 0);
 			nack(s);
@@ -497,6 +509,7 @@ static void loader_byte(stm32_dev *s, uint8_t b)
 		s->spoiled |= bad;
 		if (s->argn < s->need)
 			return;
+		s->frames++;
 		if (s->spoiled) {
 			nack(s);
 			return;
@@ -708,6 +721,12 @@ static int stm32_init(sd_sim_device *dev, const sd_kv *kv, size_t n, char *why, 
 				return SD_ERR_ARG;
 			}
 			s->preamble = u;
+		} else if (strcmp(k, "hang_after") == 0) {
+			if (sd_parse_u32(v, 1, 1000000, &u) != SD_OK) {
+				sdi_fmt(why, whylen, "sim stm32: bad hang_after '%s' (frames answered before it stops, 1 or more)", v);
+				return SD_ERR_ARG;
+			}
+			s->hang_after = u;
 		} else if (strcmp(k, "text") == 0) {
 			int len = sdi_sim_unescape(v, s->text, sizeof s->text);
 			if (len <= 0) {
@@ -722,7 +741,7 @@ static int stm32_init(sd_sim_device *dev, const sd_kv *kv, size_t n, char *why, 
 			}
 			s->period = SD_MS(u);
 		} else {
-			sdi_fmt(why, whylen, "sim stm32: unknown key '%s' (keys: mode, pid, flash_kb, blver, max_baud, drop_parity, preamble, text, period_ms)", k);
+			sdi_fmt(why, whylen, "sim stm32: unknown key '%s' (keys: mode, pid, flash_kb, blver, max_baud, drop_parity, preamble, hang_after, text, period_ms)", k);
 			return SD_ERR_ARG;
 		}
 	}

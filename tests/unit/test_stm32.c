@@ -106,9 +106,13 @@ static void bootloader_identifies_read_only(void **state)
 	assert_non_null(strstr(fact(R, "flash"), "0x08000101"));
 	assert_int_equal(R->r.diag.n, 0);
 	/* what the device saw: autobaud, then only read-only commands */
-	assert_non_null(strstr(R->log, "init (autobaud)\nget\nget-version\n"));
-	assert_non_null(strstr(R->log, "get-id\n"));
-	assert_non_null(strstr(R->log, "read-memory\n"));
+	/* every field is asked twice (issue 11: nothing the loader sends has a
+	 * checksum): Get, Get Version, Get ID and the Read, each confirmed */
+	assert_string_equal(R->log, "init (autobaud)\nget\nget\nget-version\nget-id\nread-memory\n"
+			    "get-version\nget-id\nread-memory\n");
+	assert_string_equal(fact(R, "verified"),
+			    "bootloader_version commands erase_command option_bytes pid family flash_first_bytes flash");
+	assert_string_equal(fact(R, "unverified"), "");
 }
 
 static void sync_alone_sends_only_get(void **state)
@@ -139,9 +143,9 @@ static void unknown_pid_is_named_by_number(void **state)
 	assert_string_equal(R->r.by.chip, "STM32 PID 0x999");
 	/* a PID no listed part has is taken only when three answers agree
 	 * (two for a listed one): noise can make two alike */
-	assert_non_null(strstr(R->log, "get-id\nget-id\nget-id\nread-memory\n"));
+	assert_non_null(strstr(R->log, "read-memory\nget-version\nget-id\nread-memory\nget-id\n"));
 	R = session("sim:stm32?pid=0x410", 1, NULL, NULL);
-	assert_non_null(strstr(R->log, "get-version\nget-id\nget-id\nread-memory\n"));
+	assert_null(strstr(R->log, "read-memory\nget-id\n"));
 }
 
 static void app_text_is_app_running_with_the_text(void **state)
@@ -338,6 +342,97 @@ static sd_link *open_raw(const char *uri)
 	return l;
 }
 
+/* One identify session with --part. */
+static run *session_part(const char *uri, const char *part)
+{
+	static run R;
+	memset(&R, 0, sizeof R);
+	const sd_proto *p = sd_proto_find("stm32");
+	sd_link *l = open_sim(uri);
+	static _Alignas(16) unsigned char ctx[1 << 16];
+	sd_proto_args a = { .identify = 1, .part = part };
+	sd_report_init(&R.r, "info", uri);
+	R.err = p->session(ctx, l, &a, &R.r);
+	sd_diag_sort(&R.r.diag);
+	sd_link_close(l);
+	return &R;
+}
+
+static void part_is_compared_with_the_pid_family(void **state)
+{
+	(void)state;
+	/* fits: the PID, a part of the family, the series, any case */
+	static const char *const fit410[] = { "0x410", "STM32F103C8T6", "stm32f103", "F1", "STM32F103CB" };
+	for (size_t i = 0; i < sizeof fit410 / sizeof fit410[0]; i++) {
+		run *R = session_part("sim:stm32", fit410[i]);
+		assert_true(R->r.ok);
+		assert_int_equal(R->err, SD_OK);
+		assert_null(sd_diag_find(&R->r.diag, SD_CAUSE_PART_MISMATCH));
+	}
+	run *R = session_part("sim:stm32?pid=0x413", "STM32F407VG");
+	assert_true(R->r.ok);
+	R = session_part("sim:stm32?pid=0x440", "STM32F051K8"); /* "STM32F030x8/F05x": x is any */
+	assert_true(R->r.ok);
+	/* a mismatch is a finding and a failed run (exit 1) */
+	static const char *const misfit410[] = { "STM32F407", "0x413", "ATmega328P", "L4" };
+	for (size_t i = 0; i < sizeof misfit410 / sizeof misfit410[0]; i++) {
+		R = session_part("sim:stm32", misfit410[i]);
+		assert_false(R->r.ok);
+		assert_int_not_equal(R->err, SD_OK);
+		assert_string_equal(top(R), "part-mismatch");
+		assert_non_null(strstr(R->r.diag.f[0].summary, "0x410"));
+		assert_non_null(strstr(fact(R, "part_mismatch"), misfit410[i]));
+	}
+	/* a PID outside the table cannot be compared by name: said, not failed */
+	R = session_part("sim:stm32?pid=0x999", "STM32F103");
+	assert_true(R->r.ok);
+	assert_non_null(strstr(fact(R, "part_check"), "cannot compare"));
+	R = session_part("sim:stm32?pid=0x999", "0x998");
+	assert_false(R->r.ok);
+}
+
+static void late_device_identifies_and_states_the_round_trip(void **state)
+{
+	(void)state;
+	run *R = session("sim:stm32?delay_ms=200", 1, NULL, NULL);
+	assert_true(R->r.ok);
+	assert_string_equal(R->r.by.chip, "STM32F1 medium-density");
+	assert_string_equal(fact(R, "unverified"), "");
+	assert_non_null(strstr(fact(R, "round_trip"), "200."));
+	assert_null(strstr(fact(R, "round_trip"), "break stm32flash"));
+	/* slower than stm32flash's 0.5 s: still identified, and said */
+	R = session("sim:stm32?delay_ms=700", 1, NULL, NULL);
+	assert_true(R->r.ok);
+	assert_string_equal(R->r.by.chip, "STM32F1 medium-density");
+	assert_string_equal(fact(R, "unverified"), "");
+	assert_non_null(strstr(fact(R, "round_trip"), "break stm32flash"));
+	/* no latency: no pair to close, no warning */
+	R = session("sim:stm32", 1, NULL, NULL);
+	assert_non_null(strstr(fact(R, "round_trip"), "0.1 ms"));
+}
+
+static void loader_that_stops_answering_is_named(void **state)
+{
+	(void)state;
+	/* right after the sync, in Get Version, in the Read */
+	static const char *const uris[] = { "sim:stm32?hang_after=1", "sim:stm32?hang_after=3",
+					    "sim:stm32?hang_after=6", "sim:stm32?hang_after=7&delay_ms=200" };
+	static const char *const ops[] = { "Get (00 FF)", "Get Version", "Read Memory", "Read Memory" };
+	static const char *const after[] = { "after 1 exchange:", "after 3 exchanges", "after 6 exchanges",
+					     "after 7 exchanges" };
+	for (size_t i = 0; i < sizeof uris / sizeof uris[0]; i++) {
+		run *R = session(uris[i], 1, NULL, NULL);
+		assert_false(R->r.ok);
+		assert_string_equal(top(R), "stopped-answering");
+		const sd_finding *f = &R->r.diag.f[0];
+		assert_non_null(strstr(f->summary, "stopped answering"));
+		assert_non_null(strstr(f->summary, after[i]));
+		assert_non_null(strstr(f->summary, ops[i]));
+		assert_null(strstr(f->fix, "shield"));
+		assert_null(sd_diag_find(&R->r.diag, SD_CAUSE_NOISE));
+	}
+}
+
 static void xfer(sd_link *l, const uint8_t *tx, size_t n, uint8_t *rx, size_t want)
 {
 	size_t got = 0;
@@ -483,6 +578,9 @@ int main(void)
 		cmocka_unit_test(already_synchronised_loader_nacks_the_second_7f),
 		cmocka_unit_test(noise_and_floods_still_identify),
 		cmocka_unit_test(session_costs_no_real_time),
+		cmocka_unit_test(part_is_compared_with_the_pid_family),
+		cmocka_unit_test(late_device_identifies_and_states_the_round_trip),
+		cmocka_unit_test(loader_that_stops_answering_is_named),
 		cmocka_unit_test(sim_write_erase_read_go_and_protect),
 		cmocka_unit_test(sim_v2_erase_and_bad_options),
 		cmocka_unit_test(every_probe_poke_is_harmless_to_a_loader),
