@@ -192,8 +192,12 @@ stm32_part() {
 }
 
 ## STK500 (avrdude)
-# (the STK500/avrdude part goes here, as a function stk500_part using
-# cell_target / start_sim / start_proxy above)
+# Its own script (the sim's fault keys on the board's side, not the proxy):
+# bench/robustness_stk500.sh, with the same right / wrong / failed counts.
+stk500_part() {
+  echo "## STK500: shakedown info stk500 next to avrdude -c arduino"
+  N=${RUNS:-30} bash "$(dirname "$0")/robustness_stk500.sh" "$(dirname "$SD")"
+}
 
 case ${1:-all} in
   stm32) stm32_part ;;
