@@ -64,7 +64,7 @@ av_verdict() {
 }
 
 printf "%-22s | %-24s | %-24s\n" "condition ($N runs)" "shakedown right/wrong/failed" "avrdude right/wrong/failed"
-for cell in "noise=0.0001" "noise=0.001" "noise=0.01" "flood=2048" "delay_ms=200" "delay_ms=300"; do
+for cell in ${CELLS:-"noise=0.0001" "noise=0.001" "noise=0.01" "flood=2048" "delay_ms=200" "delay_ms=300"}; do
   declare -A c=([sd_right]=0 [sd_wrong]=0 [sd_failed]=0 [av_right]=0 [av_wrong]=0 [av_failed]=0)
   for i in $(seq 1 "$N"); do
     start_sim $cell seed=$i text=

@@ -13,6 +13,7 @@
  * DTR drives NRST, both through the adapter's active-low outputs, so an
  * asserted line is a low pin. NRST held low halts the chip; its rising edge
  * boots the loader if BOOT0 is high, the application if not.
+ * wired=0: a board without that wiring: DTR/RTS reach neither pin.
  *
  * Parity: the loader runs 8E1. When the host's settings are known (SD_EV_CFG,
  * in-process only) every received byte is re-read through the UART model
@@ -67,6 +68,7 @@ typedef struct stm32_dev {
 	uint32_t      preamble;     /* text bytes sent before the first ACK after a boot */
 	uint32_t      pre_left;
 	uint32_t      hang_after;   /* frames answered before the loader stops (0 = never) */
+	int           unwired;      /* wired=0: DTR/RTS reach neither BOOT0 nor NRST */
 	uint32_t      frames;
 	int           pre_pending, pre_sending;
 	/* chip state */
@@ -596,7 +598,8 @@ static void stm32_step(sd_engine *e, const sd_event *ev)
 		listen_(s);
 		return;
 	case SD_EV_LINES:
-		lines_changed(s, ev->lines);
+		if (!s->unwired) /* wired=0: a board without the DIY entry wiring */
+			lines_changed(s, ev->lines);
 		break;
 	case SD_EV_CFG:
 		s->host = ev->cfg;
@@ -721,6 +724,12 @@ static int stm32_init(sd_sim_device *dev, const sd_kv *kv, size_t n, char *why, 
 				return SD_ERR_ARG;
 			}
 			s->preamble = u;
+		} else if (strcmp(k, "wired") == 0) {
+			if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0) {
+				sdi_fmt(why, whylen, "sim stm32: bad wired '%s' (1: RTS drives BOOT0 and DTR NRST; 0: neither)", v);
+				return SD_ERR_ARG;
+			}
+			s->unwired = v[0] == '0';
 		} else if (strcmp(k, "hang_after") == 0) {
 			if (sd_parse_u32(v, 1, 1000000, &u) != SD_OK) {
 				sdi_fmt(why, whylen, "sim stm32: bad hang_after '%s' (frames answered before it stops, 1 or more)", v);
@@ -741,7 +750,7 @@ static int stm32_init(sd_sim_device *dev, const sd_kv *kv, size_t n, char *why, 
 			}
 			s->period = SD_MS(u);
 		} else {
-			sdi_fmt(why, whylen, "sim stm32: unknown key '%s' (keys: mode, pid, flash_kb, blver, max_baud, drop_parity, preamble, hang_after, text, period_ms)", k);
+			sdi_fmt(why, whylen, "sim stm32: unknown key '%s' (keys: mode, pid, flash_kb, blver, max_baud, drop_parity, preamble, hang_after, wired, text, period_ms)", k);
 			return SD_ERR_ARG;
 		}
 	}

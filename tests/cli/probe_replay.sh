@@ -10,7 +10,7 @@ targets=(
   'sim:stk500?mode=urboot' 'sim:stk500?mode=app' 'sim:stk500?mode=noreset'
   'sim:stk500?mode=silent' 'sim:stk500?mode=echo' 'sim:stk500?noise=1e-3&seed=3'
   'sim:stk500?flood=2048'
-  sim:stm32 'sim:stm32?mode=app' 'sim:stm32?mode=rdp' 'sim:stm32?mode=glitch'
+  sim:stm32 'sim:stm32?mode=app' 'sim:stm32?mode=app&wired=0' 'sim:stm32?mode=rdp' 'sim:stm32?mode=glitch'
   'sim:stm32?mode=silent' 'sim:stm32?mode=echo' 'sim:stm32?noise=1e-3&seed=3'
   sim:mtk 'sim:mtk?mode=preloader' 'sim:mtk?mode=da' 'sim:mtk?mode=echo' 'sim:mtk?mode=bootloop'
   'sim:app?text=hello' 'sim:app?text=hello%20world%0D%0A&baud=9600'

@@ -39,6 +39,7 @@ static const cell cells[] = {
 	/* STM32, on the DIY BOOT0/NRST wiring */
 	{ "sim:stm32", "ok", 1, "stm32", "bootloader" },
 	{ "sim:stm32?mode=app", "ok", 1, "stm32", "bootloader" }, /* entered through its wiring */
+	{ "sim:stm32?mode=app&wired=0", "app-running", 0, NULL, "application" }, /* no entry wiring */
 	{ "sim:stm32?mode=rdp", "ok", 1, "stm32", "bootloader" },
 	{ "sim:stm32?mode=glitch", "ok", 1, "stm32", NULL },
 	{ "sim:stm32?mode=silent", "silent", 0, NULL, NULL },
