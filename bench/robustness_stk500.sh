@@ -16,7 +16,11 @@
 # Measured (2 cores, 30 runs per cell, shakedown right/wrong/failed vs
 # avrdude 7.x): BER 1e-4 30/0/0 vs 29/0/1; 1e-3 27/0/3 vs 26/0/4; 1e-2
 # 12/0/18 vs 13/0/17; 2 KiB flood 30/0/0 vs 30/0/0; 200 ms late 30/0/0 vs
-# 30/0/0; 300 ms late 30/0/0 vs 0/0/30.
+# 30/0/0; 300 ms late 30/0/0 vs 0/0/30. That build took two equal readings;
+# with three (the rule now), on a pty whose noise flips the board's input:
+# BER 1e-3 24/0/6 vs 26/0/4, BER 1e-2 4/0/26 vs 13/0/17: every extra read is
+# another frame optiboot can die on, and a pty cannot reset it. CELLS="..."
+# picks cells.
 # usage: bench/robustness_stk500.sh [build-dir]   (N=30 runs per cell)
 # (The lead joins this section into bench/robustness.sh.)
 set -u
