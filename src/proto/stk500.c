@@ -555,6 +555,20 @@ static void on_bytes(stk_eng *c, const uint8_t *b, size_t n, sd_time now)
 	keep(t, b, n, now);
 }
 
+/* Keep the bytes of an answer of ans_want bytes; 1 while more are due
+ * (the next read is asked for), 0 once it is whole or the wait ended. */
+static int more_answer(stk_eng *c, sd_engine *e, const sd_event *ev, sd_time now)
+{
+	if (ev->type != SD_EV_RECEIVED)
+		return 0;
+	keep(c->t, c->ans + c->ans_n, ev->n, now);
+	c->ans_n += ev->n;
+	if (c->ans_n >= c->ans_want)
+		return 0;
+	sd_engine_recv(e, c->ans + c->ans_n, c->ans_want - c->ans_n, c->until);
+	return 1;
+}
+
 static void stk_step(sd_engine *e, const sd_event *ev)
 {
 	stk_eng *c = (stk_eng *)e;
@@ -665,14 +679,8 @@ static void stk_step(sd_engine *e, const sd_event *ev)
 		go(c, c->st == S_SETTLE ? S_RTT_SEND : c->after_drain);
 		return;
 	case S_RTT_WAIT:
-		if (ev->type == SD_EV_RECEIVED) {
-			keep(t, c->ans + c->ans_n, ev->n, now);
-			c->ans_n += ev->n;
-			if (c->ans_n < c->ans_want) {
-				sd_engine_recv(e, c->ans + c->ans_n, c->ans_want - c->ans_n, c->until);
-				return;
-			}
-		}
+		if (more_answer(c, e, ev, now))
+			return;
 		t->counting = 0;
 		if (c->ans_n == 0) {
 			t->hung = 1;
@@ -723,14 +731,8 @@ static void stk_step(sd_engine *e, const sd_event *ev)
 		      c->st == S_V2_SEND ? S_V2_WAIT : c->st == S_UR_SEND ? S_UR_WAIT : S_109_WAIT);
 		return;
 	case S_ID_WAIT:
-		if (ev->type == SD_EV_RECEIVED) {
-			keep(t, c->ans + c->ans_n, ev->n, now);
-			c->ans_n += ev->n;
-			if (c->ans_n < c->ans_want) {
-				sd_engine_recv(e, c->ans + c->ans_n, c->ans_want - c->ans_n, c->until);
-				return;
-			}
-		}
+		if (more_answer(c, e, ev, now))
+			return;
 		if (c->ans_n == 0) {
 			/* not one byte in several round trips: it stopped */
 			t->hung = 1;
@@ -804,14 +806,8 @@ static void stk_step(sd_engine *e, const sd_event *ev)
 		go(c, S_ID_SEND);
 		return;
 	case S_UR_WAIT:
-		if (ev->type == SD_EV_RECEIVED) {
-			keep(t, c->ans + c->ans_n, ev->n, now);
-			c->ans_n += ev->n;
-			if (c->ans_n < c->ans_want) {
-				sd_engine_recv(e, c->ans + c->ans_n, c->ans_want - c->ans_n, c->until);
-				return;
-			}
-		}
+		if (more_answer(c, e, ev, now))
+			return;
 		if (c->ans_n == c->ans_want && c->ans[0] == t->reply[0] &&
 		    c->ans[c->ans_want - 1] == t->reply[1]) {
 			/* no checksum here either: until two readings agree */
