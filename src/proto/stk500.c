@@ -426,7 +426,13 @@ static void go(stk_eng *c, int st)
 			 * only parts up to 128 KiB, the others need an extended
 			 * address (UNIVERSAL), which we do not send. */
 			const stk_part *p = t->got_sig ? stk_part_by_sig(t->sig) : NULL;
-			if (!p || p->flash > 131072u) {
+			/* Only when the loader's version answer is 7.x: an urboot
+			 * in compatibility mode is 7.7 or older and answers its
+			 * own version (7/7 from urboot 7.7 in simavr), so any
+			 * other answer is not urboot's, and six more frames are
+			 * six more chances for a noisy line to kill optiboot
+			 * (a bad byte where it expects 20 ends in its watchdog). */
+			if (!p || p->flash > 131072u || !t->got_major || t->major != 7u) {
 				c->item = IT_END;
 			} else {
 				uint32_t w = (p->flash - UR_TABLE_LEN) / 2u;
@@ -774,15 +780,21 @@ static void stk_step(sd_engine *e, const sd_event *ev)
 			 * ID_READS. Two were not proof enough: the same bit
 			 * flipped in both readings of a 3-byte answer happened
 			 * once in 720 runs at BER 1e-2 even on a line that had
-			 * shown no other error (the fault matrix, 60 seeds);
-			 * STK500 answers are short, so the third costs one
-			 * round trip per field. */
+			 * shown no other error (the fault matrix, 60 seeds).
+			 * One exception: the signature, read after the
+			 * version's six readings all agreed and nothing was
+			 * malformed, is confirmed by two when it names a part
+			 * in the table (a same-bit double flip that lands on
+			 * another known part is rarer still). Every frame
+			 * costs: a bad byte where optiboot expects 20 ends in
+			 * its watchdog, and a line without DTR cannot reset it. */
 			unsigned same = 1;
 			for (unsigned k = 0; k < c->reads; k++)
 				same += memcmp(c->readings[k], d, len) == 0;
 			if (c->reads && same == 1)
 				c->noisy = 1;
-			if (same < 3u) {
+			unsigned need = c->item == IT_SIG && !c->noisy && !t->bad && stk_part_by_sig(d) ? 2u : 3u;
+			if (same < need) {
 				memcpy(c->readings[c->reads], d, len);
 				c->have_last = 1;
 				if (++c->reads >= ID_READS) {
@@ -1099,8 +1111,9 @@ static void report_success(stk_ctx *x, const stk_try *t, const sd_proto_args *a,
 					  "avrdude's defaults still cope up to 250 ms", ms);
 	}
 	{
-		/* device data confirmed by three equal readings (nothing in
-		 * STK500v1 carries a checksum); baud, sync_ms and
+		/* device data confirmed by equal readings (three; two for a
+		 * known signature on a clean line: nothing in STK500v1
+		 * carries a checksum); baud, sync_ms and
 		 * round_trip are our own measurements */
 		char v[160] = "";
 		if (t->got_major && t->got_minor)
