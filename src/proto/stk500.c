@@ -117,6 +117,7 @@ typedef struct stk_try {
 	unsigned pairs;           /* 14 10 pairs received while syncing and draining */
 	int      counting;        /* count them (before identify) */
 	sd_time  rtt;             /* one GET_SYNC's round trip after the drain, 0 = none */
+	int      rtt_first;       /* ... or of the first, the only frame sent */
 	sd_time  reply_to;        /* the per-reply deadline derived from it */
 	unsigned cmds_ok;         /* well-framed answers after sync (the RTT probe included) */
 	int      hung;            /* in sync, then a command got no byte at all */
@@ -131,6 +132,13 @@ typedef struct stk_try {
 	int      got_major, got_minor, got_sig;
 	uint8_t  major, minor, sig[3];
 	unsigned reads_major, reads_minor, reads_sig, reads_top, reads_ur; /* readings taken */
+	/* the version left unconfirmed: its readings differed, or it was
+	 * optiboot's answer to a parameter it does not know (03) on a line
+	 * that had shown errors */
+	int      ver_unconf;
+	uint8_t  ver_item;        /* IT_MAJOR or IT_MINOR */
+	uint8_t  ver_reads[ID_READS];
+	unsigned ver_n;
 	int      id_bad;          /* a malformed answer while identifying */
 	uint8_t  id_bad_cmd;
 	/* other loaders */
@@ -323,6 +331,33 @@ static void after_sync(stk_eng *c)
 	go(c, S_EXIT);
 }
 
+static void id_start(stk_eng *c, sd_time rtt)
+{
+	stk_try *t = c->t;
+	t->counting = 0;
+	t->cmds_ok++;
+	t->rtt = rtt;
+	t->reply_to = clamp_t(2 * t->rtt + SD_MS(50), STK_REPLY_TIMEOUT, REPLY_MAX);
+	c->item = IT_MAJOR, c->sub = 0, c->reads = 0, c->have_last = 0, c->noisy = 0;
+	go(c, S_ID_SEND);
+}
+
+/* Every GET_SYNC answered. When the first was the only one sent, its
+ * answer is the only reply in flight and its round trip is the link's (an
+ * upper bound: it may include the loader's start), so no other GET_SYNC is
+ * needed to time it: each frame is one more chance for a noisy line to
+ * kill optiboot. Otherwise one GET_SYNC alone on the drained line. */
+static void rtt_or_probe(stk_eng *c)
+{
+	stk_try *t = c->t;
+	if (t->frames == 1 && t->pairs == 1 && t->t_sync > t->t_last_tx) {
+		t->rtt_first = 1;
+		id_start(c, t->t_sync - t->t_last_tx);
+		return;
+	}
+	go(c, S_RTT_SEND);
+}
+
 static void go(stk_eng *c, int st)
 {
 	stk_try *t = c->t;
@@ -394,7 +429,7 @@ static void go(stk_eng *c, int st)
 		 * each frame is answered or the line has been quiet longer
 		 * than the round trip seen in sync, as avrdude drains. */
 		if (t->pairs >= t->frames) {
-			go(c, S_RTT_SEND);
+			rtt_or_probe(c);
 			return;
 		}
 		c->until = SDI_MIN(now + drain_quiet(t), t->t_last_tx + REPLY_MAX);
@@ -675,7 +710,7 @@ static void stk_step(sd_engine *e, const sd_event *ev)
 		if (ev->type == SD_EV_RECEIVED) {
 			keep(t, c->rx, ev->n, now);
 			if (c->st == S_SETTLE && t->pairs >= t->frames) {
-				go(c, S_RTT_SEND);
+				rtt_or_probe(c);
 				return;
 			}
 			c->until = SDI_MIN(now + drain_quiet(t), t->t_last_tx + REPLY_MAX);
@@ -697,11 +732,7 @@ static void stk_step(sd_engine *e, const sd_event *ev)
 			return;
 		}
 		if (c->ans_n == 2 && c->ans[0] == STK_RESP_INSYNC && c->ans[1] == STK_RESP_OK) {
-			t->cmds_ok++;
-			t->rtt = now - t->t_last_tx;
-			t->reply_to = clamp_t(2 * t->rtt + SD_MS(50), STK_REPLY_TIMEOUT, REPLY_MAX);
-			c->item = IT_MAJOR, c->sub = 0, c->reads = 0, c->have_last = 0, c->noisy = 0;
-			go(c, S_ID_SEND);
+			id_start(c, now - t->t_last_tx);
 			return;
 		}
 		/* out of step still: drain and time another */
@@ -794,6 +825,32 @@ static void stk_step(sd_engine *e, const sd_event *ev)
 			if (c->reads && same == 1)
 				c->noisy = 1;
 			unsigned need = c->item == IT_SIG && !c->noisy && !t->bad && stk_part_by_sig(d) ? 2u : 3u;
+			/* The version: a flipped parameter byte makes optiboot
+			 * answer 03 (its answer to any parameter it does not
+			 * know), the same wrong value each time, so readings
+			 * that differ cannot be outvoted: a majority of 03s
+			 * once named 8.3 as 3.3 (pty, BER 1e-2). So 03, after
+			 * errors on the line, takes five equal readings (all
+			 * five flipped: about 3e-6 at BER 1e-2); any other
+			 * value three, as a random flip does not repeat itself.
+			 * A version not confirmed within ID_READS is left
+			 * unverified and identify goes on to the signature
+			 * (the identity that matters). */
+			if (c->item <= IT_MINOR && d[0] == STK_OPTIBOOT_OTHER_PARM && (c->noisy || t->bad))
+				need = 5u;
+			if (c->item <= IT_MINOR && same < need && c->reads + 1u >= ID_READS) {
+				t->ver_unconf = 1, t->ver_item = (uint8_t)c->item, t->ver_n = 0;
+				for (unsigned k = 0; k < c->reads && t->ver_n < ID_READS; k++)
+					t->ver_reads[t->ver_n++] = c->readings[k][0];
+				if (t->ver_n < ID_READS)
+					t->ver_reads[t->ver_n++] = d[0];
+				t->got_major = t->got_minor = 0;
+				c->noisy = 1;
+				c->item = IT_SIG;
+				c->reads = 0, c->have_last = 0;
+				go(c, S_ID_SEND);
+				return;
+			}
 			if (same < need) {
 				memcpy(c->readings[c->reads], d, len);
 				c->have_last = 1;
@@ -1065,6 +1122,16 @@ static void report_success(stk_ctx *x, const stk_try *t, const sd_proto_args *a,
 			t->major, t->minor);
 		sd_report_fact(r, "bootloader", "%s", r->by.mode);
 	}
+	if (t->ver_unconf) {
+		char rd[3 * ID_READS + 1] = "";
+		for (unsigned k = 0; k < t->ver_n; k++)
+			sdi_append(rd, sizeof rd, k ? " %02x" : "%02x", t->ver_reads[k]);
+		sd_report_fact(r, "bootloader_version",
+			       "unknown (unverified: the %s version's readings did not agree: %s; no checksum protects "
+			       "them, and a flipped parameter byte makes optiboot answer %02x every time)",
+			       t->ver_item == IT_MAJOR ? "major" : "minor", rd, STK_OPTIBOOT_OTHER_PARM);
+		sd_report_fact(r, "unverified", "bootloader_version");
+	}
 	/* urboot's table (urclock_private.h): version byte 072 (7.2) to 0147,
 	 * below it an rjmp (0xCxxx) or ret (9508); optiboot keeps its two
 	 * version bytes there instead. */
@@ -1099,8 +1166,9 @@ static void report_success(stk_ctx *x, const stk_try *t, const sd_proto_args *a,
 	if (t->rtt) {
 		/* the link's own round trip, timed on one GET_SYNC after the drain */
 		long long ms = (long long)(t->rtt / 1000);
-		sd_report_fact(r, "round_trip", "%lld.%lld ms (GET_SYNC to INSYNC OK, after the drain)", ms,
-			       (long long)(t->rtt % 1000 / 100));
+		sd_report_fact(r, "round_trip", "%lld.%lld ms (GET_SYNC to INSYNC OK, %s)", ms,
+			       (long long)(t->rtt % 1000 / 100),
+			       t->rtt_first ? "the first, the only frame in flight" : "after the drain");
 		if (f && t->rtt > AVRDUDE_DRAIN)
 			sd_finding_detail(f, "the round trip is %lld ms: above avrdude's 250 ms drain, avrdude -c arduino reads the "
 					  "answers to its first GET_SYNCs as later replies and fails (\"protocol expects OK byte 0x10 "
