@@ -19,8 +19,15 @@
 # 30/0/0; 300 ms late 30/0/0 vs 0/0/30. That build took two equal readings;
 # with three (the rule now), on a pty whose noise flips the board's input:
 # BER 1e-3 24/0/6 vs 26/0/4, BER 1e-2 4/0/26 vs 13/0/17: every extra read is
-# another frame optiboot can die on, and a pty cannot reset it. CELLS="..."
-# picks cells.
+# another frame optiboot can die on, and a pty cannot reset it. Then (one
+# GET_SYNC when it is answered alone, urboot's table only after a 7.x
+# version, two readings of a known signature on a clean line, a version
+# that does not agree printed unverified): BER 1e-3 30/0/0 vs 26/0/4; BER
+# 1e-2, 60 runs, 25/0/35 vs avrdude 32/0/28. Before the version rule, one
+# of 60 runs named optiboot 8.3 as "3.3" with exit 0 (a flipped parameter
+# byte makes optiboot answer 03 every time). What kills the board is a
+# flipped 20 (EOP): we send 9 in a clean run, avrdude 10, but confirming
+# means more frames once readings differ. CELLS="..." picks cells.
 # usage: bench/robustness_stk500.sh [build-dir]   (N=30 runs per cell)
 # (The lead joins this section into bench/robustness.sh.)
 set -u
