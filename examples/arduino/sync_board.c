@@ -33,7 +33,8 @@ typedef struct ex_result {
 volatile ex_result ex_result_v;
 
 static sd_link link;
-#ifdef EX_STM32
+#if defined(EX_BASELINE)
+#elif defined(EX_STM32)
 static sd_stm32_client client;
 #else
 static sd_stk500_client client;
@@ -48,6 +49,29 @@ static void led(uint8_t on)
 		PORTB &= (uint8_t)~_BV(PB5);
 }
 
+#ifdef EX_BASELINE
+/* The same program without the engine: the UART link, the tick and the
+ * LED alone, driven straight through the link's ops. scripts/mcu.sh
+ * subtracts its size from the full program's to measure the engine
+ * layer (core + client) in the linked image. */
+int main(void)
+{
+	ex_uart_link_open(&link, 115200);
+	for (;;) {
+		uint8_t b;
+		sd_deadline dl = link.clock->now(link.clock) + SD_MS(100);
+		if (link.ops->read(&link, &b, 1, dl) == 1)
+			link.ops->write(&link, &b, 1, dl);
+		else
+			link.ops->set_lines(&link, SD_LINE_DTR, 0);
+		link.ops->flush(&link, SD_FLUSH_IN);
+		link.clock->sleep_until(link.clock, dl);
+		ex_clock_restart();
+		led(b & 1);
+		ex_result_v.done = b;
+	}
+}
+#else
 int main(void)
 {
 	uint32_t t0;
@@ -99,3 +123,4 @@ int main(void)
 			;
 	}
 }
+#endif /* EX_BASELINE */
