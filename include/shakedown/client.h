@@ -94,13 +94,13 @@ typedef struct sd_stm32_client {
 	uint8_t       n, want;  /* bytes of the current answer, its length */
 	uint8_t       ans[4];   /* ACK, N, first value bytes: what is compared */
 	uint8_t       cur[2];   /* the reading in hand */
-	uint16_t      rx_bytes, text_bytes;
+	uint16_t      rx_bytes, text_bytes, echo_bytes; /* seen before sync: the cause */
+	uint8_t       eol;
 	/* results */
 	uint8_t       have;     /* SD_STM32_HAVE_* */
-	uint8_t       version;  /* 0x31 = 3.1 */
+	uint8_t       version;  /* 0x31 = 3.1 (Get's first byte) */
 	uint16_t      pid;      /* 0x0413 = STM32F405/407... */
-	uint8_t       cause;    /* sd_cause: OK, SILENT, APP_RUNNING, STOPPED_ANSWERING,
-				   NOISE, UNKNOWN */
+	uint8_t       cause;    /* sd_cause: as the STK500 client's */
 } sd_stm32_client;
 
 SD_API void sd_stm32_client_init(sd_stm32_client *c, const sd_stm32_cfg *cfg);

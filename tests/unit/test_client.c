@@ -147,6 +147,87 @@ static void stk500_no_lines_link(void **state)
 	sd_link_close(l);
 }
 
+/* ---- STM32 ---- */
+
+static int run_stm32(const char *uri, const sd_stm32_cfg *cfg, sd_stm32_client *c)
+{
+	sd_link *l = open_sim(uri);
+	sd_stm32_client_init(c, cfg);
+	int r = sd_run(&c->eng, l, sd_now(l->clock) + SD_S(10));
+	sd_sim_device *d = sd_sim_device_of(l);
+	assert_non_null(d);
+	assert_int_equal(d->log.destructive, 0);
+	for (size_t i = 0; i < d->log.n && !strstr(uri, "noise="); i++) {
+		uint32_t op = d->log.e[i].code;
+		if (op != 0x7f && op != 0x00 && op != 0x02 && strncmp(d->log.e[i].name, "reset", 5) &&
+		    strncmp(d->log.e[i].name, "boot", 4))
+			fail_msg("%s: the client sent 0x%02x (%s)", uri, (unsigned)op, d->log.e[i].name);
+	}
+	sd_link_close(l);
+	return r;
+}
+
+static const sd_stm32_cfg stm_id = { 115200, 1, 0 };
+
+static void stm32_identifies_loader(void **state)
+{
+	(void)state;
+	sd_stm32_client c;
+	assert_int_equal(run_stm32("sim:stm32", &stm_id, &c), SD_OK);
+	assert_int_equal(c.cause, SD_CAUSE_OK);
+	assert_int_equal(c.have, SD_STM32_HAVE_SYNC | SD_STM32_HAVE_VERSION | SD_STM32_HAVE_PID);
+	assert_int_equal(c.version, 0x31);
+	assert_int_equal(c.pid, 0x410);
+	assert_int_equal(run_stm32("sim:stm32?blver=2.2&pid=0x413", &stm_id, &c), SD_OK);
+	assert_int_equal(c.version, 0x22);
+	assert_int_equal(c.pid, 0x413);
+	sd_stm32_cfg sync_only = { 115200, 0, 0 };
+	assert_int_equal(run_stm32("sim:stm32", &sync_only, &c), SD_OK);
+	assert_int_equal(c.have, SD_STM32_HAVE_SYNC);
+}
+
+static void stm32_causes(void **state)
+{
+	(void)state;
+	sd_stm32_client c;
+	assert_int_equal(run_stm32("sim:stm32?mode=silent", &stm_id, &c), SD_ERR_TIMEOUT);
+	assert_int_equal(c.cause, SD_CAUSE_SILENT);
+	assert_int_equal(run_stm32("sim:stm32?mode=echo", &stm_id, &c), SD_ERR_PROTO);
+	assert_int_equal(c.cause, SD_CAUSE_ECHO);
+	assert_int_equal(run_stm32("sim:stm32?mode=app&text=hello%0D%0A&period_ms=20", &stm_id, &c), SD_ERR_PROTO);
+	assert_int_equal(c.cause, SD_CAUSE_APP_RUNNING);
+	assert_int_equal(c.have, 0);
+	/* the 0x7F and Get answered, then nothing */
+	assert_int_equal(run_stm32("sim:stm32?hang_after=3", &stm_id, &c), SD_ERR_TIMEOUT);
+	assert_int_equal(c.cause, SD_CAUSE_STOPPED_ANSWERING);
+	assert_true(c.have & SD_STM32_HAVE_SYNC);
+	assert_false(c.have & SD_STM32_HAVE_PID);
+}
+
+static void stm32_noise_never_wrong(void **state)
+{
+	(void)state;
+	unsigned ok = 0, runs = 0;
+	char uri[160];
+	for (unsigned seed = 1; seed <= 40; seed++) {
+		sd_stm32_client c;
+		snprintf(uri, sizeof uri, "sim:stm32?noise=%s&seed=%u&flood=%u",
+			 seed % 2 ? "0.002" : "0.01", seed, seed * 7);
+		int r = run_stm32(uri, &stm_id, &c);
+		runs++;
+		if (c.have & SD_STM32_HAVE_PID)
+			assert_int_equal(c.pid, 0x410);
+		if (c.have & SD_STM32_HAVE_VERSION)
+			assert_int_equal(c.version, 0x31);
+		if (r == SD_OK)
+			ok++;
+		else
+			assert_int_not_equal(c.cause, SD_CAUSE_OK);
+	}
+	print_message("stm32 client under noise: %u of %u runs identified\n", ok, runs);
+	assert_true(ok >= runs * 3 / 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -155,6 +236,9 @@ int main(void)
 		cmocka_unit_test(stk500_causes),
 		cmocka_unit_test(stk500_noise_never_wrong),
 		cmocka_unit_test(stk500_no_lines_link),
+		cmocka_unit_test(stm32_identifies_loader),
+		cmocka_unit_test(stm32_causes),
+		cmocka_unit_test(stm32_noise_never_wrong),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
