@@ -4,7 +4,7 @@
 # program without the engine that scripts/mcu.sh subtracts to measure the
 # engine in the linked image. No host library, no tests here.
 set(SD_MCU_DEFS SD_FREESTANDING SD_TIME32 SD_EXPECT_MAXPAT=8)
-set(SD_MCU_OPTS -Os -ffunction-sections -fdata-sections ${SD_WARN})
+set(SD_MCU_OPTS -Os -flto -ffunction-sections -fdata-sections ${SD_WARN})
 set(SD_MCU_CORE src/core/run.c src/core/link.c src/core/expect.c)
 set(SD_MCU_PROTOS stk500)
 if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/src/proto/stm32_client.c)
@@ -28,7 +28,7 @@ function(sd_mcu_program name)
   target_include_directories(${name} PRIVATE include src ${ex_dir})
   target_compile_definitions(${name} PRIVATE ${SD_MCU_DEFS} ${P_DEFS})
   target_compile_options(${name} PRIVATE ${SD_MCU_OPTS})
-  target_link_options(${name} PRIVATE -Wl,--gc-sections -Wl,-Map=${name}.map ${ex_link})
+  target_link_options(${name} PRIVATE -Os -flto -Wl,--gc-sections -Wl,-Map=${name}.map ${ex_link})
 endfunction()
 
 # (sd_link_init, which the port calls, stays in the baseline: a few bytes)
