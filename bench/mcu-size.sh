@@ -21,7 +21,7 @@ grep -E '^[a-z0-9]+ core\+[a-z0-9]+ flash=' "$TMP/mcu.txt" | sed 's/flash=//; s/
 
 sz() { "$1" "$2" | awk 'NR == 2 { print $1 + $2, $2 + $3 }'; }
 if command -v avr-gcc >/dev/null; then
-  F=(-mmcu=atmega328p -DF_CPU=16000000UL -mcall-prologues -Os -flto -std=c11 -ffunction-sections
+  F=(-mmcu=atmega328p -DF_CPU=16000000UL -mcall-prologues -mstrict-X -Os -flto -std=c11 -ffunction-sections
      -fdata-sections -Wl,--gc-sections -DSD_FREESTANDING -DSD_TIME32 -Iinclude -Isrc -Iexamples/arduino)
   avr-gcc "${F[@]}" -DEX_BASELINE examples/arduino/sync_board.c examples/arduino/uart_link.c src/core/link.c -o "$TMP/base.elf"
   avr-gcc "${F[@]}" bench/mcu/handrolled.c examples/arduino/uart_link.c src/core/link.c -o "$TMP/hr.elf"
