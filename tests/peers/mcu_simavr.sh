@@ -7,13 +7,18 @@
 # other's RESET (tests/peers/mcu/twin.c; simulated time, no wall clock).
 # It must read the signature 1e 95 0f and version 4.4, confirmed; with no
 # loader on the other side it must report silence, not a signature.
+# Then the same firmware, and its STM32 build (-DEX_STM32), against the
+# project's simulators served on a pty (`shakedown sim stk500|stm32`,
+# tests/peers/mcu/bridge.c): the fields the simulators answer, and only
+# read-only commands in their logs.
 # Skips (77) without avr-gcc, libsimavr-dev or the optiboot source.
 set -u
+: "${SHAKEDOWN:?set SHAKEDOWN to the program}"
 : "${SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 export LC_ALL=C
-PASS=0 FAIL=0
+PASS=0 FAIL=0 SIMPID=
 TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
+trap '[ -n "$SIMPID" ] && kill "$SIMPID" 2>/dev/null; rm -rf "$TMP"' EXIT
 ok()  { PASS=$((PASS + 1)); echo "ok - $*"; }
 bad() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
 check() { local n=$1; shift; if "$@"; then ok "$n"; else bad "$n"; fi; }
@@ -23,8 +28,9 @@ bash "$SRCDIR/tests/peers/optiboot/build.sh" "$TMP/ob" >"$TMP/ob.log" 2>&1
 brc=$?
 [ "$brc" -eq 77 ] && { echo "skip: $(tail -n 1 "$TMP/ob.log")"; exit 77; }
 [ "$brc" -eq 0 ] || { cat "$TMP/ob.log"; bad "optiboot builds"; finish; }
-cc -O2 -o "$TMP/twin" "$SRCDIR/tests/peers/mcu/twin.c" -lsimavr 2>"$TMP/cc.log" ||
-  { cat "$TMP/cc.log"; bad "the two-AVR simavr runner builds"; finish; }
+cc -O2 -o "$TMP/twin" "$SRCDIR/tests/peers/mcu/twin.c" -lsimavr 2>"$TMP/cc.log" &&
+cc -O2 -o "$TMP/bridge" "$SRCDIR/tests/peers/mcu/bridge.c" -lsimavr 2>>"$TMP/cc.log" ||
+  { cat "$TMP/cc.log"; bad "the simavr runners build"; finish; }
 if ! cmake -S "$SRCDIR" -B "$TMP/avr" --toolchain "$SRCDIR/cmake/toolchains/avr-atmega328p.cmake" \
      -DCMAKE_BUILD_TYPE=MinSizeRel >"$TMP/cmake.log" 2>&1 ||
    ! cmake --build "$TMP/avr" -j2 >>"$TMP/cmake.log" 2>&1; then
@@ -54,4 +60,33 @@ echo "$out"
 res=$(awk '$1 == "result" { $1 = ""; print substr($0, 2) }' <<<"$out")
 # err SD_ERR_TIMEOUT (-3 = fd), cause silent (1), nothing confirmed
 check "a silent board: timeout, cause silent, no field reported" [ "$(cut -d' ' -f1-4 <<<"$res")" = "01 fd 01 00" ]
+
+# against_sim PROTO ELF -> $res (the result record), $TMP/sim.log (its commands)
+against_sim() {
+  local proto=$1 fw=$2 a l pty=
+  "$SHAKEDOWN" sim -v "$proto" >"$TMP/sim.out" 2>"$TMP/sim.log" &
+  SIMPID=$!
+  for _ in $(seq 1 200); do
+    pty=$(head -n 1 "$TMP/sim.out" 2>/dev/null); [ -n "$pty" ] && break; sleep 0.01
+  done
+  read -r a l < <(avr-nm -S "$fw" | awk '$4 == "ex_result_v" { print "0x" $1, "0x" $2 }')
+  out=$(timeout 60 "$TMP/bridge" "$fw" "$pty" "$a" "$l" 10 2>>"$TMP/bridge.err"); rc=$?
+  kill "$SIMPID" 2>/dev/null; wait "$SIMPID" 2>/dev/null; SIMPID=
+  echo "$out"
+  res=$(awk '$1 == "result" { $1 = ""; print substr($0, 2) }' <<<"$out")
+  [ "$rc" -eq 0 ]
+}
+only_cmds() { # the sim's log holds commands from this set only, and some
+  local bad
+  bad=$(grep -o 'cmd 0x[0-9a-f]*' "$TMP/sim.log" | awk -v ok="$1" 'BEGIN { n = split(ok, a, " "); for (i = 1; i <= n; i++) okset[a[i]] = 1 } !($2 in okset)')
+  grep -q 'cmd 0x' "$TMP/sim.log" && [ -z "$bad" ]
+}
+
+check "the STK500 build against shakedown sim stk500 on a pty" against_sim stk500 "$elf"
+check "  confirmed: signature 1e 95 0f, version 8.3" [ "$(cut -d' ' -f1-9 <<<"$res")" = "01 00 00 07 1e 95 0f 08 03" ]
+check "  it sent only GET_SYNC, GET_PARAMETER, READ_SIGN" only_cmds "0x30 0x41 0x75"
+check "the STM32 build against shakedown sim stm32 on a pty" against_sim stm32 "$TMP/avr/sync_stm32.elf"
+# ex_result for STM32: done err cause have pid_hi pid_lo version
+check "  confirmed: product id 0x410, loader 3.1" [ "$(cut -d' ' -f1-7 <<<"$res")" = "01 00 00 07 04 10 31" ]
+check "  it sent only 0x7F, Get, Get ID" only_cmds "0x7f 0x00 0x02"
 finish
