@@ -51,6 +51,9 @@ check "sync, version and signature confirmed (have 07)" [ "$(cut -d' ' -f4 <<<"$
 check "signature 1e 95 0f (ATmega328P)" [ "$(cut -d' ' -f5-7 <<<"$res")" = "1e 95 0f" ]
 check "optiboot version 4.4" [ "$(cut -d' ' -f8-9 <<<"$res")" = "04 04" ]
 check "it reset the other board through D9 once" grep -qx "resets 1" <<<"$out"
+stack=$(awk '$1 == "stack_bytes" { print $2 }' <<<"$out")
+check "the whole example's deepest stack, interrupts included, is under 200 bytes (${stack:-?})" \
+  [ -n "$stack" ] && [ "$stack" -lt 200 ]
 
 # No loader on the other side: a firmware that never answers (a spin loop).
 printf 'int main(void) { for (;;) ; }\n' >"$TMP/mute.c"

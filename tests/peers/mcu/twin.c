@@ -9,7 +9,8 @@
  *
  * Runs until the host firmware's result record at RESULT (a data address,
  * from avr-nm) has its first byte set, then prints the record's bytes in
- * hex and the simulated milliseconds; exit 0. Exit 1 when the time limit
+ * hex, the simulated milliseconds and the host firmware's deepest stack
+ * (RAMEND minus the lowest SP seen, interrupts included); exit 0. Exit 1 when the time limit
  * (simulated seconds) passes first or a firmware crashes.
  * usage: twin HOST.elf DEVICE.elf RESULT_ADDR RESULT_LEN [SECONDS] [BOOTSTART]
  */
@@ -133,6 +134,7 @@ int main(int argc, char **argv)
 	const unsigned ddrb = 0x24; /* DDRB's data address on the ATmega328P */
 	int reset_held = 0;
 	unsigned resets = 0;
+	unsigned min_sp = 0xffffu; /* the host firmware's deepest stack */
 	avr_cycle_count_t end = (avr_cycle_count_t)(limit * 16e6);
 	for (;;) {
 		side *s = host.avr->cycle <= dev.avr->cycle ? &host : &dev;
@@ -144,6 +146,11 @@ int main(int argc, char **argv)
 		}
 		deliver(&host);
 		deliver(&dev);
+		if (s == &host) {
+			unsigned sp = host.avr->data[R_SPL] | (unsigned)host.avr->data[R_SPH] << 8;
+			if (sp < min_sp)
+				min_sp = sp;
+		}
 		/* the host's PB1 pulled low (DDRB1 set, PORTB1 clear): device RESET */
 		int held = (host.avr->data[ddrb] & 0x02) != 0;
 		if (held && !reset_held) {
@@ -159,6 +166,7 @@ int main(int argc, char **argv)
 			for (unsigned i = 0; i < len; i++)
 				printf(" %02x", host.avr->data[addr + i]);
 			printf("\nsimulated_ms %.1f\nresets %u\n", (double)host.avr->cycle / 16e3, resets);
+			printf("stack_bytes %u\n", host.avr->ramend - min_sp);
 			return 0;
 		}
 		if (host.avr->cycle > end) {
