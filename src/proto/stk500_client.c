@@ -74,7 +74,7 @@ static void fail_nosync(sd_stk500_client *c)
 		fail(c, SD_ERR_TIMEOUT, SD_CAUSE_SILENT);
 	else if (c->echo_bytes == c->rx_bytes)
 		fail(c, SD_ERR_PROTO, SD_CAUSE_ECHO);
-	else if (c->eol && (uint32_t)c->text_bytes * 4u >= (uint32_t)c->rx_bytes * 3u)
+	else if (c->eol && c->text_bytes >= c->rx_bytes - c->rx_bytes / 4u) /* 3/4 text */
 		fail(c, SD_ERR_PROTO, SD_CAUSE_APP_RUNNING);
 	else
 		fail(c, SD_ERR_PROTO, SD_CAUSE_UNKNOWN);
@@ -187,12 +187,14 @@ static void on_bytes(sd_stk500_client *c, size_t n)
 {
 	sd_engine *e = &c->eng;
 	size_t used = 0;
-	for (size_t i = 0; i < n; i++) {
-		c->rx_bytes += c->rx_bytes < UINT16_MAX;
-		c->text_bytes += is_text(c->rx[i]) && c->text_bytes < UINT16_MAX;
-		c->echo_bytes += (c->rx[i] == STK_GET_SYNC || c->rx[i] == STK_CRC_EOP) &&
-				 c->echo_bytes < UINT16_MAX;
-		c->eol |= c->rx[i] == '\r' || c->rx[i] == '\n';
+	/* what came instead of an answer, counted for the cause (the counts
+	 * stop at 32768 bytes: a ratio is all they are for) */
+	for (size_t i = 0; i < n && c->rx_bytes < 0x8000u; i++) {
+		uint8_t v = c->rx[i];
+		c->rx_bytes++;
+		c->text_bytes += is_text(v);
+		c->echo_bytes += v == STK_GET_SYNC || v == STK_CRC_EOP;
+		c->eol |= v == '\r' || v == '\n';
 	}
 	int r = sd_expect_feed(&c->x, c->rx, n, &used);
 	if (c->st == C_SYNC_WAIT) {

@@ -43,7 +43,7 @@ static void fail_nosync(sd_stm32_client *c)
 		fail(c, SD_ERR_TIMEOUT, SD_CAUSE_SILENT);
 	else if (c->echo_bytes == c->rx_bytes)
 		fail(c, SD_ERR_PROTO, SD_CAUSE_ECHO);
-	else if (c->eol && (uint32_t)c->text_bytes * 4u >= (uint32_t)c->rx_bytes * 3u)
+	else if (c->eol && c->text_bytes >= c->rx_bytes - c->rx_bytes / 4u) /* 3/4 text */
 		fail(c, SD_ERR_PROTO, SD_CAUSE_APP_RUNNING);
 	else
 		fail(c, SD_ERR_PROTO, SD_CAUSE_UNKNOWN);
@@ -149,9 +149,11 @@ static void on_bytes(sd_stm32_client *c, size_t n)
 				go(c, C_DRAIN);
 				return;
 			}
-			c->rx_bytes += c->rx_bytes < UINT16_MAX;
-			c->text_bytes += is_text(b) && c->text_bytes < UINT16_MAX;
-			c->echo_bytes += b == STM32_INIT && c->echo_bytes < UINT16_MAX;
+			if (c->rx_bytes >= 0x8000u) /* a ratio is all the counts are for */
+				continue;
+			c->rx_bytes++;
+			c->text_bytes += is_text(b);
+			c->echo_bytes += b == STM32_INIT;
 			c->eol |= b == '\r' || b == '\n';
 		}
 		return; /* still waiting, same deadline */
