@@ -53,6 +53,7 @@ typedef struct sd_stk500_client {
 	sd_engine     eng;      /* first: pass &c.eng to sd_run */
 	sd_stk500_cfg cfg;
 	uint8_t       st, item, reads, same, frames;
+	uint8_t       slow;     /* reply timeouts so far (the wait doubles, to 400 ms) */
 	uint8_t       tx[3];
 	uint8_t       rx[8];
 	uint8_t       cur[3];   /* the reading in hand */
@@ -64,9 +65,11 @@ typedef struct sd_stk500_client {
 	uint8_t       have;     /* SD_STK500_HAVE_* */
 	uint8_t       major, minor;
 	uint8_t       sig[3];
-	uint8_t       cause;    /* sd_cause: OK, SILENT, ECHO, APP_RUNNING (text lines),
-				   STOPPED_ANSWERING, NOISE (answers that never
-				   agreed), DISCONNECTED, UNKNOWN */
+	uint8_t       cause;    /* sd_cause: OK, SILENT, ECHO, APP_RUNNING (mostly text,
+				   in lines), STOPPED_ANSWERING (in sync, then no
+				   answer, or the run's deadline came first), NOISE
+				   (answers that never agreed), DISCONNECTED,
+				   UNKNOWN (bytes it does not name) */
 } sd_stk500_client;
 
 /* Set up c (cfg NULL = no baud change, no reset, identify, agree 3).
@@ -89,7 +92,10 @@ typedef struct sd_stm32_client {
 	sd_engine     eng;      /* first */
 	sd_stm32_cfg  cfg;
 	uint8_t       st, item, reads, same, tries;
+	uint8_t       timed_out; /* the drain waits the whole wait */
 	uint8_t       tx[2];
+	sd_time       t0;       /* the first 0x7F went out */
+	sd_time       wait;     /* for an answer: twice the sync's round trip, 0.5 to 2 s */
 	uint8_t       rx[8];
 	uint8_t       n, want;  /* bytes of the current answer, its length */
 	uint8_t       ans[4];   /* ACK, N, first value bytes: what is compared */

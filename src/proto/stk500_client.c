@@ -39,6 +39,15 @@ static const sd_pattern pat_sync = { p_sync, NULL, 2 };
 static const sd_pattern pat_val1 = { p_one, m_val1, 3 };
 static const sd_pattern pat_val3 = { p_val, m_val3, 5 };
 
+/* The reply wait after `slow` timeouts: 100, 200, 400 ms. A drain as long
+ * follows each timeout, so the loader hears a byte at most 800 ms apart
+ * (its watchdog fires after 1 s without one: STK_BOOT_WINDOW). */
+#define SLOW_MAX 2u
+static sd_time reply_wait(const sd_stk500_client *c)
+{
+	return STK_REPLY_TIMEOUT << c->slow;
+}
+
 static int is_text(uint8_t b)
 {
 	return (b >= 0x20 && b < 0x7f) || b == '\t' || b == '\r' || b == '\n';
@@ -54,8 +63,8 @@ static void ctrl(sd_stk500_client *c, int op, unsigned level, sd_time until)
 	k.until = until;
 	if (op == SD_CTRL_CFG)
 		k.cfg = (sd_line_cfg){ c->cfg.baud, 8, SD_PARITY_NONE, 1, SD_FLOW_NONE };
-	if (op == SD_CTRL_DRAIN)
-		k.duration = STK_SYNC_GAP;
+	if (op == SD_CTRL_DRAIN) /* quiet for a frame gap, or after a timeout the wait */
+		k.duration = c->st == C_ID_DRAIN ? reply_wait(c) : STK_SYNC_GAP;
 	sd_engine_ctrl(&c->eng, &k);
 }
 
@@ -124,7 +133,7 @@ static void go(sd_stk500_client *c, uint8_t st)
 		return;
 	case C_DRAIN:
 	case C_ID_DRAIN:
-		ctrl(c, SD_CTRL_DRAIN, 0, now + STK_SYNC_SPAN);
+		ctrl(c, SD_CTRL_DRAIN, 0, now + STK_SYNC_SPAN + reply_wait(c));
 		return;
 	case C_ID_SEND:
 		if (c->item == IT_SIG) {
@@ -137,7 +146,7 @@ static void go(sd_stk500_client *c, uint8_t st)
 			c->tx[2] = STK_CRC_EOP;
 			sd_expect_init(&c->x, &pat_val1, 1, 16, NULL, 0);
 		}
-		sd_engine_send(e, c->tx, c->item == IT_SIG ? 2 : 3, now + STK_REPLY_TIMEOUT);
+		sd_engine_send(e, c->tx, c->item == IT_SIG ? 2 : 3, now + reply_wait(c));
 		return;
 	default:
 		return;
@@ -200,6 +209,8 @@ static void on_bytes(sd_stk500_client *c, size_t n)
 	if (c->st == C_SYNC_WAIT) {
 		if (r == 1) {
 			c->have |= SD_STK500_HAVE_SYNC;
+			/* provisional, for a run its overall deadline ends */
+			c->cause = SD_CAUSE_STOPPED_ANSWERING;
 			go(c, C_DRAIN);
 		} else if (r < 0) {
 			sd_expect_init(&c->x, &pat_sync, 1, 64, NULL, 0);
@@ -278,11 +289,17 @@ static void stk_client_step(sd_engine *e, const sd_event *ev)
 				fail_nosync(c);
 			return;
 		}
-		/* in sync, and a question got no answer in time */
-		if (++c->reads >= ID_READS)
+		/* in sync, and a question got no answer in time: a slow link
+		 * or a device gone. Its answer may still come: wait longer, and
+		 * drain until the line has been quiet that long before asking
+		 * again, so no late answer is read as the next one's */
+		if (++c->reads >= ID_READS) {
 			fail(c, SD_ERR_TIMEOUT, SD_CAUSE_STOPPED_ANSWERING);
-		else
-			go(c, C_ID_SEND);
+			return;
+		}
+		if (c->slow < SLOW_MAX)
+			c->slow++;
+		go(c, C_ID_DRAIN);
 		return;
 	default:
 		return;

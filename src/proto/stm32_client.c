@@ -21,10 +21,11 @@
 #define INIT_TRIES 2u
 #define CMD_READS  8u  /* answers to one command at most */
 
-enum { C_CFG, C_INIT_SEND, C_INIT_WAIT, C_CMD_SEND, C_CMD_WAIT, C_DRAIN };
+enum { C_CFG, C_INIT_SEND, C_INIT_WAIT, C_CLOSE_SEND, C_CLOSE_WAIT, C_CMD_SEND, C_CMD_WAIT, C_DRAIN };
 enum { IT_GET, IT_GET_ID, IT_END };
 
 static const uint8_t init_byte[] = { STM32_INIT };
+static const uint8_t close_byte[] = { STM32_INIT ^ 0xffu };
 
 static int is_text(uint8_t b)
 {
@@ -67,21 +68,28 @@ static void go(sd_stm32_client *c, uint8_t st)
 		sd_engine_ctrl(e, &k);
 		return;
 	case C_INIT_SEND:
-		c->tries++;
+		if (!c->tries++)
+			c->t0 = now;
 		sd_engine_send(e, init_byte, 1, now + STM32_T_INIT_ACK);
+		return;
+	case C_CLOSE_SEND: /* 0x80, then (silence) 0x7F: see on_bytes */
+		sd_engine_send(e, c->tries++ == INIT_TRIES ? close_byte : init_byte, 1, now + c->wait);
 		return;
 	case C_CMD_SEND:
 		c->tx[0] = c->item == IT_GET ? STM32_CMD_GET : STM32_CMD_GET_ID;
 		c->tx[1] = (uint8_t)(c->tx[0] ^ 0xffu);
 		c->n = 0;
 		c->want = 2; /* ACK and N; then N is known */
-		sd_engine_send(e, c->tx, 2, now + STM32_T_ACK);
+		sd_engine_send(e, c->tx, 2, now + c->wait);
 		return;
 	case C_DRAIN:
 		memset(&k, 0, sizeof k);
 		k.op = SD_CTRL_DRAIN;
-		k.duration = STM32_T_QUIET;
-		k.until = now + STM32_T_DRAIN_MAX;
+		/* quiet for STM32_T_QUIET; after a timeout for the whole wait,
+		 * so a late answer is not read as the next one's */
+		k.duration = c->timed_out ? c->wait : STM32_T_QUIET;
+		k.until = now + STM32_T_DRAIN_MAX + k.duration;
+		c->timed_out = 0;
 		sd_engine_ctrl(e, &k);
 		return;
 	default:
@@ -139,14 +147,29 @@ static void on_bytes(sd_stm32_client *c, size_t n)
 		for (size_t i = 0; i < n; i++) {
 			uint8_t b = c->rx[i];
 			if (b == STM32_ACK || b == STM32_NACK) {
-				/* bytes after it: none expected; the drain drops them */
+				/* bytes after it: none expected; the drain drops them.
+				 * The round trip, from the first 0x7F (the answer may
+				 * be the first's, late), sets every later wait */
+				sd_time rtt = sd_now(e->clock) - c->t0;
+				c->wait = rtt * 2 < STM32_T_ACK ? STM32_T_ACK :
+					  rtt * 2 > STM32_RTT_MAX * 2 ? STM32_RTT_MAX * 2 : rtt * 2;
 				c->have |= SD_STM32_HAVE_SYNC;
+				/* provisional, for a run its overall deadline ends */
+				c->cause = SD_CAUSE_STOPPED_ANSWERING;
 				if (!c->cfg.identify) {
 					c->cause = SD_CAUSE_OK;
 					sd_engine_done(e);
 					return;
 				}
-				go(c, C_DRAIN);
+				/* After a second 0x7F, a loader that answered the
+				 * first holds the second as an opcode and would take
+				 * our next opcode as its complement: close the pair
+				 * with 0x80 (it NACKs 7F 80). One that synced on the
+				 * second holds 0x80 as an opcode and stays silent:
+				 * 0x7F, its complement, makes it NACK. Either way it
+				 * is back at its prompt (the host session's
+				 * close_pair, src/proto/stm32.c). */
+				go(c, c->tries > 1 ? C_CLOSE_SEND : C_DRAIN);
 				return;
 			}
 			if (c->rx_bytes >= 0x8000u) /* a ratio is all the counts are for */
@@ -157,6 +180,11 @@ static void on_bytes(sd_stm32_client *c, size_t n)
 			c->eol |= b == '\r' || b == '\n';
 		}
 		return; /* still waiting, same deadline */
+	}
+	if (c->st == C_CLOSE_WAIT) { /* any answer: the pair is closed */
+		c->timed_out = 1; /* drain the full wait: the NACK may have company */
+		go(c, C_DRAIN);
+		return;
 	}
 	/* C_CMD_WAIT: ACK, N, then N+1 value bytes and the closing ACK */
 	for (size_t i = 0; i < n; i++) {
@@ -190,7 +218,7 @@ static void on_bytes(sd_stm32_client *c, size_t n)
 		reading(c);
 		return;
 	}
-	e->deadline = sd_now(e->clock) + STM32_T_REPLY; /* the next byte */
+	e->deadline = sd_now(e->clock) + c->wait; /* the next byte */
 }
 
 static void stm32_client_step(sd_engine *e, const sd_event *ev)
@@ -215,7 +243,7 @@ static void stm32_client_step(sd_engine *e, const sd_event *ev)
 			e->tx_len -= ev->n;
 			return;
 		}
-		c->st = c->st == C_INIT_SEND ? C_INIT_WAIT : C_CMD_WAIT;
+		c->st = (uint8_t)(c->st + 1); /* C_*_SEND -> C_*_WAIT */
 		sd_engine_recv(e, c->rx, sizeof c->rx, e->deadline);
 		return;
 	case SD_EV_RECEIVED:
@@ -229,11 +257,21 @@ static void stm32_client_step(sd_engine *e, const sd_event *ev)
 				fail_nosync(c);
 			return;
 		}
-		/* in sync, and an answer stopped short or never came */
-		if (++c->reads >= CMD_READS)
+		if (c->st == C_CLOSE_SEND || c->st == C_CLOSE_WAIT) {
+			if (c->tries <= INIT_TRIES + 1)
+				go(c, C_CLOSE_SEND); /* 0x80 met silence: 0x7F */
+			else
+				fail(c, SD_ERR_TIMEOUT, SD_CAUSE_STOPPED_ANSWERING);
+			return;
+		}
+		/* in sync, and an answer stopped short or never came: drain
+		 * for the whole wait before asking again */
+		if (++c->reads >= CMD_READS) {
 			fail(c, SD_ERR_TIMEOUT, SD_CAUSE_STOPPED_ANSWERING);
-		else
-			go(c, c->n ? C_DRAIN : C_CMD_SEND);
+			return;
+		}
+		c->timed_out = 1;
+		go(c, C_DRAIN);
 		return;
 	default:
 		return;
@@ -257,4 +295,5 @@ void sd_stm32_client_init(sd_stm32_client *c, const sd_stm32_cfg *cfg)
 	if (!c->cfg.agree)
 		c->cfg.agree = 2;
 	c->cause = SD_CAUSE_UNKNOWN;
+	c->wait = STM32_T_ACK;
 }

@@ -131,6 +131,30 @@ static void stk500_noise_never_wrong(void **state)
 	assert_true(ok >= runs * 3 / 4);
 }
 
+/* A slow link (latency past the 100 ms reply wait): answers arrive after
+ * the question was asked again. Whatever it reports stays paired: the
+ * version is never the major read as the minor, nor the reverse. */
+static void stk500_slow_link_stays_paired(void **state)
+{
+	(void)state;
+	char uri[120];
+	unsigned ok = 0;
+	for (unsigned d = 0; d <= 450; d += 30) {
+		sd_stk500_client c;
+		snprintf(uri, sizeof uri, "sim:stk500?delay_ms=%u", d);
+		int r = run_stk(uri, &reset_id, &c);
+		if (c.have & SD_STK500_HAVE_VERSION) {
+			if (c.major != 8 || c.minor != 3)
+				fail_msg("%s: version %u.%u reported, the board is 8.3", uri, c.major, c.minor);
+		}
+		if (c.have & SD_STK500_HAVE_SIG)
+			assert_memory_equal(c.sig, "\x1e\x95\x0f", 3);
+		ok += r == SD_OK;
+	}
+	print_message("stk500 client on slow links: %u of 16 latencies identified\n", ok);
+	assert_true(ok >= 8);
+}
+
 static void stk500_no_lines_link(void **state)
 {
 	(void)state;
@@ -168,6 +192,26 @@ static int run_stm32(const char *uri, const sd_stm32_cfg *cfg, sd_stm32_client *
 }
 
 static const sd_stm32_cfg stm_id = { 115200, 1, 0 };
+
+/* The same for the STM32 client: latency past its 500 ms waits. */
+static void stm32_slow_link_stays_paired(void **state)
+{
+	(void)state;
+	char uri[120];
+	unsigned ok = 0;
+	for (unsigned d = 0; d <= 1500; d += 100) {
+		sd_stm32_client c;
+		snprintf(uri, sizeof uri, "sim:stm32?delay_ms=%u", d);
+		int r = run_stm32(uri, &stm_id, &c);
+		if (c.have & SD_STM32_HAVE_VERSION && c.version != 0x31)
+			fail_msg("%s: version %02x reported, the loader is 3.1", uri, c.version);
+		if (c.have & SD_STM32_HAVE_PID && c.pid != 0x410)
+			fail_msg("%s: pid %03x reported, the chip is 410", uri, c.pid);
+		ok += r == SD_OK;
+	}
+	print_message("stm32 client on slow links: %u of 16 latencies identified\n", ok);
+	assert_true(ok >= 5);
+}
 
 static void stm32_identifies_loader(void **state)
 {
@@ -236,9 +280,11 @@ int main(void)
 		cmocka_unit_test(stk500_causes),
 		cmocka_unit_test(stk500_noise_never_wrong),
 		cmocka_unit_test(stk500_no_lines_link),
+		cmocka_unit_test(stk500_slow_link_stays_paired),
 		cmocka_unit_test(stm32_identifies_loader),
 		cmocka_unit_test(stm32_causes),
 		cmocka_unit_test(stm32_noise_never_wrong),
+		cmocka_unit_test(stm32_slow_link_stays_paired),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
