@@ -34,10 +34,11 @@ for spec in avr:avr-atmega328p:avr-gcc:avr-size m0plus:arm-cortex-m0plus:arm-non
   fi
   dir=$out/$name
   rm -rf "$dir"
+  mkdir -p "$out"
   if ! cmake -S . -B "$dir" --toolchain "cmake/toolchains/$tc.cmake" -DCMAKE_BUILD_TYPE=MinSizeRel \
-       >"$out.$name.log" 2>&1 || ! cmake --build "$dir" -j2 >>"$out.$name.log" 2>&1; then
+       >"$out/$name.log" 2>&1 || ! cmake --build "$dir" -j2 >>"$out/$name.log" 2>&1; then
     echo "$name: build failed:" >&2
-    tail -n 30 "$out.$name.log" >&2
+    tail -n 30 "$out/$name.log" >&2
     rc=1
     continue
   fi
