@@ -99,8 +99,8 @@ SD_API void sd_link_init(sd_link *l, const sd_link_ops *ops, const sd_clock *clo
 /* Attach (or detach with NULL) a transcript. Records an OPEN note with
  * `target` when both are non-NULL. */
 SD_API void sd_link_tap(sd_link *l, sd_transcript *t, const char *target);
-
 #endif
+
 SD_API int  sd_link_read(sd_link *l, uint8_t *buf, size_t len, sd_deadline dl);
 SD_API int  sd_link_write(sd_link *l, const uint8_t *buf, size_t len, sd_deadline dl);
 /* Read exactly len bytes; on timeout returns SD_ERR_TIMEOUT with *got set. */
