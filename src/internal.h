@@ -10,11 +10,30 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "shakedown/shakedown.h"
-
 #define SDI_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define SDI_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define SDI_MAX(a, b) ((a) > (b) ? (a) : (b))
+/* sd_link_drain's stack buffer: a microcontroller's stack is small. */
+#ifdef SD_FREESTANDING
+#define SDI_DRAIN_BUF 16
+#define SDI_DRAIN_MAX INT16_MAX /* int may be 16 bits (AVR) */
+#else
+#define SDI_DRAIN_BUF 256
+#define SDI_DRAIN_MAX (1 << 30)
+#endif
+
+#ifdef SD_FREESTANDING
+/* The engine layer alone (core run/link/expect and the compact protocol
+ * clients): only the headers it needs, none that hold text or the OS. */
+#include "shakedown/error.h"
+#include "shakedown/clock.h"
+#include "shakedown/line.h"
+#include "shakedown/link.h"
+#include "shakedown/engine.h"
+#include "shakedown/diag.h"
+#include "shakedown/client.h"
+#else
+#include "shakedown/shakedown.h"
 
 /* Bounded formatting into a fixed buffer; always NUL-terminates. */
 void sdi_fmt(char *buf, size_t len, const char *fmt, ...)
@@ -125,5 +144,7 @@ int sdi_sim_unescape(const char *s, uint8_t *out, size_t cap);
 extern const sd_sim_kind sdi_sim_stm32;
 extern const sd_sim_kind sdi_sim_stk500;
 extern const sd_sim_kind sdi_sim_mtk;
+
+#endif /* SD_FREESTANDING */
 
 #endif

@@ -19,10 +19,19 @@
 extern "C" {
 #endif
 
+#if defined(SD_FREESTANDING) && defined(SD_TIME32)
+/* A microcontroller build may take 32-bit time (64-bit arithmetic is most
+ * of the code on an 8-bit core): µs from an origin the port's clock
+ * chooses, so a port restarts its clock before a run (sd_run never lasts
+ * near the 35 minutes 2^31 µs holds). docs/PORTING-links.md. */
+typedef int32_t sd_time;
+#define SD_FOREVER INT32_MAX
+#else
 typedef int64_t sd_time;      /* microseconds, monotonic */
+#define SD_FOREVER INT64_MAX
+#endif
 typedef sd_time sd_deadline;  /* absolute; SD_FOREVER = none */
 
-#define SD_FOREVER INT64_MAX
 #define SD_MS(x) ((sd_time)(x) * 1000)
 #define SD_S(x)  ((sd_time)(x) * 1000000)
 

@@ -75,6 +75,7 @@ typedef enum sd_cause {
 	SD_CAUSE_COUNT
 } sd_cause;
 
+#ifndef SD_NO_TEXT /* the names, sentences and records that hold text: host only */
 /* "app-running"; NULL outside the set. */
 SD_API const char *sd_cause_name(sd_cause c);
 /* -1 when the name is not in the vocabulary. */
@@ -167,6 +168,8 @@ SD_API void sd_report_fact(sd_report *r, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* The value of a fact, or NULL. */
 SD_API const char *sd_report_fact_get(const sd_report *r, const char *key);
+
+#endif /* SD_NO_TEXT */
 
 #ifdef __cplusplus
 }

@@ -129,7 +129,11 @@ SD_API int sd_run(sd_engine *e, sd_link *l, sd_deadline overall);
  * exceed the garbage budget. Patterns are at most SD_EXPECT_MAXPAT bytes;
  * a mask byte 0x00 makes that position a wildcard. */
 
+/* A freestanding build may set it lower (the window is held twice per
+ * sd_expect; the MCU builds use 8). */
+#ifndef SD_EXPECT_MAXPAT
 #define SD_EXPECT_MAXPAT 32u
+#endif
 
 typedef struct sd_pattern {
 	const uint8_t *bytes;

@@ -32,14 +32,20 @@
 #include "shakedown/export.h"
 #include "shakedown/clock.h"
 #include "shakedown/line.h"
+#ifndef SD_FREESTANDING
 #include "shakedown/transcript.h"
+#endif
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 #define SD_LINK_OPS_V1 1u
+#ifdef SD_FREESTANDING
+#define SD_LINK_MAX_IO 255u   /* int may be 16 bits; an MCU moves a ring's worth */
+#else
 #define SD_LINK_MAX_IO 65536u
+#endif
 
 /* Capability flags (sd_link_ops.caps, refined per instance in sd_link.caps) */
 #define SD_LINK_BYTES  0x01u /* a byte stream */
@@ -74,20 +80,26 @@ typedef struct sd_link_ops {
 struct sd_link {
 	const sd_link_ops *ops;
 	const sd_clock    *clock;    /* never NULL once opened */
+#ifndef SD_FREESTANDING
 	sd_transcript     *tap;      /* optional; written only by the wrappers */
+#endif
 	unsigned           caps;     /* this instance's capabilities */
 	int                sticky;   /* first fatal error, until sd_link_clear_error */
 	int                os_errno; /* saved with SD_ERR_IO */
 	sd_line_cfg        cfg;      /* last settings applied */
 	unsigned           lines;    /* last DTR/RTS levels set */
+#ifndef SD_FREESTANDING
 	char               why[160]; /* one-line reason of the last failure */
+#endif
 };
 
 /* Initialise the base part (backends call this from their opener). */
 SD_API void sd_link_init(sd_link *l, const sd_link_ops *ops, const sd_clock *clock);
+#ifndef SD_FREESTANDING
 /* Attach (or detach with NULL) a transcript. Records an OPEN note with
  * `target` when both are non-NULL. */
 SD_API void sd_link_tap(sd_link *l, sd_transcript *t, const char *target);
+#endif
 
 SD_API int  sd_link_read(sd_link *l, uint8_t *buf, size_t len, sd_deadline dl);
 SD_API int  sd_link_write(sd_link *l, const uint8_t *buf, size_t len, sd_deadline dl);
@@ -109,6 +121,8 @@ SD_API void sd_link_sleep_until(sd_link *l, sd_time t);
 SD_API void sd_link_clear_error(sd_link *l);
 /* Records CLOSE, closes and (for opened links) frees. NULL is fine. */
 SD_API void sd_link_close(sd_link *l);
+
+#ifndef SD_FREESTANDING /* names, reasons, and the host's own backends */
 SD_API const char *sd_link_name(const sd_link *l);
 /* The one-line reason of the last failure, or sd_strerror(err) if none. */
 SD_API const char *sd_link_why(const sd_link *l, int err);
@@ -261,6 +275,8 @@ typedef struct sd_fault_cfg {
 /* Wrap inner (ownership passes to the fault link: closing it closes inner).
  * The fault link's clock is inner's. */
 SD_API int sd_link_open_fault(sd_link *inner, const sd_fault_cfg *cfg, sd_link **out);
+
+#endif /* SD_FREESTANDING */
 
 #ifdef __cplusplus
 }

@@ -17,6 +17,7 @@
 #include "shakedown/transcript.h"
 #include "shakedown/link.h"
 #include "shakedown/engine.h"
+#include "shakedown/client.h"
 #include "shakedown/diag.h"
 #include "shakedown/uart.h"
 #include "shakedown/classify.h"

@@ -8,16 +8,23 @@
 void sd_link_init(sd_link *l, const sd_link_ops *ops, const sd_clock *clock)
 {
 	l->ops = ops;
+#ifdef SD_FREESTANDING
+	l->clock = clock; /* a port always has its own tick */
+#else
 	l->clock = clock ? clock : sd_clock_real();
 	l->tap = NULL;
+#endif
 	l->caps = ops->caps;
 	l->sticky = SD_OK;
 	l->os_errno = 0;
 	memset(&l->cfg, 0, sizeof l->cfg);
 	l->lines = 0;
+#ifndef SD_FREESTANDING
 	l->why[0] = '\0';
+#endif
 }
 
+#ifndef SD_FREESTANDING
 int sdi_link_fail(sd_link *l, int err, const char *fmt, ...)
 {
 	va_list ap;
@@ -35,6 +42,14 @@ void sd_link_tap(sd_link *l, sd_transcript *t, const char *target)
 	if (t && target)
 		sd_transcript_bytes(t, SD_TR_OPEN, (const uint8_t *)target, strlen(target));
 }
+#endif
+
+/* The transcript choke point; nothing to record in a freestanding build. */
+#ifdef SD_FREESTANDING
+#define TAP(l, call) ((void)0)
+#else
+#define TAP(l, call) do { if ((l)->tap) call; } while (0)
+#endif
 
 static int is_fatal(int err)
 {
@@ -46,8 +61,7 @@ static int link_error(sd_link *l, int err)
 {
 	if (is_fatal(err)) {
 		l->sticky = err;
-		if (l->tap)
-			sd_transcript_error(l->tap, err);
+		TAP(l, sd_transcript_error(l->tap, err));
 	}
 	return err;
 }
@@ -65,8 +79,7 @@ int sd_link_read(sd_link *l, uint8_t *buf, size_t len, sd_deadline dl)
 		return link_error(l, n);
 	if (n == 0 || (size_t)n > len) /* contract breach by a backend */
 		return link_error(l, SD_ERR_IO);
-	if (l->tap)
-		sd_transcript_bytes(l->tap, SD_TR_RX, buf, (size_t)n);
+	TAP(l, sd_transcript_bytes(l->tap, SD_TR_RX, buf, (size_t)n));
 	return n;
 }
 
@@ -83,8 +96,7 @@ int sd_link_write(sd_link *l, const uint8_t *buf, size_t len, sd_deadline dl)
 		return link_error(l, n);
 	if (n == 0 || (size_t)n > len)
 		return link_error(l, SD_ERR_IO);
-	if (l->tap)
-		sd_transcript_bytes(l->tap, SD_TR_TX, buf, (size_t)n);
+	TAP(l, sd_transcript_bytes(l->tap, SD_TR_TX, buf, (size_t)n));
 	return n;
 }
 
@@ -118,7 +130,7 @@ int sd_link_write_all(sd_link *l, const uint8_t *buf, size_t len, sd_deadline dl
 
 int sd_link_drain(sd_link *l, sd_time quiet, sd_deadline dl)
 {
-	uint8_t buf[256];
+	uint8_t buf[SDI_DRAIN_BUF];
 	int total = 0;
 	for (;;) {
 		sd_deadline q = sd_deadline_min(sd_deadline_in(l->clock, quiet), dl);
@@ -128,7 +140,7 @@ int sd_link_drain(sd_link *l, sd_time quiet, sd_deadline dl)
 		if (r < 0)
 			return r;
 		total += r;
-		if (total > (1 << 30) || sd_deadline_passed(l->clock, dl))
+		if (total > SDI_DRAIN_MAX || sd_deadline_passed(l->clock, dl))
 			return total;
 	}
 }
@@ -144,10 +156,12 @@ int sd_link_flush(sd_link *l, unsigned dirs)
 	int r = l->ops->flush(l, dirs);
 	if (r < 0)
 		return link_error(l, r);
+#ifndef SD_FREESTANDING
 	if (l->tap) {
 		sd_trec rec = { .kind = SD_TR_FLUSH, .a = dirs };
 		sd_transcript_add(l->tap, &rec);
 	}
+#endif
 	return SD_OK;
 }
 
@@ -163,8 +177,7 @@ int sd_link_set_cfg(sd_link *l, const sd_line_cfg *cfg)
 	if (r < 0)
 		return link_error(l, r);
 	l->cfg = *cfg;
-	if (l->tap)
-		sd_transcript_cfg(l->tap, cfg);
+	TAP(l, sd_transcript_cfg(l->tap, cfg));
 	return SD_OK;
 }
 
@@ -181,8 +194,7 @@ int sd_link_set_lines(sd_link *l, unsigned mask, unsigned level)
 	if (r < 0)
 		return link_error(l, r);
 	l->lines = (l->lines & ~mask) | (level & mask);
-	if (l->tap)
-		sd_transcript_lines(l->tap, mask, l->lines);
+	TAP(l, sd_transcript_lines(l->tap, mask, l->lines));
 	return SD_OK;
 }
 
@@ -209,10 +221,12 @@ int sd_link_break(sd_link *l, sd_time duration)
 	int r = l->ops->send_break(l, duration);
 	if (r < 0)
 		return link_error(l, r);
+#ifndef SD_FREESTANDING
 	if (l->tap) {
 		sd_trec rec = { .kind = SD_TR_BREAK, .a = (uint32_t)SDI_MIN(duration, (sd_time)UINT32_MAX) };
 		sd_transcript_add(l->tap, &rec);
 	}
+#endif
 	return SD_OK;
 }
 
@@ -227,7 +241,9 @@ void sd_link_clear_error(sd_link *l)
 	if (l) {
 		l->sticky = SD_OK;
 		l->os_errno = 0;
+#ifndef SD_FREESTANDING
 		l->why[0] = '\0';
+#endif
 	}
 }
 
@@ -235,13 +251,17 @@ void sd_link_close(sd_link *l)
 {
 	if (!l)
 		return;
+#ifndef SD_FREESTANDING
 	if (l->tap) {
 		sd_trec rec = { .kind = SD_TR_CLOSE };
 		sd_transcript_add(l->tap, &rec);
 	}
-	l->ops->close(l);
+#endif
+	if (l->ops->close)
+		l->ops->close(l);
 }
 
+#ifndef SD_FREESTANDING
 const char *sd_link_name(const sd_link *l)
 {
 	return l && l->ops ? l->ops->name : "none";
@@ -253,3 +273,4 @@ const char *sd_link_why(const sd_link *l, int err)
 		return l->why;
 	return sd_strerror(err);
 }
+#endif /* SD_FREESTANDING */

@@ -73,8 +73,10 @@ static int apply_ctrl(sd_link *l, const sd_ctrl *c, sd_deadline overall, size_t 
 		*n = (size_t)r;
 		return SD_OK;
 	case SD_CTRL_NOTE:
+#ifndef SD_FREESTANDING
 		if (l->tap && c->note)
 			sd_transcript_note(l->tap, c->note);
+#endif
 		return SD_OK;
 	default:
 		return SD_ERR_ARG;
@@ -94,7 +96,7 @@ int sd_run(sd_engine *e, sd_link *l, sd_deadline overall)
 	sd_event ev = { .type = SD_EV_START };
 	e->ops->step(e, &ev);
 
-	unsigned idle = 0;
+	uint32_t idle = 0; /* unsigned may be 16 bits (AVR) */
 	for (;;) {
 		unsigned st = e->state;
 		if (st & SD_ENG_DONE)
