@@ -81,7 +81,9 @@ steps = [
 for s in steps:
     print(s[:8].hex(), xfer(s).hex())
 PY
+export RUNNER_HOLD=1 # powered up by the session's first byte (runner.c)
 check "the real firmware, fresh" start_peer real2 "$TMP/runner" "$TMP/optiboot.elf"
+unset RUNNER_HOLD
 timeout 30 python3 "$TMP/session.py" "$PTY" >"$TMP/real.txt" 2>&1
 stop_peer
 check "the simulator as optiboot 4.4" start_peer sim "$SHAKEDOWN" sim stk500 version=4.4 eeprom=0 text=
