@@ -829,16 +829,17 @@ static void stk_step(sd_engine *e, const sd_event *ev)
 			 * answer 03 (its answer to any parameter it does not
 			 * know), the same wrong value each time, so readings
 			 * that differ cannot be outvoted: a majority of 03s
-			 * once named 8.3 as 3.3 (pty, BER 1e-2). So 03, after
-			 * errors on the line, takes five equal readings (all
-			 * five flipped: about 3e-6 at BER 1e-2); any other
-			 * value three, as a random flip does not repeat itself.
-			 * A version not confirmed within ID_READS is left
-			 * unverified and identify goes on to the signature
-			 * (the identity that matters). */
-			if (c->item <= IT_MINOR && d[0] == STK_OPTIBOOT_OTHER_PARM && (c->noisy || t->bad))
-				need = 5u;
-			if (c->item <= IT_MINOR && same < need && c->reads + 1u >= ID_READS) {
+			 * once named 8.3 as 3.3 (pty, BER 1e-2). So the
+			 * version is confirmed by three equal readings (an 03
+			 * after malformed answers by four: all four parameter
+			 * bytes flipped is about 4e-5 at BER 1e-2); at the
+			 * first reading that differs it is left unverified and
+			 * identify goes on to the signature (the identity that
+			 * matters) at once: every further frame is one more
+			 * chance for the noisy line to kill optiboot. */
+			if (c->item <= IT_MINOR && d[0] == STK_OPTIBOOT_OTHER_PARM && t->bad)
+				need = 4u;
+			if (c->item <= IT_MINOR && c->reads && same <= c->reads) {
 				t->ver_unconf = 1, t->ver_item = (uint8_t)c->item, t->ver_n = 0;
 				for (unsigned k = 0; k < c->reads && t->ver_n < ID_READS; k++)
 					t->ver_reads[t->ver_n++] = c->readings[k][0];

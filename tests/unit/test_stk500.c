@@ -542,9 +542,9 @@ static void the_exit_sequence_runs_once_at_the_end(void **state)
 /* No checksum protects a GET_PARAMETER answer, and a flipped parameter
  * byte makes optiboot answer 03 every time: a majority of 03s once named
  * optiboot 8.3 as "3.3" with exit 0 (pty, BER 1e-2, seed 37 of
- * bench/robustness_stk500.sh). 03 after errors now takes five equal
- * readings; a version not confirmed within six is printed as unverified,
- * never as a value, and the signature still identifies. */
+ * bench/robustness_stk500.sh). A version whose readings differ is now
+ * printed as unverified, never as a value, and the signature still
+ * identifies. */
 static void a_version_whose_readings_differ_stays_unverified(void **state)
 {
 	(void)state;
