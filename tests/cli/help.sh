@@ -43,14 +43,14 @@ for c in sync info; do
   check "$c --list --json: exit 0" [ "$rc" -eq 0 ]
   check "$c --list: stm32, stk500, mtk available" json '{p["name"] for p in d if p["available"]} >= {"stm32","stk500","mtk"}' <<<"$out"
   check "$c --list: tls has its own command" json '[p for p in d if p["name"]=="tls"][0]["why_not"] == "has its own command: shakedown tls HOST[:PORT]"' <<<"$out"
-  check "$c --list: esp not offered, says it has no client" json '[p for p in d if p["name"]=="esp"][0]["available"] is False and "no sync/info client" in [p for p in d if p["name"]=="esp"][0]["why_not"]' <<<"$out"
+  check "$c --list: esp offered (issue 13)" json '[p for p in d if p["name"]=="esp"][0]["available"] is True' <<<"$out"
   avail=$(python3 -c 'import json,sys; print(", ".join(p["name"] for p in json.load(sys.stdin) if p["available"]))' <<<"$out")
   run "$SHAKEDOWN" help "$c"
   check "help $c offers exactly the rows with a client" grep -q "^PROTO:  $avail " <<<"$out"
   run "$SHAKEDOWN" "$c" --list
-  check "$c --list (text): esp under 'not here'" eval 'grep -A5 '\''^not here:'\'' <<<"$out" | grep -q '\''^  esp has no sync/info client yet'\'''
-  run "$SHAKEDOWN" "$c" esp 'sim:app'
-  check "$c esp: exit 2, one line saying it has no client" eval '[ "$rc" -eq 2 ] && [ "$(lines "$err")" -eq 1 ] && grep -q "esp has no sync/info client yet" <<<"$err"'
+  check "$c --list (text): tls under 'not here'" eval 'grep -A5 '\''^not here:'\'' <<<"$out" | grep -q '\''^  tls has its own command'\'''
+  run "$SHAKEDOWN" "$c" esp 'sim:esp'
+  check "$c esp: exit 0 on the simulated ESP" [ "$rc" -eq 0 ]
   run "$SHAKEDOWN" "$c" tls example.org:443
   check "$c tls: exit 2, points to shakedown tls" eval '[ "$rc" -eq 2 ] && [ "$(lines "$err")" -eq 1 ] && grep -q "tls has its own command: shakedown tls HOST" <<<"$err"'
   run "$SHAKEDOWN" "$c" nosuch 'sim:app'
@@ -79,12 +79,12 @@ check "explain --expect nosuch: exit 2, lists the names" eval '[ "$rc" -eq 2 ] &
 
 # sim: the device kinds; protocols without one say so
 run "$SHAKEDOWN" help sim
-check "sim --help offers the device kinds" grep -q "^PROTO: app, stm32, stk500, mtk " <<<"$out"
-run "$SHAKEDOWN" sim esp
-check "sim esp: exit 2, one line: no simulated device yet" eval '[ "$rc" -eq 2 ] && [ "$(lines "$err")" -eq 1 ] && grep -q "esp has no simulated device yet" <<<"$err"'
+check "sim --help offers the device kinds" grep -q "^PROTO: app, stm32, stk500, mtk, esp " <<<"$out"
+run "$SHAKEDOWN" sim esp mode=sleepy
+check "sim esp mode=sleepy: exit 2, one line naming the modes" eval '[ "$rc" -eq 2 ] && [ "$(lines "$err")" -eq 1 ] && grep -q "modes: download" <<<"$err"'
 run "$SHAKEDOWN" sim tls
 check "sim tls: exit 2, points to shakedown tls" eval '[ "$rc" -eq 2 ] && grep -q "shakedown tls HOST" <<<"$err"'
 run "$SHAKEDOWN" sim --list
-check "sim --list: esp and tls under 'not here'" eval 'grep -A3 '\''^not here:'\'' <<<"$out" | grep -q "esp has no simulated device"'
+check "sim --list: tls under 'not here' (esp has a device)" eval 'grep -A3 '\''^not here:'\'' <<<"$out" | grep -q "tls has no simulated device"'
 
 finish
