@@ -265,6 +265,11 @@ static int esp_explain(const uint8_t *b, size_t n, const uint8_t *tx, size_t tx_
 		return sdi_say(out, outlen, 30, "esp: C0 00 = a SLIP request frame: our own SYNC coming back (an echo)?");
 	if (b[0] == ESP_SLIP_END)
 		return sdi_say(out, outlen, 40, "esp: 0xC0 = SLIP frame delimiter");
+	esp_banner o;
+	banner_read(b, n, &o);
+	if (o.seen && (o.have_boot || o.esp8266))
+		return sdi_say(out, outlen, 70, "esp: an Espressif ROM boot log (%s, %s): the chip, not its loader, is talking",
+			       chip_word(&o), o.usb_only ? "USB-only download" : o.download ? "download mode" : "flash boot");
 	return sdi_say(out, outlen, 0, "esp: 0x%02x does not start a SLIP frame (expected C0)", b[0]);
 }
 
@@ -1120,6 +1125,7 @@ static int esp_session(void *ctxp, sd_link *l, const sd_proto_args *a, sd_report
 	}
 	unsigned attempts = a->retries ? 1 + a->retries : (unsigned)nplan;
 	int synced = 0, err = SD_OK;
+	unsigned silent_runs = 0;
 	for (unsigned i = 0; i < attempts && !synced && !c->out_of_time; i++) {
 		int k = attempt(c, plan[i % nplan], delays[i % 4]);
 		if (k < 0) {
@@ -1128,6 +1134,11 @@ static int esp_session(void *ctxp, sd_link *l, const sd_proto_args *a, sd_report
 		}
 		synced = k == 1;
 		if (c->lines_failed)
+			break;
+		/* nothing at all after two resets (no boot log, no reply, no
+		 * byte): a third timing reaches nothing either; say so sooner */
+		silent_runs = c->banner_n == 0 && !c->echoes ? silent_runs + 1 : 0;
+		if (silent_runs >= 2 && !a->retries)
 			break;
 	}
 	/* ESP8266: its ROM talks at 74880 (26 MHz crystal); read at 115200 the
@@ -1228,14 +1239,27 @@ static int esp_session(void *ctxp, sd_link *l, const sd_proto_args *a, sd_report
 	return err;
 }
 
+/* SYNC as probe's read-only first frame: the ROM answers it eight times
+ * and changes nothing (esp.md 4). */
+static const uint8_t esp_poke[] = {
+	0xC0, 0x00, ESP_CMD_SYNC, 0x24, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07, 0x07, 0x12, 0x20,
+	0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55,
+	0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55,
+	0xC0,
+};
+
 const sd_proto sdi_proto_esp = {
 	.name = "esp",
 	.title = "Espressif ROM loader (SLIP)",
 	.line = { 115200, 8, SD_PARITY_NONE, 1, SD_FLOW_NONE },
+	.poke = esp_poke,
+	.poke_len = sizeof esp_poke,
 	.expects = "a SLIP response frame C0 01 08 ... C0 to SYNC",
 	.explain = esp_explain,
 	.diagnose = esp_diagnose,
 	.ctx_size = sizeof(esp_ctx),
 	.session = esp_session,
 	.poke_order = 40,
+	/* its session resets by DTR/RTS (tight, then classic) */
+	.flags = SD_PROTO_RESETS,
 };

@@ -61,9 +61,9 @@ check "sync stm32 still runs" eval '[ "$rc" -eq 0 ] && json '\''d["ok"]'\'' <<<"
 
 # probe --expect: the rows with a read-only first frame on a line
 run "$SHAKEDOWN" help probe
-check "probe --help offers stk500, stm32, mtk for --expect" grep -q -- "--expect PROTO .*(stk500, stm32, mtk)" <<<"$out"
-run "$SHAKEDOWN" probe --expect esp 'sim:app'
-check "probe --expect esp: exit 2, one line, why" eval '[ "$rc" -eq 2 ] && [ "$(lines "$err")" -eq 1 ] && grep -q "esp has no read-only first frame" <<<"$err"'
+check "probe --help offers stk500, stm32, mtk, esp for --expect" grep -q -- "--expect PROTO .*(stk500, stm32, mtk, esp)" <<<"$out"
+run "$SHAKEDOWN" probe --expect esp --json 'sim:esp'
+check "probe --expect esp: the simulated ESP answers (exit 0)" eval '[ "$rc" -eq 0 ] && json '\''d["answered_by"]["protocol"] == "esp"'\'' <<<"$out"'
 run "$SHAKEDOWN" probe --expect tls 'sim:app'
 check "probe --expect tls: exit 2, points to shakedown tls" eval '[ "$rc" -eq 2 ] && grep -q "shakedown tls HOST" <<<"$err"'
 run "$SHAKEDOWN" probe --expect stm32 --listen 50 'sim:stm32' --json
