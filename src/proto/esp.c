@@ -565,7 +565,10 @@ static size_t strat_ctrls(const esp_ctx *c, int strat, sd_time delay, sd_ctrl *o
 {
 	const unsigned D = SD_LINE_DTR, R = SD_LINE_RTS, B = SD_LINE_DTR | SD_LINE_RTS;
 	size_t n = 0;
-	o[n++] = (sd_ctrl){ .op = SD_CTRL_FLUSH, .dirs = SD_FLUSH_IN };
+	/* Before a reset, what waits is older than the boot we cause; without
+	 * one it is all we will hear of the last boot (esptool reads it too). */
+	if (strat != STRAT_NONE || c->attempts)
+		o[n++] = (sd_ctrl){ .op = SD_CTRL_FLUSH, .dirs = SD_FLUSH_IN };
 	switch (strat) {
 	case STRAT_CLASSIC:
 		/* DTR off (IO0 high); RTS on (EN low); 100 ms; DTR on (IO0 low);

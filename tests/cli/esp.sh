@@ -46,7 +46,9 @@ stop_sim
 check "pty: the device logged only sync and read-reg" eval 'grep -q "sync" "$TMP/sim.err" && ! grep -q "destructive" "$TMP/sim.err"'
 start_sim esp mode=app
 run "$SHAKEDOWN" sync --json esp "$PTY"
-check "pty, application printing: app-running" json 'd["findings"][0]["cause"] == "app-running"' <<<"$out"
+check "pty, application printing: its boot log (still in the pty) says flash boot" json 'd["findings"][0]["cause"] == "wrong-boot-mode"' <<<"$out"
+run "$SHAKEDOWN" sync --json esp "$PTY"
+check "pty, application printing, boot log read already: app-running" json 'd["findings"][0]["cause"] == "app-running"' <<<"$out"
 stop_sim
 
 finish
