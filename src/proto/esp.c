@@ -419,7 +419,7 @@ typedef struct esp_ctx {
 	size_t        frames_bad;         /* bad escapes, overlong frames */
 	/* the exchange under way */
 	uint8_t       want_op;
-	unsigned      want_n, got_n, echoes, stale, zero_values;
+	unsigned      want_n, got_n, echoes, stale, zero_values, same_values;
 	uint8_t       resp[FRAME_CAP];    /* the first matching response */
 	size_t        resp_n;
 	int           banner_done;
@@ -428,6 +428,7 @@ typedef struct esp_ctx {
 	size_t        req_n;
 	/* sync */
 	unsigned      sync_replies;       /* replies to the SYNC that synced */
+	unsigned      sync_alike;         /* of them, alike the first (value and length) */
 	uint32_t      sync_value;
 	unsigned      status_len;
 	int           stub;
@@ -442,6 +443,9 @@ typedef struct esp_ctx {
 	/* identify */
 	int           have_sec, sec_short, sec_unsupported, sdm, read_refused;
 	unsigned      line_errors;        /* reads that differed, garbled frames, lost SYNC replies */
+	unsigned      silent_run;         /* commands in a row without an answer */
+	int           hung;               /* the loader stopped answering mid-session */
+	sd_time       rtt;                /* SYNC sent to its first reply */
 	uint8_t       sec[ESP_SECINFO_LEN];
 	int           sec_verified;
 	const esp_chip_fact *chip;
@@ -509,6 +513,8 @@ static void on_frame(esp_ctx *c)
 	if (c->got_n == 0) {
 		memcpy(c->resp, c->frame, c->dec.n);
 		c->resp_n = c->dec.n;
+	} else if (rp.value == esp_u32(c->resp + 4) && c->dec.n == c->resp_n) {
+		c->same_values++; /* replies alike: the value and layout are confirmed */
 	}
 	if (rp.value == 0)
 		c->zero_values++;
@@ -628,7 +634,7 @@ static void begin(esp_ctx *c, uint8_t op, unsigned want)
 {
 	c->want_op = op;
 	c->want_n = want;
-	c->got_n = c->echoes = c->stale = c->zero_values = 0;
+	c->got_n = c->echoes = c->stale = c->zero_values = c->same_values = 0;
 	c->resp_n = 0;
 	esp_slip_reset(&c->dec);
 }
@@ -679,6 +685,8 @@ static int attempt(esp_ctx *c, int strat, sd_time delay)
 			return c->x.err ? c->x.err : SD_ERR_IO;
 		if (c->got_n > 0) {
 			c->sync_replies = c->got_n;
+			c->sync_alike = c->same_values + 1;
+			c->rtt = c->x.t_first > c->x.t_sent ? c->x.t_first - c->x.t_sent : 0;
 			esp_resp rp;
 			esp_parse_resp(c->resp, c->resp_n, &rp);
 			c->sync_value = rp.value;
@@ -708,6 +716,8 @@ static int attempt(esp_ctx *c, int strat, sd_time delay)
 
 enum { CR_OK = 1, CR_FAIL, CR_SILENT, CR_LINK };
 
+static void drain(esp_ctx *c);
+
 /* Send op with data; wait for its reply. CR_OK: c->resp holds it and its
  * status says success; CR_FAIL: the loader refused (err in *err). */
 static int command(esp_ctx *c, uint8_t op, const uint8_t *data, size_t n, esp_resp *out, unsigned *err)
@@ -715,11 +725,22 @@ static int command(esp_ctx *c, uint8_t op, const uint8_t *data, size_t n, esp_re
 	c->req_n = esp_request(op, data, n, c->req, sizeof c->req);
 	begin(c, op, 1);
 	c->junk_n = 0;
-	int xr = run_x(c, NULL, 0, c->req, c->req_n, frames_feed, ESP_T_CMD, ESP_T_CMD, 2 * ESP_T_CMD);
+	/* the round trip measured at sync widens the wait (a USB latency
+	 * timer, a VM, a network port), bounded */
+	sd_time extra = 2 * SDI_MIN(c->rtt, (sd_time)SD_S(1));
+	int xr = run_x(c, NULL, 0, c->req, c->req_n, frames_feed, ESP_T_CMD + extra, ESP_T_CMD,
+		       2 * ESP_T_CMD + extra);
 	if (xr == XR_LINK || c->out_of_time)
 		return CR_LINK;
-	if (!c->got_n)
-		return CR_SILENT;
+	if (!c->got_n) {
+		/* nothing, three times in a row, from a loader at its prompt:
+		 * noise garbles bytes, it does not remove every one */
+		if (++c->silent_run >= 3)
+			c->hung = 1;
+		drain(c); /* a late answer must not pass for the next one's */
+		return c->hung ? CR_LINK : CR_SILENT;
+	}
+	c->silent_run = 0;
 	esp_parse_resp(c->resp, c->resp_n, out);
 	if (out->len < c->status_len) {
 		*err = 0x100;
@@ -965,7 +986,7 @@ static int identify(esp_ctx *c)
 	old |= strcmp(c->ban.rom, "esp32") == 0 || c->ban.esp8266;
 	if (!old) {
 		int s = security_info(c);
-		if (s < -1)
+		if (s < -1 || c->hung)
 			return CR_LINK;
 	}
 	if (c->have_sec && !c->sec_short) {
@@ -976,7 +997,7 @@ static int identify(esp_ctx *c)
 	if (!c->chip) {
 		uint32_t v = 0;
 		int k = read_reg(c, ESP_REG_CHIP_MAGIC, &v);
-		if (k == -2 && (c->out_of_time || c->x.result == XR_LINK))
+		if (k == -2 && (c->out_of_time || c->hung || c->x.result == XR_LINK))
 			return CR_LINK;
 		if (k >= 0) {
 			c->have_magic = 1;
@@ -999,9 +1020,9 @@ static int identify(esp_ctx *c)
 	}
 	sd_report_fact(c->r, "secure_download_mode", "%s", c->sdm ? "on: READ_REG and the flash reads are refused"
 		       : c->read_refused ? "likely: READ_REG refused" : c->have_sec ? "off" : "off (READ_REG answered)");
-	if (!c->sdm && !c->read_refused && c->chip)
+	if (!c->sdm && !c->read_refused && c->chip && !c->hung)
 		efuse_facts(c);
-	return CR_OK;
+	return c->hung || c->out_of_time ? CR_LINK : CR_OK;
 }
 
 /* ---- diagnosis of a failed sync ----------------------------------------- */
@@ -1234,7 +1255,8 @@ static int esp_session(void *ctxp, sd_link *l, const sd_proto_args *a, sd_report
 		       c->sync_replies < ESP_SYNC_REPLIES ? " (esptool waits for all eight: it would fail here)" : "");
 	sd_report_fact(r, "loader", "%s", c->stub ? "flasher stub left running (SYNC value 0; the chip was not reset)"
 		       : c->status_len == 4 ? "ROM (ESP32 family: 4 status bytes)" : "ROM (ESP8266: 2 status bytes)");
-	sd_report_fact(r, "sync_value", "0x%08x", (unsigned)c->sync_value);
+	sd_report_fact(r, "sync_value", "0x%08x%s", (unsigned)c->sync_value,
+		       c->sync_alike >= 2 ? "" : " (unverified: no second reply alike)");
 	if (c->sync_replies < ESP_SYNC_REPLIES) {
 		sd_finding *f = sd_diag_add(&r->diag, SD_CAUSE_NOISE, 0.4f);
 		if (f) {
