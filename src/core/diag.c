@@ -135,6 +135,9 @@ static const struct {
 	{ SD_CAUSE_STUCK_BIT, "stuck-bit", SD_LAYER_PHYSICAL,
 	  "every received byte is off from the expected answer by the same bit mask: a signal fault, not random noise",
 	  "check the RX line's level, pull-ups, the adapter's I/O voltage and the ground between board and adapter" },
+	{ SD_CAUSE_TELNET_FRAMING, "telnet-framing", SD_LAYER_HOST,
+	  "the port speaks Telnet / RFC 2217 and was read as raw TCP: every 0xFF arrives doubled",
+	  "open it as rfc2217://HOST:PORT, or set the serial server (ser2net) to raw mode" },
 };
 
 _Static_assert(SDI_ARRAY_LEN(cause_table) == SD_CAUSE_COUNT,

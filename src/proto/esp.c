@@ -417,6 +417,7 @@ typedef struct esp_ctx {
 	uint8_t       junk[JUNK_CAP];     /* bytes outside frames after a SYNC */
 	size_t        junk_n;
 	size_t        frames_bad;         /* bad escapes, overlong frames */
+	unsigned      telnet_ff;          /* frames that fit once FF FF is read as FF */
 	/* the exchange under way */
 	uint8_t       want_op;
 	unsigned      want_n, got_n, echoes, stale, zero_values, same_values;
@@ -503,6 +504,19 @@ static void on_frame(esp_ctx *c)
 		return;
 	}
 	if (!esp_parse_resp(c->frame, c->dec.n, &rp)) {
+		/* 0xFF doubled (FF FF) makes it fit: a Telnet / RFC 2217 server's
+		 * IAC escaping reached us raw (esp.md 5: the ESP8266 magic) */
+		uint8_t un[FRAME_CAP];
+		size_t k = 0, pairs = 0;
+		for (size_t i = 0; i < c->dec.n; i++) {
+			un[k++] = c->frame[i];
+			if (c->frame[i] == 0xFF && i + 1 < c->dec.n && c->frame[i + 1] == 0xFF) {
+				i++;
+				pairs++;
+			}
+		}
+		if (pairs && esp_parse_resp(un, k, &rp))
+			c->telnet_ff++;
 		c->frames_bad++;
 		return;
 	}
@@ -735,7 +749,9 @@ static int command(esp_ctx *c, uint8_t op, const uint8_t *data, size_t n, esp_re
 	if (!c->got_n) {
 		/* nothing, three times in a row, from a loader at its prompt:
 		 * noise garbles bytes, it does not remove every one */
-		if (++c->silent_run >= 3)
+		if (c->x.got_any)
+			c->silent_run = 0; /* bytes came, garbled: not silence */
+		else if (++c->silent_run >= 3)
 			c->hung = 1;
 		drain(c); /* a late answer must not pass for the next one's */
 		return c->hung ? CR_LINK : CR_SILENT;
@@ -1275,6 +1291,18 @@ static int esp_session(void *ctxp, sd_link *l, const sd_proto_args *a, sd_report
 			if (f)
 				sd_finding_summary(f, "in sync, then the loader stopped answering during identification");
 			err = c->out_of_time ? SD_ERR_TIMEOUT : SD_ERR_PROTO;
+		}
+		if (c->telnet_ff) {
+			sd_finding *f = sd_diag_add(&r->diag, SD_CAUSE_TELNET_FRAMING, 0.9f);
+			if (f) {
+				sd_finding_summary(f, "%u answer%s carried every 0xFF doubled (FF FF): the port is a Telnet / "
+						   "RFC 2217 server read as raw TCP", c->telnet_ff, c->telnet_ff == 1 ? "" : "s");
+				sd_finding_fix(f, "open it as rfc2217://HOST:PORT (esptool: rfc2217://), or set the server "
+					       "(ser2net) to raw mode");
+			}
+			r->ok = 0;
+			if (err == SD_OK)
+				err = SD_ERR_PROTO;
 		}
 		if (c->sdm) {
 			sd_finding *f = sd_diag_add(&r->diag, SD_CAUSE_READ_PROTECTED, 0.9f);

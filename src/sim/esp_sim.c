@@ -10,7 +10,8 @@
  * lag_ms (each separate line change reaches the board this much after the
  * previous one: a slow driver, a VM, a network port), replies (SYNC replies,
  * default 8), stub=1 (a flasher stub left running), stuck=0xMM (every byte
- * sent has these bits stuck high), mac=aa:bb:cc:dd:ee:ff.
+ * sent has these bits stuck high), telnet=1 (every 0xFF sent doubled, as a
+ * Telnet / RFC 2217 server escapes it, read raw), mac=aa:bb:cc:dd:ee:ff.
  *
  * The reset circuit (esptool boot-mode-selection.rst "Automatic
  * Bootloader"): an asserted line is a low pin; EN is low only with RTS
@@ -50,6 +51,7 @@ typedef struct esp_dev {
 	unsigned      replies;
 	int           stub;
 	uint8_t       stuck;
+	int           telnet;          /* every 0xFF sent twice (a Telnet server's IAC escape) */
 	uint8_t       mac[6];
 	/* the reset circuit */
 	unsigned      lines;           /* as the board sees them */
@@ -86,8 +88,11 @@ static sd_time now_of(esp_dev *s)
 static void put(esp_dev *s, const void *p, size_t n)
 {
 	const uint8_t *b = p;
-	for (size_t i = 0; i < n && s->out_len < OUT_CAP; i++)
+	for (size_t i = 0; i < n && s->out_len < OUT_CAP; i++) {
 		s->out[s->out_len++] = (uint8_t)(b[i] | s->stuck);
+		if (s->telnet && b[i] == 0xFF && s->out_len < OUT_CAP)
+			s->out[s->out_len++] = 0xFF;
+	}
 }
 
 static void puts_(esp_dev *s, const char *t)
@@ -613,6 +618,8 @@ static int esp_init(sd_sim_device *dev, const sd_kv *kv, size_t n, char *why, si
 				return SD_ERR_ARG;
 			}
 			s->replies = u;
+		} else if (strcmp(k, "telnet") == 0) {
+			s->telnet = strcmp(v, "1") == 0;
 		} else if (strcmp(k, "stub") == 0) {
 			s->stub = strcmp(v, "1") == 0;
 		} else if (strcmp(k, "stuck") == 0) {
@@ -652,7 +659,7 @@ static int esp_init(sd_sim_device *dev, const sd_kv *kv, size_t n, char *why, si
 			}
 			s->text_len = (size_t)t;
 		} else {
-			sdi_fmt(why, whylen, "sim esp: unknown key '%s' (chip, mode, text, wired, en_rc_ms, lag_ms, replies, stub, stuck, mac)", k);
+			sdi_fmt(why, whylen, "sim esp: unknown key '%s' (chip, mode, text, wired, en_rc_ms, lag_ms, replies, stub, stuck, telnet, mac)", k);
 			return SD_ERR_ARG;
 		}
 	}

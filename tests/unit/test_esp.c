@@ -260,6 +260,7 @@ static void verdicts_first_ranked(void **state)
 		{ "sim:esp?mode=echo", "echo", "" },
 		{ "sim:esp?stuck=0x01", "stuck-bit", "rom-loader" },
 		{ "sim:esp?mode=app&wired=0", "app-running", "" },
+		{ "sim:esp?chip=esp8266&telnet=1", "telnet-framing", "rom-loader" },
 		{ "sim:esp?chip=esp8266&mode=app&wired=en", "wrong-boot-mode", "flash-boot" },
 	};
 	for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++) {
