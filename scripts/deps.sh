@@ -10,6 +10,7 @@ pkgs=(
   openssl nginx sslscan nmap
   gcc-avr avr-libc libsimavr-dev arduino-core-avr
   gcc-arm-none-eabi libnewlib-arm-none-eabi
+  nodejs npm
 )
 missing=()
 for p in "${pkgs[@]}"; do

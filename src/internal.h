@@ -144,6 +144,7 @@ int sdi_sim_unescape(const char *s, uint8_t *out, size_t cap);
 extern const sd_sim_kind sdi_sim_stm32;
 extern const sd_sim_kind sdi_sim_stk500;
 extern const sd_sim_kind sdi_sim_mtk;
+extern const sd_sim_kind sdi_sim_esp;
 
 #endif /* SD_FREESTANDING */
 

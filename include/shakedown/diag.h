@@ -72,6 +72,10 @@ typedef enum sd_cause {
 	SD_CAUSE_TLS_PROTOCOL_VIOLATION, /* TLS records or a ServerHello that break the rules */
 	SD_CAUSE_TLS_TIMEOUT,    /* a deadline ended a TLS answer or the enumeration early */
 	SD_CAUSE_STOPPED_ANSWERING, /* answered, then went silent mid-session */
+	SD_CAUSE_BROWNOUT,       /* resets on supply brown-out (ESP ROM log) */
+	SD_CAUSE_TX_PATH_DEAD,   /* the loader waits, but our bytes never reach it */
+	SD_CAUSE_STUCK_BIT,      /* every byte off by the same bit mask: a signal fault */
+	SD_CAUSE_TELNET_FRAMING, /* a Telnet / RFC 2217 port read as raw: 0xFF doubled */
 	SD_CAUSE_COUNT
 } sd_cause;
 

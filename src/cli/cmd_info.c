@@ -21,7 +21,7 @@ const char cmd_info_usage[] =
 	"         --retries --list); global: --json --trace FILE --timeout SECS -v\n"
 	"\n"
 	"time: the whole session, retries included, ends by --timeout SECS, by\n"
-	"default the protocol's own limit (stm32 10 s, stk500 30 s, mtk 4 s)\n"
+	"default the protocol's own limit (stm32 10 s, stk500 30 s, mtk 4 s, esp 15 s)\n"
 	"\n"
 	"exit: 0 identified, 1 not (diagnosis printed), 2 usage, 3 cannot open the target\n";
 

@@ -126,6 +126,18 @@ static const struct {
 	{ SD_CAUSE_STOPPED_ANSWERING, "stopped-answering", SD_LAYER_PROTOCOL,
 	  "the device answered, then stopped answering mid-session",
 	  "reset or power-cycle the device and retry; if it stops at the same command, its loader hangs there" },
+	{ SD_CAUSE_BROWNOUT, "brownout", SD_LAYER_PHYSICAL,
+	  "the device resets on brown-out: its supply voltage sags below the detector's threshold",
+	  "a supply (or USB port) that gives enough current, a short thick cable, a bulk capacitor near the module" },
+	{ SD_CAUSE_TX_PATH_DEAD, "tx-path-dead", SD_LAYER_PHYSICAL,
+	  "the loader is waiting (its boot log says so) but never answers: the host's bytes do not reach its RX",
+	  "check the adapter's TX to the chip's RX wire and level, and that no other program writes to the port" },
+	{ SD_CAUSE_STUCK_BIT, "stuck-bit", SD_LAYER_PHYSICAL,
+	  "every received byte is off from the expected answer by the same bit mask: a signal fault, not random noise",
+	  "check the RX line's level, pull-ups, the adapter's I/O voltage and the ground between board and adapter" },
+	{ SD_CAUSE_TELNET_FRAMING, "telnet-framing", SD_LAYER_HOST,
+	  "the port speaks Telnet / RFC 2217 and was read as raw TCP: every 0xFF arrives doubled",
+	  "open it as rfc2217://HOST:PORT, or set the serial server (ser2net) to raw mode" },
 };
 
 _Static_assert(SDI_ARRAY_LEN(cause_table) == SD_CAUSE_COUNT,

@@ -6,13 +6,17 @@
  * vendors' well-known IDs (also listed in mtkclient's usb_ids.py for CH34x,
  * CP2102 and FTDI), checked against the id tables of the Linux drivers that
  * serve them: drivers/usb/serial/cp210x.c (10c4:ea60 is the default of
- * CP2102, CP2102N, CP2104 and CP2102C alike; ea70 CP2105, ea71 CP2108),
+ * CP2102, CP2102N, CP2104 and CP2102C alike; ea70 CP2105, ea71 CP2108;
+ * 10c4:ea64 is named "SiLabs CP2102C" by esptool v5.3.1 loader.py
+ * HARDWARE_FLOW_CONTROL_VID_PIDS, reset differently: its hardware flow
+ * control is always on),
  * drivers/usb/serial/pl2303.h (067b:2303 and the PL2303G family 23a3..23f3),
  * drivers/usb/serial/ch341.c (1a86:7523, 7522, 5523), drivers/usb/class/
  * cdc-acm.c (CH343 1a86:55d3 and CH9102 1a86:55d4 are plain CDC-ACM),
  * drivers/usb/serial/ftdi_sio_ids.h. Boards and bootloaders: esptool's
- * loader.py (ESPRESSIF_VID 0x303A, USB_JTAG_SERIAL_PID 0x1001; 0x0002 the ROM's
- * USB-OTG CDC download mode of ESP32-S2/S3), Raspberry Pi's pico-bootrom
+ * loader.py (ESPRESSIF_VID 0x303A, USB_JTAG_SERIAL_PID 0x1001; uses_usb_otg:
+ * the ROM's USB-OTG CDC download mode has the chip's IMAGE_CHIP_ID as PID,
+ * 0x0002 ESP32-S2, 0x0009 ESP32-S3, 0x0012 ESP32-P4), Raspberry Pi's pico-bootrom
  * (2e8a:0003 BOOTSEL) and pico-sdk's stdio_usb (2e8a:000a), MicroPython's
  * rp2 port (2e8a:0005), the Arduino AVR core's boards.txt (Leonardo and
  * Micro: 0x0036/0x0037 the Caterina bootloader, 0x8036/0x8037 the sketch),
@@ -42,9 +46,11 @@ static const sd_usb_id ids[] = {
 	{ 0x1A86, 0x7523, EXACT, SD_USB_BRIDGE, "WCH CH340 USB-UART", "" },
 	{ 0x1A86, 0x7522, EXACT, SD_USB_BRIDGE, "WCH CH340K USB-UART", "" },
 	{ 0x1A86, 0x5523, EXACT, SD_USB_BRIDGE, "WCH CH341 USB-UART", "" },
-	{ 0x1A86, 0x55D3, EXACT, SD_USB_BRIDGE, "WCH CH343 USB-UART", "" },
-	{ 0x1A86, 0x55D4, EXACT, SD_USB_BRIDGE, "WCH CH9102 USB-UART", "" },
+	{ 0x1A86, 0x55D3, EXACT, SD_USB_BRIDGE, "WCH CH343 USB-UART (CDC-ACM: ttyACM)", "" },
+	{ 0x1A86, 0x55D4, EXACT, SD_USB_BRIDGE, "WCH CH9102 USB-UART (CDC-ACM: ttyACM; many ESP32 boards)", "" },
 	{ 0x10C4, 0xEA60, EXACT, SD_USB_BRIDGE, "Silicon Labs CP210x USB-UART (CP2102/CP2102N/CP2104/CP2102C)", "" },
+	{ 0x10C4, 0xEA64, EXACT, SD_USB_BRIDGE, "Silicon Labs CP2102C USB-UART (hardware flow control always on)",
+	  "RTS is tied to flow control: the classic DTR/RTS auto-reset differs (esptool has its own path)" },
 	{ 0x10C4, 0xEA70, EXACT, SD_USB_BRIDGE, "Silicon Labs CP2105 dual USB-UART", "" },
 	{ 0x10C4, 0xEA71, EXACT, SD_USB_BRIDGE, "Silicon Labs CP2108 quad USB-UART", "" },
 	{ 0x0403, 0x6001, EXACT, SD_USB_BRIDGE, "FTDI FT232R USB-UART", "" },
@@ -64,9 +70,14 @@ static const sd_usb_id ids[] = {
 	{ 0x0483, 0x5740, EXACT, SD_USB_BOARD, "STM32 USB virtual COM port (application)", "" },
 	{ 0x0483, 0x374B, EXACT, SD_USB_BOARD, "ST-LINK/V2-1 virtual COM port", "" },
 	{ 0x0483, 0x374E, EXACT, SD_USB_BOARD, "ST-LINK/V3 virtual COM port", "" },
-	{ 0x303A, 0x1001, EXACT, SD_USB_BOARD, "Espressif USB-JTAG/serial (ESP32-C3/C6/S3/H2)",
-	  "the chip's own USB (application or ROM download alike): the port vanishes and returns on every reset" },
-	{ 0x303A, 0x0002, EXACT, SD_USB_BOOTLOADER, "Espressif ROM download mode over USB-OTG CDC (ESP32-S2/S3)",
+	{ 0x303A, 0x1001, EXACT, SD_USB_BOARD, "Espressif USB-JTAG/serial (ESP32-C3/C5/C6/C61/H2/S3/P4: the chip itself, no bridge)",
+	  "the chip's own USB (application or ROM download alike): the port vanishes and returns on every reset, "
+	  "which does not re-sample the straps (esptool --before usb-reset)" },
+	{ 0x303A, 0x0002, EXACT, SD_USB_BOOTLOADER, "Espressif ESP32-S2 ROM download mode over USB-OTG CDC",
+	  "the ROM loader waits for esptool (no reset needed)" },
+	{ 0x303A, 0x0009, EXACT, SD_USB_BOOTLOADER, "Espressif ESP32-S3 ROM download mode over USB-OTG CDC",
+	  "the ROM loader waits for esptool (no reset needed)" },
+	{ 0x303A, 0x0012, EXACT, SD_USB_BOOTLOADER, "Espressif ESP32-P4 ROM download mode over USB-OTG CDC",
 	  "the ROM loader waits for esptool (no reset needed)" },
 	{ 0x2E8A, 0x0003, EXACT, SD_USB_BOOTLOADER, "Raspberry Pi RP2040 BOOTSEL ROM (USB drive + PICOBOOT)",
 	  "not a serial port: copy a .uf2 to its drive, or use picotool" },

@@ -486,8 +486,15 @@ int sd_probe_run(sd_probe *p, sd_link *l, const sd_probe_opts *o, sd_report *r)
 	 * table order (the commonest boards first: each resets for itself, so
 	 * no order can upset another's loader); the expected one always, with
 	 * its own entry. */
-	for (size_t i = 0; !net && !o->no_poke && !echo && err == SD_OK && (!hit || o->all) && i < sd_proto_count(); i++) {
-		const sd_proto *pr = sd_proto_at(i);
+	/* A row whose reading claims what the line said (an ESP boot log)
+	 * goes first: the budget may not reach the last row of the table. */
+	for (size_t j = 0; !net && !o->no_poke && !echo && err == SD_OK && (!hit || o->all) &&
+			   j < 2 * sd_proto_count(); j++) {
+		const sd_proto *pr = sd_proto_at(j % sd_proto_count());
+		char cwhy[200];
+		int claims = heard && pr->explain && pr->explain(p->rx, heard, NULL, 0, cwhy, sizeof cwhy) >= 50;
+		if (claims != (j < sd_proto_count()))
+			continue;
 		if (want ? pr != want : !(pr->flags & SD_PROTO_RESETS))
 			continue;
 		if (!want && pr->probe_enter && !(l->caps & SD_LINK_LINES))

@@ -204,7 +204,14 @@ static int sim_set_cfg(sd_link *l, const sd_line_cfg *cfg)
 
 static int sim_set_lines(sd_link *l, unsigned mask, unsigned level)
 {
-	return keep_why(l, sd_link_set_lines(host_of_link(l)->fault, mask, level));
+	sim_host *h = host_of_link(l);
+	int e = keep_why(l, sd_link_set_lines(h->fault, mask, level));
+	/* The device sees every change, not only the last of a burst: two
+	 * writes in a row (DTR, then RTS) are two edges on a board, and the
+	 * window between them is what an auto-reset circuit races (ESP). */
+	if (e == SD_OK && h->started)
+		pump(h, h->t);
+	return e;
 }
 
 static int sim_get_lines(sd_link *l, unsigned *level)

@@ -10,6 +10,7 @@ static const sd_sim_kind *const kinds[] = {
 	&sdi_sim_stm32,
 	&sdi_sim_stk500,
 	&sdi_sim_mtk,
+	&sdi_sim_esp,
 };
 
 size_t sd_sim_count(void)

@@ -43,14 +43,14 @@ for c in sync info; do
   check "$c --list --json: exit 0" [ "$rc" -eq 0 ]
   check "$c --list: stm32, stk500, mtk available" json '{p["name"] for p in d if p["available"]} >= {"stm32","stk500","mtk"}' <<<"$out"
   check "$c --list: tls has its own command" json '[p for p in d if p["name"]=="tls"][0]["why_not"] == "has its own command: shakedown tls HOST[:PORT]"' <<<"$out"
-  check "$c --list: esp not offered, says it has no client" json '[p for p in d if p["name"]=="esp"][0]["available"] is False and "no sync/info client" in [p for p in d if p["name"]=="esp"][0]["why_not"]' <<<"$out"
+  check "$c --list: esp offered (issue 13)" json '[p for p in d if p["name"]=="esp"][0]["available"] is True' <<<"$out"
   avail=$(python3 -c 'import json,sys; print(", ".join(p["name"] for p in json.load(sys.stdin) if p["available"]))' <<<"$out")
   run "$SHAKEDOWN" help "$c"
   check "help $c offers exactly the rows with a client" grep -q "^PROTO:  $avail " <<<"$out"
   run "$SHAKEDOWN" "$c" --list
-  check "$c --list (text): esp under 'not here'" eval 'grep -A5 '\''^not here:'\'' <<<"$out" | grep -q '\''^  esp has no sync/info client yet'\'''
-  run "$SHAKEDOWN" "$c" esp 'sim:app'
-  check "$c esp: exit 2, one line saying it has no client" eval '[ "$rc" -eq 2 ] && [ "$(lines "$err")" -eq 1 ] && grep -q "esp has no sync/info client yet" <<<"$err"'
+  check "$c --list (text): tls under 'not here'" eval 'grep -A5 '\''^not here:'\'' <<<"$out" | grep -q '\''^  tls has its own command'\'''
+  run "$SHAKEDOWN" "$c" esp 'sim:esp'
+  check "$c esp: exit 0 on the simulated ESP" [ "$rc" -eq 0 ]
   run "$SHAKEDOWN" "$c" tls example.org:443
   check "$c tls: exit 2, points to shakedown tls" eval '[ "$rc" -eq 2 ] && [ "$(lines "$err")" -eq 1 ] && grep -q "tls has its own command: shakedown tls HOST" <<<"$err"'
   run "$SHAKEDOWN" "$c" nosuch 'sim:app'
@@ -61,9 +61,9 @@ check "sync stm32 still runs" eval '[ "$rc" -eq 0 ] && json '\''d["ok"]'\'' <<<"
 
 # probe --expect: the rows with a read-only first frame on a line
 run "$SHAKEDOWN" help probe
-check "probe --help offers stk500, stm32, mtk for --expect" grep -q -- "--expect PROTO .*(stk500, stm32, mtk)" <<<"$out"
-run "$SHAKEDOWN" probe --expect esp 'sim:app'
-check "probe --expect esp: exit 2, one line, why" eval '[ "$rc" -eq 2 ] && [ "$(lines "$err")" -eq 1 ] && grep -q "esp has no read-only first frame" <<<"$err"'
+check "probe --help offers stk500, stm32, mtk, esp for --expect" grep -q -- "--expect PROTO .*(stk500, stm32, mtk, esp)" <<<"$out"
+run "$SHAKEDOWN" probe --expect esp --json 'sim:esp'
+check "probe --expect esp: the simulated ESP answers (exit 0)" eval '[ "$rc" -eq 0 ] && json '\''d["answered_by"]["protocol"] == "esp"'\'' <<<"$out"'
 run "$SHAKEDOWN" probe --expect tls 'sim:app'
 check "probe --expect tls: exit 2, points to shakedown tls" eval '[ "$rc" -eq 2 ] && grep -q "shakedown tls HOST" <<<"$err"'
 run "$SHAKEDOWN" probe --expect stm32 --listen 50 'sim:stm32' --json
@@ -79,12 +79,12 @@ check "explain --expect nosuch: exit 2, lists the names" eval '[ "$rc" -eq 2 ] &
 
 # sim: the device kinds; protocols without one say so
 run "$SHAKEDOWN" help sim
-check "sim --help offers the device kinds" grep -q "^PROTO: app, stm32, stk500, mtk " <<<"$out"
-run "$SHAKEDOWN" sim esp
-check "sim esp: exit 2, one line: no simulated device yet" eval '[ "$rc" -eq 2 ] && [ "$(lines "$err")" -eq 1 ] && grep -q "esp has no simulated device yet" <<<"$err"'
+check "sim --help offers the device kinds" grep -q "^PROTO: app, stm32, stk500, mtk, esp " <<<"$out"
+run "$SHAKEDOWN" sim esp mode=sleepy
+check "sim esp mode=sleepy: exit 2, one line naming the modes" eval '[ "$rc" -eq 2 ] && [ "$(lines "$err")" -eq 1 ] && grep -q "modes: download" <<<"$err"'
 run "$SHAKEDOWN" sim tls
 check "sim tls: exit 2, points to shakedown tls" eval '[ "$rc" -eq 2 ] && grep -q "shakedown tls HOST" <<<"$err"'
 run "$SHAKEDOWN" sim --list
-check "sim --list: esp and tls under 'not here'" eval 'grep -A3 '\''^not here:'\'' <<<"$out" | grep -q "esp has no simulated device"'
+check "sim --list: tls under 'not here' (esp has a device)" eval 'grep -A3 '\''^not here:'\'' <<<"$out" | grep -q "tls has no simulated device"'
 
 finish

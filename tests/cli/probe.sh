@@ -31,8 +31,8 @@ check "silent: silent first" json 'd["findings"][0]["cause"] == "silent"' <<<"$o
 
 # in the safe order: 0x7F first (the STM32 loader takes it only as the first
 # byte after reset), then MediaTek's A0, then GET_SYNC (optiboot gets its
-# own reset later)
-check "silent: every protocol's read-only first frame, once each, in the safe order" json 'd["findings"][0]["evidence"]["sent"] == "7fa03020"' <<<"$out"
+# own reset later), then the Espressif SYNC (C0 00 08 ... C0)
+check "silent: every protocol's read-only first frame, once each, in the safe order" json 'd["findings"][0]["evidence"]["sent"] == "7fa03020c00008240000000000070712205555555555555555555555555555555555555555555555555555555555555555c0"' <<<"$out"
 
 # probe walks the protocol table: whichever loader is there answers its own
 # first frame.

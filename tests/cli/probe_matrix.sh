@@ -21,6 +21,9 @@ cells=(
   "mtk|ok|0|mtk"
   "mtk mode=preloader|ok|0|mtk"
   "mtk mode=bootloop|bootloop|1|-"
+  "esp|ok|0|esp"
+  "esp chip=esp32c3|ok|0|esp"
+  "esp mode=app|wrong-boot-mode|1|-"   # its boot log (flash boot) waits in the pty
   "app text=hello|app-running|1|-"
   "app mode=echo|echo|1|-"
   "app mode=silent|silent|1|-"

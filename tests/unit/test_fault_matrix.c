@@ -1,5 +1,5 @@
 /*
- * The fault matrix (issue 11) for STK500 and MediaTek, in process on the
+ * The fault matrix (issue 11) for STK500, MediaTek and Espressif, in process on the
  * fault link with fixed seeds: bit-error rate x a 2 KiB flood before sync
  * x latency x a device that hangs mid-session. Every fact a run lists as
  * printed is compared with the simulator's truth; a wrong one with an ok
@@ -38,6 +38,12 @@ static const truth mtk_truth[] = {
 	{ "sla", "off: no serial-link authentication" }, { "daa", "off: any DA for this chip is accepted" },
 	{ "me_id", "050BF11643031F3BF385609186ACC48D" },
 	{ "soc_id", "C30D771C6D47BFDE79FB5642A4FC7409F972884C73D93F2F41E9148CBD5DB7D4" },
+};
+
+/* src/sim/esp_sim.c's default ESP32 */
+static const truth esp_truth[] = {
+	{ "chip_magic", "0x00f01d83" }, { "chip", "ESP32" }, { "mac", "24:0a:c4:12:34:56" },
+	{ "revision", "v3.0" }, { "sync_value", "0x20120707" },
 };
 
 static unsigned char ctx[1u << 20];
@@ -162,6 +168,12 @@ static void mtk_matrix(void **state)
 	run_proto("mtk", mtk_truth, LEN(mtk_truth), "MT6768/MT6769 (Helio P65/G85)", 30);
 }
 
+static void esp_matrix(void **state)
+{
+	(void)state;
+	run_proto("esp", esp_truth, LEN(esp_truth), "ESP32", 60);
+}
+
 int main(void)
 {
 	const char *e = getenv("SD_MATRIX_SEEDS");
@@ -170,6 +182,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(stk500_matrix),
 		cmocka_unit_test(mtk_matrix),
+		cmocka_unit_test(esp_matrix),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -84,10 +84,10 @@ static void the_table_today(void **state)
 	(void)state;
 	char names[160], why[200];
 	const sd_proto *p = NULL;
-	assert_int_equal(sd_proto_names_for(SD_PROTO_USE_SESSION, names, sizeof names), 3);
-	assert_string_equal(names, "stk500, stm32, mtk");
-	assert_int_equal(sd_proto_names_for(SD_PROTO_USE_POKE, names, sizeof names), 3);
-	assert_string_equal(names, "stk500, stm32, mtk");
+	assert_int_equal(sd_proto_names_for(SD_PROTO_USE_SESSION, names, sizeof names), 4);
+	assert_string_equal(names, "stk500, stm32, mtk, esp");
+	assert_int_equal(sd_proto_names_for(SD_PROTO_USE_POKE, names, sizeof names), 4);
+	assert_string_equal(names, "stk500, stm32, mtk, esp");
 	assert_int_equal(sd_proto_names_for(SD_PROTO_USE_EXPLAIN, names, sizeof names), 5);
 	assert_string_equal(names, "stk500, stm32, mtk, esp, tls");
 	/* counted even without room */
@@ -96,30 +96,28 @@ static void the_table_today(void **state)
 	assert_int_equal(sd_proto_find_for("stm32", SD_PROTO_USE_SESSION, &p, why, sizeof why), SD_OK);
 	assert_string_equal(p->name, "stm32");
 	assert_string_equal(why, "");
-	assert_int_equal(sd_proto_find_for("esp", SD_PROTO_USE_SESSION, &p, why, sizeof why),
-			 SD_ERR_UNSUPPORTED);
+	assert_int_equal(sd_proto_find_for("esp", SD_PROTO_USE_SESSION, &p, why, sizeof why), SD_OK);
 	assert_non_null(p);
-	assert_string_equal(why, "esp has no sync/info client yet (shakedown explain --expect esp reads its bytes)");
+	assert_int_equal(sd_proto_find_for("esp", SD_PROTO_USE_POKE, &p, why, sizeof why), SD_OK);
 	assert_int_equal(sd_proto_find_for("tls", SD_PROTO_USE_POKE, &p, why, sizeof why), SD_ERR_UNSUPPORTED);
 	assert_string_equal(why, "tls has its own command: shakedown tls HOST[:PORT]");
 	assert_int_equal(sd_proto_find_for("tls", SD_PROTO_USE_EXPLAIN, &p, why, sizeof why), SD_OK);
 	assert_int_equal(sd_proto_find_for("zmodem", SD_PROTO_USE_SESSION, &p, why, sizeof why),
 			 SD_ERR_NOTFOUND);
 	assert_null(p);
-	assert_string_equal(why, "unknown protocol 'zmodem' (stk500, stm32, mtk)");
+	assert_string_equal(why, "unknown protocol 'zmodem' (stk500, stm32, mtk, esp)");
 	assert_int_equal(sd_proto_find_for(NULL, SD_PROTO_USE_SESSION, &p, why, sizeof why), SD_ERR_NOTFOUND);
 
 	/* sim: the device kinds, and an honest word for the protocols without one */
 	const sd_sim_kind *k = NULL;
 	assert_int_equal(sd_sim_find_for("stm32", &k, why, sizeof why), SD_OK);
 	assert_non_null(k);
-	assert_int_equal(sd_sim_find_for("esp", &k, why, sizeof why), SD_ERR_NOTFOUND);
-	assert_null(k);
-	assert_string_equal(why, "esp has no simulated device yet");
+	assert_int_equal(sd_sim_find_for("esp", &k, why, sizeof why), SD_OK);
+	assert_non_null(k);
 	assert_int_equal(sd_sim_find_for("tls", &k, why, sizeof why), SD_ERR_NOTFOUND);
 	assert_non_null(strstr(why, "its own command: shakedown tls"));
 	assert_int_equal(sd_sim_find_for("zz", &k, why, sizeof why), SD_ERR_NOTFOUND);
-	assert_string_equal(why, "no simulated device 'zz' (app, stm32, stk500, mtk)");
+	assert_string_equal(why, "no simulated device 'zz' (app, stm32, stk500, mtk, esp)");
 }
 
 int main(void)

@@ -48,7 +48,10 @@ static void the_table_covers_the_roles_ports_names(void **state)
 		{ 0x2E8A, 0x000A, SD_USB_BOARD, "RP2040" },
 		{ 0x2E8A, 0x0003, SD_USB_BOOTLOADER, "BOOTSEL" },
 		{ 0x303A, 0x1001, SD_USB_BOARD, "USB-JTAG" },
-		{ 0x303A, 0x0002, SD_USB_BOOTLOADER, "ROM" },
+		{ 0x303A, 0x0002, SD_USB_BOOTLOADER, "ESP32-S2 ROM" },
+		{ 0x303A, 0x0009, SD_USB_BOOTLOADER, "ESP32-S3 ROM" }, /* PID = IMAGE_CHIP_ID (esptool uses_usb_otg) */
+		{ 0x303A, 0x0012, SD_USB_BOOTLOADER, "ESP32-P4 ROM" },
+		{ 0x10C4, 0xEA64, SD_USB_BRIDGE, "CP2102C" },         /* esptool's hardware-flow-control list */
 		{ 0x0483, 0xDF11, SD_USB_BOOTLOADER, "DFU" },
 		{ 0x0483, 0x5740, SD_USB_BOARD, "STM32" },
 		{ 0x0E8D, 0x0003, SD_USB_MTK_BROM, "BootROM" },

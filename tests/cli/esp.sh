@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# shakedown sync|info esp: exit codes, the one-line cause, the JSON report
+# (answered_by.chip, info facts) on the in-process simulator in each mode,
+# and the simulator on a real pty (no DTR/RTS there: no reset, listen only).
+. "$(dirname "$0")/lib.sh"
+
+for c in esp32:ESP32 esp32s3:ESP32-S3 esp32c3:ESP32-C3 esp8266:ESP8266; do
+  run "$SHAKEDOWN" info --json esp "sim:esp?chip=${c%%:*}"
+  check "${c%%:*}: exit 0, chip ${c#*:}" eval '[ "$rc" -eq 0 ] && json "d[\"answered_by\"][\"chip\"] == \"${c#*:}\" and d[\"ok\"] is True" <<<"$out"'
+  check "${c%%:*}: a MAC, verified" json 'len(d["info"]["mac"]) == 17 and "mac" in d["info"]["verified"].split()' <<<"$out"
+done
+
+run "$SHAKEDOWN" info --json esp 'sim:esp?chip=esp32s3&mode=sdm'
+check "sdm: still in sync (exit 0), read-protected first" eval '[ "$rc" -eq 0 ] && json "d[\"findings\"][0][\"cause\"] == \"read-protected\"" <<<"$out"'
+
+for m in 'mode=app&wired=en:wrong-boot-mode' 'chip=esp32c3&mode=usb:wrong-boot-mode' 'mode=brownout:brownout' \
+         'mode=silent:silent' 'mode=echo:echo' 'stuck=0x01:stuck-bit' 'replies=0:tx-path-dead' 'mode=app&wired=0:app-running'; do
+  run "$SHAKEDOWN" sync --json esp "sim:esp?${m%%:*}"
+  check "${m%%:*}: exit 1, ${m#*:} first" eval '[ "$rc" -eq 1 ] && json "d[\"findings\"][0][\"cause\"] == \"${m#*:}\"" <<<"$out"'
+done
+
+run "$SHAKEDOWN" sync esp 'sim:esp?chip=esp32c3&mode=app&wired=en'
+check "C3 wrong boot mode: the one-line cause names GPIO9" grep -q "GPIO9" <<<"$out"
+run "$SHAKEDOWN" sync esp 'sim:esp?chip=esp32c3&mode=usb'
+check "C3 USB_BOOT: USB only, not 'firmware runs'" eval 'grep -q "USB only" <<<"$out" && ! grep -q "firmware runs" <<<"$out"'
+
+# the reset race: the classic sequence loses it on a slow driver, tight wins
+classic='dtr:high,rts:low,100ms,dtr:low,rts:high,50ms,dtr:high'
+run "$SHAKEDOWN" sync --enter "$classic" esp 'sim:esp?mode=app&lag_ms=20'
+check "classic reset, 20 ms between writes: wrong boot mode" eval '[ "$rc" -eq 1 ] && grep -q "wrong-boot-mode" <<<"$out"'
+run "$SHAKEDOWN" sync --json esp 'sim:esp?mode=app&lag_ms=20'
+check "default strategies: unix-tight wins and is named" json 'd["ok"] and d["info"]["reset"].startswith("unix-tight")' <<<"$out"
+
+run "$SHAKEDOWN" sync esp 'sim:esp?mode=nap'
+check "bad sim mode: usage error (2) naming the modes" eval '[ "$rc" -eq 2 ] && grep -q "modes: download" <<<"$err"'
+
+# On a pty: the simulated ROM loader serves external tools; no DTR/RTS.
+start_sim esp chip=esp32c3
+check "sim esp serves a pty" [ -c "$PTY" ]
+run "$SHAKEDOWN" info --json esp "$PTY"
+check "pty: identified as ESP32-C3" json 'd["ok"] is True and d["answered_by"]["chip"] == "ESP32-C3"' <<<"$out"
+stop_sim
+start_sim esp -v
+run "$SHAKEDOWN" info esp "$PTY"
+stop_sim
+check "pty: the device logged only sync and read-reg" eval 'grep -q "sync" "$TMP/sim.err" && ! grep -q "destructive" "$TMP/sim.err"'
+start_sim esp mode=app
+run "$SHAKEDOWN" sync --json esp "$PTY"
+check "pty, application printing: its boot log (still in the pty) says flash boot" json 'd["findings"][0]["cause"] == "wrong-boot-mode"' <<<"$out"
+run "$SHAKEDOWN" sync --json esp "$PTY"
+check "pty, application printing, boot log read already: app-running" json 'd["findings"][0]["cause"] == "app-running"' <<<"$out"
+stop_sim
+
+finish

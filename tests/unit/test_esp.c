@@ -1,0 +1,410 @@
+/* The Espressif module: SLIP framing, the client session against the
+ * simulated ESP in process (virtual time), every simulator mode to its
+ * first-ranked verdict, the reset circuit's timing race, and the read-only
+ * rule: every session checks the device logged nothing destructive and
+ * that only SYNC, GET_SECURITY_INFO and READ_REG reached it. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "shakedown/shakedown.h"
+#include "../../src/proto/esp_wire.h"
+
+typedef struct run {
+	sd_report r;
+	int       err;
+	char      log[4096]; /* the commands the device received, one per line */
+	unsigned  syncs;
+} run;
+
+static run *session_args(const char *uri, int identify, const char *enter, int no_reset)
+{
+	static run R;
+	static _Alignas(16) unsigned char ctx[1 << 16];
+	memset(&R, 0, sizeof R);
+	sd_link *l = NULL;
+	char why[200] = "";
+	if (sd_link_open(uri, NULL, &l, why, sizeof why))
+		fail_msg("%s: %s", uri, why);
+	const sd_proto *p = sd_proto_find("esp");
+	assert_non_null(p);
+	assert_non_null(p->session);
+	assert_true(p->ctx_size <= sizeof ctx);
+	sd_seq en;
+	sd_proto_args a = { .identify = identify, .no_reset = no_reset };
+	if (enter) {
+		assert_int_equal(sd_seq_parse(enter, strlen(enter), &en, why, sizeof why), SD_OK);
+		a.enter = &en;
+	}
+	memset(ctx, 0, sizeof ctx);
+	sd_report_init(&R.r, identify ? "info" : "sync", uri);
+	R.err = p->session(ctx, l, &a, &R.r);
+	sd_diag_sort(&R.r.diag);
+	sd_sim_device *d = sd_sim_device_of(l);
+	assert_non_null(d);
+	for (size_t i = 0; i < d->log.n; i++) {
+		const char *nm = d->log.e[i].name;
+		if (strncmp(nm, "boot", 4) == 0 || strncmp(nm, "EN ", 3) == 0)
+			continue;
+		R.syncs += strcmp(nm, "sync") == 0;
+		if (strcmp(nm, "sync") == 0 && strstr(R.log, "sync\n"))
+			continue; /* one line for all SYNCs */
+		size_t k = strlen(R.log);
+		snprintf(R.log + k, sizeof R.log - k, "%s\n", nm);
+	}
+	/* the read-only rule, for every session of this file */
+	assert_int_equal(d->log.destructive, 0);
+	for (size_t i = 0; i < d->log.n; i++)
+		assert_false(esp_cmd_destructive((uint8_t)d->log.e[i].code) &&
+			     strncmp(d->log.e[i].name, "boot", 4) != 0 && strncmp(d->log.e[i].name, "EN", 2) != 0);
+	sd_link_close(l);
+	return &R;
+}
+
+static run *session(const char *uri, int identify)
+{
+	return session_args(uri, identify, NULL, 0);
+}
+
+static const char *fact(const run *R, const char *k)
+{
+	const char *v = sd_report_fact_get(&R->r, k);
+	return v ? v : "";
+}
+
+static const char *top(const run *R)
+{
+	return R->r.diag.n ? sd_cause_name(R->r.diag.f[0].cause) : "";
+}
+
+static int has(const run *R, const char *cause)
+{
+	for (size_t i = 0; i < R->r.diag.n; i++)
+		if (strcmp(sd_cause_name(R->r.diag.f[i].cause), cause) == 0)
+			return 1;
+	return 0;
+}
+
+/* ---- SLIP ---------------------------------------------------------------- */
+
+static void slip_escapes_and_round_trips(void **state)
+{
+	(void)state;
+	const uint8_t in[] = { 0x01, 0xC0, 0xDB, 0x02 };
+	const uint8_t want[] = { 0xC0, 0x01, 0xDB, 0xDC, 0xDB, 0xDD, 0x02, 0xC0 };
+	uint8_t w[16], back[8];
+	size_t n = esp_slip_encode(in, sizeof in, w, sizeof w);
+	assert_int_equal(n, sizeof want);
+	assert_memory_equal(w, want, sizeof want);
+	assert_int_equal(esp_slip_encode(in, sizeof in, w, 7), 0); /* does not fit: nothing */
+	esp_slip s;
+	esp_slip_reset(&s);
+	int k = 0;
+	for (size_t i = 0; i < n; i++)
+		k = esp_slip_feed(&s, back, sizeof back, w[i]);
+	assert_int_equal(k, ESP_SLIP_FRAME);
+	assert_int_equal(s.n, sizeof in);
+	assert_memory_equal(back, in, sizeof in);
+}
+
+static void slip_names_junk_bad_escapes_and_overflow(void **state)
+{
+	(void)state;
+	uint8_t buf[4];
+	esp_slip s;
+	esp_slip_reset(&s);
+	assert_int_equal(esp_slip_feed(&s, buf, sizeof buf, 'e'), ESP_SLIP_JUNK);
+	assert_int_equal(esp_slip_feed(&s, buf, sizeof buf, 0xC0), ESP_SLIP_MORE);
+	assert_int_equal(esp_slip_feed(&s, buf, sizeof buf, 0xC0), ESP_SLIP_MORE); /* C0 C0 */
+	assert_int_equal(esp_slip_feed(&s, buf, sizeof buf, 0xDB), ESP_SLIP_MORE);
+	assert_int_equal(esp_slip_feed(&s, buf, sizeof buf, 0x41), ESP_SLIP_BADESC);
+	esp_slip_reset(&s);
+	esp_slip_feed(&s, buf, sizeof buf, 0xC0);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(esp_slip_feed(&s, buf, sizeof buf, (uint8_t)i), ESP_SLIP_MORE);
+	assert_true(s.n <= sizeof buf);
+	assert_int_equal(esp_slip_feed(&s, buf, sizeof buf, 0xC0), ESP_SLIP_LONG);
+}
+
+static void sync_request_is_the_documented_frame(void **state)
+{
+	(void)state;
+	uint8_t d[ESP_SYNC_DATA_LEN] = { 0x07, 0x07, 0x12, 0x20 }, w[64];
+	memset(d + 4, 0x55, sizeof d - 4);
+	size_t n = esp_request(ESP_CMD_SYNC, d, sizeof d, w, sizeof w);
+	assert_int_equal(n, 46);
+	const uint8_t head[] = { 0xC0, 0x00, 0x08, 0x24, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07, 0x07, 0x12, 0x20, 0x55 };
+	assert_memory_equal(w, head, sizeof head);
+	assert_int_equal(w[45], 0xC0);
+	/* READ_REG of the magic register: esp.md 5 */
+	uint8_t a[4];
+	esp_put32(a, ESP_REG_CHIP_MAGIC);
+	const uint8_t rr[] = { 0xC0, 0x00, 0x0A, 0x04, 0x00, 0, 0, 0, 0, 0x00, 0x10, 0x00, 0x40, 0xC0 };
+	assert_int_equal(esp_request(ESP_CMD_READ_REG, a, 4, w, sizeof w), sizeof rr);
+	assert_memory_equal(w, rr, sizeof rr);
+}
+
+/* ---- identification, per family ------------------------------------------ */
+
+static void esp32_rom_identifies_read_only(void **state)
+{
+	(void)state;
+	run *R = session("sim:esp", 1);
+	assert_int_equal(R->err, SD_OK);
+	assert_true(R->r.ok);
+	assert_string_equal(R->r.by.protocol, "esp");
+	assert_string_equal(R->r.by.mode, "rom-loader");
+	assert_string_equal(R->r.by.chip, "ESP32");
+	assert_string_equal(fact(R, "sync_replies"), "8 of 8");
+	assert_string_equal(fact(R, "loader"), "ROM (ESP32 family: 4 status bytes)");
+	assert_string_equal(fact(R, "chip_magic"), "0x00f01d83");
+	assert_string_equal(fact(R, "mac"), "24:0a:c4:12:34:56");
+	assert_string_equal(fact(R, "revision"), "v3.0");
+	assert_non_null(strstr(fact(R, "reset"), "unix-tight, delay 50 ms (attempt 1)"));
+	assert_non_null(strstr(fact(R, "boot_log"), "DOWNLOAD_BOOT"));
+	assert_string_equal(fact(R, "unverified"), "");
+	assert_int_equal(R->r.diag.n, 0);
+	/* the ESP32 ROM does not know GET_SECURITY_INFO and its banner says
+	 * ESP32 ("ets Jun  8 2016"): only SYNC and READ_REG were sent */
+	/* each register twice: the magic, two MAC words, three revision words */
+	assert_string_equal(R->log, "sync\nread-reg\nread-reg\nread-reg\nread-reg\nread-reg\nread-reg\n"
+			    "read-reg\nread-reg\nread-reg\nread-reg\nread-reg\nread-reg\n");
+}
+
+static void esp32s3_by_security_info(void **state)
+{
+	(void)state;
+	run *R = session("sim:esp?chip=esp32s3&mac=de:ad:be:ef:00:01", 1);
+	assert_true(R->r.ok);
+	assert_string_equal(R->r.by.chip, "ESP32-S3");
+	assert_string_equal(fact(R, "chip_id"), "9");
+	assert_string_equal(fact(R, "secure_download_mode"), "off");
+	assert_string_equal(fact(R, "mac"), "de:ad:be:ef:00:01");
+	assert_string_equal(fact(R, "revision"), "v0.2");
+	assert_non_null(strstr(R->log, "get-security-info\nget-security-info\n"));
+}
+
+static void esp32c3_and_esp8266(void **state)
+{
+	(void)state;
+	run *R = session("sim:esp?chip=esp32c3", 1);
+	assert_true(R->r.ok);
+	assert_string_equal(R->r.by.chip, "ESP32-C3");
+	assert_string_equal(fact(R, "chip_id"), "5");
+	assert_string_equal(fact(R, "revision"), "v0.4");
+	R = session("sim:esp?chip=esp8266", 1);
+	assert_true(R->r.ok);
+	assert_string_equal(R->r.by.chip, "ESP8266");
+	assert_string_equal(fact(R, "loader"), "ROM (ESP8266: 2 status bytes)");
+	assert_string_equal(fact(R, "mac"), "18:fe:34:12:34:56");
+	assert_null(strstr(R->log, "get-security-info"));
+}
+
+static void sync_alone_sends_only_sync(void **state)
+{
+	(void)state;
+	run *R = session("sim:esp?chip=esp32s3", 0);
+	assert_true(R->r.ok);
+	assert_string_equal(R->log, "sync\n");
+	assert_int_equal(R->syncs, 1);
+	assert_string_equal(R->r.by.chip, "");
+}
+
+static void stub_is_told_from_rom(void **state)
+{
+	(void)state;
+	run *R = session("sim:esp?stub=1", 1);
+	assert_true(R->r.ok);
+	assert_string_equal(R->r.by.mode, "stub");
+	assert_non_null(strstr(fact(R, "loader"), "stub"));
+	assert_string_equal(R->r.by.chip, "ESP32");
+}
+
+static void one_sync_reply_is_counted(void **state)
+{
+	(void)state;
+	run *R = session("sim:esp?replies=1", 0);
+	assert_true(R->r.ok);
+	assert_non_null(strstr(fact(R, "sync_replies"), "1 of 8"));
+	assert_true(has(R, "noise"));
+}
+
+static void secure_download_mode_reads_nothing(void **state)
+{
+	(void)state;
+	run *R = session("sim:esp?chip=esp32s3&mode=sdm", 1);
+	assert_true(R->r.ok);
+	assert_string_equal(top(R), "read-protected");
+	assert_non_null(strstr(fact(R, "secure_download_mode"), "on"));
+	assert_null(strstr(R->log, "read-reg"));
+	assert_string_equal(fact(R, "mac"), "");
+}
+
+/* ---- verdicts ------------------------------------------------------------ */
+
+static void verdicts_first_ranked(void **state)
+{
+	(void)state;
+	static const struct { const char *uri, *cause, *mode; } cells[] = {
+		{ "sim:esp?mode=app&wired=en", "wrong-boot-mode", "flash-boot" },
+		{ "sim:esp?chip=esp32c3&mode=app&wired=en", "wrong-boot-mode", "flash-boot" },
+		{ "sim:esp?chip=esp32s3&mode=app&wired=en", "wrong-boot-mode", "flash-boot" },
+		{ "sim:esp?chip=esp32c3&mode=usb", "wrong-boot-mode", "usb-download" },
+		{ "sim:esp?mode=brownout", "brownout", "brownout" },
+		{ "sim:esp?chip=esp32s3&mode=brownout", "brownout", "brownout" },
+		{ "sim:esp?mode=silent", "silent", "" },
+		{ "sim:esp?mode=echo", "echo", "" },
+		{ "sim:esp?stuck=0x01", "stuck-bit", "rom-loader" },
+		{ "sim:esp?mode=app&wired=0", "app-running", "" },
+		{ "sim:esp?chip=esp8266&telnet=1", "telnet-framing", "rom-loader" },
+		{ "sim:esp?chip=esp8266&mode=app&wired=en", "wrong-boot-mode", "flash-boot" },
+	};
+	for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++) {
+		run *R = session(cells[i].uri, 1);
+		if (strcmp(top(R), cells[i].cause) != 0 || strcmp(R->r.by.mode, cells[i].mode) != 0)
+			fail_msg("%s: first %s (mode '%s'), want %s ('%s')", cells[i].uri, top(R), R->r.by.mode,
+				 cells[i].cause, cells[i].mode);
+		assert_false(R->r.ok);
+	}
+}
+
+static void strap_pin_is_named_per_family(void **state)
+{
+	(void)state;
+	run *R = session("sim:esp?chip=esp32c3&mode=app&wired=en", 0);
+	assert_non_null(strstr(R->r.diag.f[0].summary, "GPIO9"));
+	assert_non_null(strstr(R->r.diag.f[0].fix, "GPIO9"));
+	R = session("sim:esp?mode=app&wired=en", 0);
+	assert_non_null(strstr(R->r.diag.f[0].fix, "GPIO0"));
+	R = session("sim:esp?chip=esp32c3&mode=usb", 0);
+	assert_non_null(strstr(R->r.diag.f[0].summary, "USB only"));
+	assert_non_null(strstr(R->r.diag.f[0].fix, "GPIO8"));
+}
+
+static void erased_flash_is_a_boot_loop(void **state)
+{
+	(void)state;
+	run *R = session("sim:esp?mode=bootloop&wired=en", 0);
+	assert_true(has(R, "bootloop"));
+	assert_true(has(R, "wrong-boot-mode"));
+	/* a bootloop board with working auto-reset still reaches the loader */
+	R = session("sim:esp?mode=bootloop", 0);
+	assert_true(R->r.ok);
+}
+
+static void esp8266_log_is_read_at_74880(void **state)
+{
+	(void)state;
+	run *R = session("sim:esp?chip=esp8266&mode=app&wired=en", 0);
+	assert_non_null(strstr(fact(R, "log_baud"), "74880"));
+	assert_non_null(strstr(fact(R, "boot_log"), "boot mode:(3,6)"));
+}
+
+static void no_reset_hears_the_application(void **state)
+{
+	(void)state;
+	run *R = session_args("sim:esp?mode=app", 0, NULL, 1);
+	assert_false(R->r.ok);
+	assert_string_equal(fact(R, "reset"), "");
+	assert_string_equal(top(R), "wrong-boot-mode");
+}
+
+/* The classic sequence leaves a window with both lines asserted: EN is
+ * already released while IO0 is still high. A driver that spaces line
+ * writes by more than the EN capacitor's delay loses the race; the tight
+ * variant changes both at once and wins (esp.md 9). */
+static void classic_reset_races_the_en_capacitor(void **state)
+{
+	(void)state;
+	const char *classic = "dtr:high,rts:low,100ms,dtr:low,rts:high,50ms,dtr:high";
+	run *R = session_args("sim:esp?mode=app&lag_ms=20&en_rc_ms=10", 0, classic, 0);
+	assert_false(R->r.ok);
+	assert_string_equal(top(R), "wrong-boot-mode");
+	R = session_args("sim:esp?mode=app&lag_ms=5&en_rc_ms=10", 0, classic, 0);
+	assert_true(R->r.ok);
+	R = session("sim:esp?mode=app&lag_ms=20&en_rc_ms=10", 0);
+	assert_true(R->r.ok);
+	assert_non_null(strstr(fact(R, "reset"), "unix-tight"));
+}
+
+static void tx_path_dead_when_waiting_but_deaf(void **state)
+{
+	(void)state;
+	/* a loader that prints "waiting for download" and answers no SYNC */
+	run *R = session("sim:esp?replies=0", 0);
+	assert_false(R->r.ok);
+	assert_string_equal(top(R), "tx-path-dead");
+	assert_string_equal(R->r.by.mode, "rom-loader");
+}
+
+/* The golden rule under noise: a value printed as verified is the true
+ * one; a wrong value may appear only marked unverified (40 seeded runs at
+ * two bit-error rates, both directions). */
+static void noise_never_verifies_a_wrong_value(void **state)
+{
+	(void)state;
+	const char *rates[] = { "1e-3", "1e-2" };
+	unsigned named = 0, runs = 0;
+	for (size_t r = 0; r < 2; r++) {
+		for (unsigned seed = 1; seed <= 20; seed++) {
+			char uri[120];
+			snprintf(uri, sizeof uri, "sim:esp?noise=%s&seed=%u", rates[r], seed);
+			run *R = session(uri, 1);
+			runs++;
+			const char *mac = fact(R, "mac"), *magic = fact(R, "chip_magic"), *rev = fact(R, "revision");
+			if (*mac && !strstr(mac, "unverified"))
+				assert_string_equal(mac, "24:0a:c4:12:34:56");
+			if (*magic && !strstr(magic, "unverified"))
+				assert_string_equal(magic, "0x00f01d83");
+			if (*rev && !strstr(rev, "unverified"))
+				assert_string_equal(rev, "v3.0");
+			if (R->r.by.chip[0]) {
+				assert_string_equal(R->r.by.chip, "ESP32");
+				named++;
+			}
+			if (*fact(R, "unverified"))
+				assert_true(has(R, "noise"));
+		}
+	}
+	printf("# noise: chip named (verified) in %u of %u runs\n", named, runs);
+	assert_true(named >= runs / 2);
+}
+
+static void session_costs_no_real_time(void **state)
+{
+	(void)state;
+	sd_time t0 = sd_now(sd_clock_real());
+	run *R = session("sim:esp?mode=silent", 1);
+	assert_false(R->r.ok);
+	assert_true(sd_now(sd_clock_real()) - t0 < SD_MS(500));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(slip_escapes_and_round_trips),
+		cmocka_unit_test(slip_names_junk_bad_escapes_and_overflow),
+		cmocka_unit_test(sync_request_is_the_documented_frame),
+		cmocka_unit_test(esp32_rom_identifies_read_only),
+		cmocka_unit_test(esp32s3_by_security_info),
+		cmocka_unit_test(esp32c3_and_esp8266),
+		cmocka_unit_test(sync_alone_sends_only_sync),
+		cmocka_unit_test(stub_is_told_from_rom),
+		cmocka_unit_test(one_sync_reply_is_counted),
+		cmocka_unit_test(secure_download_mode_reads_nothing),
+		cmocka_unit_test(verdicts_first_ranked),
+		cmocka_unit_test(strap_pin_is_named_per_family),
+		cmocka_unit_test(erased_flash_is_a_boot_loop),
+		cmocka_unit_test(esp8266_log_is_read_at_74880),
+		cmocka_unit_test(no_reset_hears_the_application),
+		cmocka_unit_test(classic_reset_races_the_en_capacitor),
+		cmocka_unit_test(tx_path_dead_when_waiting_but_deaf),
+		cmocka_unit_test(noise_never_verifies_a_wrong_value),
+		cmocka_unit_test(session_costs_no_real_time),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
