@@ -14,6 +14,9 @@ pkgs=(
 )
 missing=()
 for p in "${pkgs[@]}"; do
+  # Node.js from elsewhere (NodeSource's nodejs brings its own npm, and
+  # Debian's npm package conflicts with it): a working command is enough
+  case $p in nodejs) command -v node >/dev/null && continue ;; npm) command -v npm >/dev/null && continue ;; esac
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
