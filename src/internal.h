@@ -89,6 +89,39 @@ size_t sdi_count_of(const uint8_t *b, size_t n, const char *s);
 /* Bytes of b that are printable text (sdi_is_text). */
 size_t sdi_text_count(const uint8_t *b, size_t n);
 
+/* ---- xact: one exchange, the building block of the sessions (xact.c) ----
+ * Applies a few control steps (lines, pauses, settings, a flush, a drain),
+ * writes a frame, then feeds what comes back to a parser until it is
+ * satisfied, the first byte is late (`wait`), the next byte is late
+ * (`more`) or a hard cap passes. It never sends anything else: a retry is a
+ * new exchange decided by the session. Protocol-free (STM32, ESP). */
+enum { SDI_XR_DONE = 1, SDI_XR_TIMEOUT, SDI_XR_BAD, SDI_XR_LINK };
+/* 1 done, 0 more, <0 bad */
+typedef int (*sdi_xact_feed)(void *arg, const uint8_t *b, size_t n);
+#define SDI_XACT_MAXCTRL (SD_SEQ_MAX + 4)
+typedef struct sdi_xact {
+	sd_engine      eng;
+	sd_ctrl        ctrl[SDI_XACT_MAXCTRL]; /* WAIT .duration and DRAIN .until are
+						  relative here, made absolute when served */
+	size_t         nctrl, ci;
+	const uint8_t *tx;
+	size_t         txn, txoff;
+	sdi_xact_feed  feed;
+	void          *arg;
+	sd_time        wait, more, cap;
+	sd_deadline    end;
+	sd_time        t_sent, t_first, t_done; /* frame out, first byte in, parser satisfied */
+	int            got_any, result, err, lines_err;
+	int            out_of_time; /* the overall deadline ended the last exchange */
+	uint8_t        buf[256];
+} sdi_xact;
+/* Run one exchange on l within `overall`; SDI_XR_*. feed NULL: no answer
+ * awaited (controls and frame only). x->err holds a link error (XR_LINK),
+ * x->lines_err a refused DTR/RTS change. */
+int sdi_xact_run(sdi_xact *x, sd_link *l, sd_deadline overall, const sd_ctrl *ctrl, size_t nctrl,
+		 const uint8_t *tx, size_t txn, sdi_xact_feed feed, void *arg, sd_time wait, sd_time more,
+		 sd_time cap);
+
 /* ---- uri: serial line keys (baud, data, parity, stop, flow) into cfg ---- */
 int sdi_line_cfg_from_kv(const sd_kv *kv, size_t n, sd_line_cfg *cfg, char *why, size_t whylen);
 

@@ -289,108 +289,10 @@ static unsigned esp_diagnose(const sd_classify_in *in, sd_diag *d)
 }
 
 /* ====================================================================== *
- * The client: small sans-I/O exchanges driven by sd_run (the STM32
- * module's shape): control steps (lines, pauses, flush), a frame, then the
- * bytes that come back fed to a parser until it is satisfied or a wait ends.
+ * The client: small sans-I/O exchanges (the core's sdi_xact, as STM32's):
+ * control steps (lines, pauses, flush), a frame, then the bytes that come
+ * back fed to a parser until it is satisfied or a wait ends.
  * ====================================================================== */
-
-enum { XR_DONE = 1, XR_TIMEOUT, XR_BAD, XR_LINK };
-typedef int (*xact_feed)(void *arg, const uint8_t *b, size_t n); /* 1 done, 0 more */
-
-#define XACT_MAXCTRL (SD_SEQ_MAX + 4)
-
-typedef struct xact {
-	sd_engine      eng;
-	sd_ctrl        ctrl[XACT_MAXCTRL]; /* WAIT .duration relative, made absolute when served */
-	size_t         nctrl, ci;
-	const uint8_t *tx;
-	size_t         txn, txoff;
-	xact_feed      feed;
-	void          *arg;
-	sd_time        wait, more, cap;
-	sd_deadline    end;
-	sd_time        t_sent, t_first;
-	int            got_any, result, err, lines_err;
-	uint8_t        buf[256];
-} xact;
-
-static void x_finish(xact *x, int result)
-{
-	x->result = result;
-	sd_engine_done(&x->eng);
-}
-
-static void x_next(xact *x)
-{
-	sd_engine *e = &x->eng;
-	sd_time now = sd_now(e->clock);
-	if (x->ci < x->nctrl) {
-		sd_ctrl c = x->ctrl[x->ci++];
-		if (c.op == SD_CTRL_WAIT)
-			c.until = now + c.duration;
-		sd_engine_ctrl(e, &c);
-		return;
-	}
-	if (x->txoff < x->txn) {
-		sd_engine_send(e, x->tx + x->txoff, x->txn - x->txoff, now + SD_S(1));
-		return;
-	}
-	if (!x->feed) {
-		x_finish(x, XR_DONE);
-		return;
-	}
-	x->end = now + x->cap;
-	sd_engine_recv(e, x->buf, sizeof x->buf, sd_deadline_min(now + x->wait, x->end));
-}
-
-static void x_step(sd_engine *e, const sd_event *ev)
-{
-	xact *x = (xact *)e;
-	switch (ev->type) {
-	case SD_EV_START:
-		x_next(x);
-		return;
-	case SD_EV_CTRL_DONE:
-		if (x->ci && x->ctrl[x->ci - 1].op == SD_CTRL_LINES && ev->err)
-			x->lines_err = ev->err;
-		x_next(x);
-		return;
-	case SD_EV_SENT:
-		x->txoff += ev->n;
-		if (x->txoff >= x->txn)
-			x->t_sent = sd_now(e->clock);
-		x_next(x);
-		return;
-	case SD_EV_RECEIVED: {
-		if (!x->got_any)
-			x->t_first = sd_now(e->clock);
-		x->got_any = 1;
-		int r = x->feed(x->arg, x->buf, ev->n);
-		if (r > 0)
-			x_finish(x, XR_DONE);
-		else if (r < 0)
-			x_finish(x, XR_BAD);
-		else
-			sd_engine_recv(e, x->buf, sizeof x->buf,
-				       sd_deadline_min(sd_now(e->clock) + x->more, x->end));
-		return;
-	}
-	case SD_EV_TIMEOUT:
-		x_finish(x, XR_TIMEOUT);
-		return;
-	case SD_EV_LINK_ERROR:
-	default:
-		x->err = ev->err ? ev->err : SD_ERR_STATE;
-		x_finish(x, XR_LINK);
-		return;
-	}
-}
-
-static const sd_engine_ops xact_ops = {
-	.version = SD_ENGINE_OPS_V1,
-	.name = "esp",
-	.step = x_step,
-};
 
 /* ---- the session's context (caller-allocated, ctx_size) ---------------- */
 
@@ -403,7 +305,7 @@ enum { STRAT_NONE, STRAT_TIGHT, STRAT_CLASSIC, STRAT_USBJTAG, STRAT_CUSTOM };
 static const char *const strat_names[] = { "none", "unix-tight", "classic", "usb-jtag", "custom (--enter)" };
 
 typedef struct esp_ctx {
-	xact          x;
+	sdi_xact      x;
 	sd_link      *l;
 	const sd_proto_args *a;
 	sd_report    *r;
@@ -458,35 +360,12 @@ typedef struct esp_ctx {
 } esp_ctx;
 
 static int run_x(esp_ctx *c, const sd_ctrl *ctrl, size_t nctrl, const uint8_t *tx, size_t txn,
-		 xact_feed feed, sd_time wait, sd_time more, sd_time cap)
+		 sdi_xact_feed feed, sd_time wait, sd_time more, sd_time cap)
 {
-	xact *x = &c->x;
-	sd_engine_init(&x->eng, &xact_ops);
-	x->nctrl = SDI_MIN(nctrl, (size_t)XACT_MAXCTRL);
-	if (x->nctrl)
-		memcpy(x->ctrl, ctrl, x->nctrl * sizeof *ctrl);
-	x->ci = 0;
-	x->tx = tx;
-	x->txn = tx ? txn : 0;
-	x->txoff = 0;
-	x->feed = feed;
-	x->arg = c;
-	x->wait = wait;
-	x->more = more;
-	x->cap = cap;
-	x->end = SD_FOREVER;
-	x->got_any = x->result = x->err = x->lines_err = 0;
-	x->t_sent = x->t_first = 0;
-	int e = sd_run(&x->eng, c->l, c->overall);
-	if (e == SD_ERR_TIMEOUT && !x->result) {
+	int xr = sdi_xact_run(&c->x, c->l, c->overall, ctrl, nctrl, tx, txn, feed, c, wait, more, cap);
+	if (c->x.out_of_time)
 		c->out_of_time = 1;
-		return XR_TIMEOUT;
-	}
-	if (e < 0 && !x->result) {
-		x->err = e;
-		return XR_LINK;
-	}
-	return x->result;
+	return xr;
 }
 
 static void keep_junk(esp_ctx *c, uint8_t b)
@@ -628,7 +507,7 @@ static size_t strat_ctrls(const esp_ctx *c, int strat, sd_time delay, sd_ctrl *o
 		n = lines(o, n, R, 0);
 		break;
 	case STRAT_CUSTOM:
-		for (size_t i = 0; c->a->enter && i < c->a->enter->n && n + 1 < XACT_MAXCTRL; i++) {
+		for (size_t i = 0; c->a->enter && i < c->a->enter->n && n + 1 < SDI_XACT_MAXCTRL; i++) {
 			const sd_seq_step *st = &c->a->enter->step[i];
 			if (st->kind == SD_SEQ_LINES)
 				n = lines(o, n, st->mask, st->level);
@@ -671,7 +550,7 @@ static int send_sync(esp_ctx *c)
  * sync, 0 not, <0 a link error. */
 static int attempt(esp_ctx *c, int strat, sd_time delay)
 {
-	sd_ctrl ctrl[XACT_MAXCTRL];
+	sd_ctrl ctrl[SDI_XACT_MAXCTRL];
 	size_t nctrl = strat_ctrls(c, strat, delay, ctrl);
 	c->banner_n = 0;
 	c->junk_n = 0;
@@ -683,7 +562,7 @@ static int attempt(esp_ctx *c, int strat, sd_time delay)
 	int xr = run_x(c, ctrl, nctrl, NULL, 0, banner_feed, ESP_T_BANNER, ESP_T_BANNER_GAP, ESP_T_BANNER_CAP);
 	if (c->x.lines_err && strat != STRAT_NONE)
 		c->lines_failed = 1;
-	if (xr == XR_LINK)
+	if (xr == SDI_XR_LINK)
 		return c->x.err ? c->x.err : SD_ERR_IO;
 	c->listened = sd_now(c->l->clock) - t0;
 	banner_read(c->banner, c->banner_n, &c->ban);
@@ -695,7 +574,7 @@ static int attempt(esp_ctx *c, int strat, sd_time delay)
 	unsigned tries = hopeless ? 1 : ESP_SYNC_TRIES;
 	for (unsigned t = 0; t < tries && !c->out_of_time; t++) {
 		xr = send_sync(c);
-		if (xr == XR_LINK)
+		if (xr == SDI_XR_LINK)
 			return c->x.err ? c->x.err : SD_ERR_IO;
 		if (c->got_n > 0) {
 			c->sync_replies = c->got_n;
@@ -707,8 +586,7 @@ static int attempt(esp_ctx *c, int strat, sd_time delay)
 			c->stub = c->zero_values == c->got_n;
 			c->status_len = rp.len == 4 ? ESP_STATUS_ROM32 : 2;
 			/* surplus replies of an earlier SYNC: let them pass */
-			sd_ctrl dr = { .op = SD_CTRL_DRAIN, .duration = SD_MS(60), .until = 0 };
-			dr.until = sd_now(c->l->clock) + SD_MS(300);
+			sd_ctrl dr = { .op = SD_CTRL_DRAIN, .duration = SD_MS(60), .until = SD_MS(300) };
 			run_x(c, &dr, 1, NULL, 0, NULL, 0, 0, 0);
 			return 1;
 		}
@@ -744,7 +622,7 @@ static int command(esp_ctx *c, uint8_t op, const uint8_t *data, size_t n, esp_re
 	sd_time extra = 2 * SDI_MIN(c->rtt, (sd_time)SD_S(1));
 	int xr = run_x(c, NULL, 0, c->req, c->req_n, frames_feed, ESP_T_CMD + extra, ESP_T_CMD,
 		       2 * ESP_T_CMD + extra);
-	if (xr == XR_LINK || c->out_of_time)
+	if (xr == SDI_XR_LINK || c->out_of_time)
 		return CR_LINK;
 	if (!c->got_n) {
 		/* nothing, three times in a row, from a loader at its prompt:
@@ -773,8 +651,7 @@ static int command(esp_ctx *c, uint8_t op, const uint8_t *data, size_t n, esp_re
 
 static void drain(esp_ctx *c)
 {
-	sd_ctrl d = { .op = SD_CTRL_DRAIN, .duration = SD_MS(60) };
-	d.until = sd_now(c->l->clock) + ESP_T_DRAIN;
+	sd_ctrl d = { .op = SD_CTRL_DRAIN, .duration = SD_MS(60), .until = ESP_T_DRAIN }; /* relative */
 	run_x(c, &d, 1, NULL, 0, NULL, 0, 0, 0);
 }
 
@@ -1013,7 +890,7 @@ static int identify(esp_ctx *c)
 	if (!c->chip) {
 		uint32_t v = 0;
 		int k = read_reg(c, ESP_REG_CHIP_MAGIC, &v);
-		if (k == -2 && (c->out_of_time || c->hung || c->x.result == XR_LINK))
+		if (k == -2 && (c->out_of_time || c->hung || c->x.result == SDI_XR_LINK))
 			return CR_LINK;
 		if (k >= 0) {
 			c->have_magic = 1;

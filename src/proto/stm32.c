@@ -31,117 +31,12 @@ static int stm32_explain(const uint8_t *b, size_t n, const uint8_t *tx, size_t t
  * The client: sync and read-only identification (AN3155), as small
  * sans-I/O exchanges driven by sd_run, strung together by the session.
  *
- * An exchange (xact) applies a few control steps (lines, pauses, settings,
- * a flush), writes a frame, then feeds what comes back to a parser until
- * the parser is satisfied, the first byte is late (`wait`), the next byte
- * is late (`more`) or a hard cap passes. It never sends anything else: a
- * retry is a new exchange decided by the session.
+ * Each exchange is the core's sdi_xact (src/core/xact.c): control steps,
+ * a frame, then what comes back fed to a parser until it is satisfied or a
+ * wait ends. It never sends anything else: a retry is a new exchange
+ * decided by the session.
  * ====================================================================== */
 
-enum { XR_DONE = 1, XR_TIMEOUT, XR_BAD, XR_LINK };
-
-typedef int (*xact_feed)(void *arg, const uint8_t *b, size_t n); /* 1 done, 0 more, <0 bad */
-
-#define XACT_MAXCTRL (SD_SEQ_MAX + 4)
-
-typedef struct xact {
-	sd_engine      eng;
-	sd_ctrl        ctrl[XACT_MAXCTRL]; /* WAIT .duration and DRAIN .until are relative
-					      here, made absolute when served */
-	size_t         nctrl, ci;
-	const uint8_t *tx;
-	size_t         txn, txoff;
-	xact_feed      feed;
-	void          *arg;
-	sd_time        wait, more, cap;
-	sd_deadline    end;
-	sd_time        t_sent, t_first, t_done; /* frame out, first byte in, parser satisfied */
-	int            got_any, result, err, lines_err;
-	uint8_t        buf[256];
-} xact;
-
-static void x_recv(xact *x, sd_deadline dl)
-{
-	sd_engine_recv(&x->eng, x->buf, sizeof x->buf, sd_deadline_min(dl, x->end));
-}
-
-static void x_finish(xact *x, int result)
-{
-	x->result = result;
-	sd_engine_done(&x->eng);
-}
-
-static void x_next(xact *x)
-{
-	sd_engine *e = &x->eng;
-	sd_time now = sd_now(e->clock);
-	if (x->ci < x->nctrl) {
-		sd_ctrl c = x->ctrl[x->ci++];
-		if (c.op == SD_CTRL_WAIT || c.op == SD_CTRL_DRAIN)
-			c.until = now + (c.op == SD_CTRL_WAIT ? c.duration : c.until);
-		sd_engine_ctrl(e, &c);
-		return;
-	}
-	if (x->txoff < x->txn) {
-		sd_engine_send(e, x->tx + x->txoff, x->txn - x->txoff, now + SD_S(1));
-		return;
-	}
-	if (!x->feed) {
-		x_finish(x, XR_DONE);
-		return;
-	}
-	x->end = now + x->cap;
-	x_recv(x, now + x->wait);
-}
-
-static void x_step(sd_engine *e, const sd_event *ev)
-{
-	xact *x = (xact *)e;
-	switch (ev->type) {
-	case SD_EV_START:
-		x_next(x);
-		return;
-	case SD_EV_CTRL_DONE:
-		if (x->ci && x->ctrl[x->ci - 1].op == SD_CTRL_LINES && ev->err)
-			x->lines_err = ev->err;
-		x_next(x);
-		return;
-	case SD_EV_SENT:
-		x->txoff += ev->n;
-		if (x->txoff >= x->txn)
-			x->t_sent = sd_now(e->clock);
-		x_next(x);
-		return;
-	case SD_EV_RECEIVED: {
-		if (!x->got_any)
-			x->t_first = sd_now(e->clock);
-		x->got_any = 1;
-		int r = x->feed(x->arg, x->buf, ev->n);
-		if (r > 0) {
-			x->t_done = sd_now(e->clock);
-			x_finish(x, XR_DONE);
-		} else if (r < 0)
-			x_finish(x, XR_BAD);
-		else
-			x_recv(x, sd_now(e->clock) + x->more);
-		return;
-	}
-	case SD_EV_TIMEOUT:
-		x_finish(x, XR_TIMEOUT);
-		return;
-	case SD_EV_LINK_ERROR:
-	default:
-		x->err = ev->err ? ev->err : SD_ERR_STATE;
-		x_finish(x, XR_LINK);
-		return;
-	}
-}
-
-static const sd_engine_ops xact_ops = {
-	.version = SD_ENGINE_OPS_V1,
-	.name = "stm32",
-	.step = x_step,
-};
 
 /* ---- the session's context (caller-allocated, ctx_size) ---------------- */
 
@@ -165,7 +60,7 @@ typedef struct answers {
 } answers;
 
 typedef struct stm32_ctx {
-	xact          x;
+	sdi_xact      x;
 	sd_link      *l;
 	const sd_proto_args *a;
 	sd_report    *r;
@@ -269,35 +164,12 @@ static int decode_ack(stm32_ctx *c, uint8_t b)
 }
 
 static int run_x(stm32_ctx *c, const sd_ctrl *ctrl, size_t nctrl, const uint8_t *tx, size_t txn,
-		 xact_feed feed, sd_time wait, sd_time more, sd_time cap)
+		 sdi_xact_feed feed, sd_time wait, sd_time more, sd_time cap)
 {
-	xact *x = &c->x;
-	sd_engine_init(&x->eng, &xact_ops);
-	x->nctrl = SDI_MIN(nctrl, (size_t)XACT_MAXCTRL);
-	if (x->nctrl)
-		memcpy(x->ctrl, ctrl, x->nctrl * sizeof *ctrl);
-	x->ci = 0;
-	x->tx = tx;
-	x->txn = tx ? txn : 0;
-	x->txoff = 0;
-	x->feed = feed;
-	x->arg = c;
-	x->wait = wait;
-	x->more = more;
-	x->cap = cap;
-	x->end = SD_FOREVER;
-	x->got_any = x->result = x->err = x->lines_err = 0;
-	x->t_sent = x->t_first = x->t_done = 0;
-	int e = sd_run(&x->eng, c->l, c->overall);
-	if (e == SD_ERR_TIMEOUT && !x->result) {
-		c->out_of_time = 1; /* the whole budget ran out */
-		return XR_TIMEOUT;
-	}
-	if (e < 0 && !x->result) {
-		x->err = e;
-		return XR_LINK;
-	}
-	return x->result;
+	int xr = sdi_xact_run(&c->x, c->l, c->overall, ctrl, nctrl, tx, txn, feed, c, wait, more, cap);
+	if (c->x.out_of_time)
+		c->out_of_time = 1;
+	return xr;
 }
 
 /* Discard what the device is still saying, until it has been quiet. */
@@ -362,8 +234,8 @@ static size_t seq_ctrls(const sd_seq *q, sd_ctrl *out, size_t max, int settle)
 static int sync_once(stm32_ctx *c, int use_seq)
 {
 	static const uint8_t init[] = { STM32_INIT };
-	sd_ctrl ctrl[XACT_MAXCTRL];
-	size_t nctrl = use_seq ? seq_ctrls(c->a->enter, ctrl, XACT_MAXCTRL, 1) : 0;
+	sd_ctrl ctrl[SDI_XACT_MAXCTRL];
+	size_t nctrl = use_seq ? seq_ctrls(c->a->enter, ctrl, SDI_XACT_MAXCTRL, 1) : 0;
 	sd_expect_init(&c->ex, init_pats, SDI_ARRAY_LEN(init_pats), STM32_INIT_JUNK, c->junk, sizeof c->junk);
 	c->junk_n = 0;
 	c->sync_by = 0;
@@ -373,29 +245,29 @@ static int sync_once(stm32_ctx *c, int use_seq)
 	int xr = run_x(c, ctrl, nctrl, init, 1, init_feed, STM32_T_INIT_ACK, STM32_T_INIT_ACK,
 		       STM32_T_INIT_WINDOW);
 	sd_time first_sent = c->x.t_sent;
-	if (xr == XR_TIMEOUT && !c->x.got_any && c->ex.wlen == 0) {
+	if (xr == SDI_XR_TIMEOUT && !c->x.got_any && c->ex.wlen == 0) {
 		c->sent[c->sent_n++] = STM32_INIT;
 		xr = run_x(c, NULL, 0, init, 1, init_feed, STM32_T_INIT_ACK, STM32_T_INIT_ACK,
 			   STM32_T_INIT_WINDOW);
 	}
 	/* One lone byte one bit away from ACK or NACK: a noisy answer to 0x7F
 	 * (text has more than one byte; Get confirms either way). */
-	if (xr == XR_TIMEOUT && c->junk_n == 1 && c->ex.wlen == 0) {
+	if (xr == SDI_XR_TIMEOUT && c->junk_n == 1 && c->ex.wlen == 0) {
 		int k = decode_ack(c, c->junk[0]);
 		if (k > 0) {
 			c->sync_by = k;
 			c->junk_n = 0;
-			xr = XR_DONE;
+			xr = SDI_XR_DONE;
 		}
 	}
 	/* bytes still in the matcher's window are evidence too */
-	for (size_t i = 0; xr != XR_DONE && i < c->ex.wlen && c->junk_n < sizeof c->junk; i++)
+	for (size_t i = 0; xr != SDI_XR_DONE && i < c->ex.wlen && c->junk_n < sizeof c->junk; i++)
 		c->junk[c->junk_n++] = c->ex.win[i];
 	c->listened = sd_now(c->l->clock) - t0;
 	/* The round trip: the 0x7F to its answer. After a second 0x7F it is
 	 * counted from the first (the answer may be the first's, late), an
 	 * overestimate that close_pair() refines. */
-	if (xr == XR_DONE)
+	if (xr == SDI_XR_DONE)
 		set_latency(c, c->x.t_done - (c->sent_n > 1 ? first_sent : c->x.t_sent));
 	return xr;
 }
@@ -456,18 +328,18 @@ static int exchange(stm32_ctx *c, const uint8_t *tx, size_t txn, size_t fixed, i
 	sd_time wire = (sd_time)((uint64_t)(fixed + STM32_GET_MAX + 8) * 11u * 1000000u / baud);
 	int xr = run_x(c, NULL, 0, tx, txn, reply_feed, c->t_ack, c->t_more,
 		       STM32_T_REPLY_MAX + 2 * wire + 2 * SDI_MIN(c->rtt, (sd_time)STM32_RTT_MAX));
-	if (xr == XR_LINK)
+	if (xr == SDI_XR_LINK)
 		return CR_LINK;
 	if (c->out_of_time) {
 		c->x.err = SD_ERR_TIMEOUT; /* not the loader's silence: ours */
 		return CR_LINK;
 	}
-	if (xr == XR_TIMEOUT && c->rp.n == 0) {
+	if (xr == SDI_XR_TIMEOUT && c->rp.n == 0) {
 		c->silent_run++;
 		return CR_SILENT;
 	}
 	c->silent_run = 0;
-	if (xr == XR_DONE) {
+	if (xr == SDI_XR_DONE) {
 		c->answered++;
 		return c->rp.b[0] == STM32_NACK ? CR_NACK : CR_OK;
 	}
@@ -497,7 +369,7 @@ static int command(stm32_ctx *c, uint8_t op, size_t fixed, int counted)
 			return cr;
 		}
 		c->retried++;
-		if (cr == CR_BAD && drain(c) == XR_LINK)
+		if (cr == CR_BAD && drain(c) == SDI_XR_LINK)
 			return CR_LINK;
 	}
 	return cr;
@@ -647,7 +519,7 @@ static int resync(stm32_ctx *c)
 		if (cr == CR_OK)
 			return CR_OK;
 		silent += cr == CR_SILENT;
-		if (cr == CR_LINK || drain(c) == XR_LINK)
+		if (cr == CR_LINK || drain(c) == SDI_XR_LINK)
 			return CR_LINK;
 	}
 	if (silent == STM32_CMD_TRIES) {
@@ -694,7 +566,7 @@ static int do_read(stm32_ctx *c, uint32_t addr, size_t len)
 		/* After a NACK the loader is back at its prompt; after garbage or
 		 * silence it may be mid-frame. */
 		if (cr != CR_NACK) {
-			if (drain(c) == XR_LINK)
+			if (drain(c) == SDI_XR_LINK)
 				return CR_LINK;
 			int rs = resync(c);
 			if (rs == CR_LINK || rs == CR_SILENT)
@@ -1037,8 +909,8 @@ static void diagnose_nacks(stm32_ctx *c, sd_report *r)
 
 static int run_exit(stm32_ctx *c)
 {
-	sd_ctrl ctrl[XACT_MAXCTRL];
-	size_t n = seq_ctrls(c->a->exit, ctrl, XACT_MAXCTRL, 0);
+	sd_ctrl ctrl[SDI_XACT_MAXCTRL];
+	size_t n = seq_ctrls(c->a->exit, ctrl, SDI_XACT_MAXCTRL, 0);
 	if (!n)
 		return SD_OK;
 	if (!(c->l->caps & SD_LINK_LINES)) {
@@ -1046,7 +918,7 @@ static int run_exit(stm32_ctx *c)
 		return SD_OK;
 	}
 	int xr = run_x(c, ctrl, n, NULL, 0, NULL, 0, 0, 0);
-	sd_report_fact(c->r, "exit_sequence", "%s", xr == XR_DONE && !c->x.lines_err ? "run" : "failed");
+	sd_report_fact(c->r, "exit_sequence", "%s", xr == SDI_XR_DONE && !c->x.lines_err ? "run" : "failed");
 	return SD_OK;
 }
 
@@ -1066,16 +938,16 @@ static int close_pair(stm32_ctx *c)
 		memset(&c->rp, 0, sizeof c->rp);
 		c->rp.ack_only = 1;
 		int xr = run_x(c, NULL, 0, tx, 1, reply_feed, c->t_ack, c->t_more, c->t_ack);
-		if (xr == XR_DONE) {
+		if (xr == SDI_XR_DONE) {
 			set_latency(c, c->x.t_done - c->x.t_sent);
-			return XR_DONE;
+			return SDI_XR_DONE;
 		}
-		if (xr == XR_LINK)
+		if (xr == SDI_XR_LINK)
 			return xr;
-		if (xr != XR_TIMEOUT || c->rp.n)
+		if (xr != SDI_XR_TIMEOUT || c->rp.n)
 			return drain(c);
 	}
-	return XR_TIMEOUT;
+	return SDI_XR_TIMEOUT;
 }
 
 static const char *op_name(uint8_t op)
@@ -1198,13 +1070,13 @@ static int stm32_session(void *ctxp, sd_link *l, const sd_proto_args *a, sd_repo
 	unsigned tries = 0;
 	for (; tries < attempts && !synced; tries++) {
 		xr = sync_once(c, use_seq);
-		if (xr == XR_LINK)
+		if (xr == SDI_XR_LINK)
 			break;
-		if (xr != XR_DONE)
+		if (xr != SDI_XR_DONE)
 			continue;
 		c->answered = 1;
-		if (c->sync_by == STM32_ACK && c->sent_n > 1 && close_pair(c) == XR_LINK) {
-			xr = XR_LINK;
+		if (c->sync_by == STM32_ACK && c->sent_n > 1 && close_pair(c) == SDI_XR_LINK) {
+			xr = SDI_XR_LINK;
 			break;
 		}
 		/* ACK (or NACK = already synchronised): confirm with Get. A 'y'
@@ -1223,7 +1095,7 @@ static int stm32_session(void *ctxp, sd_link *l, const sd_proto_args *a, sd_repo
 			break;
 		}
 		if (cr == CR_LINK) {
-			xr = XR_LINK;
+			xr = SDI_XR_LINK;
 			break;
 		}
 		if (c->hung)
@@ -1233,12 +1105,12 @@ static int stm32_session(void *ctxp, sd_link *l, const sd_proto_args *a, sd_repo
 		memcpy(c->junk + c->junk_n, c->rp.b, k);
 		c->junk_n += k;
 		run_x(c, NULL, 0, NULL, 0, evid_feed, STM32_T_EVIDENCE, STM32_T_EVIDENCE, 2 * STM32_T_EVIDENCE);
-		xr = XR_BAD;
+		xr = SDI_XR_BAD;
 	}
 	if (tries + (unsigned)synced > 1)
 		sd_report_fact(r, "attempts", "%u", tries + (unsigned)synced);
 
-	if (xr == XR_LINK) {
+	if (xr == SDI_XR_LINK) {
 		sd_finding *f = sd_diag_add(&r->diag, c->x.err == SD_ERR_CLOSED ? SD_CAUSE_DISCONNECTED : SD_CAUSE_UNKNOWN, 0.9f);
 		if (f)
 			sd_finding_summary(f, "the link failed: %s", sd_link_why(l, c->x.err));

@@ -53,11 +53,10 @@ static sd_report rep;
 static int facts_right(const sd_report *r, const truth *t, size_t nt, char *bad, size_t badlen)
 {
 	const char *v = sd_report_fact_get(r, "verified");
-	const char *u = sd_report_fact_get(r, "unverified");
 	for (size_t i = 0; i < nt; i++) {
 		const char *got = sd_report_fact_get(r, t[i].key);
 		/* a value printed as unverified is no claim, but it must say so */
-		if (got && u && strstr(u, t[i].key) && strstr(got, "unverified"))
+		if (got && strstr(got, "(unverified"))
 			continue;
 		if (got && strcmp(got, t[i].val) != 0) {
 			snprintf(bad, badlen, "%s = '%s', truth '%s'", t[i].key, got, t[i].val);
