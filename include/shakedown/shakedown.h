@@ -34,6 +34,7 @@
 #include "shakedown/doctor.h"
 #include "shakedown/loopback.h"
 #include "shakedown/replay.h"
+#include "shakedown/telnet.h"
 
 #ifdef __cplusplus
 extern "C" {
