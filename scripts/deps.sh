@@ -9,6 +9,7 @@ pkgs=(
   python3 socat stm32flash avrdude
   openssl nginx sslscan nmap
   gcc-avr avr-libc libsimavr-dev arduino-core-avr
+  ser2net python3-serial libyaml-dev
 )
 missing=()
 for p in "${pkgs[@]}"; do

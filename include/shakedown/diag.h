@@ -72,6 +72,8 @@ typedef enum sd_cause {
 	SD_CAUSE_TLS_PROTOCOL_VIOLATION, /* TLS records or a ServerHello that break the rules */
 	SD_CAUSE_TLS_TIMEOUT,    /* a deadline ended a TLS answer or the enumeration early */
 	SD_CAUSE_STOPPED_ANSWERING, /* answered, then went silent mid-session */
+	SD_CAUSE_REMOTE_NO_LINES,   /* a remote port server does not pass DTR/RTS on */
+	SD_CAUSE_REMOTE_RESET_SLOW, /* the network stretched a reset sequence */
 	SD_CAUSE_COUNT
 } sd_cause;
 

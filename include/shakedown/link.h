@@ -151,6 +151,14 @@ SD_API int sd_link_open_tty(const char *path, const sd_line_cfg *cfg,
  * may come and go without the master seeing a hang-up. */
 SD_API int sd_link_open_pty(const sd_clock *clock, sd_link **out,
 			    char *slave, size_t slavelen, char *why, size_t whylen);
+/* Modem lines for the device side of a pty (the link from
+ * sd_link_open_pty): whoever plays the host's adapter (a test's RFC 2217
+ * server) writes one byte per change into the FIFO at `fifo`, bit 0 DTR and
+ * bit 1 RTS as asserted; get_lines returns the latest, and the link gains
+ * SD_LINK_LINES, so a simulator served on it sees resets (sd_sim_serve).
+ * A Linux pty carries no modem lines of its own: this is the side channel.
+ * SD_OK, or SD_ERR_ARG (not a pty link) / SD_ERR_NOTFOUND and why. */
+SD_API int sd_link_pty_lines(sd_link *pty, const char *fifo, char *why, size_t whylen);
 SD_API int sd_link_open_tcp(const char *host, const char *port,
 			    const sd_clock *clock, sd_deadline dl, sd_link **out,
 			    char *why, size_t whylen);

@@ -35,6 +35,7 @@
 #include "shakedown/loopback.h"
 #include "shakedown/replay.h"
 #include "shakedown/telnet.h"
+#include "shakedown/remote.h"
 
 #ifdef __cplusplus
 extern "C" {

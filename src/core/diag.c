@@ -126,6 +126,12 @@ static const struct {
 	{ SD_CAUSE_STOPPED_ANSWERING, "stopped-answering", SD_LAYER_PROTOCOL,
 	  "the device answered, then stopped answering mid-session",
 	  "reset or power-cycle the device and retry; if it stops at the same command, its loader hangs there" },
+	{ SD_CAUSE_REMOTE_NO_LINES, "remote-no-lines", SD_LAYER_PHYSICAL,
+	  "the remote port server does not pass DTR/RTS on to the board",
+	  "reset the board on the exporter side (esp_rfc2217_server, a labgrid strategy, GPIO), or hold the boot pin and power-cycle" },
+	{ SD_CAUSE_REMOTE_RESET_SLOW, "remote-reset-slow", SD_LAYER_PHYSICAL,
+	  "the network stretched the reset sequence beyond what the loader's entry allows",
+	  "run the reset on the exporter side (esp_rfc2217_server, a labgrid strategy), or hold the boot pin and pulse only the reset" },
 };
 
 _Static_assert(SDI_ARRAY_LEN(cause_table) == SD_CAUSE_COUNT,

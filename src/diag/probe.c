@@ -560,6 +560,7 @@ int sd_probe_run(sd_probe *p, sd_link *l, const sd_probe_opts *o, sd_report *r)
 			sd_finding_detail(f, "the line answered coherently: this may be the device side (a bridge such as socat or ser2net)");
 		}
 	}
+	sd_remote_report(l, r); /* rfc2217://: lines that never arrived, a stretched reset */
 	if (o->all)
 		for (size_t i = 0; hit && i < p->nt; i++)
 			if (&p->t[i] != hit && answered(&p->t[i]))

@@ -595,6 +595,26 @@ int sd_link_remote_info(const sd_link *l, sd_remote_info *out)
 	return SD_OK;
 }
 
+/* The server hung up during the negotiation: a port with its one client
+ * already (ser2net sends "Port already in use" and closes). */
+static int closed_at_once(rfc_link *r, char *why, size_t whylen)
+{
+	char said[64] = "";
+	size_t o = 0;
+	for (size_t i = 0; i < r->data_len && o + 1 < sizeof said; i++) {
+		uint8_t b = r->data[r->data_off + i];
+		if (b >= 0x20 && b < 0x7f)
+			said[o++] = (char)b;
+	}
+	said[o] = '\0';
+	if (said[0])
+		sdi_fmt(why, whylen, "the server said \"%s\" and closed the connection: the port is in use by another client (ser2net serves one at a time unless max-connections is raised)",
+			said);
+	else
+		sdi_fmt(why, whylen, "the server closed the connection at once: the port is in use by another client (ser2net serves one at a time unless max-connections is raised), or it refuses this host");
+	return SD_ERR_BUSY;
+}
+
 /* Listen first, then negotiate BINARY both ways and COM-PORT-OPTION. */
 static int negotiate(rfc_link *r, sd_deadline dl, char *why, size_t whylen)
 {
@@ -603,6 +623,8 @@ static int negotiate(rfc_link *r, sd_deadline dl, char *why, size_t whylen)
 		int e = pump(r, first);
 		if (r->telnet_seen)
 			break;
+		if (e == SD_ERR_CLOSED)
+			return closed_at_once(r, why, whylen);
 		if (r->data_len) {
 			sdi_fmt(why, whylen, "the server sent data, not a Telnet negotiation: a raw TCP port (use tcp://host:port); nothing was sent into it");
 			return SD_ERR_PROTO;
@@ -612,10 +634,8 @@ static int negotiate(rfc_link *r, sd_deadline dl, char *why, size_t whylen)
 				(long long)(RFC_LISTEN_FIRST / 1000));
 			return SD_ERR_PROTO;
 		}
-		if (e == SD_ERR_CLOSED) {
-			sdi_fmt(why, whylen, "the server closed the connection at once: the port is in use by another client (ser2net serves one at a time unless max-connections is raised), or it refuses this host");
-			return SD_ERR_BUSY;
-		}
+		if (e == SD_ERR_CLOSED)
+			return closed_at_once(r, why, whylen);
 		if (e) {
 			sdi_fmt(why, whylen, "%s", r->base.why);
 			return e;
@@ -641,9 +661,11 @@ static int negotiate(rfc_link *r, sd_deadline dl, char *why, size_t whylen)
 				r->comport_ok ? "yes" : "no", r->they_will_bin ? "yes" : "no", r->they_do_bin ? "yes" : "no");
 			return SD_ERR_TIMEOUT;
 		}
+		if (e == SD_ERR_CLOSED)
+			return closed_at_once(r, why, whylen);
 		if (e) {
 			sdi_fmt(why, whylen, "%s", r->base.why);
-			return e == SD_ERR_CLOSED ? SD_ERR_CLOSED : e;
+			return e;
 		}
 	}
 	/* the server's name, for the record; not awaited */
@@ -701,7 +723,9 @@ int sdi_link_open_rfc2217(const char *host, const char *port, const sd_kv *q, si
 		e = negotiate(r, dl, why, whylen);
 	if (!e) {
 		e = set_cfg_now(r, &c);
-		if (e)
+		if (e == SD_ERR_CLOSED)
+			e = closed_at_once(r, why, whylen);
+		else if (e)
 			sdi_fmt(why, whylen, "%s", r->base.why);
 	}
 	if (e) {
