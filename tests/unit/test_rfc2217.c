@@ -12,6 +12,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 #include <arpa/inet.h>
@@ -24,7 +25,7 @@
 
 enum {
 	SRV_GOOD = 0, SRV_RAW, SRV_CLOSE, SRV_NO_COMPORT, SRV_BAUD_9600, SRV_NO_LINE_ACKS,
-	SRV_ENDLESS_SB, SRV_SILENT
+	SRV_ENDLESS_SB, SRV_SILENT, SRV_SLOW_LINES
 };
 
 static const uint8_t greeting[] = { 0xFF, 0xFB, 0x03, 0xFF, 0xFD, 0x03, 0xFF, 0xFB, 0x01, 0xFF, 0xFE, 0x01,
@@ -95,6 +96,9 @@ static void serve(int fd, int mode)
 			if (code == SD_CPO_SET_CONTROL && vl == 1 && val[0] >= 8 && val[0] <= 12 &&
 			    mode == SRV_NO_LINE_ACKS)
 				continue; /* ser2net on a pty */
+			if (code == SD_CPO_SET_CONTROL && vl == 1 && val[0] >= 8 && val[0] <= 12 &&
+			    mode == SRV_SLOW_LINES)
+				usleep(30000); /* a slow network: each line change 30 ms late */
 			if (code == SD_CPO_SET_BAUDRATE && mode == SRV_BAUD_9600) {
 				val[0] = 0, val[1] = 0, val[2] = 0x25, val[3] = 0x80;
 			}
@@ -256,6 +260,48 @@ static void lines_never_acknowledged(void **state)
 	stop(pid);
 }
 
+static void stretched_reset_is_measured(void **state)
+{
+	(void)state;
+	char target[96], why[256] = "";
+	pid_t pid = start(SRV_SLOW_LINES, target, sizeof target, "?timeout=500");
+	sd_link *l = NULL;
+	assert_int_equal(open_t(target, &l, why, sizeof why), SD_OK);
+	/* DTR and RTS asked together: the second answer comes 30 ms after
+	 * the first (the server handles them one by one) */
+	assert_int_equal(sd_link_set_lines(l, SD_LINE_DTR | SD_LINE_RTS, SD_LINE_DTR), SD_OK);
+	assert_int_equal(sd_link_set_lines(l, SD_LINE_DTR, 0), SD_OK);
+	sd_remote_info ri;
+	assert_int_equal(sd_link_remote_info(l, &ri), SD_OK);
+	assert_true(ri.pair_gap_max >= SD_MS(25));
+	assert_true(ri.line_rtt_max >= SD_MS(55));
+	sd_report *r = calloc(1, sizeof *r);
+	assert_non_null(r);
+	sd_report_init(r, "probe", target);
+	assert_int_equal(sd_remote_report(l, r), 1);
+	assert_int_equal(r->diag.f[0].cause, SD_CAUSE_REMOTE_RESET_SLOW);
+	assert_non_null(strstr(r->diag.f[0].summary, "ms apart"));
+	assert_non_null(sd_report_fact_get(r, "remote_line_ack"));
+	free(r);
+	sd_link_close(l);
+	stop(pid);
+
+	/* the server that never answers line changes: remote-no-lines */
+	pid = start(SRV_NO_LINE_ACKS, target, sizeof target, "?timeout=100");
+	assert_int_equal(open_t(target, &l, why, sizeof why), SD_OK);
+	assert_int_equal(sd_link_set_lines(l, SD_LINE_DTR, SD_LINE_DTR), SD_ERR_UNSUPPORTED);
+	r = calloc(1, sizeof *r);
+	assert_non_null(r);
+	sd_report_init(r, "probe", target);
+	assert_int_equal(sd_remote_report(l, r), 1);
+	assert_int_equal(r->diag.f[0].cause, SD_CAUSE_REMOTE_NO_LINES);
+	assert_true(r->diag.f[0].confidence > 0.9f);
+	assert_string_equal(sd_report_fact_get(r, "remote_server"), "scripted");
+	free(r);
+	sd_link_close(l);
+	stop(pid);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -263,6 +309,7 @@ int main(void)
 		cmocka_unit_test(good_server),
 		cmocka_unit_test(failures_are_named),
 		cmocka_unit_test(lines_never_acknowledged),
+		cmocka_unit_test(stretched_reset_is_measured),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
