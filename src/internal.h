@@ -113,6 +113,15 @@ int sdi_usb_enumerate(sd_usb_device *out, size_t cap, size_t *n, size_t *cut, in
  * the device, else 0 (d untouched). */
 int sdi_usb_sysfs_fill(const char *root, sd_usb_device *d);
 
+/* ---- env: a worker pool (src/env/pool.c) ---- */
+typedef void (*sdi_pool_fn)(void *ctx, size_t index);
+/* Run fn(ctx, i) for i in 0..n-1 on at most `jobs` threads; returns when
+ * all are done. SD_ERR_IO / SD_ERR_NOMEM if no worker could start. */
+int sdi_pool_run(unsigned jobs, size_t n, sdi_pool_fn fn, void *ctx);
+/* One process-wide lock, to serialise callbacks from workers. */
+void sdi_pool_lock(void);
+void sdi_pool_unlock(void);
+
 /* ---- proto: the protocol table's rows, one per src/proto/<p>.c ---- */
 extern const sd_proto sdi_proto_stk500;
 extern const sd_proto sdi_proto_stm32;
