@@ -48,6 +48,7 @@ typedef struct rfc_link {
 	unsigned  ans_gen[13];          /* bumped on every answer of that code */
 	sd_time   ans_t[13];
 	sd_time   ack_wait;
+	sd_remote_ctl *other_ctl;       /* a flow/break SET-CONTROL being awaited */
 	sd_remote_info info;
 } rfc_link;
 
@@ -224,8 +225,12 @@ static void on_comport(rfc_link *r, const uint8_t *d, size_t n)
 		note(r, "rfc2217: the server asks us to %s sending", k == SD_CPO_FLOW_SUSPEND ? "stop" : "resume");
 		break;
 	case SD_CPO_SET_CONTROL:
-		/* several may be outstanding: match the oldest unanswered one */
-		if (vl >= 1)
+		/* several may be outstanding: match by value, the flow/break
+		 * request awaited first, then the oldest unanswered line change */
+		if (vl >= 1 && r->other_ctl && !r->other_ctl->ack && r->other_ctl->value == v[0]) {
+			r->other_ctl->ack = now;
+			r->other_ctl->acked = 1;
+		} else if (vl >= 1)
 			for (size_t i = 0; i < SDI_MIN(r->info.nctl, (size_t)SD_REMOTE_MAX_CTL); i++) {
 				size_t at = (r->info.nctl - SDI_MIN(r->info.nctl, (size_t)SD_REMOTE_MAX_CTL) + i) % SD_REMOTE_MAX_CTL;
 				sd_remote_ctl *c = &r->info.ctl[at];
@@ -403,6 +408,29 @@ static int rfc_write(sd_link *l, const uint8_t *buf, size_t len, sd_deadline dl)
 	return (int)used;
 }
 
+/* A flow-control or break SET-CONTROL: sent, and its own answer (matched by
+ * value, so a late answer to a line change is not taken for it) awaited. */
+static int control(rfc_link *r, uint8_t value, const char *what)
+{
+	sd_remote_ctl c = { .value = value, .sent = sd_now(r->base.clock) };
+	int e = comport(r, SD_CPO_SET_CONTROL, &value, 1);
+	if (e)
+		return e;
+	r->other_ctl = &c;
+	sd_deadline dl = sd_deadline_in(r->base.clock, r->ack_wait);
+	while (!c.acked) {
+		e = pump(r, dl);
+		if (e == SD_ERR_TIMEOUT)
+			e = sdi_link_fail(&r->base, SD_ERR_TIMEOUT,
+					  "the remote port server did not acknowledge SET-CONTROL %u (%s) within %lld ms",
+					  (unsigned)value, what, (long long)(r->ack_wait / 1000));
+		if (e)
+			break;
+	}
+	r->other_ctl = NULL;
+	return e;
+}
+
 static int set_cfg_now(rfc_link *r, const sd_line_cfg *c)
 {
 	uint8_t baud[4] = { (uint8_t)(c->baud >> 24), (uint8_t)(c->baud >> 16), (uint8_t)(c->baud >> 8),
@@ -430,9 +458,7 @@ static int set_cfg_now(rfc_link *r, const sd_line_cfg *c)
 	if (e)
 		return e;
 	/* flow control is a SET-CONTROL: its own exchange */
-	want f;
-	ask(r, &f, SD_CPO_SET_CONTROL, &fl, 1);
-	e = await_answers(r, &f, 1, sd_deadline_in(r->base.clock, r->ack_wait), "flow control");
+	e = control(r, fl, "flow control");
 	r->info.cfg_rtt = sd_now(r->base.clock) - t0;
 	if (!e)
 		note(r, "rfc2217: %s acknowledged in %.1f ms", what, (double)r->info.cfg_rtt / 1000.0);
@@ -539,15 +565,11 @@ static int rfc_get_lines(sd_link *l, unsigned *level)
 static int rfc_break(sd_link *l, sd_time duration)
 {
 	rfc_link *r = rfc_of(l);
-	want w;
-	uint8_t on = SD_CPO_CTL_BREAK_ON, off = SD_CPO_CTL_BREAK_OFF;
-	ask(r, &w, SD_CPO_SET_CONTROL, &on, 1);
-	int e = await_answers(r, &w, 1, sd_deadline_in(l->clock, r->ack_wait), "break on");
+	int e = control(r, SD_CPO_CTL_BREAK_ON, "break on");
 	if (e)
 		return e;
 	sd_link_sleep_until(l, sd_now(l->clock) + duration);
-	ask(r, &w, SD_CPO_SET_CONTROL, &off, 1);
-	return await_answers(r, &w, 1, sd_deadline_in(l->clock, r->ack_wait), "break off");
+	return control(r, SD_CPO_CTL_BREAK_OFF, "break off");
 }
 
 static int rfc_flush(sd_link *l, unsigned dirs)
