@@ -49,6 +49,8 @@ typedef struct rfc_link {
 	sd_time   ans_t[13];
 	sd_time   ack_wait;
 	sd_remote_ctl *other_ctl;       /* a flow/break SET-CONTROL being awaited */
+	char      early[4][128];        /* notes from before a transcript was attached */
+	size_t    nearly;
 	sd_remote_info info;
 } rfc_link;
 
@@ -61,15 +63,29 @@ static void note(rfc_link *r, const char *fmt, ...) __attribute__((format(printf
 static void note(rfc_link *r, const char *fmt, ...)
 {
 	/* Server-side events are no host action and no data byte: the
-	 * wrappers cannot see them, so the backend notes them itself. */
-	if (!r->base.tap)
-		return;
+	 * wrappers cannot see them, so the backend notes them itself. Those
+	 * of the opening (the signature, the first modem state) wait for the
+	 * transcript the caller attaches after opening. */
 	char buf[160];
 	va_list ap;
 	va_start(ap, fmt);
 	sdi_vfmt(buf, sizeof buf, fmt, ap);
 	va_end(ap);
+	if (!r->base.tap) {
+		if (r->nearly < SDI_ARRAY_LEN(r->early))
+			sdi_fmt(r->early[r->nearly++], sizeof r->early[0], "%s", buf);
+		return;
+	}
 	sd_transcript_note(r->base.tap, buf);
+}
+
+static void early_notes(rfc_link *r)
+{
+	if (!r->base.tap || !r->nearly)
+		return;
+	for (size_t i = 0; i < r->nearly; i++)
+		sd_transcript_note(r->base.tap, r->early[i]);
+	r->nearly = 0;
 }
 
 /* ---- output --------------------------------------------------------------- */
@@ -128,7 +144,7 @@ static const char *modem_bits(uint8_t v, char *buf, size_t len)
 	for (int i = 7; i >= 0; i--)
 		if (v & (1u << i))
 			sdi_append(buf, len, "%s%s", buf[0] ? " " : "", names[i]);
-	return buf;
+	return buf[0] ? buf : "none";
 }
 
 static const char *line_bits(uint8_t v, char *buf, size_t len)
@@ -139,7 +155,7 @@ static const char *line_bits(uint8_t v, char *buf, size_t len)
 	for (int i = 7; i >= 0; i--)
 		if (v & (1u << i))
 			sdi_append(buf, len, "%s%s", buf[0] ? " " : "", names[i]);
-	return buf;
+	return buf[0] ? buf : "none";
 }
 
 static void on_option(rfc_link *r, uint8_t cmd, uint8_t opt)
@@ -294,6 +310,7 @@ static int decode(rfc_link *r)
  * failure. Queued answers go out first. */
 static int pump(rfc_link *r, sd_deadline dl)
 {
+	early_notes(r);
 	int e = flush_out(r, dl);
 	if (e)
 		return e;
@@ -395,6 +412,7 @@ static int rfc_read(sd_link *l, uint8_t *buf, size_t len, sd_deadline dl)
 static int rfc_write(sd_link *l, const uint8_t *buf, size_t len, sd_deadline dl)
 {
 	rfc_link *r = rfc_of(l);
+	early_notes(r);
 	uint8_t esc[2048];
 	size_t used = 0;
 	size_t n = sd_telnet_escape(buf, SDI_MIN(len, sizeof esc / 2), esc, sizeof esc, &used);
