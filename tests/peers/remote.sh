@@ -72,6 +72,10 @@ run "$SHAKEDOWN" info --json stk500 "rfc2217://127.0.0.1:$P_STK"
 check "ser2net: its signature is a fact" json 'd["info"].get("remote_server") == "ser2net"' <<<"$out"
 check "ser2net on a pty: lines never acknowledged, named though the session is ok" \
   json 'any(f["cause"] == "remote-no-lines" for f in d["findings"]) and d["findings"][0]["cause"] == "ok"' <<<"$out"
+run "$SHAKEDOWN" info --trace "$TMP/s2n.jsonl" stk500 "rfc2217://127.0.0.1:$P_STK"
+check "the transcript keeps the server's NOTIFY-MODEMSTATE and signature" \
+  grep -q 'NOTIFY-MODEMSTATE' "$TMP/s2n.jsonl" && grep -q 'signature \\"ser2net\\"' "$TMP/s2n.jsonl"
+check "... and the unanswered line change" grep -q 'SET-CONTROL .* not acknowledged' "$TMP/s2n.jsonl"
 run "$SHAKEDOWN" info --json stk500 "rfc2217://127.0.0.1:$Q_STK"
 check "pyserial: the line changes acknowledged, the round trip a fact" \
   json 'd["ok"] and "ms" in d["info"].get("remote_line_ack", "") and not any(f["cause"].startswith("remote") for f in d["findings"])' <<<"$out" || echo "$out"
@@ -96,6 +100,8 @@ check "ser2net + ign_set_control: sent unacknowledged, named as unknown" \
 run "$SHAKEDOWN" info stk500 "rfc2217://127.0.0.1:$P_RAW"
 check "rfc2217:// to ser2net's raw accepter: exit 3" [ "$rc" -eq 3 ]
 check "... named: no Telnet negotiation, nothing sent" grep -q "not an RFC 2217 port.*nothing was sent" <<<"$err" || echo "$err"
+run "$SHAKEDOWN" info --json stm32 "tcp://127.0.0.1:$P_RAW"
+check "tcp:// to ser2net's raw accepter still works (info stm32)" json 'd["ok"] and d["info"]["pid"] == "0x410"' <<<"$out" || echo "$out$err"
 run "$SHAKEDOWN" probe --json "tcp://127.0.0.1:$P_STK"
 check "tcp:// to an RFC 2217 accepter: use rfc2217://" \
   json 'd["findings"][0]["cause"] == "wrong-protocol" and "rfc2217://" in d["findings"][0]["summary"]' <<<"$out" || echo "$out"
