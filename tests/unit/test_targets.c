@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -146,6 +147,56 @@ static void bad_yaml(void **state)
 	assert_int_equal(sd_targets_load("/nonexistent/targets", &t, &n, why, sizeof why), SD_ERR_NOTFOUND);
 }
 
+/* sd_probe_many over in-process simulators: every target reported once,
+ * never two callbacks at once, the verdicts each board should get. */
+typedef struct seen {
+	int      count[16];
+	int      ok[16];
+	char     cause[16][32];
+	int      inside, overlap;
+} seen;
+
+static void on_done(void *ctx, const sd_target *t, size_t i, int err, const sd_report *r)
+{
+	seen *s = ctx;
+	(void)t;
+	(void)err;
+	if (s->inside++)
+		s->overlap = 1;
+	s->count[i]++;
+	s->ok[i] = r->ok;
+	snprintf(s->cause[i], sizeof s->cause[i], "%s", r->diag.n ? sd_cause_name(r->diag.f[0].cause) : "");
+	s->inside--;
+}
+
+static void many(void **state)
+{
+	(void)state;
+	static const char list[] = "sim:stk500\nsim:stm32\nsim:mtk\nsim:app?text=hello\nsim:app?mode=silent\n"
+				   "sim:app?mode=echo\nsim:stk500\nsim:stm32?mode=app\nbogus:x\nsim:mtk\n";
+	sd_target *t = NULL;
+	size_t n = 0;
+	char why[160] = "";
+	assert_int_equal(sd_targets_parse(list, strlen(list), &t, &n, why, sizeof why), SD_OK);
+	assert_int_equal(n, 10);
+	seen s;
+	memset(&s, 0, sizeof s);
+	sd_probe_many_opts o = { .jobs = 4, .done = on_done, .ctx = &s };
+	assert_int_equal(sd_probe_many(t, n, &o), SD_OK);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(s.count[i], 1);
+	assert_int_equal(s.overlap, 0);
+	assert_true(s.ok[0] && s.ok[1] && s.ok[2] && s.ok[6] && s.ok[7] && s.ok[9]);
+	assert_string_equal(s.cause[3], "app-running");
+	assert_string_equal(s.cause[4], "silent");
+	assert_string_equal(s.cause[5], "echo");
+	assert_false(s.ok[8]); /* an unknown scheme: named, not skipped */
+	assert_string_equal(s.cause[8], "unknown");
+	o.jobs = SD_PROBE_JOBS_MAX + 1;
+	assert_int_equal(sd_probe_many(t, n, &o), SD_ERR_ARG);
+	free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -153,6 +204,7 @@ int main(void)
 		cmocka_unit_test(labgrid_environment),
 		cmocka_unit_test(labgrid_exporter),
 		cmocka_unit_test(bad_yaml),
+		cmocka_unit_test(many),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
