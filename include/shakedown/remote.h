@@ -5,10 +5,10 @@
  * adds what the link measured (link.h, sd_remote_info) to the report:
  * facts (the server's signature, the line-change round trip) and findings
  * for the network's own failures: a server that never acknowledged DTR/RTS
- * (remote-no-lines: the reset never reached the board) and line changes
- * asked together that the network spread apart or delayed past what a
- * loader's entry allows (remote-reset-slow). Durations are the measured
- * ones. Any other link: nothing is added.
+ * (remote-no-lines: the reset never reached the board) and, when the
+ * handshake failed, line changes asked together that the network spread
+ * apart or delayed (remote-reset-slow). Durations are the measured ones.
+ * Any other link: nothing is added.
  */
 #ifndef SHAKEDOWN_REMOTE_H
 #define SHAKEDOWN_REMOTE_H

@@ -46,8 +46,13 @@ int sd_remote_report(const sd_link *l, sd_report *r)
 		}
 	}
 	int slow = ri.line_rtt_max > SD_REMOTE_LINE_SLOW, spread = ri.pair_gap_max > SD_REMOTE_PAIR_SLOW;
-	if (slow || spread) {
-		sd_finding *f = sd_diag_add(&r->diag, SD_CAUSE_REMOTE_RESET_SLOW, r->ok ? 0.4f : 0.75f);
+	if (ri.pair_gap_max)
+		sd_report_fact(r, "remote_pair_gap", "%.1f ms (DTR and RTS asked together, acknowledged this far apart)",
+			       ms(ri.pair_gap_max));
+	/* a stretched reset is a cause only when the handshake failed; when
+	 * it worked the facts above say what the network did */
+	if ((slow || spread) && !r->ok) {
+		sd_finding *f = sd_diag_add(&r->diag, SD_CAUSE_REMOTE_RESET_SLOW, 0.75f);
 		if (f) {
 			if (spread)
 				sd_finding_summary(f, "DTR and RTS, asked together, reached the board %.1f ms apart (measured from the server's acknowledgements)",

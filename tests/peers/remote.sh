@@ -23,6 +23,8 @@ sim stm2 stm32 "lines=$TMP/stm2.lines"
 sim mtk2 mtk "lines=$TMP/mtk2.lines"
 sim app stm32 mode=app "lines=$TMP/app.lines"     # behind pyserial, lines forwarded
 sim app2 stm32 mode=app "lines=$TMP/app2.lines"   # behind ser2net: nobody drives them
+mkfifo "$TMP/app3.lines"
+sim app3 stm32 mode=app "lines=$TMP/app3.lines"   # behind pyserial and a 40 ms proxy
 # references: the same boards on local ptys (sims keep state: fresh ones)
 sim stkL stk500
 sim mtkL mtk
@@ -33,6 +35,7 @@ for k in stk mtk; do
   printf -v "LOCAL_$k" '%s' "$(printf '%s' "$out" | verdict)"
 done
 free_ports 12
+Q_APP3=${PORTS[9]} R_APP3=${PORTS[10]}
 P_STK=${PORTS[0]} P_STM=${PORTS[1]} P_MTK=${PORTS[2]} P_APP2=${PORTS[3]} P_RAW=${PORTS[4]}
 Q_STK=${PORTS[5]} Q_STM=${PORTS[6]} Q_MTK=${PORTS[7]} Q_APP=${PORTS[8]}
 s2n_begin
@@ -46,6 +49,10 @@ check "pyserial server (stk500) starts" pyserver "$Q_STK" "$PTY_stk2" --lines "$
 check "pyserial server (stm32) starts" pyserver "$Q_STM" "$PTY_stm2" --lines "$TMP/stm2.lines"
 check "pyserial server (mtk) starts" pyserver "$Q_MTK" "$PTY_mtk2" --lines "$TMP/mtk2.lines"
 check "pyserial server (stm32 app) starts" pyserver "$Q_APP" "$PTY_app" --lines "$TMP/app.lines"
+check "pyserial server (stm32 app, slow network) starts" pyserver "$Q_APP3" "$PTY_app3" --lines "$TMP/app3.lines"
+"$PY" "$SRCDIR/tests/peers/tcp_delay_proxy.py" "$R_APP3" "$Q_APP3" 40 >"$TMP/proxy.out" 2>&1 &
+PIDS+=($!)
+check "a 40 ms-each-way proxy in front of it" wait_ports "$R_APP3"
 
 # probe: the verdict the local pty gets, through both (fresh boards first)
 for k in stk mtk; do
@@ -88,6 +95,16 @@ run "$SHAKEDOWN" probe --json "rfc2217://127.0.0.1:$Q_APP"
 check "... the probe's reset, over the network, brings up its loader" \
   json 'd["ok"] and d["answered_by"]["protocol"] == "stm32" and d["answered_by"]["mode"] == "bootloader"' <<<"$out" || echo "$out"
 check "... the line acks were measured" json '"ms" in d["info"].get("remote_line_ack", "")' <<<"$out"
+# the same board 40 ms away each way: the reset still works (an STM32 waits
+# for 0x7F), and the stretch is measured, a fact rather than a cause
+run "$SHAKEDOWN" probe --json "rfc2217://127.0.0.1:$R_APP3"
+check "40 ms away: the probe still resets the STM32 into its loader" \
+  json 'd["ok"] and d["answered_by"]["mode"] == "bootloader"' <<<"$out" || echo "$out"
+check "... each line change measured at 80 ms or more" \
+  json 'float(d["info"]["remote_line_ack"].split()[0]) >= 80' <<<"$out" || echo "$out"
+check "... DTR and RTS asked together landed apart: measured" json '"remote_pair_gap" in d["info"]' <<<"$out"
+printf '%s' "$out" | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print("# 40 ms proxy: line ack", d["info"].get("remote_line_ack"), "| pair gap", d["info"].get("remote_pair_gap"), "|", d["elapsed_ms"], "ms")' 
+check "... not a cause when the handshake worked" json 'not any(f["cause"] == "remote-reset-slow" for f in d["findings"])' <<<"$out"
 run "$SHAKEDOWN" probe --json "rfc2217://127.0.0.1:$P_APP2"
 check "ser2net: the same board, lines never acknowledged: remote-no-lines first" \
   json 'not d["ok"] and d["findings"][0]["cause"] == "remote-no-lines" and any(f["cause"] == "app-running" for f in d["findings"])' <<<"$out" || echo "$out"
