@@ -49,6 +49,7 @@ typedef struct rfc_link {
 	sd_time   ans_t[13];
 	sd_time   ack_wait;
 	sd_remote_ctl *other_ctl;       /* a flow/break SET-CONTROL being awaited */
+	int       other_got;            /* another value answered meanwhile, or -1 */
 	char      early[4][128];        /* notes from before a transcript was attached */
 	size_t    nearly;
 	sd_remote_info info;
@@ -246,16 +247,23 @@ static void on_comport(rfc_link *r, const uint8_t *d, size_t n)
 		if (vl >= 1 && r->other_ctl && !r->other_ctl->ack && r->other_ctl->value == v[0]) {
 			r->other_ctl->ack = now;
 			r->other_ctl->acked = 1;
-		} else if (vl >= 1)
-			for (size_t i = 0; i < SDI_MIN(r->info.nctl, (size_t)SD_REMOTE_MAX_CTL); i++) {
+		} else if (vl >= 1) {
+			int matched = 0;
+			for (size_t i = 0; i < SDI_MIN(r->info.nctl, (size_t)SD_REMOTE_MAX_CTL) && !matched; i++) {
 				size_t at = (r->info.nctl - SDI_MIN(r->info.nctl, (size_t)SD_REMOTE_MAX_CTL) + i) % SD_REMOTE_MAX_CTL;
 				sd_remote_ctl *c = &r->info.ctl[at];
 				if (!c->ack && c->value == v[0]) {
 					c->ack = now;
 					c->acked = 1;
-					break;
+					matched = 1;
 				}
 			}
+			/* no line change asked for that value: the answer to the
+			 * flow/break request, with another value (ser2net 4.3.11
+			 * answers BREAK OFF with 5, docs/remote.md) */
+			if (!matched && r->other_ctl && !r->other_ctl->ack)
+				r->other_got = v[0];
+		}
 		break;
 	default:
 		break;
@@ -435,8 +443,15 @@ static int control(rfc_link *r, uint8_t value, const char *what)
 	if (e)
 		return e;
 	r->other_ctl = &c;
+	r->other_got = -1;
 	sd_deadline dl = sd_deadline_in(r->base.clock, r->ack_wait);
 	while (!c.acked) {
+		if (r->other_got >= 0) {
+			note(r, "rfc2217: SET-CONTROL %u (%s) answered %d", (unsigned)value, what, r->other_got);
+			e = sdi_link_fail(&r->base, SD_ERR_NACK, "the remote port server answered SET-CONTROL %u (%s) with %d",
+					  (unsigned)value, what, r->other_got);
+			break;
+		}
 		e = pump(r, dl);
 		if (e == SD_ERR_TIMEOUT)
 			e = sdi_link_fail(&r->base, SD_ERR_TIMEOUT,

@@ -25,7 +25,7 @@
 
 enum {
 	SRV_GOOD = 0, SRV_RAW, SRV_CLOSE, SRV_NO_COMPORT, SRV_BAUD_9600, SRV_NO_LINE_ACKS,
-	SRV_ENDLESS_SB, SRV_SILENT, SRV_SLOW_LINES
+	SRV_ENDLESS_SB, SRV_SILENT, SRV_SLOW_LINES, SRV_BREAK_QUIRK
 };
 
 static const uint8_t greeting[] = { 0xFF, 0xFB, 0x03, 0xFF, 0xFD, 0x03, 0xFF, 0xFB, 0x01, 0xFF, 0xFE, 0x01,
@@ -99,6 +99,9 @@ static void serve(int fd, int mode)
 			if (code == SD_CPO_SET_CONTROL && vl == 1 && val[0] >= 8 && val[0] <= 12 &&
 			    mode == SRV_SLOW_LINES)
 				usleep(30000); /* a slow network: each line change 30 ms late */
+			if (code == SD_CPO_SET_CONTROL && vl == 1 && val[0] == SD_CPO_CTL_BREAK_OFF &&
+			    mode == SRV_BREAK_QUIRK)
+				val[0] = SD_CPO_CTL_BREAK_ON; /* ser2net 4.3.11 on a pty, seen here */
 			if (code == SD_CPO_SET_BAUDRATE && mode == SRV_BAUD_9600) {
 				val[0] = 0, val[1] = 0, val[2] = 0x25, val[3] = 0x80;
 			}
@@ -260,6 +263,23 @@ static void lines_never_acknowledged(void **state)
 	stop(pid);
 }
 
+static void break_answered_otherwise(void **state)
+{
+	(void)state;
+	char target[96], why[256] = "";
+	pid_t pid = start(SRV_BREAK_QUIRK, target, sizeof target, "?timeout=500");
+	sd_link *l = NULL;
+	assert_int_equal(open_t(target, &l, why, sizeof why), SD_OK);
+	sd_time t0 = sd_now(l->clock);
+	assert_int_equal(sd_link_break(l, SD_MS(1)), SD_ERR_NACK);
+	assert_true(sd_now(l->clock) - t0 < SD_MS(400)); /* named at once, not a timeout */
+	assert_non_null(strstr(sd_link_why(l, SD_ERR_NACK), "SET-CONTROL 6 (break off) with 5"));
+	/* the link goes on */
+	assert_int_equal(sd_link_set_lines(l, SD_LINE_DTR, SD_LINE_DTR), SD_OK);
+	sd_link_close(l);
+	stop(pid);
+}
+
 static void stretched_reset_is_measured(void **state)
 {
 	(void)state;
@@ -310,6 +330,7 @@ int main(void)
 		cmocka_unit_test(failures_are_named),
 		cmocka_unit_test(lines_never_acknowledged),
 		cmocka_unit_test(stretched_reset_is_measured),
+		cmocka_unit_test(break_answered_otherwise),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
