@@ -120,5 +120,22 @@ size_t sd_explain_meanings(const uint8_t *b, size_t n, sd_meaning *out, size_t m
 		p->explain(b, n, NULL, 0, out[k].text, sizeof out[k].text);
 		k++;
 	}
+	/* Telnet (RFC 854): a remote port's accepter opens with IAC WILL/DO */
+	if (k < max && sd_telnet_looks_like(b, n)) {
+		out[k].proto = "telnet";
+		size_t i = 0, opts = 0;
+		int comport = 0;
+		while (i + 2 < n && b[i] == SD_TN_IAC && b[i + 1] >= SD_TN_WILL) {
+			comport |= b[i + 2] == SD_TN_OPT_COMPORT;
+			opts++;
+			i += 3;
+		}
+		sdi_fmt(out[k].text, sizeof out[k].text,
+			"Telnet negotiation (IAC %s %u%s, %zu option%s): a Telnet%s accepter read raw; use rfc2217://HOST:PORT",
+			b[1] == SD_TN_WILL ? "WILL" : b[1] == SD_TN_WONT ? "WONT" : b[1] == SD_TN_DO ? "DO" :
+			b[1] == SD_TN_DONT ? "DONT" : "SB", b[2], b[2] == SD_TN_OPT_COMPORT ? " COM-PORT" : "",
+			opts, opts == 1 ? "" : "s", comport ? "/RFC 2217 (COM-PORT-OPTION offered)" : "");
+		k++;
+	}
 	return k;
 }

@@ -163,6 +163,36 @@ static void builders(void **state)
 	assert_string_equal(sd_telnet_comport_name(112), "PURGE-DATA");
 }
 
+/* ser2net's greeting read raw: explain names Telnet, and on a network
+ * link the diagnosis says to use rfc2217:// (first, above the baud-rate
+ * reading of the same bytes). */
+static void raw_reading_of_a_telnet_port(void **state)
+{
+	(void)state;
+	static const uint8_t hello[] = { 0xFF, 0xFB, 0x03, 0xFF, 0xFD, 0x03, 0xFF, 0xFB, 0x01, 0xFF, 0xFE,
+					 0x01, 0xFF, 0xFD, 0x00, 0xFF, 0xFB, 0x00, 0xFF, 0xFD, 0x2C };
+	sd_meaning m[16];
+	size_t n = sd_explain_meanings(hello, sizeof hello, m, 16);
+	int found = 0;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(m[i].proto, "telnet") == 0 && strstr(m[i].text, "rfc2217://") &&
+		    strstr(m[i].text, "COM-PORT-OPTION"))
+			found = 1;
+	assert_true(found);
+	sd_diag d;
+	sd_diag_init(&d);
+	sd_classify_in in = { .rx = hello, .rx_len = sizeof hello, .link_caps = SD_LINK_NET | SD_LINK_BYTES };
+	sd_diagnose_bytes(&in, &d);
+	assert_true(d.n > 0);
+	assert_int_equal(d.f[0].cause, SD_CAUSE_WRONG_PROTOCOL);
+	assert_non_null(strstr(d.f[0].summary, "use rfc2217://"));
+	/* on a serial line the same bytes are not called a Telnet port */
+	sd_diag_init(&d);
+	in.link_caps = SD_LINK_BYTES | SD_LINK_BAUD;
+	sd_diagnose_bytes(&in, &d);
+	assert_true(d.n == 0 || !strstr(d.f[0].summary, "rfc2217://"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -170,6 +200,7 @@ int main(void)
 		cmocka_unit_test(data_and_notifications),
 		cmocka_unit_test(bad_subnegotiations_fail_cleanly),
 		cmocka_unit_test(builders),
+		cmocka_unit_test(raw_reading_of_a_telnet_port),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
