@@ -11,6 +11,7 @@ pkgs=(
   gcc-avr avr-libc libsimavr-dev arduino-core-avr
   gcc-arm-none-eabi libnewlib-arm-none-eabi
   nodejs npm
+  ser2net python3-serial libyaml-dev
 )
 missing=()
 for p in "${pkgs[@]}"; do

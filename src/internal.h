@@ -133,6 +133,14 @@ int sdi_fd_wait(sd_link *l, int fd, short events, sd_deadline dl);
 int sdi_fd_read(sd_link *l, int fd, uint8_t *buf, size_t len, sd_deadline dl, int sock,
 		int *drained);
 int sdi_fd_write(sd_link *l, int fd, const uint8_t *buf, size_t len, sd_deadline dl, int sock);
+/* TCP connect to host:port before dl (src/link/tcp.c): SD_OK and *fd
+ * (non-blocking, TCP_NODELAY), or an sd_err and a one-line reason. */
+int sdi_tcp_connect(sd_link *l, const char *host, const char *port, sd_deadline dl, int *fd,
+		    char *why, size_t whylen);
+/* rfc2217://host:port?key=value (src/link/rfc2217.c) */
+int sdi_link_open_rfc2217(const char *host, const char *port, const sd_kv *q, size_t nq,
+			  const sd_line_cfg *cfg, const sd_clock *clock, sd_deadline dl,
+			  sd_link **out, char *why, size_t whylen);
 /* termios for a tty fd: raw, cfg applied as far as the tty allows; clears
  * SD_LINK_PARITY in l->caps when the tty silently drops parity (a pty). */
 int sdi_tty_apply(sd_link *l, int fd, const sd_line_cfg *cfg);
@@ -156,6 +164,15 @@ int sdi_usb_enumerate(sd_usb_device *out, size_t cap, size_t *n, size_t *cut, in
  * interfaces (PATH:CONFIG.IFACE/driver) that has one. 1 when root knows
  * the device, else 0 (d untouched). */
 int sdi_usb_sysfs_fill(const char *root, sd_usb_device *d);
+
+/* ---- env: a worker pool (src/env/pool.c) ---- */
+typedef void (*sdi_pool_fn)(void *ctx, size_t index);
+/* Run fn(ctx, i) for i in 0..n-1 on at most `jobs` threads; returns when
+ * all are done. SD_ERR_IO / SD_ERR_NOMEM if no worker could start. */
+int sdi_pool_run(unsigned jobs, size_t n, sdi_pool_fn fn, void *ctx);
+/* One process-wide lock, to serialise callbacks from workers. */
+void sdi_pool_lock(void);
+void sdi_pool_unlock(void);
 
 /* ---- proto: the protocol table's rows, one per src/proto/<p>.c ---- */
 extern const sd_proto sdi_proto_stk500;

@@ -76,6 +76,8 @@ typedef enum sd_cause {
 	SD_CAUSE_TX_PATH_DEAD,   /* the loader waits, but our bytes never reach it */
 	SD_CAUSE_STUCK_BIT,      /* every byte off by the same bit mask: a signal fault */
 	SD_CAUSE_TELNET_FRAMING, /* a Telnet / RFC 2217 port read as raw: 0xFF doubled */
+	SD_CAUSE_REMOTE_NO_LINES,   /* a remote port server does not pass DTR/RTS on */
+	SD_CAUSE_REMOTE_RESET_SLOW, /* the network stretched a reset sequence */
 	SD_CAUSE_COUNT
 } sd_cause;
 

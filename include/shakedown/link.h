@@ -56,6 +56,8 @@ extern "C" {
 #define SD_LINK_FRAMED 0x20u /* message boundaries (USB bulk) */
 #define SD_LINK_NET    0x40u /* a network stream (TCP) */
 #define SD_LINK_VIRTUAL 0x80u /* runs on virtual time (in-process simulator) */
+#define SD_LINK_REMOTE 0x100u /* a serial port across a network (RFC 2217): line
+				 changes and settings cost a round trip each */
 
 /* flush directions */
 #define SD_FLUSH_IN  0x1u
@@ -140,6 +142,9 @@ typedef struct sd_link_opts {
  *   /dev/ttyUSB0, COM3, serial:PATH?baud=..&parity=..  serial (libserialport;
  *                                   a pty slave falls back to the tty link)
  *   tcp://host:port                 raw TCP
+ *   rfc2217://host:port?baud=..&ign_set_control&timeout=MS
+ *                                   a remote serial port (RFC 2217, e.g.
+ *                                   ser2net's telnet(rfc2217) accepter)
  *   sim:PROTO?key=value&...         in-process simulated device
  *   null:                           does nothing, reads time out
  * On failure returns a negative sd_err, *out is NULL, and `why` (if given)
@@ -160,10 +165,65 @@ SD_API int sd_link_open_tty(const char *path, const sd_line_cfg *cfg,
  * may come and go without the master seeing a hang-up. */
 SD_API int sd_link_open_pty(const sd_clock *clock, sd_link **out,
 			    char *slave, size_t slavelen, char *why, size_t whylen);
+/* Modem lines for the device side of a pty (the link from
+ * sd_link_open_pty): whoever plays the host's adapter (a test's RFC 2217
+ * server) writes one byte per change into the FIFO at `fifo`, bit 0 DTR and
+ * bit 1 RTS as asserted; get_lines returns the latest, and the link gains
+ * SD_LINK_LINES, so a simulator served on it sees resets (sd_sim_serve).
+ * A Linux pty carries no modem lines of its own: this is the side channel.
+ * SD_OK, or SD_ERR_ARG (not a pty link) / SD_ERR_NOTFOUND and why. */
+SD_API int sd_link_pty_lines(sd_link *pty, const char *fifo, char *why, size_t whylen);
 SD_API int sd_link_open_tcp(const char *host, const char *port,
 			    const sd_clock *clock, sd_deadline dl, sd_link **out,
 			    char *why, size_t whylen);
 SD_API int sd_link_open_null(const sd_clock *clock, sd_link **out);
+
+/* ---- rfc2217: a remote serial port -------------------------------------
+ *
+ * rfc2217://host:port opens a Telnet session (RFC 854) with BINARY both
+ * ways (RFC 856) and COM-PORT-OPTION (RFC 2217). It listens first: the
+ * access server must start the negotiation (ser2net and pyserial's server
+ * do); a port that sends data or nothing instead is reported as raw, and no
+ * Telnet byte is sent into it. Settings (set_cfg), DTR/RTS (set_lines),
+ * break and flush (PURGE-DATA) are subnegotiations whose answers are
+ * awaited until `timeout` (ms, default 1500) and checked: a value other
+ * than the one asked is SD_ERR_NACK, no answer SD_ERR_TIMEOUT for settings.
+ * A DTR/RTS change never acknowledged is SD_ERR_UNSUPPORTED (the link then
+ * drops SD_LINK_LINES: the server cannot drive the lines of that device),
+ * unless `ign_set_control` is given: then line changes are sent without
+ * waiting and counted as unacknowledged (labgrid's and pyserial's knob).
+ * Opening does not touch DTR/RTS (pyserial asserts both on open, which
+ * resets an auto-reset board). Server notifications (NOTIFY-MODEMSTATE,
+ * -LINESTATE, the SIGNATURE, every acknowledgement and its latency) are
+ * written into the tap transcript as notes. */
+#define SD_REMOTE_MAX_CTL 32
+typedef struct sd_remote_ctl {
+	uint8_t value;      /* SET-CONTROL value sent (8 DTR on, 9 off, 11 RTS on ...) */
+	uint8_t acked;      /* the server answered with that value */
+	sd_time sent, ack;  /* link clock, µs; ack 0 = never */
+} sd_remote_ctl;
+
+typedef struct sd_remote_info {
+	char     signature[64];  /* the server's SIGNATURE ("ser2net"), "" if none */
+	int      have_modemstate, have_linestate;
+	uint8_t  modemstate, linestate; /* the last notified values */
+	unsigned notifications;  /* NOTIFY-* received */
+	unsigned lines_sent;     /* DTR/RTS changes sent */
+	unsigned lines_acked;    /* ... and acknowledged with the value asked */
+	unsigned lines_unacked;  /* ... never acknowledged (ign_set_control, or the first one) */
+	int      ign_set_control;
+	int      lines_dead;     /* a change went unacknowledged: SD_LINK_LINES dropped */
+	sd_time  line_rtt_max;   /* longest send-to-ack of a line change, µs */
+	sd_time  pair_gap_max;   /* longest gap between the acks of DTR and RTS changes
+				    asked in one set_lines call, µs */
+	sd_time  cfg_rtt;        /* the last settings exchange, µs */
+	size_t   nctl;           /* the latest SET-CONTROL exchanges (ring of SD_REMOTE_MAX_CTL) */
+	sd_remote_ctl ctl[SD_REMOTE_MAX_CTL];
+} sd_remote_info;
+
+/* What the RFC 2217 link learnt so far. SD_ERR_ARG when l is not an
+ * rfc2217 link. */
+SD_API int sd_link_remote_info(const sd_link *l, sd_remote_info *out);
 
 /* ---- replay: a recorded transcript served back ---------------------------
  *

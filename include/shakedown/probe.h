@@ -56,6 +56,61 @@ SD_API void sd_probe_free(sd_probe *p);
  * or the sd_err of a link that failed (the diagnosis says so too). */
 SD_API int sd_probe_run(sd_probe *p, sd_link *l, const sd_probe_opts *o, sd_report *r);
 
+
+/* ---- a whole lab at once: probe --targets --------------------------------
+ *
+ * A targets file is either one target a line ("#" comments and blank lines
+ * skipped, spaces trimmed), or a labgrid environment or exporter YAML file,
+ * from which every NetworkSerialPort (host, port, speed, protocol rfc2217 or
+ * raw) becomes rfc2217://host:port?baud=speed or tcp://host:port, and every
+ * RawSerialPort (port, speed) serial:PATH?baud=speed; a resource is found as
+ * a key named after its class or as a mapping with `cls:` naming it, at any
+ * depth. A file is YAML when a non-comment line ends with ':' or holds ': '.
+ * Bounds: SD_TARGETS_MAX targets, SD_TARGETS_FILE_MAX bytes; more is an
+ * error, never a silent cut. */
+#define SD_TARGETS_MAX      4096u
+#define SD_TARGETS_FILE_MAX (1u << 20)
+
+typedef struct sd_target {
+	char     uri[320];   /* what sd_link_open takes */
+	char     name[64];   /* labgrid: target/group and resource name; lines: "" */
+	unsigned line;       /* 1-based line in the file it came from */
+} sd_target;
+
+/* Parse text[0..len) (not NUL-terminated). On SD_OK *out (free with free())
+ * holds *n targets (n may be 0 for a YAML file without serial ports).
+ * SD_ERR_ARG and a one-line reason (with the line) for bad input,
+ * SD_ERR_OVERFLOW past the bounds, SD_ERR_UNSUPPORTED for YAML in a build
+ * without libyaml. */
+SD_API int sd_targets_parse(const char *text, size_t len, sd_target **out, size_t *n,
+			    char *why, size_t whylen);
+/* The same from a file. SD_ERR_NOTFOUND / SD_ERR_ACCESS when unreadable. */
+SD_API int sd_targets_load(const char *path, sd_target **out, size_t *n, char *why, size_t whylen);
+
+/* Called once per target as it finishes, in finish order, never two at
+ * once (the caller may print without a lock). r is the target's report
+ * (command "probe"): a target that could not be opened has one finding
+ * naming why (port-busy, permission, wrong-protocol, no-device ...).
+ * err: sd_probe_run's result, or the open error. r is valid only during
+ * the call. */
+typedef void (*sd_probe_done_fn)(void *ctx, const sd_target *t, size_t index, int err,
+				 const sd_report *r);
+
+typedef struct sd_probe_many_opts {
+	unsigned         jobs;   /* targets in flight at once; 0 = 8; at most SD_PROBE_JOBS_MAX */
+	sd_probe_opts    probe;  /* for every target (port_path is set per target) */
+	sd_probe_done_fn done;
+	void            *ctx;
+} sd_probe_many_opts;
+
+#define SD_PROBE_JOBS_MAX 256u
+
+/* Probe every target, at most o->jobs at once (threads), each with its own
+ * link, probe and report. Returns SD_OK when all were probed (whatever the
+ * verdicts), SD_ERR_ARG, or SD_ERR_NOMEM / SD_ERR_IO when workers could not
+ * be started (nothing was probed then). Blocks until all are done. */
+SD_API int sd_probe_many(const sd_target *t, size_t n, const sd_probe_many_opts *o);
+
 #ifdef __cplusplus
 }
 #endif

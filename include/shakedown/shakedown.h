@@ -35,6 +35,8 @@
 #include "shakedown/doctor.h"
 #include "shakedown/loopback.h"
 #include "shakedown/replay.h"
+#include "shakedown/telnet.h"
+#include "shakedown/remote.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -8,9 +8,11 @@
 #include <string.h>
 #include "cli.h"
 #include "commands.h"
+#include "cmd_probe_targets.h"
 
 const char cmd_probe_usage[] =
 	"usage: shakedown probe [options] TARGET\n"
+	"       shakedown probe [options] --targets FILE [--jobs N]\n"
 	"\n"
 	"Works out what is on the other end and why a handshake fails: listens\n"
 	"(and, if the bytes do not decode, listens again at the common rates),\n"
@@ -21,7 +23,8 @@ const char cmd_probe_usage[] =
 	"causes with the evidence. Sends nothing that writes, erases or jumps.\n"
 	"\n"
 	"TARGET: /dev/ttyUSB0, serial:/dev/ttyACM0?baud=57600, tcp://host:port,\n"
-	"        sim:stk500 (a simulated board; see shakedown sim --list)\n"
+	"        rfc2217://host:port[?ign_set_control&timeout=MS] (a remote port:\n"
+	"        ser2net, labgrid), sim:stk500 (see shakedown sim --list)\n"
 	"\n"
 	"options:\n"
 	"  --baud N        the host's baud rate (default: the port's, or 115200)\n"
@@ -32,6 +35,12 @@ const char cmd_probe_usage[] =
 	"  --no-poke       only listen, send nothing at all\n"
 	"  --no-reset      never touch DTR/RTS\n"
 	"  --all           try every protocol, even after one answered\n"
+	"  --targets FILE  probe every target of FILE, one a line, or a labgrid\n"
+	"                  environment/exporter YAML (NetworkSerialPort,\n"
+	"                  RawSerialPort); verdicts print as they finish (--json:\n"
+	"                  one report a line), then a summary table (--json: on\n"
+	"                  stderr); exit 0 only when every target answered\n"
+	"  --jobs N        targets probed at once with --targets (default 8, 1-256)\n"
 	"  global: --json --trace FILE --timeout SECS (default 6) -v\n"
 	"\n"
 	"exit: 0 a bootloader answered, 1 none did (diagnosis printed),\n"
@@ -65,9 +74,13 @@ int cmd_probe(sd_cli *cli, int argc, char **argv)
 		{ "no-poke", no_argument, NULL, 'n' },
 		{ "no-reset", no_argument, NULL, 'r' },
 		{ "all", no_argument, NULL, 'a' },
+		{ "targets", required_argument, NULL, 't' },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
 	sd_probe_opts po = { 0 };
+	const char *targets = NULL;
+	uint32_t jobs = 0;
 	uint32_t v;
 	int c;
 
@@ -98,10 +111,28 @@ int cmd_probe(sd_cli *cli, int argc, char **argv)
 		case 'a':
 			po.all = 1;
 			break;
+		case 't':
+			targets = optarg;
+			break;
+		case 'j':
+			if (sd_parse_u32(optarg, 1, SD_PROBE_JOBS_MAX, &jobs) != SD_OK)
+				return cli_usage_error(cli, "--jobs needs a count from 1 to %u, not '%s'", SD_PROBE_JOBS_MAX, optarg);
+			break;
 		default:
 			return cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	if (cli->timeout_s > 0)
+		po.budget = (sd_time)(cli->timeout_s * 1e6);
+	if (targets) {
+		if (optind < argc)
+			return cli_usage_error(cli, "--targets FILE or one TARGET, not both ('%s')", argv[optind]);
+		if (cli->trace)
+			return cli_usage_error(cli, "--trace records one target: not with --targets");
+		return cli_probe_targets(cli, targets, jobs, &po);
+	}
+	if (jobs)
+		return cli_usage_error(cli, "--jobs goes with --targets FILE");
 	if (optind >= argc)
 		return cli_usage_error(cli, "which target? (e.g. /dev/ttyUSB0 or 'sim:stk500')");
 	if (optind + 1 < argc)
@@ -109,8 +140,6 @@ int cmd_probe(sd_cli *cli, int argc, char **argv)
 	const char *target = argv[optind];
 	char node[256];
 	po.port_path = node_of(target, node, sizeof node);
-	if (cli->timeout_s > 0)
-		po.budget = (sd_time)(cli->timeout_s * 1e6);
 
 	sd_time t0 = sd_now(sd_clock_real());
 	char why[256] = "";

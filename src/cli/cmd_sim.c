@@ -24,7 +24,9 @@ const char cmd_sim_usage[] =
 	"--key=value: mode, text, baud, and the fault keys noise (bit-error rate),\n"
 	"seed, flood, flood_after, flood_kind, drop, dup, delay_ms, echo,\n"
 	"disconnect_after, hang_after_bytes (a device that stops answering after\n"
-	"that many bytes). A Linux pty carries no parity and no modem lines.\n"
+	"that many bytes). A Linux pty carries no parity and no modem lines;\n"
+	"lines=FIFO gives it DTR/RTS: one byte per change written into FIFO\n"
+	"(bit 0 DTR, bit 1 RTS), e.g. by an RFC 2217 server in front of the pty.\n"
 	"With -v every command the device receives is logged on standard error.\n"
 	"global: --timeout SECS -v\n"
 	"\n"
@@ -117,6 +119,14 @@ int cmd_sim(sd_cli *cli, int argc, char **argv)
 	int rc = collect(cli, argc, argv, 2, kv, &nkv);
 	if (rc)
 		return rc;
+	/* lines=FIFO is the pty's, not the device's */
+	char lines_fifo[SD_URI_VALLEN] = "";
+	for (size_t i = 0; i < nkv; i++)
+		if (strcmp(kv[i].key, "lines") == 0) {
+			snprintf(lines_fifo, sizeof lines_fifo, "%s", kv[i].val);
+			kv[i] = kv[--nkv];
+			break;
+		}
 	sd_fault_cfg fc;
 	if (sd_sim_fault_keys(kv, nkv, &fc, dev, &ndev, why, sizeof why) != SD_OK)
 		return cli_usage_error(cli, "%s", why);
@@ -132,6 +142,11 @@ int cmd_sim(sd_cli *cli, int argc, char **argv)
 	sd_link *pty = NULL, *link = NULL;
 	int err = sd_link_open_pty(NULL, &pty, path, sizeof path, why, sizeof why);
 	if (err < 0) {
+		free(d);
+		return cli_error(cli, SD_EXIT_OPEN, "%s", why);
+	}
+	if (lines_fifo[0] && sd_link_pty_lines(pty, lines_fifo, why, sizeof why) != SD_OK) {
+		sd_link_close(pty);
 		free(d);
 		return cli_error(cli, SD_EXIT_OPEN, "%s", why);
 	}

@@ -172,6 +172,7 @@ int cli_session(sd_cli *cli, int argc, char **argv, int identify)
 		if (!r->by.protocol[0] && r->ok)
 			snprintf(r->by.protocol, sizeof r->by.protocol, "%s", p->name);
 		r->elapsed_ms = (sd_now(sd_clock_real()) - t0) / 1000;
+		sd_remote_report(link, r); /* rfc2217://: what the network did */
 		sd_diag_sort(&r->diag);
 		rc = cli_print_report(cli, r, NULL);
 	}

@@ -265,6 +265,9 @@ static sd_cause cause_for_open_error(int err)
 		return SD_CAUSE_PORT_BUSY;
 	case SD_ERR_CLOSED:
 		return SD_CAUSE_DISCONNECTED;
+	case SD_ERR_PROTO: /* an rfc2217:// port that speaks raw, or plain Telnet */
+	case SD_ERR_NACK:
+		return SD_CAUSE_WRONG_PROTOCOL;
 	default:
 		return SD_CAUSE_NO_DEVICE;
 	}

@@ -138,6 +138,12 @@ static const struct {
 	{ SD_CAUSE_TELNET_FRAMING, "telnet-framing", SD_LAYER_HOST,
 	  "the port speaks Telnet / RFC 2217 and was read as raw TCP: every 0xFF arrives doubled",
 	  "open it as rfc2217://HOST:PORT, or set the serial server (ser2net) to raw mode" },
+	{ SD_CAUSE_REMOTE_NO_LINES, "remote-no-lines", SD_LAYER_PHYSICAL,
+	  "the remote port server does not pass DTR/RTS on to the board",
+	  "reset the board on the exporter side (esp_rfc2217_server, a labgrid strategy, GPIO), or hold the boot pin and power-cycle" },
+	{ SD_CAUSE_REMOTE_RESET_SLOW, "remote-reset-slow", SD_LAYER_PHYSICAL,
+	  "the network stretched the reset sequence beyond what the loader's entry allows",
+	  "run the reset on the exporter side (esp_rfc2217_server, a labgrid strategy), or hold the boot pin and pulse only the reset" },
 };
 
 _Static_assert(SDI_ARRAY_LEN(cause_table) == SD_CAUSE_COUNT,

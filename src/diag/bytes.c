@@ -22,6 +22,27 @@ size_t sd_diagnose_bytes(const sd_classify_in *in, sd_diag *d)
 	}
 	sd_classify(&c, d);
 
+	/* A network port that opens with Telnet negotiation (IAC WILL/DO ...,
+	 * RFC 854) is a Telnet or RFC 2217 accepter (ser2net's telnet(rfc2217)):
+	 * read raw, its negotiation looks like data and ours never happens. */
+	if ((in->link_caps & SD_LINK_NET) && sd_telnet_looks_like(in->rx, n)) {
+		size_t k = 0;
+		int comport = 0;
+		while (k + 2 < n && in->rx[k] == SD_TN_IAC && in->rx[k + 1] >= SD_TN_WILL) {
+			comport |= in->rx[k + 2] == SD_TN_OPT_COMPORT;
+			k += 3;
+		}
+		sd_finding *f = sd_diag_add(d, SD_CAUSE_WRONG_PROTOCOL, 0.97f);
+		if (f) {
+			sd_finding_summary(f, "this port speaks Telnet%s: use rfc2217://HOST:PORT, not tcp://",
+					   comport ? "/RFC 2217 (it offers COM-PORT-OPTION)" : " (perhaps RFC 2217)");
+			sd_finding_detail(f, "it opened with %zu bytes of Telnet negotiation (IAC WILL/DO ...), which a raw client reads as data",
+					  k);
+			sd_finding_fix(f, "shakedown probe rfc2217://HOST:PORT (ser2net: that is its telnet(rfc2217) accepter; a raw one is 'accepter: tcp,PORT')");
+			sd_finding_evidence(f, in->tx, in->tx_len, in->rx, n);
+		}
+	}
+
 	/* Each protocol's reading: a confident one is an answer. */
 	int echo = sd_diag_find(d, SD_CAUSE_ECHO) != NULL;
 	for (size_t i = 0; n && i < sd_proto_count(); i++) {
@@ -97,6 +118,23 @@ size_t sd_explain_meanings(const uint8_t *b, size_t n, sd_meaning *out, size_t m
 			continue;
 		out[k].proto = p->name;
 		p->explain(b, n, NULL, 0, out[k].text, sizeof out[k].text);
+		k++;
+	}
+	/* Telnet (RFC 854): a remote port's accepter opens with IAC WILL/DO */
+	if (k < max && sd_telnet_looks_like(b, n)) {
+		out[k].proto = "telnet";
+		size_t i = 0, opts = 0;
+		int comport = 0;
+		while (i + 2 < n && b[i] == SD_TN_IAC && b[i + 1] >= SD_TN_WILL) {
+			comport |= b[i + 2] == SD_TN_OPT_COMPORT;
+			opts++;
+			i += 3;
+		}
+		sdi_fmt(out[k].text, sizeof out[k].text,
+			"Telnet negotiation (IAC %s %u%s, %zu option%s): a Telnet%s accepter read raw; use rfc2217://HOST:PORT",
+			b[1] == SD_TN_WILL ? "WILL" : b[1] == SD_TN_WONT ? "WONT" : b[1] == SD_TN_DO ? "DO" :
+			b[1] == SD_TN_DONT ? "DONT" : "SB", b[2], b[2] == SD_TN_OPT_COMPORT ? " COM-PORT" : "",
+			opts, opts == 1 ? "" : "s", comport ? "/RFC 2217 (COM-PORT-OPTION offered)" : "");
 		k++;
 	}
 	return k;

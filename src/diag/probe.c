@@ -573,6 +573,10 @@ int sd_probe_run(sd_probe *p, sd_link *l, const sd_probe_opts *o, sd_report *r)
 				sd_report_fact(r, "also_answered", "%s", p->t[i].p->name);
 	sd_diag_sort(&r->diag);
 	answered_by_from_diag(r);
+	/* rfc2217://: lines that never arrived, a stretched reset (after the
+	 * mode is read from the bytes' own first finding) */
+	if (sd_remote_report(l, r))
+		sd_diag_sort(&r->diag);
 	if (err != SD_OK && err != SD_ERR_TIMEOUT && !hit)
 		return err;
 	return r->ok ? SD_OK : SD_ERR_PROTO;

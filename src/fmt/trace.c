@@ -102,7 +102,7 @@ static const run_field run_fields[] = {
 };
 
 static const char *const cap_names[] = {
-	"bytes", "baud", "parity", "lines", "break", "framed", "net", "virtual",
+	"bytes", "baud", "parity", "lines", "break", "framed", "net", "virtual", "remote",
 };
 
 static unsigned run_set(const char *command)

@@ -110,6 +110,10 @@ int sd_link_open(const char *target, const sd_link_opts *opts, sd_link **out,
 		sd_deadline dl = opts->open_by != SD_FOREVER ? opts->open_by
 							       : sd_deadline_in(clock, SD_S(5));
 		r = sd_link_open_tcp(u->host, u->port, clock, dl, out, why, whylen);
+	} else if (strcmp(u->scheme, "rfc2217") == 0) {
+		sd_deadline dl = opts->open_by != SD_FOREVER ? opts->open_by
+							       : sd_deadline_in(clock, SD_S(5));
+		r = sdi_link_open_rfc2217(u->host, u->port, u->q, u->nq, &cfg, clock, dl, out, why, whylen);
 	} else if (strcmp(u->scheme, "usb") == 0) {
 		r = sdi_link_open_usb(u->path, u->q, u->nq, clock, out, why, whylen);
 	} else if (strcmp(u->scheme, "null") == 0) {
@@ -123,7 +127,7 @@ int sd_link_open(const char *target, const sd_link_opts *opts, sd_link **out,
 		else
 			r = sd_link_open_serial(u->path, &cfg, clock, out, why, whylen);
 	} else {
-		sdi_fmt(why, whylen, "unknown target scheme '%s:' (try /dev/ttyUSB0, tcp://host:port, sim:app)",
+		sdi_fmt(why, whylen, "unknown target scheme '%s:' (try /dev/ttyUSB0, tcp://host:port, rfc2217://host:port, sim:app)",
 			u->scheme);
 		r = SD_ERR_ARG;
 	}

@@ -17,6 +17,8 @@ typedef struct pty_link {
 	sd_link base;
 	int     master, slave;
 	int     drained; /* the last read emptied the kernel buffer */
+	int     lines_fd; /* FIFO carrying the host's DTR/RTS, or -1 */
+	unsigned lines_in;
 } pty_link;
 
 static pty_link *pty_of(sd_link *l)
@@ -43,9 +45,33 @@ static int pty_flush(sd_link *l, unsigned dirs)
 	return SD_OK;
 }
 
+/* The host's DTR/RTS as the last byte written into the lines FIFO says
+ * (bit 0 DTR, bit 1 RTS); read without blocking. */
+static int pty_get_lines(sd_link *l, unsigned *level)
+{
+	pty_link *p = pty_of(l);
+	if (p->lines_fd < 0)
+		return SD_ERR_UNSUPPORTED;
+	uint8_t b[64];
+	for (;;) {
+		ssize_t n = read(p->lines_fd, b, sizeof b);
+		if (n > 0) {
+			p->lines_in = b[n - 1] & (SD_LINE_DTR | SD_LINE_RTS);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		break; /* EAGAIN: nothing new */
+	}
+	*level = p->lines_in;
+	return SD_OK;
+}
+
 static void pty_close(sd_link *l)
 {
 	pty_link *p = pty_of(l);
+	if (p->lines_fd >= 0)
+		close(p->lines_fd);
 	close(p->slave);
 	close(p->master);
 	free(p);
@@ -58,8 +84,27 @@ static const sd_link_ops sd_link_pty_ops = {
 	.read = pty_read,
 	.write = pty_write,
 	.flush = pty_flush,
+	.get_lines = pty_get_lines,
 	.close = pty_close,
 };
+
+int sd_link_pty_lines(sd_link *l, const char *fifo, char *why, size_t whylen)
+{
+	if (!l || !fifo || l->ops != &sd_link_pty_ops)
+		return SD_ERR_ARG;
+	pty_link *p = pty_of(l);
+	/* O_RDWR: the FIFO never reports end-of-file when a writer leaves */
+	int fd = open(fifo, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		sdi_fmt(why, whylen, "cannot open the lines FIFO %s: %s", fifo, strerror(errno));
+		return SD_ERR_NOTFOUND;
+	}
+	if (p->lines_fd >= 0)
+		close(p->lines_fd);
+	p->lines_fd = fd;
+	l->caps |= SD_LINK_LINES;
+	return SD_OK;
+}
 
 int sd_link_open_pty(const sd_clock *clock, sd_link **out, char *slave, size_t slavelen,
 		     char *why, size_t whylen)
@@ -72,6 +117,7 @@ int sd_link_open_pty(const sd_clock *clock, sd_link **out, char *slave, size_t s
 		return SD_ERR_NOMEM;
 	sd_link_init(&p->base, &sd_link_pty_ops, clock);
 	p->slave = -1;
+	p->lines_fd = -1;
 	p->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 	const char *step = "posix_openpt";
 	char name[128];

@@ -83,6 +83,35 @@ static int try_connect(sd_link *l, const struct addrinfo *ai, sd_deadline dl, in
 	return 0;
 }
 
+int sdi_tcp_connect(sd_link *l, const char *host, const char *port, sd_deadline dl, int *fdp,
+		    char *why, size_t whylen)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+	struct addrinfo *res = NULL;
+	*fdp = -1;
+	int gr = getaddrinfo(host, port, &hints, &res);
+	if (gr != 0) {
+		sdi_fmt(why, whylen, "unknown host %s (%s)", host, gai_strerror(gr));
+		return SD_ERR_NOTFOUND;
+	}
+	int err = 0;
+	for (struct addrinfo *ai = res; ai && *fdp < 0; ai = ai->ai_next) {
+		err = try_connect(l, ai, dl, fdp);
+		if (err == ETIMEDOUT)
+			break; /* the deadline is spent */
+	}
+	freeaddrinfo(res);
+	if (*fdp >= 0)
+		return SD_OK;
+	sdi_fmt(why, whylen, "%s", /* the caller names the target */
+		err == ECONNREFUSED ? "connection refused (nothing listens on that port)"
+		: err == ETIMEDOUT ? "no answer before the deadline (a filter drops the connection?)"
+		: strerror(err));
+	return err == ECONNREFUSED ? SD_ERR_NOTFOUND
+		: err == ETIMEDOUT ? SD_ERR_TIMEOUT
+		: (err == EACCES || err == EPERM) ? SD_ERR_ACCESS : SD_ERR_IO;
+}
+
 int sd_link_open_tcp(const char *host, const char *port, const sd_clock *clock,
 		     sd_deadline dl, sd_link **out, char *why, size_t whylen)
 {
@@ -93,31 +122,8 @@ int sd_link_open_tcp(const char *host, const char *port, const sd_clock *clock,
 	if (!t)
 		return SD_ERR_NOMEM;
 	sd_link_init(&t->base, &sd_link_tcp_ops, clock);
-	t->fd = -1;
-
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
-	struct addrinfo *res = NULL;
-	int gr = getaddrinfo(host, port, &hints, &res);
-	if (gr != 0) {
-		sdi_fmt(why, whylen, "unknown host %s (%s)", host, gai_strerror(gr));
-		free(t);
-		return SD_ERR_NOTFOUND;
-	}
-	int err = 0;
-	for (struct addrinfo *ai = res; ai && t->fd < 0; ai = ai->ai_next) {
-		err = try_connect(&t->base, ai, dl, &t->fd);
-		if (err == ETIMEDOUT)
-			break; /* the deadline is spent */
-	}
-	freeaddrinfo(res);
-	if (t->fd < 0) {
-		int r = err == ECONNREFUSED ? SD_ERR_NOTFOUND
-			: err == ETIMEDOUT ? SD_ERR_TIMEOUT
-			: (err == EACCES || err == EPERM) ? SD_ERR_ACCESS : SD_ERR_IO;
-		sdi_fmt(why, whylen, "%s", /* the caller names the target */
-			err == ECONNREFUSED ? "connection refused (nothing listens on that port)"
-			: err == ETIMEDOUT ? "no answer before the deadline (a filter drops the connection?)"
-			: strerror(err));
+	int r = sdi_tcp_connect(&t->base, host, port, dl, &t->fd, why, whylen);
+	if (r) {
 		free(t);
 		return r;
 	}

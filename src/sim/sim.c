@@ -73,6 +73,9 @@ void sd_simlog_add(sd_simlog *log, sd_time t, uint32_t code, const char *name, i
 
 /* How often the serve loop looks at *stop, at the longest. */
 #define SERVE_TICK SD_MS(100)
+/* ... and at the host's modem lines, on a link that reports them
+ * (a pty with a lines FIFO): a reset pulse is tens of ms long. */
+#define SERVE_LINES_TICK SD_MS(2)
 
 int sd_sim_serve(sd_sim_device *d, sd_link *l, volatile int *stop)
 {
@@ -83,12 +86,25 @@ int sd_sim_serve(sd_sim_device *d, sd_link *l, volatile int *stop)
 	e->link_caps = l->caps;
 	sd_event ev = { .type = SD_EV_START };
 	e->ops->step(e, &ev);
+	int watch = (l->caps & SD_LINK_LINES) != 0;
+	unsigned lines = 0;
+	if (watch && sd_link_get_lines(l, &lines) != SD_OK)
+		watch = 0;
 
 	while (!*stop) {
 		unsigned st = e->state;
 		sd_time now = sd_now(l->clock);
 		sd_deadline tick = now + SERVE_TICK;
 		memset(&ev, 0, sizeof ev);
+		unsigned lv;
+		if (watch && sd_link_get_lines(l, &lv) == SD_OK &&
+		    (lv & (SD_LINE_DTR | SD_LINE_RTS)) != lines) {
+			lines = lv & (SD_LINE_DTR | SD_LINE_RTS);
+			ev.type = SD_EV_LINES;
+			ev.lines = lines;
+			e->ops->step(e, &ev);
+			continue;
+		}
 		if (st & (SD_ENG_DONE | SD_ENG_FAILED)) {
 			/* A device that stopped (a loader that jumped away) stays
 			 * silent until the server is stopped. */
@@ -101,6 +117,8 @@ int sd_sim_serve(sd_sim_device *d, sd_link *l, volatile int *stop)
 		if (st & SD_ENG_CTRL) {
 			ev.type = SD_EV_CTRL_DONE;
 			if (e->ctrl.op == SD_CTRL_WAIT) {
+				if (watch)
+					tick = now + SERVE_LINES_TICK;
 				if (e->ctrl.until > tick) {
 					sd_link_sleep_until(l, tick);
 					continue;
@@ -121,7 +139,7 @@ int sd_sim_serve(sd_sim_device *d, sd_link *l, volatile int *stop)
 				ev.n = (size_t)n;
 			}
 		} else if (st & SD_ENG_RECV) {
-			sd_deadline dl = sd_deadline_min(e->deadline, tick);
+			sd_deadline dl = sd_deadline_min(e->deadline, watch ? now + SERVE_LINES_TICK : tick);
 			int n = sd_link_read(l, e->rx, e->rx_cap, dl);
 			if (n == SD_ERR_TIMEOUT) {
 				if (dl < e->deadline)

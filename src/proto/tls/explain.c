@@ -26,7 +26,7 @@ static int tls_explain(const uint8_t *b, size_t n, const uint8_t *tx, size_t tx_
 	}
 	if (b[0] == TLS_CT_HANDSHAKE) {
 		/* read the ServerHello when it is all there: name what was chosen */
-		static uint8_t hs[4096]; /* explain is single-threaded and bounded */
+		static _Thread_local uint8_t hs[4096]; /* bounded; one per thread (probe --targets runs probes at once) */
 		sd_tls_server s;
 		sd_tls_parse(b, n, 0, hs, sizeof hs, &s);
 		if (s.answer == SD_TLS_HELLO || s.answer == SD_TLS_HRR) {
