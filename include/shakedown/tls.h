@@ -355,6 +355,33 @@ SD_API unsigned sd_tls_scan_connections(const sd_tls_scan *s);
 /* 0 when the budget ended the scan before its enumeration was done. */
 SD_API int sd_tls_scan_complete(const sd_tls_scan *s);
 SD_API void sd_tls_scan_close(sd_tls_scan *s);
+/* The service sd_tls_scan_report named ("tls", "http" ...; "unknown" before). */
+SD_API const char *sd_tls_scan_service(const sd_tls_scan *s);
+
+/* ---- the diagnosis of one target (what `shakedown tls HOST` prints) ---- */
+
+typedef struct sd_tls_diag_cfg {
+	sd_tls_scan_cfg scan;      /* the target and what to enumerate; scan.parallel
+				      lanes run in threads of their own */
+	const char     *ca_file;   /* PEM file of trusted CAs; NULL = the system's store */
+	const char     *name;      /* the name the client checks the certificate against;
+				      NULL = scan.enm.sni, else scan.host */
+	int             no_cert;   /* skip the certificate check (no full handshake) */
+} sd_tls_diag_cfg;
+
+/* Diagnose one target: the scan (sd_tls_scan_*: first connection, then the
+ * versions in up to scan.parallel threads), then, for a TLS server, the
+ * certificate (sd_tls_cert_check: one full handshake), and the findings
+ * into rep (initialised by the caller with sd_report_init; rep->ok, by and
+ * the certificate facts set). *out gets the scan, for its tables (the
+ * caller closes it, also on failure; NULL when it could not be opened).
+ * Returns SD_OK; SD_ERR_ARG / SD_ERR_NOMEM from sd_tls_scan_open; the link
+ * error of the first connection (why filled in: the target cannot be
+ * reached); SD_ERR_PROTO when a hello could not be built (our bug). Blocks
+ * within scan.budget (plus the certificate handshake's own deadline).
+ * @since 0.2 */
+SD_API int sd_tls_diagnose(const sd_tls_diag_cfg *cfg, sd_report *rep, sd_tls_scan **out,
+			   char *why, size_t whylen);
 
 #ifdef __cplusplus
 }

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <pthread.h>
 #include <cJSON.h>
 #include "cli.h"
 #include "commands.h"
@@ -212,18 +211,6 @@ static void print_table(sd_cli *cli, const sd_tls_scan *sc, const char *service)
 	}
 }
 
-static void *crypto_prepare(void *arg)
-{
-	sd_tls_crypto_prepare();
-	return arg;
-}
-
-static void *scan_worker(void *arg)
-{
-	sd_tls_scan_work(arg);
-	return NULL;
-}
-
 /* -v: each probe's answer and its span */
 static void on_probe(void *ctx, uint16_t version, const sd_tls_probe *p, sd_time began, sd_time ended)
 {
@@ -271,54 +258,25 @@ int cli_tls_one(sd_cli *cli, const char *target, const tls_opts *o)
 				     .caps = SD_LINK_BYTES | SD_LINK_NET };
 		cli_trace_run(&tr, &run);
 	}
-	int err = sd_tls_scan_open(&sc, &cfg);
-	if (err < 0) {
+	sd_tls_diag_cfg dc = { .scan = cfg, .ca_file = o->ca_file, .name = o->name, .no_cert = o->no_cert };
+	sd_report rep;
+	sd_report_init(&rep, cli->cmd, target);
+	char why[256] = "";
+	int err = sd_tls_diagnose(&dc, &rep, &sc, why, sizeof why);
+	if (err == SD_ERR_ARG || err == SD_ERR_NOMEM) {
 		rc = cli_error(cli, err == SD_ERR_NOMEM ? SD_EXIT_INTERNAL : SD_EXIT_USAGE, "%s: %s", target,
 			       sd_strerror(err));
 		goto out;
 	}
-
-	/* The first connection alone: it says what answers the port. */
-	char why[256] = "";
-	err = sd_tls_scan_first(sc, why, sizeof why);
+	if (err == SD_ERR_PROTO) {
+		rc = cli_error(cli, SD_EXIT_INTERNAL, "%s", why);
+		goto out;
+	}
 	if (err < 0) {
 		rc = cli_open_failed(cli, target, err, why[0] ? why : sd_strerror(err), t0);
 		goto out;
 	}
-	/* Then the versions, in up to --per-host lanes at once. TLS 1.3's
-	 * second probe may read the server's group list, which takes libcrypto
-	 * (~2 ms of CPU): when the first probe found TLS 1.3, load it in a
-	 * thread of its own while the probes run. Only after the lanes have
-	 * started: dlopen holds the loader's lock, which thread creation needs
-	 * too (the lanes would start 1 ms late). */
-	size_t nthreads = sd_tls_scan_workers(sc);
-	pthread_t th[SD_TLS_NVERSIONS], prep;
-	size_t started = 0;
-	int preparing = 0;
-	if (nthreads && cfg.parallel > 1) {
-		for (size_t i = 0; i < nthreads && i < SD_TLS_NVERSIONS; i++)
-			if (pthread_create(&th[i], NULL, scan_worker, sc) == 0)
-				started++;
-		preparing = started && sd_tls_scan_wants_crypto(sc) &&
-			    pthread_create(&prep, NULL, crypto_prepare, NULL) == 0;
-	}
-	if (nthreads && started == 0)
-		sd_tls_scan_work(sc);
-	for (size_t i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
-	if (preparing)
-		pthread_join(prep, NULL);
-	err = sd_tls_scan_finish(sc);
-	if (err < 0) {
-		rc = cli_error(cli, SD_EXIT_INTERNAL, "building a hello failed: %s", sd_strerror(err));
-		goto out;
-	}
-
-	sd_report rep;
-	sd_report_init(&rep, cli->cmd, target);
-	const char *service = sd_tls_scan_report(sc, &rep);
-	snprintf(rep.by.protocol, sizeof rep.by.protocol, "%s", strcmp(service, "tls") == 0 ? "tls" : "");
-	snprintf(rep.by.mode, sizeof rep.by.mode, "%s", service);
+	const char *service = sd_tls_scan_service(sc);
 	rep.elapsed_ms = (sd_now(clk) - t0) / 1000;
 	if (!cli->json && strcmp(service, "tls") == 0)
 		print_table(cli, sc, service);

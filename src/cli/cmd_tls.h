@@ -14,6 +14,9 @@ typedef struct tls_opts {
 	uint32_t    wait_ms, delay_ms;
 	uint32_t    jobs, per_host;  /* --targets: concurrent targets, in total and per host */
 	uint32_t    parallel;        /* versions probed at once for one target */
+	const char *ca_file;         /* --ca FILE */
+	const char *name;            /* --name HOST: the name the client checks */
+	int         no_cert;         /* --no-cert */
 } tls_opts;
 
 /* HOST[:PORT], [V6]:PORT or a bare IPv6 address: 0, or -1 when not. */

@@ -47,6 +47,7 @@ struct sd_tls_scan {
 	int              folded;
 	sd_time          t0;      /* the run's start: on_probe gets each probe's span from it */
 	sd_deadline      overall;
+	const char      *service; /* what sd_tls_scan_report named */
 	char             host[256], port[16];
 };
 
@@ -496,7 +497,13 @@ const char *sd_tls_scan_report(sd_tls_scan *r, sd_report *rep)
 	if (!r || !rep)
 		return "unknown";
 	sd_tls_scan_finish(r);
-	return diagnose(r, rep);
+	r->service = diagnose(r, rep);
+	return r->service;
+}
+
+const char *sd_tls_scan_service(const sd_tls_scan *r)
+{
+	return r && r->service ? r->service : "unknown";
 }
 
 const sd_tls_enum *sd_tls_scan_enum(const sd_tls_scan *r)

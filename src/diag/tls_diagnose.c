@@ -1,0 +1,76 @@
+/*
+ * shakedown — the diagnosis of one TLS target (sd_tls_diagnose): the scan
+ * (tls_scan.c) with its lanes in threads, then the certificate check
+ * (tls_cert.c), then the report. What `shakedown tls HOST` prints; an
+ * embedding program gets the same answer from this one call.
+ */
+#include <pthread.h>
+#include "internal.h"
+
+static void *crypto_prepare(void *arg)
+{
+	sd_tls_crypto_prepare();
+	return arg;
+}
+
+static void *scan_worker(void *arg)
+{
+	sd_tls_scan_work(arg);
+	return NULL;
+}
+
+/* The lanes in up to cfg.parallel threads (or here, one after another). */
+static void run_lanes(sd_tls_scan *sc, unsigned parallel)
+{
+	/* TLS 1.3's second probe may read the server's group list, which takes
+	 * libcrypto (~2 ms of CPU): when the first probe found TLS 1.3, load it
+	 * in a thread of its own while the probes run. Only after the lanes
+	 * have started: dlopen holds the loader's lock, which thread creation
+	 * needs too (the lanes would start 1 ms late). */
+	size_t nthreads = sd_tls_scan_workers(sc);
+	pthread_t th[SD_TLS_NVERSIONS], prep;
+	size_t started = 0;
+	int preparing = 0;
+	if (nthreads && parallel > 1) {
+		for (size_t i = 0; i < nthreads && i < SD_TLS_NVERSIONS; i++)
+			if (pthread_create(&th[i], NULL, scan_worker, sc) == 0)
+				started++;
+		preparing = started && sd_tls_scan_wants_crypto(sc) &&
+			    pthread_create(&prep, NULL, crypto_prepare, NULL) == 0;
+	}
+	if (nthreads && started == 0)
+		sd_tls_scan_work(sc);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	if (preparing)
+		pthread_join(prep, NULL);
+}
+
+int sd_tls_diagnose(const sd_tls_diag_cfg *cfg, sd_report *rep, sd_tls_scan **out, char *why, size_t whylen)
+{
+	if (!cfg || !rep || !out)
+		return SD_ERR_ARG;
+	*out = NULL;
+	if (why && whylen)
+		why[0] = '\0';
+	sd_tls_scan *sc = NULL;
+	int err = sd_tls_scan_open(&sc, &cfg->scan);
+	if (err < 0)
+		return err;
+	*out = sc;
+	/* The first connection alone: it says what answers the port. */
+	err = sd_tls_scan_first(sc, why, whylen);
+	if (err < 0)
+		return err;
+	run_lanes(sc, cfg->scan.parallel);
+	err = sd_tls_scan_finish(sc);
+	if (err < 0) {
+		if (why && whylen)
+			sdi_fmt(why, whylen, "building a hello failed: %s", sd_strerror(err));
+		return SD_ERR_PROTO;
+	}
+	const char *service = sd_tls_scan_report(sc, rep);
+	sdi_fmt(rep->by.protocol, sizeof rep->by.protocol, "%s", strcmp(service, "tls") == 0 ? "tls" : "");
+	sdi_fmt(rep->by.mode, sizeof rep->by.mode, "%s", service);
+	return SD_OK;
+}
