@@ -358,6 +358,67 @@ SD_API void sd_tls_scan_close(sd_tls_scan *s);
 /* The service sd_tls_scan_report named ("tls", "http" ...; "unknown" before). */
 SD_API const char *sd_tls_scan_service(const sd_tls_scan *s);
 
+/* ---- the certificate: one full handshake with OpenSSL 3 (libssl) -------- */
+
+#define SD_TLS_CERT_ERRS 8u
+
+typedef struct sd_tls_cert_cfg {
+	const char     *host, *port;
+	const char     *sni;       /* sent unless NULL or an IP literal */
+	const char     *name;      /* checked against the SAN; NULL = sni, else host */
+	const char     *ca_file;   /* PEM CAs to trust; NULL = the system's store */
+	uint16_t        version;   /* the version to shake hands with (SD_TLS_TLS10..13) */
+	int             level;     /* the client's OpenSSL security level judged (0..5); -1 = 2 */
+	uint32_t        wait_ms;   /* the whole handshake; 0 = 5000 */
+	const sd_clock *clock;     /* NULL = sd_clock_real() */
+	sd_transcript  *tap;       /* optional: the handshake's bytes */
+	const char     *tap_name;
+} sd_tls_cert_cfg;
+
+typedef struct sd_tls_cert {
+	int      got;              /* 1: the server sent a chain (the fields below are set) */
+	uint16_t version;          /* negotiated */
+	char     suite[64];        /* OpenSSL name of the suite */
+	char     handshake_error[160]; /* OpenSSL's reason when the handshake failed ("" = it completed) */
+	size_t   nchain;           /* certificates the server sent */
+	/* the server's own (first) certificate */
+	char     subject[200], issuer[200];
+	char     not_before[32], not_after[32]; /* "2024-02-01 00:00:00 UTC" */
+	long     days_left;        /* whole days from now to notAfter (negative: expired that long ago) */
+	long     days_to_start;    /* whole days from now to notBefore (> 0: not valid yet) */
+	char     san[240];         /* "DNS:localhost, IP:127.0.0.1" ("" = no SAN) */
+	char     key[16];          /* "RSA", "EC", "ED25519" ... */
+	int      key_bits;
+	int      key_security_bits;
+	char     sigalg[48];       /* "sha256WithRSAEncryption" */
+	int      self_signed;      /* issued by itself */
+	int      is_ca;
+	char     top_subject[200]; /* the last certificate sent, and its issuer */
+	char     top_issuer[200];
+	int      top_is_ca;
+	char     name[256];        /* the name checked */
+	int      name_ok;          /* the SAN (or CN when there is no SAN) names it */
+	/* what OpenSSL's verification meets, in the order a client meets them
+	 * (curl and Python stop at the first): X509_V_ERR_* codes, the depth in
+	 * the chain, and OpenSSL's words */
+	size_t   nerr;
+	int      err[SD_TLS_CERT_ERRS];
+	int      err_depth[SD_TLS_CERT_ERRS];
+	char     err_text[SD_TLS_CERT_ERRS][80];
+	char     trust[64];        /* "system store" or the --ca file's name */
+	int      level;            /* the security level judged */
+} sd_tls_cert;
+
+/* One full handshake (libssl over memory BIOs, driven over a tcp link with
+ * one deadline; OpenSSL verifies nothing during it, at security level 0, so
+ * the chain comes whatever it holds), then the chain verified as a client of
+ * that level would (trust store or ca_file, the name, the dates, key and
+ * digest strength), every problem collected, not only the first.
+ * SD_OK with out filled (out->got 0 and handshake_error set when no chain
+ * came); the link error of the connection (why filled in);
+ * SD_ERR_UNSUPPORTED without libssl.so.3 (why says so); SD_ERR_ARG. */
+SD_API int sd_tls_cert_check(const sd_tls_cert_cfg *c, sd_tls_cert *out, char *why, size_t whylen);
+
 /* ---- the diagnosis of one target (what `shakedown tls HOST` prints) ---- */
 
 typedef struct sd_tls_diag_cfg {
@@ -382,6 +443,8 @@ typedef struct sd_tls_diag_cfg {
  * @since 0.2 */
 SD_API int sd_tls_diagnose(const sd_tls_diag_cfg *cfg, sd_report *rep, sd_tls_scan **out,
 			   char *why, size_t whylen);
+/* The certificate sd_tls_diagnose read (NULL when none was read). */
+SD_API const sd_tls_cert *sd_tls_scan_cert(const sd_tls_scan *s);
 
 #ifdef __cplusplus
 }

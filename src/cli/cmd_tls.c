@@ -41,6 +41,10 @@ const char cmd_tls_usage[] =
 	"  --versions LIST   versions to probe, e.g. 1.2,1.3 (ssl3,1.0,1.1,1.2,1.3; default all)\n"
 	"  --no-groups       skip the group passes\n"
 	"  --no-order        skip the order probes\n"
+	"  --ca FILE         trust the CAs of this PEM file (default: the system's store)\n"
+	"  --name HOST       the name the client checks the certificate against\n"
+	"                    (default: --sni, else HOST)\n"
+	"  --no-cert         skip the certificate check (one full handshake, OpenSSL 3)\n"
 	"  --wait MS         the time one probe (one hello, its answer) may take, from\n"
 	"                    the hello on; bytes that trickle in do not extend it\n"
 	"                    (default 3000)\n"
@@ -310,6 +314,9 @@ int cmd_tls(sd_cli *cli, int argc, char **argv)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "per-host", required_argument, NULL, 'H' },
 		{ "rate", required_argument, NULL, 'r' },
+		{ "ca", required_argument, NULL, 'C' },
+		{ "name", required_argument, NULL, 'N' },
+		{ "no-cert", no_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
 	tls_opts o = { .wait_ms = 3000, .jobs = 16, .per_host = 4 };
@@ -365,6 +372,15 @@ int cmd_tls(sd_cli *cli, int argc, char **argv)
 			o.delay_ms = 1000u / rate;
 			break;
 		}
+		case 'C':
+			o.ca_file = optarg;
+			break;
+		case 'N':
+			o.name = optarg;
+			break;
+		case 'n':
+			o.no_cert = 1;
+			break;
 		default:
 			return cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]);
 		}

@@ -72,5 +72,7 @@ int sd_tls_diagnose(const sd_tls_diag_cfg *cfg, sd_report *rep, sd_tls_scan **ou
 	const char *service = sd_tls_scan_report(sc, rep);
 	sdi_fmt(rep->by.protocol, sizeof rep->by.protocol, "%s", strcmp(service, "tls") == 0 ? "tls" : "");
 	sdi_fmt(rep->by.mode, sizeof rep->by.mode, "%s", service);
+	if (strcmp(service, "tls") == 0 && !cfg->no_cert)
+		sdi_tls_cert_diagnose(sc, cfg, rep);
 	return SD_OK;
 }

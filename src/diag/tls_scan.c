@@ -48,6 +48,8 @@ struct sd_tls_scan {
 	sd_time          t0;      /* the run's start: on_probe gets each probe's span from it */
 	sd_deadline      overall;
 	const char      *service; /* what sd_tls_scan_report named */
+	sd_tls_cert      cert;    /* sd_tls_diagnose's certificate check */
+	int              has_cert;
 	char             host[256], port[16];
 };
 
@@ -499,6 +501,17 @@ const char *sd_tls_scan_report(sd_tls_scan *r, sd_report *rep)
 	sd_tls_scan_finish(r);
 	r->service = diagnose(r, rep);
 	return r->service;
+}
+
+const sd_tls_cert *sd_tls_scan_cert(const sd_tls_scan *r)
+{
+	return r && r->has_cert ? &r->cert : NULL;
+}
+
+sd_tls_cert *sdi_tls_scan_cert_slot(sd_tls_scan *r)
+{
+	r->has_cert = 1;
+	return &r->cert;
 }
 
 const char *sd_tls_scan_service(const sd_tls_scan *r)

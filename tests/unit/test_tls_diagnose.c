@@ -105,11 +105,40 @@ static void diagnose_unreachable_and_args(void **state)
 	sd_tls_scan_close(sc);
 }
 
+/* the certificate check against a port that is no TLS: no chain, and
+ * OpenSSL's reason (what s_client would say), never a made-up certificate */
+static void cert_check_without_tls(void **state)
+{
+	(void)state;
+	sd_tls_cert c;
+	char why[200];
+	assert_int_equal(sd_tls_cert_check(NULL, &c, why, sizeof why), SD_ERR_ARG);
+	sd_tls_cert_cfg cc = { .host = "127.0.0.1", .port = "1", .version = 0x0300 };
+	assert_int_equal(sd_tls_cert_check(&cc, &c, why, sizeof why), SD_ERR_ARG); /* SSLv3: not with OpenSSL 3 */
+	peer p = { .reply = "HTTP/1.0 400 Bad Request\r\n\r\n" };
+	pthread_t th;
+	peer_start(&p, &th);
+	cc.port = p.port;
+	cc.version = SD_TLS_TLS12;
+	cc.wait_ms = 3000;
+	int rc = sd_tls_cert_check(&cc, &c, why, sizeof why);
+	if (rc == SD_ERR_UNSUPPORTED) { /* no libssl.so.3 on this machine */
+		peer_stop(&p, th);
+		skip();
+	}
+	assert_int_equal(rc, SD_OK);
+	assert_int_equal(c.got, 0);
+	assert_int_equal(c.nerr, 0);
+	assert_true(strstr(c.handshake_error, "wrong version number") != NULL);
+	peer_stop(&p, th);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(diagnose_names_http),
 		cmocka_unit_test(diagnose_unreachable_and_args),
+		cmocka_unit_test(cert_check_without_tls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
