@@ -126,6 +126,12 @@ static const struct {
 	{ SD_CAUSE_STOPPED_ANSWERING, "stopped-answering", SD_LAYER_PROTOCOL,
 	  "the device answered, then stopped answering mid-session",
 	  "reset or power-cycle the device and retry; if it stops at the same command, its loader hangs there" },
+	{ SD_CAUSE_TLS_SNI_REQUIRED, "tls-sni-required", SD_LAYER_SECURITY,
+	  "the server refuses a ClientHello without a server name it knows (alert unrecognized_name, 112)",
+	  "send the server's name (SNI): connect by host name, openssl s_client -servername NAME, curl --resolve NAME:PORT:IP https://NAME:PORT/, shakedown tls --sni NAME" },
+	{ SD_CAUSE_POLICY_DEVIATION, "policy-deviation", SD_LAYER_SECURITY,
+	  "the server breaks a rule of the expected policy (shakedown tls --expect)",
+	  "change the server's configuration to meet the rule, or the policy if the rule is wrong" },
 };
 
 _Static_assert(SDI_ARRAY_LEN(cause_table) == SD_CAUSE_COUNT,

@@ -136,6 +136,14 @@ static const char *service_of(const uint8_t *b, size_t n)
 		if (n >= k && memcmp(b, svcs[i].prefix, k) == 0)
 			return svcs[i].name;
 	}
+	static const char *const html[] = { "<!doctype html", "<html", "<head", "<body", "<!--" };
+	for (size_t i = 0; i < SDI_ARRAY_LEN(html); i++) {
+		size_t k = strlen(html[i]), j = 0;
+		while (j < k && j < n && (b[j] >= 'A' && b[j] <= 'Z' ? b[j] + 32 : b[j]) == html[i][j])
+			j++;
+		if (j == k)
+			return "http"; /* an HTTP/0.9-style answer: the page alone (python3 -m http.server) */
+	}
 	if (n >= 3 && memcmp(b, "220", 3) == 0) {
 		for (size_t i = 0; i + 3 <= n && i < 200; i++)
 			if (memcmp(b + i, "FTP", 3) == 0 || memcmp(b + i, "ftp", 3) == 0)
@@ -321,14 +329,20 @@ static const char *diagnose(sd_tls_scan *r, sd_report *rep)
 		}
 		return "tls";
 	}
-	/* TLS, but nothing accepted: say why from the alerts. */
-	unsigned pv = 0, hf = 0;
+	/* TLS, but nothing accepted: say why from the alerts. A name the
+	 * server does not know (unrecognized_name) comes first: the other
+	 * versions' routine refusals (protocol_version) only follow from it. */
+	unsigned pv = 0, hf = 0, un = 0;
 	uint8_t other = 0;
+	char unv[64] = "";
 	for (size_t i = 0; i < SD_TLS_NVERSIONS; i++) {
 		const sd_tls_vresult *v = &e->v[i];
 		if (!v->probed && !v->implied_by)
 			continue;
-		if (v->refusal_alert == 70 || v->refusal == SD_TLS_HELLO)
+		if (v->refusal_alert == TLS_ALERT_UNRECOGNIZED_NAME || v->big_alert == TLS_ALERT_UNRECOGNIZED_NAME) {
+			un++;
+			sdi_append(unv, sizeof unv, "%s%s", unv[0] ? ", " : "", sd_tls_version_name(v->version));
+		} else if (v->refusal_alert == 70 || v->refusal == SD_TLS_HELLO)
 			pv++;
 		else if (v->refusal_alert == 40 || v->refusal_alert == 71)
 			hf++;
@@ -336,7 +350,25 @@ static const char *diagnose(sd_tls_scan *r, sd_report *rep)
 			other = v->refusal_alert;
 	}
 	f = NULL;
-	if (hf) {
+	if (un) {
+		int named = r->ec.sni && *r->ec.sni && tls_sni_is_name(r->ec.sni);
+		f = sd_diag_add(&rep->diag, SD_CAUSE_TLS_SNI_REQUIRED, 0.9f);
+		if (f && named)
+			sd_finding_summary(f, "the server does not know the name %s: it answers %s with the alert unrecognized_name (112)",
+					   r->ec.sni, unv);
+		else if (f)
+			sd_finding_summary(f, "the server requires a server name (SNI), and we probed by address without one: it answers %s with the alert unrecognized_name (112)",
+					   unv);
+		if (f && named)
+			sd_finding_fix(f, "use a name the server is configured for (nginx server_name; shakedown tls --sni NAME, openssl s_client -servername NAME)");
+		if (f) {
+			sd_finding_detail(f, "curl fails: curl: (35) error:0A000458:SSL routines::tlsv1 unrecognized name (after its OpenSSL version)");
+			sd_finding_detail(f, "openssl s_client says: tlsv1 unrecognized name ... SSL alert number 112");
+			if (pv)
+				sd_finding_detail(f, "%u other version%s refused with protocol_version: a server with no name configured for the default server refuses those too",
+						  pv, pv == 1 ? "" : "s");
+		}
+	} else if (hf) {
 		f = sd_diag_add(&rep->diag, SD_CAUSE_TLS_NO_SHARED_CIPHER, 0.8f);
 		if (f)
 			sd_finding_summary(f, "a TLS server answers but refuses every suite of the IANA registry we offered (handshake_failure)");
