@@ -129,6 +129,7 @@ extern const sd_sim_kind sdi_sim_mtk;
 /* ---- diag: the TLS diagnosis (src/diag/tls_*.c) ---- */
 /* The scan's certificate record, marked as read (tls_scan.c). */
 sd_tls_cert *sdi_tls_scan_cert_slot(sd_tls_scan *s);
+sd_tls_policy_result *sdi_tls_scan_policy_slot(sd_tls_scan *s);
 /* The certificate check of a TLS target and its findings into rep
  * (tls_cert.c; called by sd_tls_diagnose). */
 void sdi_tls_cert_diagnose(sd_tls_scan *s, const sd_tls_diag_cfg *cfg, sd_report *rep);

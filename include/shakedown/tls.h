@@ -419,6 +419,56 @@ typedef struct sd_tls_cert {
  * SD_ERR_UNSUPPORTED without libssl.so.3 (why says so); SD_ERR_ARG. */
 SD_API int sd_tls_cert_check(const sd_tls_cert_cfg *c, sd_tls_cert *out, char *why, size_t whylen);
 
+/* ---- policy for CI: `--expect 'min=1.2,no-cbc,cert-days>=14'` ---------- */
+
+/* Rules, separated by commas, blanks or new lines ('#' starts a comment to
+ * the end of the line):
+ *   min=V          no version below V is accepted (V: ssl3 1.0 1.1 1.2 1.3)
+ *   tls13          TLS 1.3 is accepted
+ *   no-cbc         no CBC suite is accepted, at any version
+ *   no-rsa-kx      no static-RSA key exchange (TLS_RSA_WITH_*)
+ *   pfs            every suite has forward secrecy (ECDHE, DHE or TLS 1.3)
+ *   no-weak        no NULL, EXPORT, anon, RC4, DES or 3DES suite
+ *   order=server   the server enforces its order at every version with two suites or more
+ *   cert-valid     the chain verifies (as sd_tls_cert_check judges it)
+ *   cert-days>=N   the certificate is valid N more days at least (0..36500)
+ *   key-bits>=N    the certificate's key has N bits at least (RSA; EC keys count their
+ *                  security bits twice, so 256 for P-256)
+ * At most SD_TLS_POLICY_TEXT_MAX bytes. */
+#define SD_TLS_POLICY_TEXT_MAX 4096u
+#define SD_TLS_POLICY_DEV_MAX  24u
+
+typedef struct sd_tls_policy {
+	unsigned nrules;       /* rules parsed (a rule given twice counts once) */
+	uint16_t min_version;  /* 0 = no min= rule */
+	int      tls13, no_cbc, no_rsa_kx, pfs, no_weak, order_server, cert_valid;
+	int      cert_days;    /* -1 = no cert-days rule */
+	int      key_bits;     /* 0 = no key-bits rule */
+} sd_tls_policy;
+
+typedef struct sd_tls_deviation {
+	char rule[24];         /* "min=1.2" as written canonically */
+	char found[168];       /* what breaks it: "TLSv1.0 is accepted (3 suites)" */
+} sd_tls_deviation;
+
+typedef struct sd_tls_policy_result {
+	size_t           n;    /* deviations (up to SD_TLS_POLICY_DEV_MAX kept) */
+	size_t           more; /* deviations beyond those */
+	sd_tls_deviation d[SD_TLS_POLICY_DEV_MAX];
+} sd_tls_policy_result;
+
+/* Parse the rules in s: SD_OK, or SD_ERR_ARG with why (one line naming the
+ * rule and what is accepted). Never reads past SD_TLS_POLICY_TEXT_MAX bytes. */
+SD_API int sd_tls_policy_parse(const char *s, sd_tls_policy *p, char *why, size_t whylen);
+/* Judge an enumeration (and the certificate, NULL when none was read: every
+ * cert- rule then deviates) against p. Returns the number of deviations
+ * (out->n + out->more). */
+SD_API size_t sd_tls_policy_check(const sd_tls_policy *p, const sd_tls_enum *e, const sd_tls_cert *c,
+				  sd_tls_policy_result *out);
+/* The deviations as one policy-deviation finding (a detail line each);
+ * rep->ok becomes 0 when there is any. */
+SD_API void sd_tls_policy_report(const sd_tls_policy_result *res, sd_report *rep);
+
 /* ---- the diagnosis of one target (what `shakedown tls HOST` prints) ---- */
 
 typedef struct sd_tls_diag_cfg {
@@ -428,6 +478,8 @@ typedef struct sd_tls_diag_cfg {
 	const char     *name;      /* the name the client checks the certificate against;
 				      NULL = scan.enm.sni, else scan.host */
 	int             no_cert;   /* skip the certificate check (no full handshake) */
+	const sd_tls_policy *expect; /* judge the server against it (NULL = no policy);
+				      the result: sd_tls_scan_policy */
 } sd_tls_diag_cfg;
 
 /* Diagnose one target: the scan (sd_tls_scan_*: first connection, then the
@@ -445,6 +497,9 @@ SD_API int sd_tls_diagnose(const sd_tls_diag_cfg *cfg, sd_report *rep, sd_tls_sc
 			   char *why, size_t whylen);
 /* The certificate sd_tls_diagnose read (NULL when none was read). */
 SD_API const sd_tls_cert *sd_tls_scan_cert(const sd_tls_scan *s);
+/* The policy verdict of sd_tls_diagnose (NULL without cfg.expect, or when
+ * the port is no TLS server). */
+SD_API const sd_tls_policy_result *sd_tls_scan_policy(const sd_tls_scan *s);
 
 #ifdef __cplusplus
 }

@@ -5,6 +5,7 @@
  * the connections and makes the findings; this file parses the options,
  * starts the scan's worker threads and prints. --targets: cmd_tls_targets.c.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <strings.h>
 #include <stdio.h>
@@ -45,6 +46,9 @@ const char cmd_tls_usage[] =
 	"  --name HOST       the name the client checks the certificate against\n"
 	"                    (default: --sni, else HOST)\n"
 	"  --no-cert         skip the certificate check (one full handshake, OpenSSL 3)\n"
+	"  --expect RULES    policy for CI, e.g. 'min=1.2,no-cbc,cert-days>=14' (or @FILE):\n"
+	"                    min=V tls13 no-cbc no-rsa-kx pfs no-weak order=server\n"
+	"                    cert-valid cert-days>=N key-bits>=N; a deviation is exit 1\n"
 	"  --wait MS         the time one probe (one hello, its answer) may take, from\n"
 	"                    the hello on; bytes that trickle in do not extend it\n"
 	"                    (default 3000)\n"
@@ -120,101 +124,6 @@ static int parse_versions(const char *s, unsigned *mask)
 	return *mask ? 0 : -1;
 }
 
-static const char *order_name(int order)
-{
-	return order == SD_TLS_ORDER_SERVER ? "server" : order == SD_TLS_ORDER_CLIENT ? "client" : NULL;
-}
-
-static cJSON *extra_json(const sd_tls_scan *sc, const char *service)
-{
-	cJSON *x = cJSON_CreateObject();
-	cJSON_AddStringToObject(x, "service", service);
-	cJSON *vs = cJSON_AddObjectToObject(x, "versions");
-	for (size_t i = 0; i < SD_TLS_NVERSIONS; i++) {
-		const sd_tls_vresult *v = &sd_tls_scan_enum(sc)->v[i];
-		if (!v->supported)
-			continue;
-		cJSON *o = cJSON_AddObjectToObject(vs, sd_tls_version_name(v->version));
-		cJSON *s = cJSON_AddArrayToObject(o, "suites");
-		for (size_t k = 0; k < v->nsuites; k++) {
-			char hex[8];
-			snprintf(hex, sizeof hex, "0x%04X", v->suites[k]);
-			cJSON_AddItemToArray(s, cJSON_CreateString(hex));
-		}
-		const char *on = order_name(v->order);
-		if (on)
-			cJSON_AddStringToObject(o, "order", on);
-		else
-			cJSON_AddNullToObject(o, "order");
-		cJSON_AddStringToObject(o, "groups_from", v->groups_listed ? "server-list" : "probes");
-		cJSON *g = cJSON_AddArrayToObject(o, "groups");
-		for (size_t k = 0; k < v->ngroups; k++) {
-			const char *gn = sd_tls_group_name(v->groups[k]);
-			char hex[8];
-			snprintf(hex, sizeof hex, "0x%04X", v->groups[k]);
-			cJSON_AddItemToArray(g, cJSON_CreateString(gn ? gn : hex));
-		}
-	}
-	/* versions whose answers broke the protocol: the rule, in words */
-	cJSON *broken = cJSON_AddObjectToObject(x, "violations");
-	for (size_t i = 0; i < SD_TLS_NVERSIONS; i++) {
-		const sd_tls_vresult *v = &sd_tls_scan_enum(sc)->v[i];
-		if (v->violations)
-			cJSON_AddStringToObject(broken, sd_tls_version_name(v->version), v->violation);
-	}
-	cJSON_AddBoolToObject(x, "complete", sd_tls_scan_complete(sc));
-	cJSON_AddNumberToObject(x, "connections", sd_tls_scan_connections(sc));
-	return x;
-}
-
-static void print_table(sd_cli *cli, const sd_tls_scan *sc, const char *service)
-{
-	FILE *f = cli->out;
-	fprintf(f, "service: %s   connections: %u\n", service, sd_tls_scan_connections(sc));
-	for (size_t i = 0; i < SD_TLS_NVERSIONS; i++) {
-		const sd_tls_vresult *v = &sd_tls_scan_enum(sc)->v[i];
-		if (!v->probed && !v->implied_by)
-			continue;
-		if (v->implied_by) {
-			fprintf(f, "%-8s not offered (%s was refused with protocol_version)\n",
-				sd_tls_version_name(v->version), sd_tls_version_name(v->implied_by));
-			continue;
-		}
-		if (v->violations && !v->supported) {
-			fprintf(f, "%-8s unknown: the server broke the protocol (see below)\n", sd_tls_version_name(v->version));
-			continue;
-		}
-		if (v->stall_bytes && !v->supported) {
-			fprintf(f, "%-8s unknown: no complete answer in time (see below)\n", sd_tls_version_name(v->version));
-			continue;
-		}
-		if (!v->supported) {
-			fprintf(f, "%-8s not offered\n", sd_tls_version_name(v->version));
-			continue;
-		}
-		const char *on = order_name(v->order);
-		fprintf(f, "%s%-8s%s %zu suite%s, order: %s\n", cli_c(cli, "1"), sd_tls_version_name(v->version),
-			cli_c0(cli), v->nsuites, v->nsuites == 1 ? "" : "s",
-			on ? on : "n/a (one suite)");
-		for (size_t k = 0; k < v->nsuites; k++) {
-			const sd_tls_suite *s = sd_tls_suite_find(v->suites[k]);
-			fprintf(f, "  0x%04X  %-45s %s\n", v->suites[k], s ? s->iana : "(unassigned)",
-				s && s->openssl ? s->openssl : "-");
-		}
-		if (v->ngroups) {
-			fprintf(f, "  groups%s:", v->groups_listed ? " (the server's list, in its order)" : "");
-			for (size_t k = 0; k < v->ngroups; k++) {
-				const char *gn = sd_tls_group_name(v->groups[k]);
-				if (gn)
-					fprintf(f, " %s", gn);
-				else
-					fprintf(f, " 0x%04X", v->groups[k]);
-			}
-			fputc('\n', f);
-		}
-	}
-}
-
 /* -v: each probe's answer and its span */
 static void on_probe(void *ctx, uint16_t version, const sd_tls_probe *p, sd_time began, sd_time ended)
 {
@@ -262,7 +171,8 @@ int cli_tls_one(sd_cli *cli, const char *target, const tls_opts *o)
 				     .caps = SD_LINK_BYTES | SD_LINK_NET };
 		cli_trace_run(&tr, &run);
 	}
-	sd_tls_diag_cfg dc = { .scan = cfg, .ca_file = o->ca_file, .name = o->name, .no_cert = o->no_cert };
+	sd_tls_diag_cfg dc = { .scan = cfg, .ca_file = o->ca_file, .name = o->name, .no_cert = o->no_cert,
+			       .expect = o->expect_text ? &o->expect : NULL };
 	sd_report rep;
 	sd_report_init(&rep, cli->cmd, target);
 	char why[256] = "";
@@ -283,10 +193,10 @@ int cli_tls_one(sd_cli *cli, const char *target, const tls_opts *o)
 	const char *service = sd_tls_scan_service(sc);
 	rep.elapsed_ms = (sd_now(clk) - t0) / 1000;
 	if (!cli->json && strcmp(service, "tls") == 0)
-		print_table(cli, sc, service);
+		cli_tls_print_table(cli, sc, service);
 	else if (!cli->json)
 		fprintf(cli->out, "service: %s   connections: %u\n", service, sd_tls_scan_connections(sc));
-	rc = cli_print_report(cli, &rep, extra_json(sc, service));
+	rc = cli_print_report(cli, &rep, cli_tls_extra_json(sc, service));
 	if (tracing)
 		cli_trace_outcome(&tr, &rep);
 out:
@@ -317,6 +227,7 @@ int cmd_tls(sd_cli *cli, int argc, char **argv)
 		{ "ca", required_argument, NULL, 'C' },
 		{ "name", required_argument, NULL, 'N' },
 		{ "no-cert", no_argument, NULL, 'n' },
+		{ "expect", required_argument, NULL, 'e' },
 		{ NULL, 0, NULL, 0 },
 	};
 	tls_opts o = { .wait_ms = 3000, .jobs = 16, .per_host = 4 };
@@ -381,6 +292,9 @@ int cmd_tls(sd_cli *cli, int argc, char **argv)
 		case 'n':
 			o.no_cert = 1;
 			break;
+		case 'e':
+			o.expect_text = optarg;
+			break;
 		default:
 			return cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]);
 		}
@@ -389,9 +303,26 @@ int cmd_tls(sd_cli *cli, int argc, char **argv)
 	 * many targets: each target one connection at a time, so --per-host
 	 * counts connections */
 	o.parallel = targets ? 1 : o.per_host;
-	char why[160];
+	char why[320];
 	if (sd_tls_names_check(o.sni, o.alpn, why, sizeof why) != SD_OK)
 		return cli_usage_error(cli, "%s", why);
+	char policy_file[SD_TLS_POLICY_TEXT_MAX + 2];
+	if (o.expect_text && o.expect_text[0] == '@') { /* --expect @FILE */
+		FILE *pf = fopen(o.expect_text + 1, "r");
+		if (!pf)
+			return cli_error(cli, SD_EXIT_OPEN, "cannot read --expect %s: %s", o.expect_text + 1, strerror(errno));
+		size_t got = fread(policy_file, 1, sizeof policy_file - 1, pf);
+		fclose(pf);
+		if (got > SD_TLS_POLICY_TEXT_MAX)
+			return cli_usage_error(cli, "--expect %s is longer than %u bytes", o.expect_text + 1,
+					       SD_TLS_POLICY_TEXT_MAX);
+		if (memchr(policy_file, '\0', got))
+			return cli_usage_error(cli, "--expect %s is not text", o.expect_text + 1);
+		policy_file[got] = '\0';
+		o.expect_text = policy_file;
+	}
+	if (o.expect_text && sd_tls_policy_parse(o.expect_text, &o.expect, why, sizeof why) != SD_OK)
+		return cli_usage_error(cli, "--expect: %s", why);
 	if (targets) {
 		if (cli->trace)
 			return cli_usage_error(cli, "--trace writes one target's transcript; not with --targets");

@@ -74,5 +74,10 @@ int sd_tls_diagnose(const sd_tls_diag_cfg *cfg, sd_report *rep, sd_tls_scan **ou
 	sdi_fmt(rep->by.mode, sizeof rep->by.mode, "%s", service);
 	if (strcmp(service, "tls") == 0 && !cfg->no_cert)
 		sdi_tls_cert_diagnose(sc, cfg, rep);
+	if (strcmp(service, "tls") == 0 && cfg->expect) {
+		sd_tls_policy_result *pr = sdi_tls_scan_policy_slot(sc);
+		sd_tls_policy_check(cfg->expect, sd_tls_scan_enum(sc), sd_tls_scan_cert(sc), pr);
+		sd_tls_policy_report(pr, rep);
+	}
 	return SD_OK;
 }

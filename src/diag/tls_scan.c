@@ -50,6 +50,8 @@ struct sd_tls_scan {
 	const char      *service; /* what sd_tls_scan_report named */
 	sd_tls_cert      cert;    /* sd_tls_diagnose's certificate check */
 	int              has_cert;
+	sd_tls_policy_result policy; /* and its policy verdict */
+	int              has_policy;
 	char             host[256], port[16];
 };
 
@@ -544,6 +546,17 @@ sd_tls_cert *sdi_tls_scan_cert_slot(sd_tls_scan *r)
 {
 	r->has_cert = 1;
 	return &r->cert;
+}
+
+const sd_tls_policy_result *sd_tls_scan_policy(const sd_tls_scan *r)
+{
+	return r && r->has_policy ? &r->policy : NULL;
+}
+
+sd_tls_policy_result *sdi_tls_scan_policy_slot(sd_tls_scan *r)
+{
+	r->has_policy = 1;
+	return &r->policy;
 }
 
 const char *sd_tls_scan_service(const sd_tls_scan *r)

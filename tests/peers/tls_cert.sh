@@ -128,6 +128,17 @@ check "sound chain: verify ok, days left and fields in info" json \
 check "sound chain: curl agrees (no complaint)" [ -z "$(curl_says --cacert "$D/root.pem")" ]
 scan
 check "sound chain, system store: untrusted (a private CA), exit 1" bash -c '[ "$1" -eq 1 ]' _ "$rc"
+scan --ca "$D/root.pem" --expect 'cert-valid,cert-days>=14,key-bits>=2048,tls13'
+check "sound chain: the policy is met, exit 0" bash -c '[ "$1" -eq 0 ]' _ "$rc"
+check "sound chain: JSON policy met, no deviation" json 'd["policy"]["met"] and d["policy"]["deviations"] == []' <<<"$out"
+scan --ca "$D/root.pem" --expect 'cert-days>=60'
+check "cert-days>=60 on a 30-day certificate: exit 1, the days said" json \
+  'not d["ok"] and d["policy"]["deviations"][0]["rule"] == "cert-days>=60" and "has 29 days" in d["policy"]["deviations"][0]["found"]' <<<"$out"
+printf '# policy of the CI job\nmin=1.3 # only TLS 1.3\ncert-days>=14\n' >"$TMP/policy"
+scan --ca "$D/root.pem" --expect "@$TMP/policy"
+check "--expect @FILE: min=1.3 fails on TLS 1.2" json \
+  'set(x["rule"] for x in d["policy"]["deviations"]) == {"min=1.3"} and d["policy"]["deviations"][0]["found"] == "TLSv1.2 is accepted (20 suites)" and "not probed" in d["policy"]["deviations"][1]["found"]' <<<"$out"
+check "--expect @FILE: exit 1" [ "$rc" -eq 1 ]
 scan --ca "$D/root.pem" --no-cert
 check "--no-cert: no certificate read, exit 0" json 'd["ok"] and "cert_verify" not in d.get("info", {})' <<<"$out"
 stop
@@ -138,6 +149,9 @@ serve expired
 expect_case expired cert-expired --ca "$D/root.pem"
 check "expired: the date and the days in the summary" json \
   '"2024-02-01 00:00:00 UTC" in d["findings"][0]["summary"] and "days ago" in d["findings"][0]["summary"]' <<<"$out"
+scan --ca "$D/root.pem" --expect 'cert-days>=14'
+check "expired, --expect cert-days>=14: the deviation says expired" json \
+  '"expired" in d["policy"]["deviations"][0]["found"] and not d["policy"]["met"]' <<<"$out"
 stop
 serve future
 expect_case "not yet valid" cert-not-yet-valid --ca "$D/root.pem"

@@ -17,6 +17,11 @@ for v in TLSv1.0 TLSv1.1; do
 done
 check "ok first, then the warning that today's clients refuse TLS 1.0/1.1" \
   json 'd["findings"][0]["cause"] == "ok" and d["findings"][1]["cause"] == "tls-version-mismatch" and "RFC 8996" in d["findings"][1]["summary"]' <<<"$out"
+# CI: a TLS 1.0/1.1-only server fails a job that expects 1.2
+pout=$(timeout 60 "$SHAKEDOWN" tls --json --ca "$TMP/cert.pem" --no-groups --no-order --expect 'min=1.2,no-cbc' "127.0.0.1:$port"); rc=$?
+check "--expect min=1.2: exit 1" [ "$rc" -eq 1 ]
+check "--expect min=1.2: policy-deviation first, both old versions and the CBC suites listed in JSON" \
+  json 'd["findings"][0]["cause"] == "policy-deviation" and not d["policy"]["met"] and sorted(x["found"].split()[0] for x in d["policy"]["deviations"] if x["rule"] == "min=1.2") == ["TLSv1.0", "TLSv1.1"] and any(x["rule"] == "no-cbc" for x in d["policy"]["deviations"])' <<<"$pout"
 check_groups legacy "$out" TLSv1.0 "$port" -tls1 -cipher 'ECDHE-RSA-AES128-SHA:@SECLEVEL=0'
 check_groups legacy "$out" TLSv1.1 "$port" -tls1_1 -cipher 'ECDHE-RSA-AES128-SHA:@SECLEVEL=0'
 compare_with_scanners "$port" "s_server TLS 1.0/1.1"
