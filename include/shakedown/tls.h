@@ -469,6 +469,65 @@ SD_API size_t sd_tls_policy_check(const sd_tls_policy *p, const sd_tls_enum *e, 
  * rep->ok becomes 0 when there is any. */
 SD_API void sd_tls_policy_report(const sd_tls_policy_result *res, sd_report *rep);
 
+/* ---- client fit: would this client get through? ------------------------ */
+
+/* A client: what it offers and what it refuses. Profiles (sd_tls_client_profile)
+ * are data with their source named (src/diag/tls_clients.def); the
+ * --client-* options change one part of one (sd_tls_client_set). */
+typedef struct sd_tls_client {
+	char     name[32];
+	char     source[320];       /* where the values come from */
+	unsigned versions;          /* bit per version: 1<<0 SSLv3 .. 1<<4 TLS 1.3 */
+	uint16_t suites[SD_TLS_MAX_OFFER]; /* TLS <= 1.2, in the client's order */
+	size_t   nsuites;
+	uint16_t suites13[8];       /* TLS 1.3 */
+	size_t   nsuites13;
+	uint16_t groups[SD_TLS_MAX_GROUPS];
+	size_t   ngroups;
+	uint16_t sigalgs[32];       /* TLS 1.2+ signature schemes; 0 entries = any the
+				       certificate's key can use */
+	size_t   nsigalgs;
+	int      level;             /* OpenSSL security level, or -1 (not OpenSSL: no
+				       level rules) */
+	int      sni;               /* sends the server's name when it connects by name */
+	char     cipher_words[200]; /* the client's own cipher setting (OpenSSL syntax)
+				       a fix changes: "DEFAULT", "" when none */
+} sd_tls_client;
+
+/* The profile of that name (default, openssl-level1, openssl-level0,
+ * openssl-1.0.2, java8, tls10-embedded, python, curl): SD_OK; SD_ERR_ARG
+ * with why listing the names; SD_ERR_UNSUPPORTED when its cipher list must
+ * be expanded by libssl.so.3 and that is missing. */
+SD_API int sd_tls_client_profile(const char *name, sd_tls_client *out, char *why, size_t whylen);
+/* The profile names, in order; NULL past the end. */
+SD_API const char *sd_tls_client_profile_name(size_t i);
+/* Change one part: what = "versions" ("1.2,1.3"), "ciphers" (OpenSSL cipher
+ * string, expanded by libssl: "ECDHE+AESGCM:!aNULL"; TLS 1.3 names
+ * "TLS_AES_128_GCM_SHA256" go to suites13), "groups" ("x25519:P-256" or
+ * IANA names), "sigalgs" ("rsa_pss_rsae_sha256:ecdsa_secp256r1_sha256").
+ * SD_OK or SD_ERR_ARG with why. */
+SD_API int sd_tls_client_set(sd_tls_client *c, const char *what, const char *value, char *why, size_t whylen);
+
+typedef struct sd_tls_fit {
+	int      ok;                /* 1: the handshake would complete */
+	uint16_t version;           /* the version it would negotiate (0 = none) */
+	uint16_t suite;             /* and the suite, and the group (0 = none) */
+	uint16_t group;
+	int      cause;             /* sd_cause of the mismatch (SD_CAUSE_OK when ok) */
+	char     why[SD_SUMMARY_MAX];  /* the exact mismatch */
+	char     fix[SD_FIX_MAX];      /* the smallest change, in that side's words */
+	char     client_says[160];  /* what that client prints, when known */
+} sd_tls_fit;
+
+/* Decide from an enumeration (no new connection) whether client c gets
+ * through: common version, then a common suite at the best common version,
+ * a common group when the suite needs one, a signature it accepts (TLS 1.0
+ * and 1.1 sign with MD5+SHA-1, refused by OpenSSL 3 from level 1),
+ * SNI when the server requires it (sni_required), and the certificate
+ * (cert, NULL = not judged). Returns out->ok. */
+SD_API int sd_tls_client_fit(const sd_tls_client *c, const sd_tls_enum *e, const sd_tls_cert *cert,
+			     int sni_required, sd_tls_fit *out);
+
 /* ---- the diagnosis of one target (what `shakedown tls HOST` prints) ---- */
 
 typedef struct sd_tls_diag_cfg {
@@ -480,6 +539,7 @@ typedef struct sd_tls_diag_cfg {
 	int             no_cert;   /* skip the certificate check (no full handshake) */
 	const sd_tls_policy *expect; /* judge the server against it (NULL = no policy);
 				      the result: sd_tls_scan_policy */
+	const sd_tls_client *client; /* judge whether this client gets through (NULL = none) */
 } sd_tls_diag_cfg;
 
 /* Diagnose one target: the scan (sd_tls_scan_*: first connection, then the

@@ -46,6 +46,11 @@ const char cmd_tls_usage[] =
 	"  --name HOST       the name the client checks the certificate against\n"
 	"                    (default: --sni, else HOST)\n"
 	"  --no-cert         skip the certificate check (one full handshake, OpenSSL 3)\n"
+	"  --client PROFILE  judge whether this client gets through (default: default =\n"
+	"                    the local OpenSSL 3 at level 2; openssl-level1, openssl-level0,\n"
+	"                    openssl-1.0.2, java8, tls10-embedded, python, curl); --no-client\n"
+	"  --client-versions, --client-ciphers (OpenSSL syntax), --client-groups,\n"
+	"  --client-sigalgs  change one part of that client\n"
 	"  --expect RULES    policy for CI, e.g. 'min=1.2,no-cbc,cert-days>=14' (or @FILE):\n"
 	"                    min=V tls13 no-cbc no-rsa-kx pfs no-weak order=server\n"
 	"                    cert-valid cert-days>=N key-bits>=N; a deviation is exit 1\n"
@@ -172,7 +177,8 @@ int cli_tls_one(sd_cli *cli, const char *target, const tls_opts *o)
 		cli_trace_run(&tr, &run);
 	}
 	sd_tls_diag_cfg dc = { .scan = cfg, .ca_file = o->ca_file, .name = o->name, .no_cert = o->no_cert,
-			       .expect = o->expect_text ? &o->expect : NULL };
+			       .expect = o->expect_text ? &o->expect : NULL,
+			       .client = o->no_client ? NULL : &o->client };
 	sd_report rep;
 	sd_report_init(&rep, cli->cmd, target);
 	char why[256] = "";
@@ -228,6 +234,12 @@ int cmd_tls(sd_cli *cli, int argc, char **argv)
 		{ "name", required_argument, NULL, 'N' },
 		{ "no-cert", no_argument, NULL, 'n' },
 		{ "expect", required_argument, NULL, 'e' },
+		{ "client", required_argument, NULL, 'c' },
+		{ "client-versions", required_argument, NULL, 1000 },
+		{ "client-ciphers", required_argument, NULL, 1001 },
+		{ "client-groups", required_argument, NULL, 1002 },
+		{ "client-sigalgs", required_argument, NULL, 1003 },
+		{ "no-client", no_argument, NULL, 1004 },
 		{ NULL, 0, NULL, 0 },
 	};
 	tls_opts o = { .wait_ms = 3000, .jobs = 16, .per_host = 4 };
@@ -295,6 +307,15 @@ int cmd_tls(sd_cli *cli, int argc, char **argv)
 		case 'e':
 			o.expect_text = optarg;
 			break;
+		case 'c':
+			o.client_name = optarg;
+			break;
+		case 1000: case 1001: case 1002: case 1003:
+			o.client_set[c - 1000] = optarg;
+			break;
+		case 1004:
+			o.no_client = 1;
+			break;
 		default:
 			return cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]);
 		}
@@ -323,6 +344,19 @@ int cmd_tls(sd_cli *cli, int argc, char **argv)
 	}
 	if (o.expect_text && sd_tls_policy_parse(o.expect_text, &o.expect, why, sizeof why) != SD_OK)
 		return cli_usage_error(cli, "--expect: %s", why);
+	if (!o.no_client) { /* the client judged: a profile, then the --client-* changes */
+		static const char *const parts[] = { "versions", "ciphers", "groups", "sigalgs" };
+		int err = sd_tls_client_profile(o.client_name ? o.client_name : "default", &o.client, why, sizeof why);
+		for (size_t i = 0; i < 4 && err == SD_OK; i++)
+			if (o.client_set[i])
+				err = sd_tls_client_set(&o.client, parts[i], o.client_set[i], why, sizeof why);
+		if (err == SD_ERR_ARG)
+			return cli_usage_error(cli, "%s", why);
+		if (err < 0 && (o.client_name || o.client_set[1]))
+			return cli_error(cli, SD_EXIT_INTERNAL, "%s", why);
+		if (err < 0)
+			o.no_client = 1; /* no libssl: judge no client rather than fail every run */
+	}
 	if (targets) {
 		if (cli->trace)
 			return cli_usage_error(cli, "--trace writes one target's transcript; not with --targets");

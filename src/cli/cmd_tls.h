@@ -19,6 +19,10 @@ typedef struct tls_opts {
 	int         no_cert;         /* --no-cert */
 	const char *expect_text;     /* --expect RULES (or the text of @FILE) */
 	sd_tls_policy expect;        /* parsed */
+	const char *client_name;     /* --client PROFILE (default: "default") */
+	const char *client_set[4];   /* --client-versions, -ciphers, -groups, -sigalgs */
+	int         no_client;       /* --no-client */
+	sd_tls_client client;        /* built from them */
 } tls_opts;
 
 /* HOST[:PORT], [V6]:PORT or a bare IPv6 address: 0, or -1 when not. */

@@ -46,7 +46,8 @@
 	X(X509_STORE_CTX_get_error_depth) X(X509_STORE_CTX_get_ex_data)                  \
 	X(X509_STORE_CTX_set_ex_data) X(X509_VERIFY_PARAM_set1_host)                     \
 	X(X509_VERIFY_PARAM_set1_ip_asc) X(X509_VERIFY_PARAM_set_auth_level)             \
-	X(X509_verify_cert) X(X509_verify_cert_error_string)
+	X(X509_verify_cert) X(X509_verify_cert_error_string) X(SSL_CTX_get_ciphers)            \
+	X(SSL_CIPHER_get_protocol_id) X(SSL_CTX_set_ciphersuites)
 
 static struct {
 	int  ok;
@@ -356,7 +357,50 @@ out:
 	return rc;
 }
 
+/* An OpenSSL cipher string as this libssl expands it (security level 0:
+ * the level is judged apart): the TLS <= 1.2 suites in order. */
+int sdi_tls_expand_ciphers(const char *list, uint16_t *out, size_t max, size_t *n, char *why, size_t whylen)
+{
+	*n = 0;
+	pthread_once(&load_once, load);
+	if (!S.ok) {
+		sdi_fmt(why, whylen, "%s", S.why);
+		return SD_ERR_UNSUPPORTED;
+	}
+	SSL_CTX *ctx = S.SSL_CTX_new(S.TLS_client_method());
+	if (!ctx)
+		return SD_ERR_NOMEM;
+	S.SSL_CTX_set_security_level(ctx, 0);
+	int rc = SD_OK;
+	if (!S.SSL_CTX_set_cipher_list(ctx, list)) {
+		sdi_fmt(why, whylen, "OpenSSL takes no suite from '%.60s'", list);
+		rc = SD_ERR_ARG;
+	} else {
+		STACK_OF(SSL_CIPHER) *sk = S.SSL_CTX_get_ciphers(ctx);
+		int k = sk ? S.OPENSSL_sk_num((const OPENSSL_STACK *)sk) : 0;
+		for (int i = 0; i < k && *n < max; i++) {
+			const SSL_CIPHER *ci = S.OPENSSL_sk_value((const OPENSSL_STACK *)sk, i);
+			uint16_t id = S.SSL_CIPHER_get_protocol_id(ci);
+			if (id >> 8 != 0x13) /* the TLS 1.3 suites ride along; they are set apart */
+				out[(*n)++] = id;
+		}
+	}
+	S.ERR_clear_error();
+	S.SSL_CTX_free(ctx);
+	return rc;
+}
+
 #else /* !SD_WITH_LIBCRYPTO */
+
+int sdi_tls_expand_ciphers(const char *list, uint16_t *out, size_t max, size_t *n, char *why, size_t whylen)
+{
+	(void)list;
+	(void)out;
+	(void)max;
+	*n = 0;
+	sdi_fmt(why, whylen, "built without OpenSSL (SD_WITH_LIBCRYPTO=OFF)");
+	return SD_ERR_UNSUPPORTED;
+}
 
 int sd_tls_cert_check(const sd_tls_cert_cfg *cfg, sd_tls_cert *c, char *why, size_t whylen)
 {

@@ -46,6 +46,45 @@ static void run_lanes(sd_tls_scan *sc, unsigned parallel)
 		pthread_join(prep, NULL);
 }
 
+/* Would cfg.client get through? A finding when not (a certificate refusal
+ * is told by the cert- findings already), and the verdict as a fact. */
+static void client_fit(sd_tls_scan *sc, const sd_tls_client *c, sd_report *rep)
+{
+	/* a server that broke the protocol, stalled, or a run cut short: what
+	 * it accepts is not known well enough to judge a client; nothing
+	 * accepted at all: the findings there say why already */
+	const sd_tls_enum *e = sd_tls_scan_enum(sc);
+	int any = 0;
+	for (size_t i = 0; i < SD_TLS_NVERSIONS; i++)
+		any |= e->v[i].supported;
+	if (!any || !sd_tls_scan_complete(sc) || sd_diag_find(&rep->diag, SD_CAUSE_TLS_PROTOCOL_VIOLATION) ||
+	    sd_diag_find(&rep->diag, SD_CAUSE_TLS_TIMEOUT))
+		return;
+	sd_tls_fit fit;
+	int sni_required = sd_diag_find(&rep->diag, SD_CAUSE_TLS_SNI_REQUIRED) != NULL;
+	if (sd_tls_client_fit(c, sd_tls_scan_enum(sc), sd_tls_scan_cert(sc), sni_required, &fit)) {
+		const sd_tls_suite *su = sd_tls_suite_find(fit.suite);
+		const char *gn = fit.group ? sd_tls_group_name(fit.group) : NULL;
+		sd_report_fact(rep, "client", "%s: gets through with %s, %s%s%s", c->name, sd_tls_version_name(fit.version),
+			       su ? su->iana : "?", gn ? ", " : "", gn ? gn : "");
+		return;
+	}
+	sd_report_fact(rep, "client", "%s: fails: %s", c->name, fit.why);
+	rep->ok = 0;
+	sd_diag_drop(&rep->diag, SD_CAUSE_OK);
+	if (fit.cause == SD_CAUSE_CERT_UNTRUSTED || sni_required)
+		return; /* told by the findings already there */
+	sd_finding *f = sd_diag_add(&rep->diag, (sd_cause)fit.cause, 0.93f);
+	if (!f)
+		return;
+	sd_finding_summary(f, "client %s: %s", c->name, fit.why);
+	sd_finding_fix(f, "%s", fit.fix);
+	if (fit.client_says[0])
+		sd_finding_detail(f, "%s says: %s", c->name, fit.client_says);
+	sd_finding_detail(f, "profile %s: %s", c->name, c->source);
+	sd_diag_sort(&rep->diag);
+}
+
 int sd_tls_diagnose(const sd_tls_diag_cfg *cfg, sd_report *rep, sd_tls_scan **out, char *why, size_t whylen)
 {
 	if (!cfg || !rep || !out)
@@ -74,6 +113,8 @@ int sd_tls_diagnose(const sd_tls_diag_cfg *cfg, sd_report *rep, sd_tls_scan **ou
 	sdi_fmt(rep->by.mode, sizeof rep->by.mode, "%s", service);
 	if (strcmp(service, "tls") == 0 && !cfg->no_cert)
 		sdi_tls_cert_diagnose(sc, cfg, rep);
+	if (strcmp(service, "tls") == 0 && cfg->client)
+		client_fit(sc, cfg->client, rep);
 	if (strcmp(service, "tls") == 0 && cfg->expect) {
 		sd_tls_policy_result *pr = sdi_tls_scan_policy_slot(sc);
 		sd_tls_policy_check(cfg->expect, sd_tls_scan_enum(sc), sd_tls_scan_cert(sc), pr);
