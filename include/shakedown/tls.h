@@ -304,6 +304,60 @@ SD_API void sd_tls_enum_feed(sd_tls_enum *e, const sd_tls_probe *p);
 /* The result for a version, or NULL. */
 SD_API const sd_tls_vresult *sd_tls_enum_result(const sd_tls_enum *e, uint16_t version);
 
+/* ---- STARTTLS: the plaintext dialog before the hello ------------------- */
+
+#define SD_STARTTLS_NONE     0
+#define SD_STARTTLS_SMTP     1  /* RFC 3207: EHLO, STARTTLS, 220 */
+#define SD_STARTTLS_IMAP     2  /* RFC 3501 6.2.1: CAPABILITY, STARTTLS, OK */
+#define SD_STARTTLS_POP3     3  /* RFC 2595 4: CAPA, STLS, +OK */
+#define SD_STARTTLS_FTP      4  /* RFC 4217 4: AUTH TLS, 234 */
+#define SD_STARTTLS_POSTGRES 5  /* PostgreSQL protocol 53.2.10: SSLRequest, 'S' */
+#define SD_STARTTLS_COUNT    6
+
+/* "smtp" (also "submission"), "imap", "pop3", "ftp", "postgres": the
+ * SD_STARTTLS_* value, or -1. */
+SD_API int sd_starttls_from_name(const char *name);
+SD_API const char *sd_starttls_name(int proto);
+/* The STARTTLS protocol usual on that port (25, 587: smtp; 143: imap;
+ * 110: pop3; 21: ftp; 5432: postgres), else SD_STARTTLS_NONE. */
+SD_API int sd_starttls_for_port(unsigned port);
+
+/* The steps of a dialog: the greeting, the capability question, the
+ * upgrade command's answer. */
+#define SD_STARTTLS_STEP_GREETING 0
+#define SD_STARTTLS_STEP_CAPA     1
+#define SD_STARTTLS_STEP_UPGRADE  2
+
+typedef struct sd_starttls_reply {
+	int      complete;   /* 1: the reply is whole (else: read more) */
+	int      ok;         /* the step succeeded (2xx/3xx greeting, OK, +OK, 234, 'S') */
+	int      code;       /* the numeric code (SMTP, FTP), else 0 */
+	int      offered;    /* STEP_CAPA: the server lists STARTTLS / STLS */
+	size_t   used;       /* bytes of the reply */
+	char     line[160];  /* its last line, printable (what to quote) */
+} sd_starttls_reply;
+
+/* Parse a server's reply at a step (b[0..n), from its first byte): fills
+ * out and returns out->complete, or SD_ERR_PROTO for bytes that are no such
+ * reply (a TLS record, binary, a line longer than 1000 bytes). Pure: no
+ * I/O, no allocation; bounded by n. */
+SD_API int sd_starttls_reply_parse(int proto, int step, const uint8_t *b, size_t n, sd_starttls_reply *out);
+
+typedef struct sd_starttls_result {
+	int      ok;         /* the server said go: TLS starts now */
+	int      step;       /* the step that failed (SD_STARTTLS_STEP_*) */
+	int      not_offered; /* the capabilities lack STARTTLS, or the command is unknown */
+	int      link_err;   /* a link error ended it (0 = none); timeout = the server waited */
+	sd_starttls_reply last; /* the server's last reply */
+	uint8_t  rx[1024];   /* what the server sent in the failing step (evidence) */
+	size_t   rx_len;
+} sd_starttls_result;
+
+/* Run the dialog on a fresh connection, every read before dl. SD_OK when
+ * res->ok, else SD_ERR_NACK (refused or not offered: res says which and
+ * quotes the server), SD_ERR_PROTO (not that protocol), or the link error. */
+SD_API int sd_starttls_run(sd_link *l, int proto, sd_deadline dl, sd_starttls_result *res);
+
 /* ---- the scan of one target (what `shakedown tls HOST` runs) ----------- */
 
 typedef struct sd_tls_scan_cfg {
@@ -323,6 +377,7 @@ typedef struct sd_tls_scan_cfg {
 	void          (*on_probe)(void *ctx, uint16_t version, const sd_tls_probe *p,
 				  sd_time began, sd_time ended);
 	void           *ctx;
+	int             starttls;    /* SD_STARTTLS_*: every connection runs that dialog first */
 } sd_tls_scan_cfg;
 
 typedef struct sd_tls_scan sd_tls_scan;
@@ -352,6 +407,9 @@ SD_API const char *sd_tls_scan_report(sd_tls_scan *s, sd_report *rep);
 /* The results per version (every lane's folded in after finish). */
 SD_API const sd_tls_enum *sd_tls_scan_enum(const sd_tls_scan *s);
 SD_API unsigned sd_tls_scan_connections(const sd_tls_scan *s);
+/* The STARTTLS dialog that failed (NULL when none did): on the first
+ * connection, or later (then the enumeration is incomplete). */
+SD_API const sd_starttls_result *sd_tls_scan_starttls(const sd_tls_scan *s);
 /* 0 when the budget ended the scan before its enumeration was done. */
 SD_API int sd_tls_scan_complete(const sd_tls_scan *s);
 SD_API void sd_tls_scan_close(sd_tls_scan *s);
@@ -373,6 +431,7 @@ typedef struct sd_tls_cert_cfg {
 	const sd_clock *clock;     /* NULL = sd_clock_real() */
 	sd_transcript  *tap;       /* optional: the handshake's bytes */
 	const char     *tap_name;
+	int             starttls;  /* SD_STARTTLS_*: that dialog first */
 } sd_tls_cert_cfg;
 
 typedef struct sd_tls_cert {

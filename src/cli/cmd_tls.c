@@ -51,6 +51,9 @@ const char cmd_tls_usage[] =
 	"                    openssl-1.0.2, java8, tls10-embedded, python, curl); --no-client\n"
 	"  --client-versions, --client-ciphers (OpenSSL syntax), --client-groups,\n"
 	"  --client-sigalgs  change one part of that client\n"
+	"  --starttls PROTO  smtp, submission, imap, pop3, ftp, postgres: the plaintext\n"
+	"                    dialog first (automatic on 25, 587, 143, 110, 21, 5432;\n"
+	"                    none turns it off); a refusal quotes the server\n"
 	"  --expect RULES    policy for CI, e.g. 'min=1.2,no-cbc,cert-days>=14' (or @FILE):\n"
 	"                    min=V tls13 no-cbc no-rsa-kx pfs no-weak order=server\n"
 	"                    cert-valid cert-days>=N key-bits>=N; a deviation is exit 1\n"
@@ -160,6 +163,7 @@ int cli_tls_one(sd_cli *cli, const char *target, const tls_opts *o)
 		.parallel = o->parallel, .clock = clk, .on_probe = on_probe, .ctx = cli,
 		.budget = cli->timeout_s > 0 ? (sd_time)(cli->timeout_s * 1e6) : 0,
 		.budget_given = cli->timeout_s > 0,
+		.starttls = o->starttls >= 0 ? o->starttls : sd_starttls_for_port((unsigned)atoi(port)),
 		.enm = { .sni = o->sni ? o->sni : host, .versions = o->versions ? o->versions : 0x1fu,
 			 .no_groups = o->no_groups, .no_order = o->no_order, .seed = (uint32_t)t0,
 			 .alpn = o->alpn, .pad_to = o->pad_to },
@@ -240,9 +244,10 @@ int cmd_tls(sd_cli *cli, int argc, char **argv)
 		{ "client-groups", required_argument, NULL, 1002 },
 		{ "client-sigalgs", required_argument, NULL, 1003 },
 		{ "no-client", no_argument, NULL, 1004 },
+		{ "starttls", required_argument, NULL, 1005 },
 		{ NULL, 0, NULL, 0 },
 	};
-	tls_opts o = { .wait_ms = 3000, .jobs = 16, .per_host = 4 };
+	tls_opts o = { .wait_ms = 3000, .jobs = 16, .per_host = 4, .starttls = -1 };
 	const char *targets = NULL;
 	int c;
 	opterr = 0;
@@ -315,6 +320,10 @@ int cmd_tls(sd_cli *cli, int argc, char **argv)
 			break;
 		case 1004:
 			o.no_client = 1;
+			break;
+		case 1005:
+			if ((o.starttls = sd_starttls_from_name(optarg)) < 0)
+				return cli_usage_error(cli, "--starttls takes smtp, submission, imap, pop3, ftp, postgres or none, not '%s'", optarg);
 			break;
 		default:
 			return cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]);

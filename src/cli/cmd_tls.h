@@ -22,6 +22,7 @@ typedef struct tls_opts {
 	const char *client_name;     /* --client PROFILE (default: "default") */
 	const char *client_set[4];   /* --client-versions, -ciphers, -groups, -sigalgs */
 	int         no_client;       /* --no-client */
+	int         starttls;        /* --starttls (SD_STARTTLS_*), -1 = by port */
 	sd_tls_client client;        /* built from them */
 } tls_opts;
 

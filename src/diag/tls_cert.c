@@ -297,6 +297,16 @@ int sd_tls_cert_check(const sd_tls_cert_cfg *cfg, sd_tls_cert *c, char *why, siz
 		return rc;
 	if (cfg->tap)
 		sd_link_tap(l, cfg->tap, cfg->tap_name);
+	if (cfg->starttls) {
+		sd_starttls_result st;
+		rc = sd_starttls_run(l, cfg->starttls, dl, &st);
+		if (rc < 0) {
+			sdi_fmt(c->handshake_error, sizeof c->handshake_error, "the %s dialog before STARTTLS failed: %s",
+				sd_starttls_name(cfg->starttls), st.last.line[0] ? st.last.line : sd_strerror(rc));
+			sd_link_close(l);
+			return SD_OK;
+		}
+	}
 	S.ERR_clear_error();
 	SSL_CTX *ctx = S.SSL_CTX_new(S.TLS_client_method());
 	SSL *ssl = ctx ? S.SSL_new(ctx) : NULL;
@@ -566,7 +576,7 @@ void sdi_tls_cert_diagnose(sd_tls_scan *sc, const sd_tls_diag_cfg *cfg, sd_repor
 	sd_tls_cert_cfg cc = {
 		.host = cfg->scan.host, .port = cfg->scan.port, .sni = cfg->scan.enm.sni, .name = cfg->name,
 		.ca_file = cfg->ca_file, .version = version, .level = -1, .clock = cfg->scan.clock,
-		.tap = cfg->scan.tap, .tap_name = cfg->scan.tap_name,
+		.tap = cfg->scan.tap, .tap_name = cfg->scan.tap_name, .starttls = cfg->scan.starttls,
 	};
 	sd_tls_cert *c = sdi_tls_scan_cert_slot(sc);
 	char why[200] = "";

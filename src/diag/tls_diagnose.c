@@ -109,6 +109,8 @@ int sd_tls_diagnose(const sd_tls_diag_cfg *cfg, sd_report *rep, sd_tls_scan **ou
 		return SD_ERR_PROTO;
 	}
 	const char *service = sd_tls_scan_report(sc, rep);
+	if (cfg->scan.starttls)
+		sd_report_fact(rep, "starttls", "%s", sd_starttls_name(cfg->scan.starttls));
 	sdi_fmt(rep->by.protocol, sizeof rep->by.protocol, "%s", strcmp(service, "tls") == 0 ? "tls" : "");
 	sdi_fmt(rep->by.mode, sizeof rep->by.mode, "%s", service);
 	if (strcmp(service, "tls") == 0 && !cfg->no_cert)

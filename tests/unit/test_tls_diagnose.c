@@ -133,12 +133,59 @@ static void cert_check_without_tls(void **state)
 	peer_stop(&p, th);
 }
 
+/* the STARTTLS reply parser: whole replies, partial ones, refusals */
+static void starttls_replies(void **state)
+{
+	(void)state;
+	sd_starttls_reply r;
+#define P(proto, step, str) sd_starttls_reply_parse(proto, step, (const uint8_t *)(str), strlen(str), &r)
+	assert_int_equal(P(SD_STARTTLS_SMTP, SD_STARTTLS_STEP_GREETING, "220 mx ESMTP\r\n"), 1);
+	assert_true(r.ok);
+	assert_int_equal(r.code, 220);
+	assert_int_equal(P(SD_STARTTLS_SMTP, SD_STARTTLS_STEP_GREETING, "220 mx ES"), 0);
+	assert_int_equal(P(SD_STARTTLS_SMTP, SD_STARTTLS_STEP_GREETING, "421 4.7.0 Too many connections\r\n"), 1);
+	assert_false(r.ok);
+	assert_string_equal(r.line, "421 4.7.0 Too many connections");
+	assert_int_equal(P(SD_STARTTLS_SMTP, SD_STARTTLS_STEP_CAPA, "250-mx\r\n250-STARTTLS\r\n"), 0);
+	assert_int_equal(P(SD_STARTTLS_SMTP, SD_STARTTLS_STEP_CAPA, "250-mx\r\n250-STARTTLS\r\n250 8BITMIME\r\n"), 1);
+	assert_true(r.ok && r.offered);
+	assert_int_equal(P(SD_STARTTLS_SMTP, SD_STARTTLS_STEP_CAPA, "250-mx\r\n250 AUTH PLAIN\r\n"), 1);
+	assert_false(r.offered);
+	assert_int_equal(P(SD_STARTTLS_SMTP, SD_STARTTLS_STEP_UPGRADE, "454 4.7.0 TLS not available\r\n"), 1);
+	assert_false(r.ok);
+	assert_int_equal(r.code, 454);
+	assert_int_equal(P(SD_STARTTLS_SMTP, SD_STARTTLS_STEP_GREETING, "\x16\x03\x01\x00\x02"), SD_ERR_PROTO);
+	assert_int_equal(P(SD_STARTTLS_SMTP, SD_STARTTLS_STEP_GREETING, "HTTP/1.1 400\r\n"), SD_ERR_PROTO);
+	assert_int_equal(P(SD_STARTTLS_IMAP, SD_STARTTLS_STEP_CAPA, "* CAPABILITY IMAP4rev1 STARTTLS\r\na1 OK\r\n"), 1);
+	assert_true(r.ok && r.offered);
+	assert_int_equal(P(SD_STARTTLS_IMAP, SD_STARTTLS_STEP_UPGRADE, "a2 NO [UNAVAILABLE] no TLS\r\n"), 1);
+	assert_false(r.ok);
+	assert_int_equal(P(SD_STARTTLS_POP3, SD_STARTTLS_STEP_CAPA, "+OK\r\nUSER\r\nSTLS\r\n.\r\n"), 1);
+	assert_true(r.offered);
+	assert_int_equal(P(SD_STARTTLS_POP3, SD_STARTTLS_STEP_UPGRADE, "-ERR not now\r\n"), 1);
+	assert_false(r.ok);
+	assert_int_equal(P(SD_STARTTLS_FTP, SD_STARTTLS_STEP_GREETING, "220-hi\r\nsome text\r\n220 ready\r\n"), 1);
+	assert_true(r.ok);
+	assert_int_equal(P(SD_STARTTLS_POSTGRES, SD_STARTTLS_STEP_UPGRADE, "N"), 1);
+	assert_false(r.ok);
+	static char longline[1200];
+	memset(longline, 'x', sizeof longline - 1);
+	memcpy(longline, "220 ", 4);
+	assert_int_equal(P(SD_STARTTLS_SMTP, SD_STARTTLS_STEP_GREETING, longline), SD_ERR_PROTO);
+	assert_int_equal(sd_starttls_from_name("submission"), SD_STARTTLS_SMTP);
+	assert_int_equal(sd_starttls_from_name("gopher"), -1);
+	assert_int_equal(sd_starttls_for_port(587), SD_STARTTLS_SMTP);
+	assert_int_equal(sd_starttls_for_port(993), SD_STARTTLS_NONE);
+#undef P
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(diagnose_names_http),
 		cmocka_unit_test(diagnose_unreachable_and_args),
 		cmocka_unit_test(cert_check_without_tls),
+		cmocka_unit_test(starttls_replies),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
