@@ -587,6 +587,50 @@ typedef struct sd_tls_fit {
 SD_API int sd_tls_client_fit(const sd_tls_client *c, const sd_tls_enum *e, const sd_tls_cert *cert,
 			     int sni_required, sd_tls_fit *out);
 
+/* ---- middleboxes: one hello, then variants that change one thing -------- */
+
+#define SD_TLS_VAR_PASS    0  /* a ServerHello or HelloRetryRequest came */
+#define SD_TLS_VAR_ALERT   1  /* an alert came */
+#define SD_TLS_VAR_RESET   2  /* the connection was reset */
+#define SD_TLS_VAR_CLOSED  3  /* closed without a byte */
+#define SD_TLS_VAR_SILENT  4  /* nothing within the wait */
+#define SD_TLS_VAR_OTHER   5  /* bytes that are no TLS answer, or a partial one */
+#define SD_TLS_VAR_NOCONN  6  /* the connection could not be opened */
+#define SD_TLS_VARIANTS_MAX 6u
+
+typedef struct sd_tls_variant {
+	const char *name;       /* "baseline", "without SNI", "with ALPN", "over 512 bytes",
+				   "in two records", "TLS 1.3" */
+	const char *what;       /* for "drops hellos that ...": "carry the server name",
+				   "offer ALPN h2,http/1.1" ... */
+	size_t      hello_len;  /* bytes sent */
+	int         outcome;    /* SD_TLS_VAR_* */
+	uint8_t     alert;      /* SD_TLS_VAR_ALERT: its description */
+	size_t      rx_len;     /* bytes received */
+	uint32_t    ms;         /* measured */
+} sd_tls_variant;
+
+typedef struct sd_tls_variants_cfg {
+	const char     *host, *port;
+	const char     *sni;        /* the baseline carries it (when a name); one variant drops it */
+	uint32_t        wait_ms;    /* each variant's deadline; 0 = 3000 */
+	const sd_clock *clock;
+	int             starttls;   /* SD_STARTTLS_* dialog first */
+	uint32_t        seed;
+} sd_tls_variants_cfg;
+
+/* Send a small TLS 1.2 hello (the baseline, under 256 bytes) and variants
+ * that change one thing each: no SNI (when the baseline has one), ALPN
+ * h2,http/1.1, padded over 512 bytes, split over two records, TLS 1.3;
+ * one connection each, one after the other. Returns how many were run
+ * (into out, at most max). */
+SD_API size_t sd_tls_variants_run(const sd_tls_variants_cfg *c, sd_tls_variant *out, size_t max);
+/* Compare the variants with the baseline: a finding (middlebox-reset or
+ * middlebox-size, or tls-alert) per difference, "something on the path
+ * drops hellos that ...", the outcomes side by side in its detail. Returns
+ * the number of findings added. */
+SD_API size_t sd_tls_variants_report(const sd_tls_variant *v, size_t n, sd_report *rep);
+
 /* ---- the diagnosis of one target (what `shakedown tls HOST` prints) ---- */
 
 typedef struct sd_tls_diag_cfg {
@@ -599,6 +643,7 @@ typedef struct sd_tls_diag_cfg {
 	const sd_tls_policy *expect; /* judge the server against it (NULL = no policy);
 				      the result: sd_tls_scan_policy */
 	const sd_tls_client *client; /* judge whether this client gets through (NULL = none) */
+	int             no_variants; /* no middlebox variants after resets, silence, size limits */
 } sd_tls_diag_cfg;
 
 /* Diagnose one target: the scan (sd_tls_scan_*: first connection, then the

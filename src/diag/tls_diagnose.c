@@ -115,6 +115,31 @@ int sd_tls_diagnose(const sd_tls_diag_cfg *cfg, sd_report *rep, sd_tls_scan **ou
 	sdi_fmt(rep->by.mode, sizeof rep->by.mode, "%s", service);
 	if (strcmp(service, "tls") == 0 && !cfg->no_cert)
 		sdi_tls_cert_diagnose(sc, cfg, rep);
+	/* resets, silence, a size limit, or nothing but refusals: the same
+	 * small hello and its variants tell what a box on the path keys on */
+	const sd_tls_enum *e = sd_tls_scan_enum(sc);
+	int any = 0;
+	for (size_t i = 0; i < SD_TLS_NVERSIONS; i++)
+		any |= e->v[i].supported;
+	int odd = strcmp(service, "reset") == 0 || strcmp(service, "closed") == 0 ||
+		  (strcmp(service, "silent") == 0 && !sd_tls_scan_starttls(sc)) ||
+		  sd_diag_find(&rep->diag, SD_CAUSE_MIDDLEBOX_SIZE) || sd_diag_find(&rep->diag, SD_CAUSE_MIDDLEBOX_RESET) ||
+		  (strcmp(service, "tls") == 0 && !any && !sd_diag_find(&rep->diag, SD_CAUSE_TLS_SNI_REQUIRED) &&
+		   !sd_diag_find(&rep->diag, SD_CAUSE_TLS_PROTOCOL_VIOLATION));
+	/* a server that drips its answer or breaks the rules is the server,
+	 * and a run already cut short has no time left */
+	if (sd_diag_find(&rep->diag, SD_CAUSE_TLS_TIMEOUT) || sd_diag_find(&rep->diag, SD_CAUSE_TLS_PROTOCOL_VIOLATION))
+		odd = 0;
+	if (odd && !cfg->no_variants) {
+		sd_tls_variant v[SD_TLS_VARIANTS_MAX];
+		sd_tls_variants_cfg vc = {
+			.host = cfg->scan.host, .port = cfg->scan.port, .sni = cfg->scan.enm.sni,
+			.wait_ms = cfg->scan.wait_ms, .clock = cfg->scan.clock, .starttls = cfg->scan.starttls,
+			.seed = cfg->scan.enm.seed,
+		};
+		size_t nv = sd_tls_variants_run(&vc, v, SD_TLS_VARIANTS_MAX);
+		sd_tls_variants_report(v, nv, rep);
+	}
 	if (strcmp(service, "tls") == 0 && cfg->client)
 		client_fit(sc, cfg->client, rep);
 	if (strcmp(service, "tls") == 0 && cfg->expect) {
