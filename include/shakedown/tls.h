@@ -425,7 +425,8 @@ typedef struct sd_tls_cert_cfg {
 	const char     *sni;       /* sent unless NULL or an IP literal */
 	const char     *name;      /* checked against the SAN; NULL = sni, else host */
 	const char     *ca_file;   /* PEM CAs to trust; NULL = the system's store */
-	uint16_t        version;   /* the version to shake hands with (SD_TLS_TLS10..13) */
+	uint16_t        version;   /* the version to shake hands with (SD_TLS_TLS10..13);
+				      0 = the highest both speak (OpenSSL negotiates it) */
 	int             level;     /* the client's OpenSSL security level judged (0..5); -1 = 2 */
 	uint32_t        wait_ms;   /* the whole handshake; 0 = 5000 */
 	const sd_clock *clock;     /* NULL = sd_clock_real() */

@@ -276,7 +276,8 @@ static void ssl_reason(char *out, size_t len)
 
 int sd_tls_cert_check(const sd_tls_cert_cfg *cfg, sd_tls_cert *c, char *why, size_t whylen)
 {
-	if (!cfg || !c || !cfg->host || !cfg->port || cfg->version < SD_TLS_TLS10 || cfg->version > SD_TLS_TLS13)
+	if (!cfg || !c || !cfg->host || !cfg->port ||
+	    (cfg->version && (cfg->version < SD_TLS_TLS10 || cfg->version > SD_TLS_TLS13)))
 		return SD_ERR_ARG;
 	memset(c, 0, sizeof *c);
 	pthread_once(&load_once, load);
@@ -322,8 +323,8 @@ int sd_tls_cert_check(const sd_tls_cert_cfg *cfg, sd_tls_cert *c, char *why, siz
 	S.SSL_CTX_set_security_level(ctx, 0);
 	S.SSL_CTX_set_cipher_list(ctx, "ALL:@SECLEVEL=0");
 	S.SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
-	S.SSL_CTX_ctrl(ctx, SSL_CTRL_SET_MIN_PROTO_VERSION, cfg->version, NULL);
-	S.SSL_CTX_ctrl(ctx, SSL_CTRL_SET_MAX_PROTO_VERSION, cfg->version, NULL);
+	S.SSL_CTX_ctrl(ctx, SSL_CTRL_SET_MIN_PROTO_VERSION, cfg->version ? cfg->version : SD_TLS_TLS10, NULL);
+	S.SSL_CTX_ctrl(ctx, SSL_CTRL_SET_MAX_PROTO_VERSION, cfg->version ? cfg->version : SD_TLS_TLS13, NULL);
 	S.SSL_set_bio(ssl, rb, wb); /* ssl owns both now; we keep using them */
 	if (cfg->sni && *cfg->sni && !is_ip_literal(cfg->sni))
 		S.SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, (void *)cfg->sni);
@@ -561,35 +562,43 @@ static void cert_finding(sd_report *rep, const sd_tls_cert *c, size_t i, float c
 	sd_finding_detail(f, "X509 error %d at depth %d: %s", c->err[i], c->err_depth[i], c->err_text[i]);
 }
 
-void sdi_tls_cert_diagnose(sd_tls_scan *sc, const sd_tls_diag_cfg *cfg, sd_report *rep)
+int sdi_tls_cert_read(sd_tls_scan *sc, const sd_tls_diag_cfg *cfg, uint16_t version, char *why, size_t whylen)
 {
-	static const uint16_t order[] = { SD_TLS_TLS13, SD_TLS_TLS12, SD_TLS_TLS11, SD_TLS_TLS10 };
-	const sd_tls_enum *e = sd_tls_scan_enum(sc);
-	uint16_t version = 0;
-	for (size_t i = 0; i < SDI_ARRAY_LEN(order) && !version; i++) {
-		const sd_tls_vresult *v = sd_tls_enum_result(e, order[i]);
-		if (v && v->supported)
-			version = order[i];
-	}
-	if (!version)
-		return;
 	sd_tls_cert_cfg cc = {
 		.host = cfg->scan.host, .port = cfg->scan.port, .sni = cfg->scan.enm.sni, .name = cfg->name,
 		.ca_file = cfg->ca_file, .version = version, .level = -1, .clock = cfg->scan.clock,
 		.tap = cfg->scan.tap, .tap_name = cfg->scan.tap_name, .starttls = cfg->scan.starttls,
 	};
-	sd_tls_cert *c = sdi_tls_scan_cert_slot(sc);
-	char why[200] = "";
-	int rc = sd_tls_cert_check(&cc, c, why, sizeof why);
+	return sd_tls_cert_check(&cc, sdi_tls_scan_cert_slot(sc), why, whylen);
+}
+
+/* The highest version the enumeration found (0 = none). */
+uint16_t sdi_tls_best_version(const sd_tls_scan *sc)
+{
+	static const uint16_t order[] = { SD_TLS_TLS13, SD_TLS_TLS12, SD_TLS_TLS11, SD_TLS_TLS10 };
+	const sd_tls_enum *e = sd_tls_scan_enum(sc);
+	for (size_t i = 0; i < SDI_ARRAY_LEN(order); i++) {
+		const sd_tls_vresult *v = sd_tls_enum_result(e, order[i]);
+		if (v && v->supported)
+			return order[i];
+	}
+	return 0;
+}
+
+void sdi_tls_cert_findings(sd_tls_scan *sc, int rc, const char *why, sd_report *rep)
+{
+	const sd_tls_cert *c = sd_tls_scan_cert(sc);
+	if (!c || !sdi_tls_best_version(sc))
+		return;
 	if (rc < 0) {
-		sd_report_fact(rep, "cert", "not read: %s", why[0] ? why : sd_strerror(rc));
+		sd_report_fact(rep, "cert", "not read: %s", why && why[0] ? why : sd_strerror(rc));
 		return;
 	}
 	if (!c->got) {
-		sd_report_fact(rep, "cert", "no certificate came: the %s handshake failed (%s)",
-			       sd_tls_version_name(version), c->handshake_error);
+		sd_report_fact(rep, "cert", "no certificate came: the handshake failed (%s)", c->handshake_error);
 		return;
 	}
+	sd_report_fact(rep, "cert_handshake", "%s, %s", sd_tls_version_name(c->version), c->suite);
 	sd_report_fact(rep, "cert_subject", "%s", c->subject);
 	sd_report_fact(rep, "cert_issuer", "%s", c->issuer);
 	sd_report_fact(rep, "cert_not_before", "%s", c->not_before);

@@ -46,6 +46,21 @@ static void run_lanes(sd_tls_scan *sc, unsigned parallel)
 		pthread_join(prep, NULL);
 }
 
+typedef struct cert_job {
+	sd_tls_scan           *sc;
+	const sd_tls_diag_cfg *cfg;
+	pthread_t              th;
+	int                    rc;
+	char                   why[200];
+} cert_job;
+
+static void *cert_read(void *arg)
+{
+	cert_job *j = arg;
+	j->rc = sdi_tls_cert_read(j->sc, j->cfg, 0, j->why, sizeof j->why);
+	return NULL;
+}
+
 /* Would cfg.client get through? A finding when not (a certificate refusal
  * is told by the cert- findings already), and the verdict as a fact. */
 static void client_fit(sd_tls_scan *sc, const sd_tls_client *c, sd_report *rep)
@@ -101,7 +116,16 @@ int sd_tls_diagnose(const sd_tls_diag_cfg *cfg, sd_report *rep, sd_tls_scan **ou
 	err = sd_tls_scan_first(sc, why, whylen);
 	if (err < 0)
 		return err;
+	/* The certificate: one full handshake at the highest version both
+	 * speak (OpenSSL negotiates it), in a thread of its own beside the
+	 * lanes when connections may run in parallel (it would otherwise add
+	 * its round trips to the run); after them when not. */
+	cert_job cj = { .sc = sc, .cfg = cfg };
+	int cert_thread = err == 1 && !cfg->no_cert && cfg->scan.parallel > 1 && !cfg->scan.tap &&
+			  pthread_create(&cj.th, NULL, cert_read, &cj) == 0;
 	run_lanes(sc, cfg->scan.parallel);
+	if (cert_thread)
+		pthread_join(cj.th, NULL);
 	err = sd_tls_scan_finish(sc);
 	if (err < 0) {
 		if (why && whylen)
@@ -113,8 +137,11 @@ int sd_tls_diagnose(const sd_tls_diag_cfg *cfg, sd_report *rep, sd_tls_scan **ou
 		sd_report_fact(rep, "starttls", "%s", sd_starttls_name(cfg->scan.starttls));
 	sdi_fmt(rep->by.protocol, sizeof rep->by.protocol, "%s", strcmp(service, "tls") == 0 ? "tls" : "");
 	sdi_fmt(rep->by.mode, sizeof rep->by.mode, "%s", service);
-	if (strcmp(service, "tls") == 0 && !cfg->no_cert)
-		sdi_tls_cert_diagnose(sc, cfg, rep);
+	if (strcmp(service, "tls") == 0 && !cfg->no_cert) {
+		if (!cert_thread && sdi_tls_best_version(sc))
+			cj.rc = sdi_tls_cert_read(sc, cfg, sdi_tls_best_version(sc), cj.why, sizeof cj.why);
+		sdi_tls_cert_findings(sc, cj.rc, cj.why, rep);
+	}
 	/* resets, silence, a size limit, or nothing but refusals: the same
 	 * small hello and its variants tell what a box on the path keys on */
 	const sd_tls_enum *e = sd_tls_scan_enum(sc);
