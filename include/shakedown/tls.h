@@ -648,8 +648,11 @@ typedef struct sd_tls_diag_cfg {
 } sd_tls_diag_cfg;
 
 /* Diagnose one target: the scan (sd_tls_scan_*: first connection, then the
- * versions in up to scan.parallel threads), then, for a TLS server, the
- * certificate (sd_tls_cert_check: one full handshake), and the findings
+ * versions in up to scan.parallel threads), for a TLS server the
+ * certificate (sd_tls_cert_check: one full handshake at the highest
+ * version, in a thread of its own beside the lanes when scan.parallel > 1
+ * and there is no tap), then the middlebox variants when the scan met
+ * resets, silence or a size limit, the client fit, the policy, and the findings
  * into rep (initialised by the caller with sd_report_init; rep->ok, by and
  * the certificate facts set). *out gets the scan, for its tables (the
  * caller closes it, also on failure; NULL when it could not be opened).
