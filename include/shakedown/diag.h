@@ -74,6 +74,7 @@ typedef enum sd_cause {
 	SD_CAUSE_STOPPED_ANSWERING, /* answered, then went silent mid-session */
 	SD_CAUSE_TLS_SNI_REQUIRED, /* the server refuses a hello without a name it knows (alert 112) */
 	SD_CAUSE_POLICY_DEVIATION, /* the server breaks a rule of the expected policy (tls --expect) */
+	SD_CAUSE_TLS_CLIENT_CERT_REQUIRED, /* the server ends the handshake without a client certificate */
 	SD_CAUSE_COUNT
 } sd_cause;
 

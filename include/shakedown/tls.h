@@ -467,6 +467,8 @@ typedef struct sd_tls_cert {
 	char     err_text[SD_TLS_CERT_ERRS][80];
 	char     trust[64];        /* "system store" or the --ca file's name */
 	int      level;            /* the security level judged */
+	int      client_cert_asked;   /* the server sent a CertificateRequest */
+	int      client_cert_refused; /* and ended the handshake when none came */
 } sd_tls_cert;
 
 /* One full handshake (libssl over memory BIOs, driven over a tcp link with

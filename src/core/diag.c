@@ -132,6 +132,9 @@ static const struct {
 	{ SD_CAUSE_POLICY_DEVIATION, "policy-deviation", SD_LAYER_SECURITY,
 	  "the server breaks a rule of the expected policy (shakedown tls --expect)",
 	  "change the server's configuration to meet the rule, or the policy if the rule is wrong" },
+	{ SD_CAUSE_TLS_CLIENT_CERT_REQUIRED, "tls-client-cert-required", SD_LAYER_SECURITY,
+	  "the server requires a client certificate and ends the handshake without one",
+	  "give the client its certificate and key (curl --cert/--key, openssl s_client -cert/-key), or make the client certificate optional on the server" },
 };
 
 _Static_assert(SDI_ARRAY_LEN(cause_table) == SD_CAUSE_COUNT,

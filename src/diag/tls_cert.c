@@ -47,7 +47,8 @@
 	X(X509_STORE_CTX_set_ex_data) X(X509_VERIFY_PARAM_set1_host)                     \
 	X(X509_VERIFY_PARAM_set1_ip_asc) X(X509_VERIFY_PARAM_set_auth_level)             \
 	X(X509_verify_cert) X(X509_verify_cert_error_string) X(SSL_CTX_get_ciphers)            \
-	X(SSL_CIPHER_get_protocol_id) X(SSL_CTX_set_ciphersuites)
+	X(SSL_CIPHER_get_protocol_id) X(SSL_CTX_set_ciphersuites) X(SSL_CTX_set_client_cert_cb)    \
+	X(SSL_read) X(SSL_get_ex_data) X(SSL_set_ex_data)
 
 static struct {
 	int  ok;
@@ -245,6 +246,17 @@ static void read_chain(const sd_tls_cert_cfg *cfg, SSL *ssl, sd_tls_cert *c)
 	verify_chain(cfg, chain, c);
 }
 
+/* The server asks for a client certificate: note it, send none. */
+static int client_cert_cb(SSL *ssl, X509 **x509, EVP_PKEY **pkey)
+{
+	(void)x509;
+	(void)pkey;
+	sd_tls_cert *c = S.SSL_get_ex_data(ssl, 0);
+	if (c)
+		c->client_cert_asked = 1;
+	return 0;
+}
+
 /* Move what OpenSSL wrote to the link. */
 static int flush_out(BIO *wb, sd_link *l, sd_deadline dl)
 {
@@ -323,12 +335,14 @@ int sd_tls_cert_check(const sd_tls_cert_cfg *cfg, sd_tls_cert *c, char *why, siz
 	S.SSL_CTX_set_security_level(ctx, 0);
 	S.SSL_CTX_set_cipher_list(ctx, "ALL:@SECLEVEL=0");
 	S.SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	S.SSL_CTX_set_client_cert_cb(ctx, client_cert_cb);
 	S.SSL_CTX_ctrl(ctx, SSL_CTRL_SET_MIN_PROTO_VERSION, cfg->version ? cfg->version : SD_TLS_TLS10, NULL);
 	S.SSL_CTX_ctrl(ctx, SSL_CTRL_SET_MAX_PROTO_VERSION, cfg->version ? cfg->version : SD_TLS_TLS13, NULL);
 	S.SSL_set_bio(ssl, rb, wb); /* ssl owns both now; we keep using them */
 	if (cfg->sni && *cfg->sni && !is_ip_literal(cfg->sni))
 		S.SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, (void *)cfg->sni);
 	S.SSL_set_connect_state(ssl);
+	S.SSL_set_ex_data(ssl, 0, c);
 	uint8_t buf[4096];
 	for (int rounds = 0; rounds < 256; rounds++) { /* a handshake is a few flights */
 		int r = S.SSL_do_handshake(ssl);
@@ -353,6 +367,27 @@ int sd_tls_cert_check(const sd_tls_cert_cfg *cfg, sd_tls_cert *c, char *why, siz
 		}
 		S.BIO_write(rb, buf, n);
 	}
+	/* TLS 1.3: a server that wants a client certificate says so only after
+	 * our Finished (alert certificate_required): read its next record */
+	if (c->client_cert_asked && !c->handshake_error[0]) {
+		for (int rounds = 0; rounds < 16; rounds++) {
+			int r = S.SSL_read(ssl, buf, (int)sizeof buf);
+			if (r > 0)
+				break; /* data: it took the handshake without one */
+			int e = S.SSL_get_error(ssl, r);
+			if (e != SSL_ERROR_WANT_READ) {
+				ssl_reason(c->handshake_error, sizeof c->handshake_error);
+				break;
+			}
+			if (flush_out(wb, l, dl) < 0)
+				break;
+			int n = sd_link_read(l, buf, sizeof buf, sd_deadline_min(dl, sd_deadline_in(clk, SD_MS(1000))));
+			if (n < 0)
+				break; /* quiet or closed: no verdict from it */
+			S.BIO_write(rb, buf, n);
+		}
+	}
+	c->client_cert_refused = c->client_cert_asked && c->handshake_error[0] != '\0';
 	c->version = (uint16_t)S.SSL_version(ssl);
 	const SSL_CIPHER *ci = S.SSL_get_current_cipher(ssl);
 	sdi_fmt(c->suite, sizeof c->suite, "%s", ci ? S.SSL_CIPHER_get_name(ci) : "");
@@ -616,6 +651,17 @@ void sdi_tls_cert_findings(sd_tls_scan *sc, int rc, const char *why, sd_report *
 			       c->nerr, c->nerr == 1 ? "" : "s");
 	else
 		sd_report_fact(rep, "cert_verify", "ok");
+	if (c->client_cert_refused) {
+		sd_finding *f = sd_diag_add(&rep->diag, SD_CAUSE_TLS_CLIENT_CERT_REQUIRED, 0.93f);
+		if (f) {
+			sd_finding_summary(f, "the server requires a client certificate: it asked for one (CertificateRequest) and ended the handshake without it (%s)",
+					   c->handshake_error);
+			sd_finding_fix(f, "give the client its certificate and key (curl --cert FILE --key FILE; openssl s_client -cert -key; Python load_cert_chain), or make it optional on the server (nginx ssl_verify_client optional)");
+		}
+		rep->ok = 0;
+	} else if (c->client_cert_asked) {
+		sd_report_fact(rep, "client_cert", "asked for, not required (the handshake went on without one)");
+	}
 	const char *icp = interceptor(c);
 	if (icp) {
 		sd_finding *f = sd_diag_add(&rep->diag, SD_CAUSE_TLS_INTERCEPTION, 0.9f);
@@ -629,7 +675,7 @@ void sdi_tls_cert_findings(sd_tls_scan *sc, int rc, const char *why, sd_report *
 	}
 	for (size_t i = 0; i < c->nerr; i++)
 		cert_finding(rep, c, i, i == 0 ? 0.95f : 0.9f - 0.01f * (float)i);
-	if (c->nerr || icp) {
+	if (c->nerr || icp || c->client_cert_refused) {
 		rep->ok = 0;
 		sd_diag_drop(&rep->diag, SD_CAUSE_OK);
 	}

@@ -487,7 +487,15 @@ int sd_tls_client_fit(const sd_tls_client *c, const sd_tls_enum *e, const sd_tls
 			strcmp(cert->key, "EC") == 0 ? "ECDSA+SHA256" : "RSA-PSS+SHA256");
 		return 0;
 	}
-	/* 6. the certificate, as judged at level 2 (our check) */
+	/* 6. a client certificate the server requires */
+	if (cert && cert->client_cert_refused) {
+		f->cause = SD_CAUSE_TLS_CLIENT_CERT_REQUIRED;
+		sdi_fmt(f->why, sizeof f->why, "it gets through %s with %s, then the server requires a client certificate (%s)",
+			sd_tls_version_name(best), osl(pick), cert->handshake_error);
+		sdi_fmt(f->fix, sizeof f->fix, "give the client its certificate (curl --cert/--key, openssl s_client -cert/-key)");
+		return 0;
+	}
+	/* 7. the certificate, as judged at level 2 (our check) */
 	if (cert && cert->got && cert->nerr) {
 		f->cause = SD_CAUSE_CERT_UNTRUSTED;
 		sdi_fmt(f->why, sizeof f->why, "it gets through %s with %s, then refuses the certificate: %s",

@@ -87,7 +87,7 @@ static void client_fit(sd_tls_scan *sc, const sd_tls_client *c, sd_report *rep)
 	sd_report_fact(rep, "client", "%s: fails: %s", c->name, fit.why);
 	rep->ok = 0;
 	sd_diag_drop(&rep->diag, SD_CAUSE_OK);
-	if (fit.cause == SD_CAUSE_CERT_UNTRUSTED || sni_required)
+	if (fit.cause == SD_CAUSE_CERT_UNTRUSTED || fit.cause == SD_CAUSE_TLS_CLIENT_CERT_REQUIRED || sni_required)
 		return; /* told by the findings already there */
 	sd_finding *f = sd_diag_add(&rep->diag, (sd_cause)fit.cause, 0.93f);
 	if (!f)

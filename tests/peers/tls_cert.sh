@@ -143,6 +143,19 @@ scan --ca "$D/root.pem" --no-cert
 check "--no-cert: no certificate read, exit 0" json 'd["ok"] and "cert_verify" not in d.get("info", {})' <<<"$out"
 stop
 
+# a client certificate required (s_server -Verify 1), TLS 1.3 and TLS 1.2
+for v in "" -tls1_2; do
+  serve good -Verify 1 $v
+  scan --ca "$D/root.pem"
+  check "client certificate required ${v:-TLS 1.3}: exit 1, tls-client-cert-required first (got $(first_cause))" \
+    json 'd["findings"][0]["cause"] == "tls-client-cert-required" and not d["ok"] and "requires a client certificate" in d["info"]["client"]' <<<"$out"
+  said=$(curl_says --cacert "$D/root.pem")
+  echo "# client certificate required ${v:-TLS 1.3}: curl printed: $said"
+  check "  curl fails too, on the alert the finding names" \
+    python3 -c 'import json,sys; d=json.loads(sys.argv[2]); said=sys.argv[1]; why=d["findings"][0]["summary"].split("(")[-1].rstrip(")")
+sys.exit(0 if said.startswith("curl: (") and why and why in said else 1)' "$said" "$out"
+  stop
+done
 CURL_TRUST="--cacert $D/root.pem"
 PY_TRUST=$D/root.pem
 serve expired
