@@ -469,6 +469,9 @@ typedef struct sd_tls_cert {
 	int      level;            /* the security level judged */
 	int      client_cert_asked;   /* the server sent a CertificateRequest */
 	int      client_cert_refused; /* and ended the handshake when none came */
+	int      ocsp_stapled;     /* the server stapled an OCSP response (we ask for one) */
+	int      ocsp_revoked;     /* and it says revoked (its signature is not checked) */
+	char     ocsp[160];        /* "not stapled", "stapled: good (this update ..., next update ...)" */
 } sd_tls_cert;
 
 /* One full handshake (libssl over memory BIOs, driven over a tcp link with

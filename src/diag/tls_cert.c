@@ -23,6 +23,7 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <openssl/ocsp.h>
 
 #define SSL_FNS(X)                                                                     \
 	X(OPENSSL_init_ssl) X(TLS_client_method) X(SSL_CTX_new) X(SSL_CTX_free)          \
@@ -48,7 +49,9 @@
 	X(X509_VERIFY_PARAM_set1_ip_asc) X(X509_VERIFY_PARAM_set_auth_level)             \
 	X(X509_verify_cert) X(X509_verify_cert_error_string) X(SSL_CTX_get_ciphers)            \
 	X(SSL_CIPHER_get_protocol_id) X(SSL_CTX_set_ciphersuites) X(SSL_CTX_set_client_cert_cb)    \
-	X(SSL_read) X(SSL_get_ex_data) X(SSL_set_ex_data)
+	X(SSL_read) X(SSL_get_ex_data) X(SSL_set_ex_data) X(d2i_OCSP_RESPONSE)                \
+	X(OCSP_response_status) X(OCSP_response_get1_basic) X(OCSP_resp_count) X(OCSP_resp_get0) \
+	X(OCSP_single_get0_status) X(OCSP_BASICRESP_free) X(OCSP_RESPONSE_free)
 
 static struct {
 	int  ok;
@@ -257,6 +260,45 @@ static int client_cert_cb(SSL *ssl, X509 **x509, EVP_PKEY **pkey)
 	return 0;
 }
 
+/* A stapled OCSP response (RFC 6066 8): its status for the first
+ * certificate, in words. Its signature is not checked. */
+static void read_ocsp(SSL *ssl, sd_tls_cert *c)
+{
+	const unsigned char *resp = NULL;
+	long len = S.SSL_ctrl(ssl, SSL_CTRL_GET_TLSEXT_STATUS_REQ_OCSP_RESP, 0, (void *)&resp);
+	if (len <= 0 || !resp) {
+		sdi_fmt(c->ocsp, sizeof c->ocsp, "not stapled");
+		return;
+	}
+	c->ocsp_stapled = 1;
+	const unsigned char *p = resp;
+	OCSP_RESPONSE *r = S.d2i_OCSP_RESPONSE(NULL, &p, len);
+	if (!r) {
+		sdi_fmt(c->ocsp, sizeof c->ocsp, "stapled, %ld bytes that are no OCSP response", len);
+		return;
+	}
+	int st = S.OCSP_response_status(r);
+	OCSP_BASICRESP *bs = st == OCSP_RESPONSE_STATUS_SUCCESSFUL ? S.OCSP_response_get1_basic(r) : NULL;
+	OCSP_SINGLERESP *one = bs && S.OCSP_resp_count(bs) > 0 ? S.OCSP_resp_get0(bs, 0) : NULL;
+	if (!one) {
+		sdi_fmt(c->ocsp, sizeof c->ocsp, "stapled, response status %d without a certificate status", st);
+	} else {
+		int reason = 0;
+		ASN1_GENERALIZEDTIME *rev = NULL, *thisu = NULL, *nextu = NULL;
+		int cs = S.OCSP_single_get0_status(one, &reason, &rev, &thisu, &nextu);
+		char t1[32] = "?", t2[32] = "none";
+		time_of(thisu, t1, sizeof t1);
+		if (nextu)
+			time_of(nextu, t2, sizeof t2);
+		c->ocsp_revoked = cs == V_OCSP_CERTSTATUS_REVOKED;
+		sdi_fmt(c->ocsp, sizeof c->ocsp, "stapled: %s (this update %s, next update %s; signature not checked)",
+			cs == V_OCSP_CERTSTATUS_GOOD ? "good" : cs == V_OCSP_CERTSTATUS_REVOKED ? "REVOKED" : "unknown", t1, t2);
+	}
+	if (bs)
+		S.OCSP_BASICRESP_free(bs);
+	S.OCSP_RESPONSE_free(r);
+}
+
 /* Move what OpenSSL wrote to the link. */
 static int flush_out(BIO *wb, sd_link *l, sd_deadline dl)
 {
@@ -343,6 +385,7 @@ int sd_tls_cert_check(const sd_tls_cert_cfg *cfg, sd_tls_cert *c, char *why, siz
 		S.SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, (void *)cfg->sni);
 	S.SSL_set_connect_state(ssl);
 	S.SSL_set_ex_data(ssl, 0, c);
+	S.SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_STATUS_REQ_TYPE, TLSEXT_STATUSTYPE_ocsp, NULL);
 	uint8_t buf[4096];
 	for (int rounds = 0; rounds < 256; rounds++) { /* a handshake is a few flights */
 		int r = S.SSL_do_handshake(ssl);
@@ -392,6 +435,8 @@ int sd_tls_cert_check(const sd_tls_cert_cfg *cfg, sd_tls_cert *c, char *why, siz
 	const SSL_CIPHER *ci = S.SSL_get_current_cipher(ssl);
 	sdi_fmt(c->suite, sizeof c->suite, "%s", ci ? S.SSL_CIPHER_get_name(ci) : "");
 	read_chain(cfg, ssl, c);
+	if (c->got)
+		read_ocsp(ssl, c);
 	S.ERR_clear_error();
 	rc = SD_OK;
 out:
@@ -646,6 +691,16 @@ void sdi_tls_cert_findings(sd_tls_scan *sc, int rc, const char *why, sd_report *
 		       c->nchain == 1 ? "" : "s", c->top_subject, c->top_issuer);
 	sd_report_fact(rep, "cert_checked_as", "name %s, trust %s, OpenSSL security level %d", c->name, c->trust,
 		       c->level);
+	sd_report_fact(rep, "cert_ocsp", "%s", c->ocsp);
+	if (c->ocsp_revoked) {
+		sd_finding *f = sd_diag_add(&rep->diag, SD_CAUSE_CERT_UNTRUSTED, 0.96f);
+		if (f) {
+			sd_finding_summary(f, "the server staples an OCSP response that says its certificate is revoked: %s", c->ocsp);
+			sd_finding_fix(f, "replace the certificate: a revoked one is refused by every client that checks");
+		}
+		rep->ok = 0;
+		sd_diag_drop(&rep->diag, SD_CAUSE_OK);
+	}
 	if (c->nerr)
 		sd_report_fact(rep, "cert_verify", "%s (X509 error %d; %zu error%s in all)", c->err_text[0], c->err[0],
 			       c->nerr, c->nerr == 1 ? "" : "s");

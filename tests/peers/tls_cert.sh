@@ -143,6 +143,26 @@ scan --ca "$D/root.pem" --no-cert
 check "--no-cert: no certificate read, exit 0" json 'd["ok"] and "cert_verify" not in d.get("info", {})' <<<"$out"
 stop
 
+# OCSP stapling: a response made by openssl ocsp from the CA's index, good
+# and then revoked; without -status_file, none
+serve good
+scan --ca "$D/root.pem"
+check "no OCSP response stapled: said so" json 'd["info"]["cert_ocsp"] == "not stapled"' <<<"$out"
+stop
+q openssl ocsp -index index.txt -rsigner root.pem -rkey root.key -CA root.pem -issuer root.pem -cert good.pem -respout good.ocsp -ndays 1
+serve good -status_file "$D/good.ocsp"
+scan --ca "$D/root.pem"
+check "OCSP stapled, good: exit 0, the status and dates in info" \
+  json 'd["ok"] and d["info"]["cert_ocsp"].startswith("stapled: good (this update 20")' <<<"$out"
+stop
+q openssl ca -batch -config ca.cnf -cert root.pem -keyfile root.key -revoke good.pem
+q openssl ocsp -index index.txt -rsigner root.pem -rkey root.key -CA root.pem -issuer root.pem -cert good.pem -respout revoked.ocsp -ndays 1
+serve good -status_file "$D/revoked.ocsp"
+scan --ca "$D/root.pem"
+check "OCSP stapled, revoked: exit 1, cert-untrusted first saying revoked" \
+  json 'not d["ok"] and d["findings"][0]["cause"] == "cert-untrusted" and "revoked" in d["findings"][0]["summary"]' <<<"$out"
+stop
+
 # a client certificate required (s_server -Verify 1), TLS 1.3 and TLS 1.2
 for v in "" -tls1_2; do
   serve good -Verify 1 $v
