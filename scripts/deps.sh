@@ -7,7 +7,7 @@ pkgs=(
   build-essential cmake pkg-config clang
   libserialport-dev libcjson-dev libcmocka-dev libusb-1.0-0-dev libssl-dev
   python3 socat stm32flash avrdude
-  openssl nginx sslscan nmap
+  openssl nginx sslscan nmap curl dovecot-imapd
   gcc-avr avr-libc libsimavr-dev arduino-core-avr
   gcc-arm-none-eabi libnewlib-arm-none-eabi
   nodejs npm

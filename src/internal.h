@@ -198,4 +198,18 @@ extern const sd_sim_kind sdi_sim_esp;
 
 #endif /* SD_FREESTANDING */
 
+/* ---- diag: the TLS diagnosis (src/diag/tls_*.c) ---- */
+/* The scan's certificate record, marked as read (tls_scan.c). */
+sd_tls_cert *sdi_tls_scan_cert_slot(sd_tls_scan *s);
+sd_tls_policy_result *sdi_tls_scan_policy_slot(sd_tls_scan *s);
+/* An OpenSSL cipher string expanded by libssl (tls_cert.c): the TLS <= 1.2
+ * suites in its order. SD_OK, SD_ERR_ARG, SD_ERR_UNSUPPORTED (no libssl). */
+int sdi_tls_expand_ciphers(const char *list, uint16_t *out, size_t max, size_t *n, char *why, size_t whylen);
+/* The certificate check of a TLS target into the scan's record (version
+ * 0 = the highest both speak), then its findings into rep (tls_cert.c;
+ * called by sd_tls_diagnose, the read possibly in a thread of its own). */
+int sdi_tls_cert_read(sd_tls_scan *s, const sd_tls_diag_cfg *cfg, uint16_t version, char *why, size_t whylen);
+void sdi_tls_cert_findings(sd_tls_scan *s, int rc, const char *why, sd_report *rep);
+uint16_t sdi_tls_best_version(const sd_tls_scan *s);
+
 #endif

@@ -78,6 +78,9 @@ typedef enum sd_cause {
 	SD_CAUSE_TELNET_FRAMING, /* a Telnet / RFC 2217 port read as raw: 0xFF doubled */
 	SD_CAUSE_REMOTE_NO_LINES,   /* a remote port server does not pass DTR/RTS on */
 	SD_CAUSE_REMOTE_RESET_SLOW, /* the network stretched a reset sequence */
+	SD_CAUSE_TLS_SNI_REQUIRED, /* the server refuses a hello without a name it knows (alert 112) */
+	SD_CAUSE_POLICY_DEVIATION, /* the server breaks a rule of the expected policy (tls --expect) */
+	SD_CAUSE_TLS_CLIENT_CERT_REQUIRED, /* the server ends the handshake without a client certificate */
 	SD_CAUSE_COUNT
 } sd_cause;
 

@@ -304,6 +304,60 @@ SD_API void sd_tls_enum_feed(sd_tls_enum *e, const sd_tls_probe *p);
 /* The result for a version, or NULL. */
 SD_API const sd_tls_vresult *sd_tls_enum_result(const sd_tls_enum *e, uint16_t version);
 
+/* ---- STARTTLS: the plaintext dialog before the hello ------------------- */
+
+#define SD_STARTTLS_NONE     0
+#define SD_STARTTLS_SMTP     1  /* RFC 3207: EHLO, STARTTLS, 220 */
+#define SD_STARTTLS_IMAP     2  /* RFC 3501 6.2.1: CAPABILITY, STARTTLS, OK */
+#define SD_STARTTLS_POP3     3  /* RFC 2595 4: CAPA, STLS, +OK */
+#define SD_STARTTLS_FTP      4  /* RFC 4217 4: AUTH TLS, 234 */
+#define SD_STARTTLS_POSTGRES 5  /* PostgreSQL protocol 53.2.10: SSLRequest, 'S' */
+#define SD_STARTTLS_COUNT    6
+
+/* "smtp" (also "submission"), "imap", "pop3", "ftp", "postgres": the
+ * SD_STARTTLS_* value, or -1. */
+SD_API int sd_starttls_from_name(const char *name);
+SD_API const char *sd_starttls_name(int proto);
+/* The STARTTLS protocol usual on that port (25, 587: smtp; 143: imap;
+ * 110: pop3; 21: ftp; 5432: postgres), else SD_STARTTLS_NONE. */
+SD_API int sd_starttls_for_port(unsigned port);
+
+/* The steps of a dialog: the greeting, the capability question, the
+ * upgrade command's answer. */
+#define SD_STARTTLS_STEP_GREETING 0
+#define SD_STARTTLS_STEP_CAPA     1
+#define SD_STARTTLS_STEP_UPGRADE  2
+
+typedef struct sd_starttls_reply {
+	int      complete;   /* 1: the reply is whole (else: read more) */
+	int      ok;         /* the step succeeded (2xx/3xx greeting, OK, +OK, 234, 'S') */
+	int      code;       /* the numeric code (SMTP, FTP), else 0 */
+	int      offered;    /* STEP_CAPA: the server lists STARTTLS / STLS */
+	size_t   used;       /* bytes of the reply */
+	char     line[160];  /* its last line, printable (what to quote) */
+} sd_starttls_reply;
+
+/* Parse a server's reply at a step (b[0..n), from its first byte): fills
+ * out and returns out->complete, or SD_ERR_PROTO for bytes that are no such
+ * reply (a TLS record, binary, a line longer than 1000 bytes). Pure: no
+ * I/O, no allocation; bounded by n. */
+SD_API int sd_starttls_reply_parse(int proto, int step, const uint8_t *b, size_t n, sd_starttls_reply *out);
+
+typedef struct sd_starttls_result {
+	int      ok;         /* the server said go: TLS starts now */
+	int      step;       /* the step that failed (SD_STARTTLS_STEP_*) */
+	int      not_offered; /* the capabilities lack STARTTLS, or the command is unknown */
+	int      link_err;   /* a link error ended it (0 = none); timeout = the server waited */
+	sd_starttls_reply last; /* the server's last reply */
+	uint8_t  rx[1024];   /* what the server sent in the failing step (evidence) */
+	size_t   rx_len;
+} sd_starttls_result;
+
+/* Run the dialog on a fresh connection, every read before dl. SD_OK when
+ * res->ok, else SD_ERR_NACK (refused or not offered: res says which and
+ * quotes the server), SD_ERR_PROTO (not that protocol), or the link error. */
+SD_API int sd_starttls_run(sd_link *l, int proto, sd_deadline dl, sd_starttls_result *res);
+
 /* ---- the scan of one target (what `shakedown tls HOST` runs) ----------- */
 
 typedef struct sd_tls_scan_cfg {
@@ -323,6 +377,7 @@ typedef struct sd_tls_scan_cfg {
 	void          (*on_probe)(void *ctx, uint16_t version, const sd_tls_probe *p,
 				  sd_time began, sd_time ended);
 	void           *ctx;
+	int             starttls;    /* SD_STARTTLS_*: every connection runs that dialog first */
 } sd_tls_scan_cfg;
 
 typedef struct sd_tls_scan sd_tls_scan;
@@ -352,9 +407,272 @@ SD_API const char *sd_tls_scan_report(sd_tls_scan *s, sd_report *rep);
 /* The results per version (every lane's folded in after finish). */
 SD_API const sd_tls_enum *sd_tls_scan_enum(const sd_tls_scan *s);
 SD_API unsigned sd_tls_scan_connections(const sd_tls_scan *s);
+/* The STARTTLS dialog that failed (NULL when none did): on the first
+ * connection, or later (then the enumeration is incomplete). */
+SD_API const sd_starttls_result *sd_tls_scan_starttls(const sd_tls_scan *s);
 /* 0 when the budget ended the scan before its enumeration was done. */
 SD_API int sd_tls_scan_complete(const sd_tls_scan *s);
 SD_API void sd_tls_scan_close(sd_tls_scan *s);
+/* The service sd_tls_scan_report named ("tls", "http" ...; "unknown" before). */
+SD_API const char *sd_tls_scan_service(const sd_tls_scan *s);
+
+/* ---- the certificate: one full handshake with OpenSSL 3 (libssl) -------- */
+
+#define SD_TLS_CERT_ERRS 8u
+
+typedef struct sd_tls_cert_cfg {
+	const char     *host, *port;
+	const char     *sni;       /* sent unless NULL or an IP literal */
+	const char     *name;      /* checked against the SAN; NULL = sni, else host */
+	const char     *ca_file;   /* PEM CAs to trust; NULL = the system's store */
+	uint16_t        version;   /* the version to shake hands with (SD_TLS_TLS10..13);
+				      0 = the highest both speak (OpenSSL negotiates it) */
+	int             level;     /* the client's OpenSSL security level judged (0..5); -1 = 2 */
+	uint32_t        wait_ms;   /* the whole handshake; 0 = 5000 */
+	const sd_clock *clock;     /* NULL = sd_clock_real() */
+	sd_transcript  *tap;       /* optional: the handshake's bytes */
+	const char     *tap_name;
+	int             starttls;  /* SD_STARTTLS_*: that dialog first */
+} sd_tls_cert_cfg;
+
+typedef struct sd_tls_cert {
+	int      got;              /* 1: the server sent a chain (the fields below are set) */
+	uint16_t version;          /* negotiated */
+	char     suite[64];        /* OpenSSL name of the suite */
+	char     handshake_error[160]; /* OpenSSL's reason when the handshake failed ("" = it completed) */
+	size_t   nchain;           /* certificates the server sent */
+	/* the server's own (first) certificate */
+	char     subject[200], issuer[200];
+	char     not_before[32], not_after[32]; /* "2024-02-01 00:00:00 UTC" */
+	long     days_left;        /* whole days from now to notAfter (negative: expired that long ago) */
+	long     days_to_start;    /* whole days from now to notBefore (> 0: not valid yet) */
+	char     san[240];         /* "DNS:localhost, IP:127.0.0.1" ("" = no SAN) */
+	char     key[16];          /* "RSA", "EC", "ED25519" ... */
+	int      key_bits;
+	int      key_security_bits;
+	char     sigalg[48];       /* "sha256WithRSAEncryption" */
+	int      self_signed;      /* issued by itself */
+	int      is_ca;
+	char     top_subject[200]; /* the last certificate sent, and its issuer */
+	char     top_issuer[200];
+	int      top_is_ca;
+	char     name[256];        /* the name checked */
+	int      name_ok;          /* the SAN (or CN when there is no SAN) names it */
+	/* what OpenSSL's verification meets, in the order a client meets them
+	 * (curl and Python stop at the first): X509_V_ERR_* codes, the depth in
+	 * the chain, and OpenSSL's words */
+	size_t   nerr;
+	int      err[SD_TLS_CERT_ERRS];
+	int      err_depth[SD_TLS_CERT_ERRS];
+	char     err_text[SD_TLS_CERT_ERRS][80];
+	char     trust[64];        /* "system store" or the --ca file's name */
+	int      level;            /* the security level judged */
+	int      client_cert_asked;   /* the server sent a CertificateRequest */
+	int      client_cert_refused; /* and ended the handshake when none came */
+	int      ocsp_stapled;     /* the server stapled an OCSP response (we ask for one) */
+	int      ocsp_revoked;     /* and it says revoked (its signature is not checked) */
+	char     ocsp[160];        /* "not stapled", "stapled: good (this update ..., next update ...)" */
+} sd_tls_cert;
+
+/* One full handshake (libssl over memory BIOs, driven over a tcp link with
+ * one deadline; OpenSSL verifies nothing during it, at security level 0, so
+ * the chain comes whatever it holds), then the chain verified as a client of
+ * that level would (trust store or ca_file, the name, the dates, key and
+ * digest strength), every problem collected, not only the first.
+ * SD_OK with out filled (out->got 0 and handshake_error set when no chain
+ * came); the link error of the connection (why filled in);
+ * SD_ERR_UNSUPPORTED without libssl.so.3 (why says so); SD_ERR_ARG. */
+SD_API int sd_tls_cert_check(const sd_tls_cert_cfg *c, sd_tls_cert *out, char *why, size_t whylen);
+
+/* ---- policy for CI: `--expect 'min=1.2,no-cbc,cert-days>=14'` ---------- */
+
+/* Rules, separated by commas, blanks or new lines ('#' starts a comment to
+ * the end of the line):
+ *   min=V          no version below V is accepted (V: ssl3 1.0 1.1 1.2 1.3)
+ *   tls13          TLS 1.3 is accepted
+ *   no-cbc         no CBC suite is accepted, at any version
+ *   no-rsa-kx      no static-RSA key exchange (TLS_RSA_WITH_*)
+ *   pfs            every suite has forward secrecy (ECDHE, DHE or TLS 1.3)
+ *   no-weak        no NULL, EXPORT, anon, RC4, DES or 3DES suite
+ *   order=server   the server enforces its order at every version with two suites or more
+ *   cert-valid     the chain verifies (as sd_tls_cert_check judges it)
+ *   cert-days>=N   the certificate is valid N more days at least (0..36500)
+ *   key-bits>=N    the certificate's key has N bits at least (RSA; EC keys count their
+ *                  security bits twice, so 256 for P-256)
+ * At most SD_TLS_POLICY_TEXT_MAX bytes. */
+#define SD_TLS_POLICY_TEXT_MAX 4096u
+#define SD_TLS_POLICY_DEV_MAX  24u
+
+typedef struct sd_tls_policy {
+	unsigned nrules;       /* rules parsed (a rule given twice counts once) */
+	uint16_t min_version;  /* 0 = no min= rule */
+	int      tls13, no_cbc, no_rsa_kx, pfs, no_weak, order_server, cert_valid;
+	int      cert_days;    /* -1 = no cert-days rule */
+	int      key_bits;     /* 0 = no key-bits rule */
+} sd_tls_policy;
+
+typedef struct sd_tls_deviation {
+	char rule[24];         /* "min=1.2" as written canonically */
+	char found[168];       /* what breaks it: "TLSv1.0 is accepted (3 suites)" */
+} sd_tls_deviation;
+
+typedef struct sd_tls_policy_result {
+	size_t           n;    /* deviations (up to SD_TLS_POLICY_DEV_MAX kept) */
+	size_t           more; /* deviations beyond those */
+	sd_tls_deviation d[SD_TLS_POLICY_DEV_MAX];
+} sd_tls_policy_result;
+
+/* Parse the rules in s: SD_OK, or SD_ERR_ARG with why (one line naming the
+ * rule and what is accepted). Never reads past SD_TLS_POLICY_TEXT_MAX bytes. */
+SD_API int sd_tls_policy_parse(const char *s, sd_tls_policy *p, char *why, size_t whylen);
+/* Judge an enumeration (and the certificate, NULL when none was read: every
+ * cert- rule then deviates) against p. Returns the number of deviations
+ * (out->n + out->more). */
+SD_API size_t sd_tls_policy_check(const sd_tls_policy *p, const sd_tls_enum *e, const sd_tls_cert *c,
+				  sd_tls_policy_result *out);
+/* The deviations as one policy-deviation finding (a detail line each);
+ * rep->ok becomes 0 when there is any. */
+SD_API void sd_tls_policy_report(const sd_tls_policy_result *res, sd_report *rep);
+
+/* ---- client fit: would this client get through? ------------------------ */
+
+/* A client: what it offers and what it refuses. Profiles (sd_tls_client_profile)
+ * are data with their source named (src/diag/tls_clients.def); the
+ * --client-* options change one part of one (sd_tls_client_set). */
+typedef struct sd_tls_client {
+	char     name[32];
+	char     source[320];       /* where the values come from */
+	unsigned versions;          /* bit per version: 1<<0 SSLv3 .. 1<<4 TLS 1.3 */
+	uint16_t suites[SD_TLS_MAX_OFFER]; /* TLS <= 1.2, in the client's order */
+	size_t   nsuites;
+	uint16_t suites13[8];       /* TLS 1.3 */
+	size_t   nsuites13;
+	uint16_t groups[SD_TLS_MAX_GROUPS];
+	size_t   ngroups;
+	uint16_t sigalgs[32];       /* TLS 1.2+ signature schemes; 0 entries = any the
+				       certificate's key can use */
+	size_t   nsigalgs;
+	int      level;             /* OpenSSL security level, or -1 (not OpenSSL: no
+				       level rules) */
+	int      sni;               /* sends the server's name when it connects by name */
+	char     cipher_words[200]; /* the client's own cipher setting (OpenSSL syntax)
+				       a fix changes: "DEFAULT", "" when none */
+} sd_tls_client;
+
+/* The profile of that name (default, openssl-level1, openssl-level0,
+ * openssl-1.0.2, java8, tls10-embedded, python, curl, browser): SD_OK; SD_ERR_ARG
+ * with why listing the names; SD_ERR_UNSUPPORTED when its cipher list must
+ * be expanded by libssl.so.3 and that is missing. */
+SD_API int sd_tls_client_profile(const char *name, sd_tls_client *out, char *why, size_t whylen);
+/* The profile names, in order; NULL past the end. */
+SD_API const char *sd_tls_client_profile_name(size_t i);
+/* Change one part: what = "versions" ("1.2,1.3"), "ciphers" (OpenSSL cipher
+ * string, expanded by libssl: "ECDHE+AESGCM:!aNULL"; TLS 1.3 names
+ * "TLS_AES_128_GCM_SHA256" go to suites13), "groups" ("x25519:P-256" or
+ * IANA names), "sigalgs" ("rsa_pss_rsae_sha256:ecdsa_secp256r1_sha256").
+ * SD_OK or SD_ERR_ARG with why. */
+SD_API int sd_tls_client_set(sd_tls_client *c, const char *what, const char *value, char *why, size_t whylen);
+
+typedef struct sd_tls_fit {
+	int      ok;                /* 1: the handshake would complete */
+	uint16_t version;           /* the version it would negotiate (0 = none) */
+	uint16_t suite;             /* and the suite, and the group (0 = none) */
+	uint16_t group;
+	int      cause;             /* sd_cause of the mismatch (SD_CAUSE_OK when ok) */
+	char     why[SD_SUMMARY_MAX];  /* the exact mismatch */
+	char     fix[SD_FIX_MAX];      /* the smallest change, in that side's words */
+	char     client_says[160];  /* what that client prints, when known */
+} sd_tls_fit;
+
+/* Decide from an enumeration (no new connection) whether client c gets
+ * through: common version, then a common suite at the best common version,
+ * a common group when the suite needs one, a signature it accepts (TLS 1.0
+ * and 1.1 sign with MD5+SHA-1, refused by OpenSSL 3 from level 1),
+ * SNI when the server requires it (sni_required), and the certificate
+ * (cert, NULL = not judged). Returns out->ok. */
+SD_API int sd_tls_client_fit(const sd_tls_client *c, const sd_tls_enum *e, const sd_tls_cert *cert,
+			     int sni_required, sd_tls_fit *out);
+
+/* ---- middleboxes: one hello, then variants that change one thing -------- */
+
+#define SD_TLS_VAR_PASS    0  /* a ServerHello or HelloRetryRequest came */
+#define SD_TLS_VAR_ALERT   1  /* an alert came */
+#define SD_TLS_VAR_RESET   2  /* the connection was reset */
+#define SD_TLS_VAR_CLOSED  3  /* closed without a byte */
+#define SD_TLS_VAR_SILENT  4  /* nothing within the wait */
+#define SD_TLS_VAR_OTHER   5  /* bytes that are no TLS answer, or a partial one */
+#define SD_TLS_VAR_NOCONN  6  /* the connection could not be opened */
+#define SD_TLS_VARIANTS_MAX 6u
+
+typedef struct sd_tls_variant {
+	const char *name;       /* "baseline", "without SNI", "with ALPN", "over 512 bytes",
+				   "in two records", "TLS 1.3" */
+	const char *what;       /* for "drops hellos that ...": "carry the server name",
+				   "offer ALPN h2,http/1.1" ... */
+	size_t      hello_len;  /* bytes sent */
+	int         outcome;    /* SD_TLS_VAR_* */
+	uint8_t     alert;      /* SD_TLS_VAR_ALERT: its description */
+	size_t      rx_len;     /* bytes received */
+	uint32_t    ms;         /* measured */
+} sd_tls_variant;
+
+typedef struct sd_tls_variants_cfg {
+	const char     *host, *port;
+	const char     *sni;        /* the baseline carries it (when a name); one variant drops it */
+	uint32_t        wait_ms;    /* each variant's deadline; 0 = 3000 */
+	const sd_clock *clock;
+	int             starttls;   /* SD_STARTTLS_* dialog first */
+	uint32_t        seed;
+} sd_tls_variants_cfg;
+
+/* Send a small TLS 1.2 hello (the baseline, under 256 bytes) and variants
+ * that change one thing each: no SNI (when the baseline has one), ALPN
+ * h2,http/1.1, padded over 512 bytes, split over two records, TLS 1.3;
+ * one connection each, one after the other. Returns how many were run
+ * (into out, at most max). */
+SD_API size_t sd_tls_variants_run(const sd_tls_variants_cfg *c, sd_tls_variant *out, size_t max);
+/* Compare the variants with the baseline: a finding (middlebox-reset or
+ * middlebox-size, or tls-alert) per difference, "something on the path
+ * drops hellos that ...", the outcomes side by side in its detail. Returns
+ * the number of findings added. */
+SD_API size_t sd_tls_variants_report(const sd_tls_variant *v, size_t n, sd_report *rep);
+
+/* ---- the diagnosis of one target (what `shakedown tls HOST` prints) ---- */
+
+typedef struct sd_tls_diag_cfg {
+	sd_tls_scan_cfg scan;      /* the target and what to enumerate; scan.parallel
+				      lanes run in threads of their own */
+	const char     *ca_file;   /* PEM file of trusted CAs; NULL = the system's store */
+	const char     *name;      /* the name the client checks the certificate against;
+				      NULL = scan.enm.sni, else scan.host */
+	int             no_cert;   /* skip the certificate check (no full handshake) */
+	const sd_tls_policy *expect; /* judge the server against it (NULL = no policy);
+				      the result: sd_tls_scan_policy */
+	const sd_tls_client *client; /* judge whether this client gets through (NULL = none) */
+	int             no_variants; /* no middlebox variants after resets, silence, size limits */
+} sd_tls_diag_cfg;
+
+/* Diagnose one target: the scan (sd_tls_scan_*: first connection, then the
+ * versions in up to scan.parallel threads), for a TLS server the
+ * certificate (sd_tls_cert_check: one full handshake at the highest
+ * version, in a thread of its own beside the lanes when scan.parallel > 1
+ * and there is no tap), then the middlebox variants when the scan met
+ * resets, silence or a size limit, the client fit, the policy, and the findings
+ * into rep (initialised by the caller with sd_report_init; rep->ok, by and
+ * the certificate facts set). *out gets the scan, for its tables (the
+ * caller closes it, also on failure; NULL when it could not be opened).
+ * Returns SD_OK; SD_ERR_ARG / SD_ERR_NOMEM from sd_tls_scan_open; the link
+ * error of the first connection (why filled in: the target cannot be
+ * reached); SD_ERR_PROTO when a hello could not be built (our bug). Blocks
+ * within scan.budget (plus the certificate handshake's own deadline).
+ * @since 0.2 */
+SD_API int sd_tls_diagnose(const sd_tls_diag_cfg *cfg, sd_report *rep, sd_tls_scan **out,
+			   char *why, size_t whylen);
+/* The certificate sd_tls_diagnose read (NULL when none was read). */
+SD_API const sd_tls_cert *sd_tls_scan_cert(const sd_tls_scan *s);
+/* The policy verdict of sd_tls_diagnose (NULL without cfg.expect, or when
+ * the port is no TLS server). */
+SD_API const sd_tls_policy_result *sd_tls_scan_policy(const sd_tls_scan *s);
 
 #ifdef __cplusplus
 }

@@ -5,12 +5,12 @@
  * the connections and makes the findings; this file parses the options,
  * starts the scan's worker threads and prints. --targets: cmd_tls_targets.c.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <strings.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <pthread.h>
 #include <cJSON.h>
 #include "cli.h"
 #include "commands.h"
@@ -42,6 +42,22 @@ const char cmd_tls_usage[] =
 	"  --versions LIST   versions to probe, e.g. 1.2,1.3 (ssl3,1.0,1.1,1.2,1.3; default all)\n"
 	"  --no-groups       skip the group passes\n"
 	"  --no-order        skip the order probes\n"
+	"  --ca FILE         trust the CAs of this PEM file (default: the system's store)\n"
+	"  --name HOST       the name the client checks the certificate against\n"
+	"                    (default: --sni, else HOST)\n"
+	"  --no-cert         skip the certificate check (one full handshake, OpenSSL 3)\n"
+	"  --client PROFILE  judge whether this client gets through (default: default =\n"
+	"                    the local OpenSSL 3 at level 2; openssl-level1, openssl-level0,\n"
+	"                    openssl-1.0.2, java8, tls10-embedded, python, curl,\n"
+	"                    browser); --no-client judges none\n"
+	"  --client-versions, --client-ciphers (OpenSSL syntax), --client-groups,\n"
+	"  --client-sigalgs  change one part of that client\n"
+	"  --starttls PROTO  smtp, submission, imap, pop3, ftp, postgres: the plaintext\n"
+	"                    dialog first (automatic on 25, 587, 143, 110, 21, 5432;\n"
+	"                    none turns it off); a refusal quotes the server\n"
+	"  --expect RULES    policy for CI, e.g. 'min=1.2,no-cbc,cert-days>=14' (or @FILE):\n"
+	"                    min=V tls13 no-cbc no-rsa-kx pfs no-weak order=server\n"
+	"                    cert-valid cert-days>=N key-bits>=N; a deviation is exit 1\n"
 	"  --wait MS         the time one probe (one hello, its answer) may take, from\n"
 	"                    the hello on; bytes that trickle in do not extend it\n"
 	"                    (default 3000)\n"
@@ -117,113 +133,6 @@ static int parse_versions(const char *s, unsigned *mask)
 	return *mask ? 0 : -1;
 }
 
-static const char *order_name(int order)
-{
-	return order == SD_TLS_ORDER_SERVER ? "server" : order == SD_TLS_ORDER_CLIENT ? "client" : NULL;
-}
-
-static cJSON *extra_json(const sd_tls_scan *sc, const char *service)
-{
-	cJSON *x = cJSON_CreateObject();
-	cJSON_AddStringToObject(x, "service", service);
-	cJSON *vs = cJSON_AddObjectToObject(x, "versions");
-	for (size_t i = 0; i < SD_TLS_NVERSIONS; i++) {
-		const sd_tls_vresult *v = &sd_tls_scan_enum(sc)->v[i];
-		if (!v->supported)
-			continue;
-		cJSON *o = cJSON_AddObjectToObject(vs, sd_tls_version_name(v->version));
-		cJSON *s = cJSON_AddArrayToObject(o, "suites");
-		for (size_t k = 0; k < v->nsuites; k++) {
-			char hex[8];
-			snprintf(hex, sizeof hex, "0x%04X", v->suites[k]);
-			cJSON_AddItemToArray(s, cJSON_CreateString(hex));
-		}
-		const char *on = order_name(v->order);
-		if (on)
-			cJSON_AddStringToObject(o, "order", on);
-		else
-			cJSON_AddNullToObject(o, "order");
-		cJSON_AddStringToObject(o, "groups_from", v->groups_listed ? "server-list" : "probes");
-		cJSON *g = cJSON_AddArrayToObject(o, "groups");
-		for (size_t k = 0; k < v->ngroups; k++) {
-			const char *gn = sd_tls_group_name(v->groups[k]);
-			char hex[8];
-			snprintf(hex, sizeof hex, "0x%04X", v->groups[k]);
-			cJSON_AddItemToArray(g, cJSON_CreateString(gn ? gn : hex));
-		}
-	}
-	/* versions whose answers broke the protocol: the rule, in words */
-	cJSON *broken = cJSON_AddObjectToObject(x, "violations");
-	for (size_t i = 0; i < SD_TLS_NVERSIONS; i++) {
-		const sd_tls_vresult *v = &sd_tls_scan_enum(sc)->v[i];
-		if (v->violations)
-			cJSON_AddStringToObject(broken, sd_tls_version_name(v->version), v->violation);
-	}
-	cJSON_AddBoolToObject(x, "complete", sd_tls_scan_complete(sc));
-	cJSON_AddNumberToObject(x, "connections", sd_tls_scan_connections(sc));
-	return x;
-}
-
-static void print_table(sd_cli *cli, const sd_tls_scan *sc, const char *service)
-{
-	FILE *f = cli->out;
-	fprintf(f, "service: %s   connections: %u\n", service, sd_tls_scan_connections(sc));
-	for (size_t i = 0; i < SD_TLS_NVERSIONS; i++) {
-		const sd_tls_vresult *v = &sd_tls_scan_enum(sc)->v[i];
-		if (!v->probed && !v->implied_by)
-			continue;
-		if (v->implied_by) {
-			fprintf(f, "%-8s not offered (%s was refused with protocol_version)\n",
-				sd_tls_version_name(v->version), sd_tls_version_name(v->implied_by));
-			continue;
-		}
-		if (v->violations && !v->supported) {
-			fprintf(f, "%-8s unknown: the server broke the protocol (see below)\n", sd_tls_version_name(v->version));
-			continue;
-		}
-		if (v->stall_bytes && !v->supported) {
-			fprintf(f, "%-8s unknown: no complete answer in time (see below)\n", sd_tls_version_name(v->version));
-			continue;
-		}
-		if (!v->supported) {
-			fprintf(f, "%-8s not offered\n", sd_tls_version_name(v->version));
-			continue;
-		}
-		const char *on = order_name(v->order);
-		fprintf(f, "%s%-8s%s %zu suite%s, order: %s\n", cli_c(cli, "1"), sd_tls_version_name(v->version),
-			cli_c0(cli), v->nsuites, v->nsuites == 1 ? "" : "s",
-			on ? on : "n/a (one suite)");
-		for (size_t k = 0; k < v->nsuites; k++) {
-			const sd_tls_suite *s = sd_tls_suite_find(v->suites[k]);
-			fprintf(f, "  0x%04X  %-45s %s\n", v->suites[k], s ? s->iana : "(unassigned)",
-				s && s->openssl ? s->openssl : "-");
-		}
-		if (v->ngroups) {
-			fprintf(f, "  groups%s:", v->groups_listed ? " (the server's list, in its order)" : "");
-			for (size_t k = 0; k < v->ngroups; k++) {
-				const char *gn = sd_tls_group_name(v->groups[k]);
-				if (gn)
-					fprintf(f, " %s", gn);
-				else
-					fprintf(f, " 0x%04X", v->groups[k]);
-			}
-			fputc('\n', f);
-		}
-	}
-}
-
-static void *crypto_prepare(void *arg)
-{
-	sd_tls_crypto_prepare();
-	return arg;
-}
-
-static void *scan_worker(void *arg)
-{
-	sd_tls_scan_work(arg);
-	return NULL;
-}
-
 /* -v: each probe's answer and its span */
 static void on_probe(void *ctx, uint16_t version, const sd_tls_probe *p, sd_time began, sd_time ended)
 {
@@ -255,6 +164,7 @@ int cli_tls_one(sd_cli *cli, const char *target, const tls_opts *o)
 		.parallel = o->parallel, .clock = clk, .on_probe = on_probe, .ctx = cli,
 		.budget = cli->timeout_s > 0 ? (sd_time)(cli->timeout_s * 1e6) : 0,
 		.budget_given = cli->timeout_s > 0,
+		.starttls = o->starttls >= 0 ? o->starttls : sd_starttls_for_port((unsigned)atoi(port)),
 		.enm = { .sni = o->sni ? o->sni : host, .versions = o->versions ? o->versions : 0x1fu,
 			 .no_groups = o->no_groups, .no_order = o->no_order, .seed = (uint32_t)t0,
 			 .alpn = o->alpn, .pad_to = o->pad_to },
@@ -271,60 +181,33 @@ int cli_tls_one(sd_cli *cli, const char *target, const tls_opts *o)
 				     .caps = SD_LINK_BYTES | SD_LINK_NET };
 		cli_trace_run(&tr, &run);
 	}
-	int err = sd_tls_scan_open(&sc, &cfg);
-	if (err < 0) {
+	sd_tls_diag_cfg dc = { .scan = cfg, .ca_file = o->ca_file, .name = o->name, .no_cert = o->no_cert,
+			       .expect = o->expect_text ? &o->expect : NULL,
+			       .client = o->no_client ? NULL : &o->client };
+	sd_report rep;
+	sd_report_init(&rep, cli->cmd, target);
+	char why[256] = "";
+	int err = sd_tls_diagnose(&dc, &rep, &sc, why, sizeof why);
+	if (err == SD_ERR_ARG || err == SD_ERR_NOMEM) {
 		rc = cli_error(cli, err == SD_ERR_NOMEM ? SD_EXIT_INTERNAL : SD_EXIT_USAGE, "%s: %s", target,
 			       sd_strerror(err));
 		goto out;
 	}
-
-	/* The first connection alone: it says what answers the port. */
-	char why[256] = "";
-	err = sd_tls_scan_first(sc, why, sizeof why);
+	if (err == SD_ERR_PROTO) {
+		rc = cli_error(cli, SD_EXIT_INTERNAL, "%s", why);
+		goto out;
+	}
 	if (err < 0) {
 		rc = cli_open_failed(cli, target, err, why[0] ? why : sd_strerror(err), t0);
 		goto out;
 	}
-	/* Then the versions, in up to --per-host lanes at once. TLS 1.3's
-	 * second probe may read the server's group list, which takes libcrypto
-	 * (~2 ms of CPU): when the first probe found TLS 1.3, load it in a
-	 * thread of its own while the probes run. Only after the lanes have
-	 * started: dlopen holds the loader's lock, which thread creation needs
-	 * too (the lanes would start 1 ms late). */
-	size_t nthreads = sd_tls_scan_workers(sc);
-	pthread_t th[SD_TLS_NVERSIONS], prep;
-	size_t started = 0;
-	int preparing = 0;
-	if (nthreads && cfg.parallel > 1) {
-		for (size_t i = 0; i < nthreads && i < SD_TLS_NVERSIONS; i++)
-			if (pthread_create(&th[i], NULL, scan_worker, sc) == 0)
-				started++;
-		preparing = started && sd_tls_scan_wants_crypto(sc) &&
-			    pthread_create(&prep, NULL, crypto_prepare, NULL) == 0;
-	}
-	if (nthreads && started == 0)
-		sd_tls_scan_work(sc);
-	for (size_t i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
-	if (preparing)
-		pthread_join(prep, NULL);
-	err = sd_tls_scan_finish(sc);
-	if (err < 0) {
-		rc = cli_error(cli, SD_EXIT_INTERNAL, "building a hello failed: %s", sd_strerror(err));
-		goto out;
-	}
-
-	sd_report rep;
-	sd_report_init(&rep, cli->cmd, target);
-	const char *service = sd_tls_scan_report(sc, &rep);
-	snprintf(rep.by.protocol, sizeof rep.by.protocol, "%s", strcmp(service, "tls") == 0 ? "tls" : "");
-	snprintf(rep.by.mode, sizeof rep.by.mode, "%s", service);
+	const char *service = sd_tls_scan_service(sc);
 	rep.elapsed_ms = (sd_now(clk) - t0) / 1000;
 	if (!cli->json && strcmp(service, "tls") == 0)
-		print_table(cli, sc, service);
+		cli_tls_print_table(cli, sc, service);
 	else if (!cli->json)
 		fprintf(cli->out, "service: %s   connections: %u\n", service, sd_tls_scan_connections(sc));
-	rc = cli_print_report(cli, &rep, extra_json(sc, service));
+	rc = cli_print_report(cli, &rep, cli_tls_extra_json(sc, service));
 	if (tracing)
 		cli_trace_outcome(&tr, &rep);
 out:
@@ -352,9 +235,20 @@ int cmd_tls(sd_cli *cli, int argc, char **argv)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "per-host", required_argument, NULL, 'H' },
 		{ "rate", required_argument, NULL, 'r' },
+		{ "ca", required_argument, NULL, 'C' },
+		{ "name", required_argument, NULL, 'N' },
+		{ "no-cert", no_argument, NULL, 'n' },
+		{ "expect", required_argument, NULL, 'e' },
+		{ "client", required_argument, NULL, 'c' },
+		{ "client-versions", required_argument, NULL, 1000 },
+		{ "client-ciphers", required_argument, NULL, 1001 },
+		{ "client-groups", required_argument, NULL, 1002 },
+		{ "client-sigalgs", required_argument, NULL, 1003 },
+		{ "no-client", no_argument, NULL, 1004 },
+		{ "starttls", required_argument, NULL, 1005 },
 		{ NULL, 0, NULL, 0 },
 	};
-	tls_opts o = { .wait_ms = 3000, .jobs = 16, .per_host = 4 };
+	tls_opts o = { .wait_ms = 3000, .jobs = 16, .per_host = 4, .starttls = -1 };
 	const char *targets = NULL;
 	int c;
 	opterr = 0;
@@ -407,6 +301,31 @@ int cmd_tls(sd_cli *cli, int argc, char **argv)
 			o.delay_ms = 1000u / rate;
 			break;
 		}
+		case 'C':
+			o.ca_file = optarg;
+			break;
+		case 'N':
+			o.name = optarg;
+			break;
+		case 'n':
+			o.no_cert = 1;
+			break;
+		case 'e':
+			o.expect_text = optarg;
+			break;
+		case 'c':
+			o.client_name = optarg;
+			break;
+		case 1000: case 1001: case 1002: case 1003:
+			o.client_set[c - 1000] = optarg;
+			break;
+		case 1004:
+			o.no_client = 1;
+			break;
+		case 1005:
+			if ((o.starttls = sd_starttls_from_name(optarg)) < 0)
+				return cli_usage_error(cli, "--starttls takes smtp, submission, imap, pop3, ftp, postgres or none, not '%s'", optarg);
+			break;
 		default:
 			return cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]);
 		}
@@ -415,9 +334,39 @@ int cmd_tls(sd_cli *cli, int argc, char **argv)
 	 * many targets: each target one connection at a time, so --per-host
 	 * counts connections */
 	o.parallel = targets ? 1 : o.per_host;
-	char why[160];
+	char why[320];
 	if (sd_tls_names_check(o.sni, o.alpn, why, sizeof why) != SD_OK)
 		return cli_usage_error(cli, "%s", why);
+	char policy_file[SD_TLS_POLICY_TEXT_MAX + 2];
+	if (o.expect_text && o.expect_text[0] == '@') { /* --expect @FILE */
+		FILE *pf = fopen(o.expect_text + 1, "r");
+		if (!pf)
+			return cli_error(cli, SD_EXIT_OPEN, "cannot read --expect %s: %s", o.expect_text + 1, strerror(errno));
+		size_t got = fread(policy_file, 1, sizeof policy_file - 1, pf);
+		fclose(pf);
+		if (got > SD_TLS_POLICY_TEXT_MAX)
+			return cli_usage_error(cli, "--expect %s is longer than %u bytes", o.expect_text + 1,
+					       SD_TLS_POLICY_TEXT_MAX);
+		if (memchr(policy_file, '\0', got))
+			return cli_usage_error(cli, "--expect %s is not text", o.expect_text + 1);
+		policy_file[got] = '\0';
+		o.expect_text = policy_file;
+	}
+	if (o.expect_text && sd_tls_policy_parse(o.expect_text, &o.expect, why, sizeof why) != SD_OK)
+		return cli_usage_error(cli, "--expect: %s", why);
+	if (!o.no_client) { /* the client judged: a profile, then the --client-* changes */
+		static const char *const parts[] = { "versions", "ciphers", "groups", "sigalgs" };
+		int err = sd_tls_client_profile(o.client_name ? o.client_name : "default", &o.client, why, sizeof why);
+		for (size_t i = 0; i < 4 && err == SD_OK; i++)
+			if (o.client_set[i])
+				err = sd_tls_client_set(&o.client, parts[i], o.client_set[i], why, sizeof why);
+		if (err == SD_ERR_ARG)
+			return cli_usage_error(cli, "%s", why);
+		if (err < 0 && (o.client_name || o.client_set[1]))
+			return cli_error(cli, SD_EXIT_INTERNAL, "%s", why);
+		if (err < 0)
+			o.no_client = 1; /* no libssl: judge no client rather than fail every run */
+	}
 	if (targets) {
 		if (cli->trace)
 			return cli_usage_error(cli, "--trace writes one target's transcript; not with --targets");

@@ -144,6 +144,15 @@ static const struct {
 	{ SD_CAUSE_REMOTE_RESET_SLOW, "remote-reset-slow", SD_LAYER_PHYSICAL,
 	  "the network stretched the reset sequence beyond what the loader's entry allows",
 	  "run the reset on the exporter side (esp_rfc2217_server, a labgrid strategy), or hold the boot pin and pulse only the reset" },
+	{ SD_CAUSE_TLS_SNI_REQUIRED, "tls-sni-required", SD_LAYER_SECURITY,
+	  "the server refuses a ClientHello without a server name it knows (alert unrecognized_name, 112)",
+	  "send the server's name (SNI): connect by host name, openssl s_client -servername NAME, curl --resolve NAME:PORT:IP https://NAME:PORT/, shakedown tls --sni NAME" },
+	{ SD_CAUSE_POLICY_DEVIATION, "policy-deviation", SD_LAYER_SECURITY,
+	  "the server breaks a rule of the expected policy (shakedown tls --expect)",
+	  "change the server's configuration to meet the rule, or the policy if the rule is wrong" },
+	{ SD_CAUSE_TLS_CLIENT_CERT_REQUIRED, "tls-client-cert-required", SD_LAYER_SECURITY,
+	  "the server requires a client certificate and ends the handshake without one",
+	  "give the client its certificate and key (curl --cert/--key, openssl s_client -cert/-key), or make the client certificate optional on the server" },
 };
 
 _Static_assert(SDI_ARRAY_LEN(cause_table) == SD_CAUSE_COUNT,

@@ -47,6 +47,14 @@ struct sd_tls_scan {
 	int              folded;
 	sd_time          t0;      /* the run's start: on_probe gets each probe's span from it */
 	sd_deadline      overall;
+	const char      *service; /* what sd_tls_scan_report named */
+	sd_tls_cert      cert;    /* sd_tls_diagnose's certificate check */
+	int              has_cert;
+	sd_tls_policy_result policy; /* and its policy verdict */
+	int              has_policy;
+	sd_starttls_result st;     /* the first STARTTLS dialog that failed */
+	atomic_int       st_failed; /* 1: on the first connection, 2: on a later one */
+	atomic_flag      st_taken;  /* who writes st */
 	char             host[256], port[16];
 };
 
@@ -101,6 +109,23 @@ static int lane_step(sd_tls_scan *r, lane *L, char *why, size_t whylen)
 	sd_tls_probe *p = &L->p;
 	sd_tls_probe_init(p, L->hello, (size_t)L->hello_len, L->e.want_flight, SD_MS(r->cfg.wait_ms),
 			  L->rx, sizeof L->rx, L->hs, sizeof L->hs);
+	if (err >= 0 && r->cfg.starttls) {
+		/* the plaintext dialog first; a server that refuses it (421 too
+		 * many connections, 454) ends this lane: its words are kept */
+		sd_starttls_result st;
+		int src = sd_starttls_run(link, r->cfg.starttls, sd_deadline_min(sd_deadline_in(clk, SD_MS(r->cfg.wait_ms)), r->overall), &st);
+		if (src < 0) {
+			atomic_fetch_add(&r->conns, 1);
+			if (!atomic_flag_test_and_set(&r->st_taken)) {
+				r->st = st;
+				atomic_store(&r->st_failed, L == r->lanes[0] && L->e.probes == 1 ? 1 : 2);
+			}
+			if (!(L == r->lanes[0] && L->e.probes == 1) && more_to_do(L))
+				atomic_store(&r->cut, 1);
+			sd_link_close(link);
+			return 0;
+		}
+	}
 	if (err < 0) {
 		p->closed = 1; /* a refused connection mid-run counts as a closed probe */
 		p->link_err = err;
@@ -132,6 +157,14 @@ static const char *service_of(const uint8_t *b, size_t n)
 		size_t k = strlen(svcs[i].prefix);
 		if (n >= k && memcmp(b, svcs[i].prefix, k) == 0)
 			return svcs[i].name;
+	}
+	static const char *const html[] = { "<!doctype html", "<html", "<head", "<body", "<!--" };
+	for (size_t i = 0; i < SDI_ARRAY_LEN(html); i++) {
+		size_t k = strlen(html[i]), j = 0;
+		while (j < k && j < n && (b[j] >= 'A' && b[j] <= 'Z' ? b[j] + 32 : b[j]) == html[i][j])
+			j++;
+		if (j == k)
+			return "http"; /* an HTTP/0.9-style answer: the page alone (python3 -m http.server) */
 	}
 	if (n >= 3 && memcmp(b, "220", 3) == 0) {
 		for (size_t i = 0; i + 3 <= n && i < 200; i++)
@@ -216,12 +249,77 @@ static int add_timeouts(sd_tls_scan *r, sd_report *rep)
 	return f != NULL;
 }
 
+/* The STARTTLS dialog failed: the server's own words. Returns the service. */
+static const char *starttls_failed(sd_tls_scan *r, sd_report *rep)
+{
+	const sd_starttls_result *st = &r->st;
+	const char *proto = sd_starttls_name(r->cfg.starttls);
+	sd_finding *f;
+	if (st->link_err == SD_ERR_TIMEOUT && st->rx_len == 0 && st->step == SD_STARTTLS_STEP_GREETING) {
+		f = sd_diag_add(&rep->diag, SD_CAUSE_STARTTLS_NOT_OFFERED, 0.8f);
+		if (f) {
+			sd_finding_summary(f, "no %s greeting within --wait %u ms: the server waits for the client, as a TLS-on-connect port does (465 smtps, 993 imaps, 995 pop3s)",
+					   proto, r->cfg.wait_ms);
+			sd_finding_fix(f, "probe it without --starttls (use --starttls none on a usual STARTTLS port); for STARTTLS use the plaintext port (587/25 smtp, 143 imap, 110 pop3)");
+		}
+		return "silent";
+	}
+	if (st->link_err) {
+		f = sd_diag_add(&rep->diag, SD_CAUSE_STARTTLS_REFUSED, 0.8f);
+		if (f) {
+			sd_finding_summary(f, "the %s dialog before STARTTLS ended: %s%s%s", proto, sd_strerror(st->link_err),
+					   st->last.line[0] ? "; its last words: " : "", st->last.line);
+			sd_finding_evidence(f, NULL, 0, st->rx, st->rx_len);
+		}
+		return proto;
+	}
+	if (!st->last.complete) { /* bytes that are no reply of that protocol */
+		f = sd_diag_add(&rep->diag, SD_CAUSE_WRONG_PROTOCOL, 0.8f);
+		if (f) {
+			sd_finding_summary(f, "the server's answer is no %s reply%s%s", proto,
+					   st->rx_len && st->rx[0] >= 0x14 && st->rx[0] <= 0x18 ? " (a TLS record: TLS at once, drop --starttls)" : "",
+					   "");
+			sd_finding_fix(f, "check the port and --starttls (smtp, imap, pop3, ftp, postgres), or none for TLS on connect");
+			sd_finding_evidence(f, NULL, 0, st->rx, st->rx_len);
+		}
+		return "unknown";
+	}
+	if (st->not_offered) {
+		f = sd_diag_add(&rep->diag, SD_CAUSE_STARTTLS_NOT_OFFERED, 0.9f);
+		if (f) {
+			sd_finding_summary(f, "the %s server does not offer STARTTLS; it answered: %s", proto, st->last.line);
+			sd_finding_fix(f, "enable STARTTLS on the server (postfix smtpd_tls_security_level = may; dovecot ssl = yes), or use its TLS-on-connect port");
+			sd_finding_evidence(f, NULL, 0, st->rx, st->rx_len);
+		}
+		return proto;
+	}
+	f = sd_diag_add(&rep->diag, SD_CAUSE_STARTTLS_REFUSED, 0.9f);
+	if (f) {
+		const char *when = st->step == SD_STARTTLS_STEP_GREETING ? "greets with a refusal"
+				   : st->step == SD_STARTTLS_STEP_CAPA ? "refuses the capability question" : "refuses STARTTLS";
+		sd_finding_summary(f, "the %s server %s: %s", proto, when, st->last.line);
+		if (st->last.code == 421)
+			sd_finding_fix(f, "the server sheds connections (421): wait and retry, slow down (--rate), or raise its limit (postfix smtpd_client_connection_count_limit)");
+		else if (st->last.code == 454)
+			sd_finding_fix(f, "TLS is not available on the server (454): its certificate or key cannot be read; check its log (postfix smtpd_tls_cert_file, smtpd_tls_key_file)");
+		else
+			sd_finding_fix(f, "read the server's reply above; it names the reason");
+		sd_finding_evidence(f, NULL, 0, st->rx, st->rx_len);
+	}
+	return proto;
+}
+
 /* The findings: what answered, and if TLS, what it accepts or why nothing. */
 static const char *diagnose(sd_tls_scan *r, sd_report *rep)
 {
 	const sd_tls_enum *e = &r->lanes[0]->e;
 	sd_finding *f;
 	int fa = e->first_answer;
+	if (atomic_load(&r->st_failed) == 1) {
+		const char *svc = starttls_failed(r, rep);
+		sd_diag_sort(&rep->diag);
+		return svc;
+	}
 	if (fa == SD_TLS_NOT_TLS) {
 		sd_classify_in in = {
 			.rx = r->first_rx, .rx_len = r->first_rx_len, .tx = r->first_tx,
@@ -266,6 +364,16 @@ static const char *diagnose(sd_tls_scan *r, sd_report *rep)
 	int tls_seen = fa == SD_TLS_HELLO || fa == SD_TLS_HRR || fa == SD_TLS_ALERT || fa == SD_TLS_MALFORMED || any;
 	int broke = add_violations(r, rep);
 	int late = add_timeouts(r, rep);
+	if (atomic_load(&r->st_failed) == 2) { /* refused on a later connection: what is listed is incomplete */
+		f = sd_diag_add(&rep->diag, SD_CAUSE_STARTTLS_REFUSED, 0.9f);
+		if (f) {
+			sd_finding_summary(f, "the %s server refused a later connection's dialog: %s; the enumeration is incomplete",
+					   sd_starttls_name(r->cfg.starttls), r->st.last.line[0] ? r->st.last.line : sd_strerror(r->st.link_err));
+			sd_finding_fix(f, "a server that sheds connections (421): slow down (--rate N, --per-host 1) or raise its limit");
+			sd_finding_evidence(f, NULL, 0, r->st.rx, r->st.rx_len);
+		}
+		late = 1;
+	}
 	if (!tls_seen && (broke || late)) {
 		sd_diag_sort(&rep->diag);
 		return r->first_rx_len && r->first_rx[0] >= TLS_CT_CHANGE_CIPHER_SPEC &&
@@ -318,14 +426,20 @@ static const char *diagnose(sd_tls_scan *r, sd_report *rep)
 		}
 		return "tls";
 	}
-	/* TLS, but nothing accepted: say why from the alerts. */
-	unsigned pv = 0, hf = 0;
+	/* TLS, but nothing accepted: say why from the alerts. A name the
+	 * server does not know (unrecognized_name) comes first: the other
+	 * versions' routine refusals (protocol_version) only follow from it. */
+	unsigned pv = 0, hf = 0, un = 0;
 	uint8_t other = 0;
+	char unv[64] = "";
 	for (size_t i = 0; i < SD_TLS_NVERSIONS; i++) {
 		const sd_tls_vresult *v = &e->v[i];
 		if (!v->probed && !v->implied_by)
 			continue;
-		if (v->refusal_alert == 70 || v->refusal == SD_TLS_HELLO)
+		if (v->refusal_alert == TLS_ALERT_UNRECOGNIZED_NAME || v->big_alert == TLS_ALERT_UNRECOGNIZED_NAME) {
+			un++;
+			sdi_append(unv, sizeof unv, "%s%s", unv[0] ? ", " : "", sd_tls_version_name(v->version));
+		} else if (v->refusal_alert == 70 || v->refusal == SD_TLS_HELLO)
 			pv++;
 		else if (v->refusal_alert == 40 || v->refusal_alert == 71)
 			hf++;
@@ -333,7 +447,25 @@ static const char *diagnose(sd_tls_scan *r, sd_report *rep)
 			other = v->refusal_alert;
 	}
 	f = NULL;
-	if (hf) {
+	if (un) {
+		int named = r->ec.sni && *r->ec.sni && tls_sni_is_name(r->ec.sni);
+		f = sd_diag_add(&rep->diag, SD_CAUSE_TLS_SNI_REQUIRED, 0.9f);
+		if (f && named)
+			sd_finding_summary(f, "the server does not know the name %s: it answers %s with the alert unrecognized_name (112)",
+					   r->ec.sni, unv);
+		else if (f)
+			sd_finding_summary(f, "the server requires a server name (SNI), and we probed by address without one: it answers %s with the alert unrecognized_name (112)",
+					   unv);
+		if (f && named)
+			sd_finding_fix(f, "use a name the server is configured for (nginx server_name; shakedown tls --sni NAME, openssl s_client -servername NAME)");
+		if (f) {
+			sd_finding_detail(f, "curl fails: curl: (35) error:0A000458:SSL routines::tlsv1 unrecognized name (after its OpenSSL version)");
+			sd_finding_detail(f, "openssl s_client says: tlsv1 unrecognized name ... SSL alert number 112");
+			if (pv)
+				sd_finding_detail(f, "%u other version%s refused with protocol_version: a server with no name configured for the default server refuses those too",
+						  pv, pv == 1 ? "" : "s");
+		}
+	} else if (hf) {
 		f = sd_diag_add(&rep->diag, SD_CAUSE_TLS_NO_SHARED_CIPHER, 0.8f);
 		if (f)
 			sd_finding_summary(f, "a TLS server answers but refuses every suite of the IANA registry we offered (handshake_failure)");
@@ -405,6 +537,10 @@ int sd_tls_scan_first(sd_tls_scan *r, char *why, size_t whylen)
 	int err = lane_step(r, L0, why, whylen);
 	if (err < 0)
 		return err;
+	if (atomic_load(&r->st_failed) == 1) { /* the STARTTLS dialog said it all */
+		atomic_store(&r->next_lane, r->nlanes);
+		return 0;
+	}
 	r->first_tx_len = (size_t)(L0->hello_len > 0 ? L0->hello_len : 0);
 	memcpy(r->first_tx, L0->hello, r->first_tx_len);
 	r->first_rx_len = SDI_MIN(L0->p.rx_len, sizeof r->first_rx);
@@ -496,7 +632,40 @@ const char *sd_tls_scan_report(sd_tls_scan *r, sd_report *rep)
 	if (!r || !rep)
 		return "unknown";
 	sd_tls_scan_finish(r);
-	return diagnose(r, rep);
+	r->service = diagnose(r, rep);
+	return r->service;
+}
+
+const sd_tls_cert *sd_tls_scan_cert(const sd_tls_scan *r)
+{
+	return r && r->has_cert ? &r->cert : NULL;
+}
+
+sd_tls_cert *sdi_tls_scan_cert_slot(sd_tls_scan *r)
+{
+	r->has_cert = 1;
+	return &r->cert;
+}
+
+const sd_starttls_result *sd_tls_scan_starttls(const sd_tls_scan *r)
+{
+	return r && atomic_load(&r->st_failed) ? &r->st : NULL;
+}
+
+const sd_tls_policy_result *sd_tls_scan_policy(const sd_tls_scan *r)
+{
+	return r && r->has_policy ? &r->policy : NULL;
+}
+
+sd_tls_policy_result *sdi_tls_scan_policy_slot(sd_tls_scan *r)
+{
+	r->has_policy = 1;
+	return &r->policy;
+}
+
+const char *sd_tls_scan_service(const sd_tls_scan *r)
+{
+	return r && r->service ? r->service : "unknown";
 }
 
 const sd_tls_enum *sd_tls_scan_enum(const sd_tls_scan *r)

@@ -23,6 +23,23 @@
 
 #define TLS_ALERT_WARNING 1
 #define TLS_ALERT_FATAL   2
+#define TLS_ALERT_UNRECOGNIZED_NAME 112u /* RFC 6066 3: no server of that name (or none given) */
+
+/* A host name that goes into the SNI extension (an IP literal does not,
+ * RFC 6066 3): letters in it, no ':' (the rule sd_tls_hello_build follows). */
+static inline int tls_sni_is_name(const char *s)
+{
+	int alpha = 0;
+	if (!s || !*s)
+		return 0;
+	for (const char *p = s; *p; p++) {
+		if (*p == ':')
+			return 0;
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '-')
+			alpha = 1;
+	}
+	return alpha;
+}
 
 
 /* Handshake message types (RFC 8446 4, RFC 5246 7.4). */

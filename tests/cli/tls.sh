@@ -18,6 +18,13 @@ run "$SHAKEDOWN" tls a b
 check "two hosts: exit 2" [ "$rc" -eq 2 ]
 run "$SHAKEDOWN" tls --trace "$TMP/t.jsonl" --targets /dev/null
 check "--trace with --targets: exit 2" [ "$rc" -eq 2 ]
+run "$SHAKEDOWN" tls --expect min=1.4 localhost
+check "--expect with a bad rule: exit 2, naming it" bash -c '[ "$1" -eq 2 ] && grep -q "min=1.4" <<<"$2"' _ "$rc" "$err"
+run "$SHAKEDOWN" tls --expect "@$TMP/no-such-policy" localhost
+check "--expect @FILE missing: exit 3" [ "$rc" -eq 3 ]
+printf 'min=1.2\nbogus\n' >"$TMP/policy"
+run "$SHAKEDOWN" tls --expect "@$TMP/policy" localhost
+check "--expect @FILE with an unknown rule: exit 2" bash -c '[ "$1" -eq 2 ] && grep -q "bogus" <<<"$2"' _ "$rc" "$err"
 run "$SHAKEDOWN" tls --help
 check "--help: exit 0 and usage" bash -c '[ "$1" -eq 0 ] && grep -q "HOST\[:PORT\]" <<<"$2"' _ "$rc" "$out"
 run "$SHAKEDOWN" --help

@@ -92,7 +92,7 @@ NGX
 # and nmap ssl-enum-ciphers'; our order verdict must equal nmap's.
 compare_with_scanners() {
   local port=$1 name=$2
-  timeout 60 "$SHAKEDOWN" tls --json "127.0.0.1:$port" >"$TMP/ours.json" 2>"$TMP/ours.err"
+  timeout 60 "$SHAKEDOWN" tls --json --ca "$TMP/cert.pem" "127.0.0.1:$port" >"$TMP/ours.json" 2>"$TMP/ours.err"
   if command -v sslscan >/dev/null 2>&1; then
     timeout 120 sslscan --no-colour --xml="$TMP/sslscan.xml" "127.0.0.1:$port" >/dev/null 2>&1
     check "$name: same (version, suite) pairs as sslscan" \

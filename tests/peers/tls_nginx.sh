@@ -21,7 +21,7 @@ nginx_start "
 " || { bad "nginx started"; finish; exit; }
 wait_port "$tport"; wait_port "$hport"
 
-out=$(timeout 60 "$SHAKEDOWN" tls --json "127.0.0.1:$tport"); rc=$?
+out=$(timeout 60 "$SHAKEDOWN" tls --json --ca "$TMP/cert.pem" "127.0.0.1:$tport"); rc=$?
 check "exit 0" [ "$rc" -eq 0 ]
 check "TLSv1.3 and TLSv1.2" json 'sorted(d["versions"]) == ["TLSv1.2", "TLSv1.3"]' <<<"$out"
 check "TLSv1.3: the three default suites" \
@@ -47,7 +47,7 @@ check "TLSv1.3 groups_from server-list, TLSv1.2 from probes" \
   json 'd["versions"]["TLSv1.3"]["groups_from"] == "server-list" and d["versions"]["TLSv1.2"]["groups_from"] == "probes"' <<<"$out"
 check "connections within N + 2V (9 suites, 5 versions)" json 'd["connections"] <= 9 + 2 * 5' <<<"$out"
 # versions in parallel (default) and one at a time give the same answer
-seq_out=$(timeout 60 "$SHAKEDOWN" tls --json --per-host 1 "127.0.0.1:$tport")
+seq_out=$(timeout 60 "$SHAKEDOWN" tls --json --ca "$TMP/cert.pem" --per-host 1 "127.0.0.1:$tport")
 check "--per-host 1 (sequential) finds the same as the parallel run" python3 -c '
 import json, sys
 a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])

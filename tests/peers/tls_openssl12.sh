@@ -7,7 +7,7 @@ port=$(free_port)
 s_server "$port" -tls1_2 -serverpref \
   -cipher 'ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA' || { bad "s_server started"; finish; exit; }
 
-out=$(timeout 60 "$SHAKEDOWN" tls --json "127.0.0.1:$port"); rc=$?
+out=$(timeout 60 "$SHAKEDOWN" tls --json --ca "$TMP/cert.pem" "127.0.0.1:$port"); rc=$?
 check "exit 0 (a TLS server answered)" [ "$rc" -eq 0 ]
 check "service tls" json 'd["service"] == "tls" and d["ok"] is True' <<<"$out"
 check "TLSv1.2 only" json 'list(d["versions"]) == ["TLSv1.2"]' <<<"$out"
@@ -26,17 +26,17 @@ check "groups: OpenSSL 3.0's defaults for TLS 1.2" \
 check "connections with groups <= N + 2V ($(python3 -c 'import json,sys; print(json.load(sys.stdin)["connections"])' <<<"$out"))" \
   json 'd["connections"] == 11' <<<"$out"
 check_groups tls12 "$out" TLSv1.2 "$port" -tls1_2
-out=$(timeout 60 "$SHAKEDOWN" tls --json --no-groups "127.0.0.1:$port")
+out=$(timeout 60 "$SHAKEDOWN" tls --json --ca "$TMP/cert.pem" --no-groups "127.0.0.1:$port")
 check "connections without groups <= N + 2V" json 'd["connections"] <= 3 + 2 * 5' <<<"$out"
 
 # The text table names IANA and OpenSSL names.
-out=$(timeout 60 "$SHAKEDOWN" tls --no-groups "127.0.0.1:$port")
+out=$(timeout 60 "$SHAKEDOWN" tls --ca "$TMP/cert.pem" --no-groups "127.0.0.1:$port")
 check "table: IANA and OpenSSL names" grep -q "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 *ECDHE-RSA-AES256-GCM-SHA384" <<<"$out"
 check "table: TLS 1.0 and SSLv3 ruled out by TLS 1.1's protocol_version" \
   grep -q "^TLSv1.0 *not offered (TLSv1.1 was refused with protocol_version)" <<<"$out"
 
 # --trace: every connection's bytes, one "open" record per connection
-out=$(timeout 60 "$SHAKEDOWN" tls --json --no-groups --trace "$TMP/trace.jsonl" "127.0.0.1:$port")
+out=$(timeout 60 "$SHAKEDOWN" tls --json --no-cert --no-groups --trace "$TMP/trace.jsonl" "127.0.0.1:$port")
 check "--trace: one open per connection, and the hellos and answers" python3 - "$TMP/trace.jsonl" "$out" <<'PY'
 import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1])]

@@ -24,7 +24,7 @@ nginx_start "
 wait_port "$(head -1 "$TMP/targets" | cut -d: -f2)"
 
 start=$(date +%s%N)
-timeout 120 "$SHAKEDOWN" tls --targets - --no-groups <"$TMP/targets" >"$TMP/out.jsonl" 2>"$TMP/err"; rc=$?
+timeout 120 "$SHAKEDOWN" tls --targets - --ca "$TMP/cert.pem" --no-groups <"$TMP/targets" >"$TMP/out.jsonl" 2>"$TMP/err"; rc=$?
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 echo "# 41 targets in ${ms} ms"
 check "exit 3 (one target could not be opened)" [ "$rc" -eq 3 ]
@@ -43,7 +43,7 @@ assert bad[0]["target"].startswith("no-such-host") and bad[0]["findings"][0]["ca
 PY
 # --per-host 1 serialises them: slower than the default of 4
 start=$(date +%s%N)
-head -20 "$TMP/targets" | timeout 120 "$SHAKEDOWN" tls --targets - --no-groups --per-host 1 >"$TMP/one.jsonl" 2>/dev/null
+head -20 "$TMP/targets" | timeout 120 "$SHAKEDOWN" tls --targets - --ca "$TMP/cert.pem" --no-groups --per-host 1 >"$TMP/one.jsonl" 2>/dev/null
 ms1=$(( ($(date +%s%N) - start) / 1000000 ))
 check "--per-host 1: 20 lines (${ms1} ms)" [ "$(grep -c '' "$TMP/one.jsonl")" -eq 20 ]
 finish

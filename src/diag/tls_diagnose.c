@@ -1,0 +1,178 @@
+/*
+ * shakedown — the diagnosis of one TLS target (sd_tls_diagnose): the scan
+ * (tls_scan.c) with its lanes in threads, then the certificate check
+ * (tls_cert.c), then the report. What `shakedown tls HOST` prints; an
+ * embedding program gets the same answer from this one call.
+ */
+#include <pthread.h>
+#include "internal.h"
+
+static void *crypto_prepare(void *arg)
+{
+	sd_tls_crypto_prepare();
+	return arg;
+}
+
+static void *scan_worker(void *arg)
+{
+	sd_tls_scan_work(arg);
+	return NULL;
+}
+
+/* The lanes in up to cfg.parallel threads (or here, one after another). */
+static void run_lanes(sd_tls_scan *sc, unsigned parallel)
+{
+	/* TLS 1.3's second probe may read the server's group list, which takes
+	 * libcrypto (~2 ms of CPU): when the first probe found TLS 1.3, load it
+	 * in a thread of its own while the probes run. Only after the lanes
+	 * have started: dlopen holds the loader's lock, which thread creation
+	 * needs too (the lanes would start 1 ms late). */
+	size_t nthreads = sd_tls_scan_workers(sc);
+	pthread_t th[SD_TLS_NVERSIONS], prep;
+	size_t started = 0;
+	int preparing = 0;
+	if (nthreads && parallel > 1) {
+		for (size_t i = 0; i < nthreads && i < SD_TLS_NVERSIONS; i++)
+			if (pthread_create(&th[i], NULL, scan_worker, sc) == 0)
+				started++;
+		preparing = started && sd_tls_scan_wants_crypto(sc) &&
+			    pthread_create(&prep, NULL, crypto_prepare, NULL) == 0;
+	}
+	if (nthreads && started == 0)
+		sd_tls_scan_work(sc);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	if (preparing)
+		pthread_join(prep, NULL);
+}
+
+typedef struct cert_job {
+	sd_tls_scan           *sc;
+	const sd_tls_diag_cfg *cfg;
+	pthread_t              th;
+	int                    rc;
+	char                   why[200];
+} cert_job;
+
+static void *cert_read(void *arg)
+{
+	cert_job *j = arg;
+	j->rc = sdi_tls_cert_read(j->sc, j->cfg, 0, j->why, sizeof j->why);
+	return NULL;
+}
+
+/* Would cfg.client get through? A finding when not (a certificate refusal
+ * is told by the cert- findings already), and the verdict as a fact. */
+static void client_fit(sd_tls_scan *sc, const sd_tls_client *c, sd_report *rep)
+{
+	/* a server that broke the protocol, stalled, or a run cut short: what
+	 * it accepts is not known well enough to judge a client; nothing
+	 * accepted at all: the findings there say why already */
+	const sd_tls_enum *e = sd_tls_scan_enum(sc);
+	int any = 0;
+	for (size_t i = 0; i < SD_TLS_NVERSIONS; i++)
+		any |= e->v[i].supported;
+	if (!any || !sd_tls_scan_complete(sc) || sd_diag_find(&rep->diag, SD_CAUSE_TLS_PROTOCOL_VIOLATION) ||
+	    sd_diag_find(&rep->diag, SD_CAUSE_TLS_TIMEOUT))
+		return;
+	sd_tls_fit fit;
+	int sni_required = sd_diag_find(&rep->diag, SD_CAUSE_TLS_SNI_REQUIRED) != NULL;
+	if (sd_tls_client_fit(c, sd_tls_scan_enum(sc), sd_tls_scan_cert(sc), sni_required, &fit)) {
+		const sd_tls_suite *su = sd_tls_suite_find(fit.suite);
+		const char *gn = fit.group ? sd_tls_group_name(fit.group) : NULL;
+		sd_report_fact(rep, "client", "%s: gets through with %s, %s%s%s", c->name, sd_tls_version_name(fit.version),
+			       su ? su->iana : "?", gn ? ", " : "", gn ? gn : "");
+		return;
+	}
+	sd_report_fact(rep, "client", "%s: fails: %s", c->name, fit.why);
+	rep->ok = 0;
+	sd_diag_drop(&rep->diag, SD_CAUSE_OK);
+	if (fit.cause == SD_CAUSE_CERT_UNTRUSTED || fit.cause == SD_CAUSE_TLS_CLIENT_CERT_REQUIRED || sni_required)
+		return; /* told by the findings already there */
+	sd_finding *f = sd_diag_add(&rep->diag, (sd_cause)fit.cause, 0.93f);
+	if (!f)
+		return;
+	sd_finding_summary(f, "client %s: %s", c->name, fit.why);
+	sd_finding_fix(f, "%s", fit.fix);
+	if (fit.client_says[0])
+		sd_finding_detail(f, "%s says: %s", c->name, fit.client_says);
+	sd_finding_detail(f, "profile %s: %s", c->name, c->source);
+	sd_diag_sort(&rep->diag);
+}
+
+int sd_tls_diagnose(const sd_tls_diag_cfg *cfg, sd_report *rep, sd_tls_scan **out, char *why, size_t whylen)
+{
+	if (!cfg || !rep || !out)
+		return SD_ERR_ARG;
+	*out = NULL;
+	if (why && whylen)
+		why[0] = '\0';
+	sd_tls_scan *sc = NULL;
+	int err = sd_tls_scan_open(&sc, &cfg->scan);
+	if (err < 0)
+		return err;
+	*out = sc;
+	/* The first connection alone: it says what answers the port. */
+	err = sd_tls_scan_first(sc, why, whylen);
+	if (err < 0)
+		return err;
+	/* The certificate: one full handshake at the highest version both
+	 * speak (OpenSSL negotiates it), in a thread of its own beside the
+	 * lanes when connections may run in parallel (it would otherwise add
+	 * its round trips to the run); after them when not. */
+	cert_job cj = { .sc = sc, .cfg = cfg };
+	int cert_thread = err == 1 && !cfg->no_cert && cfg->scan.parallel > 1 && !cfg->scan.tap &&
+			  pthread_create(&cj.th, NULL, cert_read, &cj) == 0;
+	run_lanes(sc, cfg->scan.parallel);
+	if (cert_thread)
+		pthread_join(cj.th, NULL);
+	err = sd_tls_scan_finish(sc);
+	if (err < 0) {
+		if (why && whylen)
+			sdi_fmt(why, whylen, "building a hello failed: %s", sd_strerror(err));
+		return SD_ERR_PROTO;
+	}
+	const char *service = sd_tls_scan_report(sc, rep);
+	if (cfg->scan.starttls)
+		sd_report_fact(rep, "starttls", "%s", sd_starttls_name(cfg->scan.starttls));
+	sdi_fmt(rep->by.protocol, sizeof rep->by.protocol, "%s", strcmp(service, "tls") == 0 ? "tls" : "");
+	sdi_fmt(rep->by.mode, sizeof rep->by.mode, "%s", service);
+	if (strcmp(service, "tls") == 0 && !cfg->no_cert) {
+		if (!cert_thread && sdi_tls_best_version(sc))
+			cj.rc = sdi_tls_cert_read(sc, cfg, sdi_tls_best_version(sc), cj.why, sizeof cj.why);
+		sdi_tls_cert_findings(sc, cj.rc, cj.why, rep);
+	}
+	/* resets, silence, a size limit, or nothing but refusals: the same
+	 * small hello and its variants tell what a box on the path keys on */
+	const sd_tls_enum *e = sd_tls_scan_enum(sc);
+	int any = 0;
+	for (size_t i = 0; i < SD_TLS_NVERSIONS; i++)
+		any |= e->v[i].supported;
+	int odd = strcmp(service, "reset") == 0 || strcmp(service, "closed") == 0 ||
+		  (strcmp(service, "silent") == 0 && !sd_tls_scan_starttls(sc)) ||
+		  sd_diag_find(&rep->diag, SD_CAUSE_MIDDLEBOX_SIZE) || sd_diag_find(&rep->diag, SD_CAUSE_MIDDLEBOX_RESET) ||
+		  (strcmp(service, "tls") == 0 && !any && !sd_diag_find(&rep->diag, SD_CAUSE_TLS_SNI_REQUIRED) &&
+		   !sd_diag_find(&rep->diag, SD_CAUSE_TLS_PROTOCOL_VIOLATION));
+	/* a server that drips its answer or breaks the rules is the server,
+	 * and a run already cut short has no time left */
+	if (sd_diag_find(&rep->diag, SD_CAUSE_TLS_TIMEOUT) || sd_diag_find(&rep->diag, SD_CAUSE_TLS_PROTOCOL_VIOLATION))
+		odd = 0;
+	if (odd && !cfg->no_variants) {
+		sd_tls_variant v[SD_TLS_VARIANTS_MAX];
+		sd_tls_variants_cfg vc = {
+			.host = cfg->scan.host, .port = cfg->scan.port, .sni = cfg->scan.enm.sni,
+			.wait_ms = cfg->scan.wait_ms, .clock = cfg->scan.clock, .starttls = cfg->scan.starttls,
+			.seed = cfg->scan.enm.seed,
+		};
+		size_t nv = sd_tls_variants_run(&vc, v, SD_TLS_VARIANTS_MAX);
+		sd_tls_variants_report(v, nv, rep);
+	}
+	if (strcmp(service, "tls") == 0 && cfg->client)
+		client_fit(sc, cfg->client, rep);
+	if (strcmp(service, "tls") == 0 && cfg->expect) {
+		sd_tls_policy_result *pr = sdi_tls_scan_policy_slot(sc);
+		sd_tls_policy_check(cfg->expect, sd_tls_scan_enum(sc), sd_tls_scan_cert(sc), pr);
+		sd_tls_policy_report(pr, rep);
+	}
+	return SD_OK;
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# --starttls against scripted greeters (tests/peers/tls_starttls_server.py):
+# a working upgrade to a real TLS server (Python's ssl), and the refusals a
+# user meets, each quoted in the server's own words (421 Too many
+# connections, 454 TLS not available, no STARTTLS in EHLO, a refusal on a
+# later connection), and TLS-on-connect probed with --starttls.
+. "$(dirname "$0")/tls_common.bash"
+if [ -x /usr/bin/python3 ]; then python3() { /usr/bin/python3 "$@"; }; fi
+make_cert
+MODES="smtp-ok smtp-421 smtp-454 smtp-nostarttls smtp-later421 imap-ok pop3-ok implicit"
+# shellcheck disable=SC2086
+python3 "$SRCDIR/tests/peers/tls_starttls_server.py" "$TMP/cert.pem" "$TMP/key.pem" $MODES >"$TMP/srv.out" 2>"$TMP/srv.err" &
+PIDS+=($!)
+for _ in $(seq 100); do grep -q '^ready' "$TMP/srv.out" 2>/dev/null && break; sleep 0.05; done
+check "greeters ready" grep -q '^ready' "$TMP/srv.out" || { cat "$TMP/srv.err"; finish; exit 1; }
+port() { awk -v m="$1" '$1 == m { print $2 }' "$TMP/srv.out"; }
+st() { local mode=$1; shift; out=$(timeout 60 "$SHAKEDOWN" tls --json --ca "$TMP/cert.pem" --no-groups --no-order --wait 1500 "$@" "127.0.0.1:$(port "$mode")"); rc=$?; }
+first() { python3 -c 'import json,sys; d=json.load(sys.stdin); f=d["findings"]; print(f[0]["cause"] + ": " + f[0]["summary"] if f else "")' <<<"$out"; }
+
+st smtp-ok --starttls smtp
+check "smtp STARTTLS: exit 0, TLS enumerated behind it (got: $(first))" [ "$rc" -eq 0 ]
+check "smtp STARTTLS: versions and a verified certificate" \
+  json 'd["service"] == "tls" and "TLSv1.3" in d["versions"] and d["info"]["starttls"] == "smtp" and d["info"]["cert_verify"] == "ok"' <<<"$out"
+st imap-ok --starttls imap
+check "imap STARTTLS: exit 0 (got: $(first))" [ "$rc" -eq 0 ]
+st pop3-ok --starttls pop3
+check "pop3 STLS: exit 0 (got: $(first))" [ "$rc" -eq 0 ]
+st smtp-421 --starttls smtp
+check "smtp 421 at the greeting: exit 1" [ "$rc" -eq 1 ]
+check "smtp 421: starttls-refused quoting '421 ... Too many connections'" \
+  json 'd["findings"][0]["cause"] == "starttls-refused" and "421 4.7.0 mail.example Too many connections, try later" in d["findings"][0]["summary"] and "smtpd_client_connection_count_limit" in d["findings"][0]["fix"]' <<<"$out"
+st smtp-454 --starttls smtp
+check "smtp 454 to STARTTLS: starttls-refused quoting it (got: $(first))" \
+  json 'd["findings"][0]["cause"] == "starttls-refused" and "454 4.7.0 TLS not available due to local problem" in d["findings"][0]["summary"]' <<<"$out"
+st smtp-nostarttls --starttls smtp
+check "no STARTTLS in EHLO: starttls-not-offered (got: $(first))" \
+  json 'd["findings"][0]["cause"] == "starttls-not-offered" and "250 8BITMIME" in d["findings"][0]["summary"]' <<<"$out"
+st smtp-later421 --starttls smtp --per-host 1
+check "421 on a later connection: exit 1, starttls-refused, incomplete (got: $(first))" \
+  json 'not d["ok"] and any(f["cause"] == "starttls-refused" and "later" in f["summary"] and "421" in f["summary"] for f in d["findings"]) and not d["complete"]' <<<"$out"
+st implicit --starttls smtp
+check "TLS-on-connect probed with --starttls: says so (got: $(first))" \
+  json 'd["findings"][0]["cause"] == "starttls-not-offered" and "TLS-on-connect" in d["findings"][0]["summary"]' <<<"$out"
+st implicit
+check "TLS-on-connect without --starttls: exit 0" [ "$rc" -eq 0 ]
+out=$(timeout 10 "$SHAKEDOWN" tls --starttls gopher 127.0.0.1:1 2>&1); rc=$?
+check "--starttls gopher: exit 2" [ "$rc" -eq 2 ]
+finish

@@ -1,0 +1,141 @@
+/* Client fit (sd_tls_client_*): every profile loads; the decision on
+ * hand-made enumerations names the exact mismatch and a fix. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <stdio.h>
+#include <cmocka.h>
+#include "shakedown/shakedown.h"
+#include "shakedown/tls.h"
+
+static sd_tls_enum E;
+
+static void server(unsigned versions, uint16_t v, const uint16_t *suites, size_t n, const uint16_t *groups, size_t ng)
+{
+	sd_tls_enum_cfg ec = { .versions = versions };
+	sd_tls_enum_init(&E, &ec);
+	sd_tls_vresult *r = (sd_tls_vresult *)sd_tls_enum_result(&E, v);
+	r->probed = r->supported = 1;
+	memcpy(r->suites, suites, n * sizeof *suites);
+	r->nsuites = n;
+	r->order = SD_TLS_ORDER_CLIENT;
+	if (ng) {
+		memcpy(r->groups, groups, ng * sizeof *groups);
+		r->ngroups = ng;
+		r->groups_done = 1;
+	}
+}
+
+static int load(const char *name, sd_tls_client *c)
+{
+	char why[300];
+	int rc = sd_tls_client_profile(name, c, why, sizeof why);
+	if (rc == SD_ERR_UNSUPPORTED)
+		return -1; /* no libssl.so.3 to expand OpenSSL's DEFAULT */
+	if (rc != SD_OK)
+		fprintf(stderr, "%s: %s\n", name, why);
+	assert_int_equal(rc, SD_OK);
+	return 0;
+}
+
+static void profiles_load(void **state)
+{
+	(void)state;
+	static sd_tls_client c;
+	size_t i;
+	for (i = 0; sd_tls_client_profile_name(i); i++) {
+		if (load(sd_tls_client_profile_name(i), &c) < 0)
+			skip();
+		assert_true(c.source[0] != '\0');
+		assert_true(c.versions != 0);
+		assert_true(c.nsuites > 0);
+	}
+	assert_true(i >= 4);
+	char why[300];
+	assert_int_equal(sd_tls_client_profile("netscape", &c, why, sizeof why), SD_ERR_ARG);
+	assert_non_null(strstr(why, "java8"));
+	/* the default: OpenSSL's DEFAULT expanded here, TLS 1.0-1.3, x25519 first */
+	assert_int_equal(load("default", &c), 0);
+	assert_int_equal(c.groups[0], 29);
+	assert_int_equal(c.level, 2);
+	/* changes */
+	assert_int_equal(sd_tls_client_set(&c, "versions", "1.2,1.3", why, sizeof why), SD_OK);
+	assert_int_equal(c.versions, 0x18u);
+	assert_int_equal(sd_tls_client_set(&c, "groups", "P-256:secp384r1", why, sizeof why), SD_OK);
+	assert_int_equal(c.ngroups, 2);
+	assert_int_equal(c.groups[0], 23);
+	assert_int_equal(sd_tls_client_set(&c, "ciphers", "AES128-GCM-SHA256:TLS_AES_128_GCM_SHA256", why, sizeof why), SD_OK);
+	assert_int_equal(c.nsuites, 1);
+	assert_int_equal(c.suites[0], 0x009C);
+	assert_int_equal(c.nsuites13, 1);
+	assert_int_equal(sd_tls_client_set(&c, "ciphers", "ECDHE+AESGCM:!ECDSA", why, sizeof why), SD_OK);
+	assert_true(c.nsuites >= 2);
+	assert_int_equal(sd_tls_client_set(&c, "ciphers", "NOSUCHCIPHER", why, sizeof why), SD_ERR_ARG);
+	assert_int_equal(sd_tls_client_set(&c, "groups", "P-999", why, sizeof why), SD_ERR_ARG);
+	assert_non_null(strstr(why, "P-999"));
+	assert_int_equal(sd_tls_client_set(&c, "sigalgs", "rsa_pss_rsae_sha256:ECDSA+SHA256", why, sizeof why), SD_OK);
+	assert_int_equal(c.nsigalgs, 2);
+	assert_int_equal(sd_tls_client_set(&c, "versions", "1.4", why, sizeof why), SD_ERR_ARG);
+}
+
+static void fits(void **state)
+{
+	(void)state;
+	static sd_tls_client c;
+	sd_tls_fit f;
+	if (load("default", &c) < 0)
+		skip();
+	/* TLS 1.0/1.1 only, an ECDHE suite first: the MD5+SHA-1 signature */
+	static const uint16_t legacy[] = { 0xC013, 0x0035, 0x002F };
+	server(0x06, SD_TLS_TLS11, legacy, 3, NULL, 0);
+	assert_false(sd_tls_client_fit(&c, &E, NULL, 0, &f));
+	assert_int_equal(f.cause, SD_CAUSE_TLS_SIGALG_REFUSED);
+	assert_string_equal(f.client_says, "legacy sigalg disallowed or unsupported");
+	assert_non_null(strstr(f.fix, "@SECLEVEL=0"));
+	/* the same at level 0 gets through */
+	load("openssl-level0", &c);
+	assert_true(sd_tls_client_fit(&c, &E, NULL, 0, &f));
+	assert_int_equal(f.version, SD_TLS_TLS11);
+	assert_int_equal(f.suite, 0xC013);
+	/* TLS 1.3 only against Java 8: no common version */
+	static const uint16_t t13[] = { 0x1301 };
+	static const uint16_t x25519[] = { 29 };
+	server(0x10, SD_TLS_TLS13, t13, 1, x25519, 1);
+	load("java8", &c);
+	assert_false(sd_tls_client_fit(&c, &E, NULL, 0, &f));
+	assert_int_equal(f.cause, SD_CAUSE_TLS_VERSION_MISMATCH);
+	assert_non_null(strstr(f.why, "TLSv1.2"));
+	assert_non_null(strstr(f.fix, "TLSv1.2"));
+	/* TLS 1.3 with x25519 only against a client of P-256: no common group */
+	load("default", &c);
+	char why[200];
+	assert_int_equal(sd_tls_client_set(&c, "groups", "P-256", why, sizeof why), SD_OK);
+	assert_false(sd_tls_client_fit(&c, &E, NULL, 0, &f));
+	assert_int_equal(f.cause, SD_CAUSE_TLS_NO_SHARED_GROUP);
+	assert_non_null(strstr(f.fix, "ssl_ecdh_curve"));
+	/* TLS 1.2 with ChaCha20 only against Java 8: no common suite */
+	static const uint16_t chacha[] = { 0xCCA8 };
+	server(0x08, SD_TLS_TLS12, chacha, 1, NULL, 0);
+	load("java8", &c);
+	assert_false(sd_tls_client_fit(&c, &E, NULL, 0, &f));
+	assert_int_equal(f.cause, SD_CAUSE_TLS_NO_SHARED_CIPHER);
+	assert_non_null(strstr(f.fix, "ssl_ciphers"));
+	/* SNI required: a client without SNI cannot pass */
+	static const uint16_t rsa[] = { 0x002F };
+	server(0x02, SD_TLS_TLS10, rsa, 1, NULL, 0);
+	load("tls10-embedded", &c);
+	assert_true(sd_tls_client_fit(&c, &E, NULL, 0, &f));
+	assert_false(sd_tls_client_fit(&c, &E, NULL, 1, &f));
+	assert_int_equal(f.cause, SD_CAUSE_TLS_SNI_REQUIRED);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(profiles_load),
+		cmocka_unit_test(fits),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
