@@ -23,6 +23,8 @@ typedef struct esp_banner {
 	int      download;      /* DOWNLOAD(...) or "waiting for download" */
 	int      waiting;       /* "waiting for download" / "wait uart0 download" */
 	int      usb_only;      /* (USB_BOOT) / "wait usb download" */
+	int      spi_only;      /* (SPI_DOWNLOAD_BOOT) / "wait spi download": not this UART either */
+	unsigned header;        /* the last "invalid header: 0xNNNNNNNN" value */
 	unsigned resets;        /* rst: lines (or rst cause:) */
 	int      brownout;      /* BROWN_OUT reset reason, or the IDF's "Brownout detector" */
 	int      watchdog;      /* a WDT reset reason */
@@ -73,10 +75,36 @@ static void banner_read(const uint8_t *b, size_t n, esp_banner *o)
 			o->rom[k++] = (char)*p;
 		o->rom[k] = '\0';
 		o->seen = 1;
-	} else if (sdi_find(b, n, "ets Jun  8 2016")) {
+	} else if (sdi_find(b, n, "ets Jun  8 2016") || sdi_find(b, n, "ets Jun 8 2016") ||
+		   sdi_find(b, n, "ets Jul 29 2019")) {
+		/* the ESP32 ROM (Jun 8 2016) and its ECO3 revision (Jul 29 2019),
+		 * both quoted in user logs (esp-idf#10834, arduino-esp32#577) */
 		sdi_fmt(o->rom, sizeof o->rom, "esp32");
 		o->seen = 1;
+	} else if ((p = sdi_find(b, n, "Build:")) != NULL) {
+		/* the ESP-ROM line was cut off (or not pasted): the ROM's build
+		 * date, printed under it, names the chip as well. Spaces are
+		 * collapsed: a forum page shows "Feb  7" as "Feb 7". */
+		static const struct { const char *date, *rom; } builds[] = {
+			{ "Oct 25 2019", "esp32s2" }, /* ESP-ROM:esp32s2-rc4-20191025 */
+			{ "Feb 7 2021", "esp32c3" },  /* ESP-ROM:esp32c3-api1-20210207 */
+			{ "Mar 27 2021", "esp32s3" }, /* ESP-ROM:esp32s3-20210327 */
+			{ "Sep 19 2022", "esp32c6" }, /* ESP-ROM:esp32c6-20220919 */
+		};
+		char date[16];
+		size_t k = 0;
+		for (p += 6; p < end && k + 1 < sizeof date && *p != '\r' && *p != '\n'; p++)
+			if (*p != ' ' || (k > 0 && date[k - 1] != ' '))
+				date[k++] = (char)*p;
+		date[k] = '\0';
+		for (size_t i = 0; i < sizeof builds / sizeof builds[0]; i++)
+			if (strncmp(date, builds[i].date, strlen(builds[i].date)) == 0)
+				sdi_fmt(o->rom, sizeof o->rom, "%s", builds[i].rom);
 	}
+	/* no ROM line pasted: words only the ESP32's own ROM prints (esp.md 8.1;
+	 * esp-idf components/soc/esp32/include/soc/boot_mode.h) */
+	if (!o->rom[0] && (sdi_find(b, n, "DOWNLOAD_BOOT(UART0/UART1/SDIO") || sdi_find(b, n, "configsip: ")))
+		sdi_fmt(o->rom, sizeof o->rom, "esp32");
 	/* the last boot decides (a loop prints several) */
 	if ((p = find_last(b, n, "boot:0x")) != NULL) {
 		o->boot = hexnum(p + 7, end, &ok);
@@ -88,12 +116,23 @@ static void banner_read(const uint8_t *b, size_t n, esp_banner *o)
 		size_t ln = (size_t)(eol - p);
 		o->download = sdi_find(p, ln, "DOWNLOAD") != NULL;
 		o->usb_only = sdi_find(p, ln, "USB_BOOT") != NULL;
+		o->spi_only = sdi_find(p, ln, "SPI_DOWNLOAD") != NULL;
 		const uint8_t *nx = eol < end ? eol + 1 : eol;
 		size_t rest = (size_t)(end - nx);
+		if (rest >= 9 && memcmp(nx, "Saved PC:", 9) == 0) {
+			/* newer ROMs print the PC before the reset between the two
+			 * (esp-idf#11348, esptool-js#150) */
+			while (nx < end && *nx != '\n')
+				nx++;
+			nx = nx < end ? nx + 1 : nx;
+			rest = (size_t)(end - nx);
+		}
 		if (rest >= 4 && memcmp(nx, "wait", 4) == 0) {
 			o->download = 1;
 			if (sdi_find(nx, SDI_MIN(rest, (size_t)24), "usb"))
 				o->usb_only = 1;
+			else if (sdi_find(nx, SDI_MIN(rest, (size_t)24), "spi"))
+				o->spi_only = 1;
 			else
 				o->waiting = 1;
 		}
@@ -118,7 +157,10 @@ static void banner_read(const uint8_t *b, size_t n, esp_banner *o)
 	o->brownout = sdi_find(b, n, "BROWN") != NULL || sdi_find(b, n, "Brownout detector") != NULL;
 	if (!o->esp8266)
 		o->watchdog = sdi_find(b, n, "WDT") != NULL;
-	o->invalid_header = sdi_find(b, n, "invalid header: 0x") != NULL;
+	if ((p = find_last(b, n, "invalid header: 0x")) != NULL) {
+		o->invalid_header = 1;
+		o->header = hexnum(p + 18, end, &ok);
+	}
 	o->flash_err = sdi_find(b, n, "flash read err") != NULL;
 	o->app = sdi_find(b, n, "\x1b[0;3") != NULL || sdi_find(b, n, "I (") != NULL ||
 		 sdi_find(b, n, "entry 0x") != NULL;
@@ -186,6 +228,7 @@ static unsigned banner_verdicts(const esp_banner *o, const sd_classify_in *in, s
 		else
 			sd_finding_summary(f, "an Espressif ROM boot log (%s, boot:0x%x: %s)", chip_word(o), o->boot,
 					   o->usb_only ? "USB-only download: the loader listens on USB, not on this UART"
+					   : o->spi_only ? "SPI download: the loader listens on SPI, not on this UART"
 					   : o->download ? "download mode: the serial loader is waiting"
 					   : "flash boot, not the serial loader");
 	}
@@ -207,6 +250,22 @@ static unsigned banner_verdicts(const esp_banner *o, const sd_classify_in *in, s
 			sd_finding_fix(f, "keep %s high (its pull-up) while %s is low at reset, or connect to the chip's own USB port",
 				       second_pin(o) ? second_pin(o) : "the second strap pin", pin);
 		}
+	} else if (o->spi_only) {
+		/* SPI_DOWNLOAD_BOOT: a download mode, but over SPI (esptool#774:
+		 * "wait spi download", then "No serial data received"). Later
+		 * chips: boot bit 0x04 is the second strap (esp.md 8.2). */
+		f = add(d, SD_CAUSE_WRONG_BOOT_MODE, 0.93f, in);
+		if (f) {
+			k++;
+			if (second_pin(o) && !(o->boot & 0x04))
+				sd_finding_summary(f, "the %s waits for a download over SPI (boot:0x%x, %s read low at reset): "
+						   "this UART will not answer", chip_word(o), o->boot, second_pin(o));
+			else
+				sd_finding_summary(f, "the %s waits for a download over SPI (boot:0x%x): this UART will not answer",
+						   chip_word(o), o->boot);
+			sd_finding_fix(f, "keep %s high while %s is low at reset: UART download prints DOWNLOAD(...) "
+				       "and \"waiting for download\"", second_pin(o) ? second_pin(o) : "the second strap pin", pin);
+		}
 	} else if (o->have_boot && !o->download && !o->brownout) {
 		f = add(d, SD_CAUSE_WRONG_BOOT_MODE, 0.92f, in);
 		if (f) {
@@ -224,12 +283,21 @@ static unsigned banner_verdicts(const esp_banner *o, const sd_classify_in *in, s
 		}
 	}
 	if (o->invalid_header) {
-		f = add(d, o->resets >= 2 ? SD_CAUSE_BOOTLOOP : SD_CAUSE_BOOT_LOG, 0.9f, in);
+		/* the value is the word the ROM read where the bootloader's
+		 * header belongs: all ones is erased flash; anything else is an
+		 * image the ROM does not accept (wrong offset or chip, or flash
+		 * encryption that does not match, esp-idf#10948) */
+		int erased = o->header == 0xFFFFFFFFu;
+		f = add(d, o->resets >= 2 ? SD_CAUSE_BOOTLOOP : SD_CAUSE_BOOT_LOG, o->resets >= 2 ? 0.94f : 0.9f, in);
 		if (f) {
 			k++;
-			sd_finding_summary(f, "the ROM finds no bootloader in flash (invalid header: 0xffffffff%s)",
-					   o->resets >= 2 ? ", and resets over and over" : "");
-			sd_finding_fix(f, "flash a bootloader (erased flash boots nothing); to reach the loader hold %s low at reset", pin);
+			sd_finding_summary(f, "the ROM finds %s (invalid header: 0x%08x%s)",
+					   erased ? "no bootloader in flash: it is erased" : "no valid bootloader image in flash",
+					   o->header, o->resets >= 2 ? ", and resets over and over" : "");
+			sd_finding_fix(f, "%s; to reach the loader hold %s low at reset",
+				       erased ? "flash a bootloader (erased flash boots nothing)"
+				       : "re-flash the bootloader at the chip's offset, built for this chip (and with the flash "
+					 "encryption setting the chip has)", pin);
 		}
 	} else if (o->resets >= 2 && !o->brownout) {
 		f = add(d, SD_CAUSE_BOOTLOOP, 0.94f, in);
@@ -240,13 +308,18 @@ static unsigned banner_verdicts(const esp_banner *o, const sd_classify_in *in, s
 			sd_finding_fix(f, "hold %s low at reset to reach the loader; then re-flash the firmware", pin);
 		}
 	}
-	if (o->waiting && o->download && !o->usb_only) {
+	if (o->waiting && o->download && !o->usb_only && !o->spi_only) {
 		/* an answer to SYNC would have made this a success: the session
 		 * refines it into tx-path-dead when it sent SYNCs */
 		f = add(d, SD_CAUSE_BOOT_LOG, 0.5f, in);
 		if (f) {
 			k++;
-			sd_finding_summary(f, "the ROM loader is waiting for a download on this UART");
+			if (o->esp8266)
+				sd_finding_summary(f, "the ESP8266 ROM loader is waiting for a download on this UART (boot mode %u)",
+						   o->boot);
+			else
+				sd_finding_summary(f, "the %s ROM loader is waiting for a download on this UART (boot:0x%x)",
+						   chip_word(o), o->boot);
 		}
 	}
 	return k;
@@ -269,7 +342,7 @@ static int esp_explain(const uint8_t *b, size_t n, const uint8_t *tx, size_t tx_
 	banner_read(b, n, &o);
 	if (o.seen && (o.have_boot || o.esp8266))
 		return sdi_say(out, outlen, 70, "esp: an Espressif ROM boot log (%s, %s): the chip, not its loader, is talking",
-			       chip_word(&o), o.usb_only ? "USB-only download" : o.download ? "download mode" : "flash boot");
+			       chip_word(&o), o.usb_only ? "USB-only download" : o.spi_only ? "SPI download" : o.download ? "download mode" : "flash boot");
 	return sdi_say(out, outlen, 0, "esp: 0x%02x does not start a SLIP frame (expected C0)", b[0]);
 }
 
@@ -570,7 +643,7 @@ static int attempt(esp_ctx *c, int strat, sd_time delay)
 	c->ban_keep_n = c->banner_n;
 	/* a chip that booted elsewhere after our reset: one SYNC for the
 	 * record, then the next strategy (its timing may differ) */
-	int hopeless = c->ban.seen && c->ban.have_boot && (!c->ban.download || c->ban.usb_only);
+	int hopeless = c->ban.seen && c->ban.have_boot && (!c->ban.download || c->ban.usb_only || c->ban.spi_only);
 	unsigned tries = hopeless ? 1 : ESP_SYNC_TRIES;
 	for (unsigned t = 0; t < tries && !c->out_of_time; t++) {
 		xr = send_sync(c);
@@ -995,7 +1068,7 @@ static void diagnose_sync(esp_ctx *c)
 	};
 	esp_banner *o = &c->ban;
 	banner_read(rx, rxn, o);
-	if (o->seen && o->download && o->waiting && !o->usb_only && c->syncs_sent) {
+	if (o->seen && o->download && o->waiting && !o->usb_only && !o->spi_only && c->syncs_sent) {
 		f = sd_diag_add(&r->diag, SD_CAUSE_TX_PATH_DEAD, 0.95f);
 		if (f) {
 			sd_finding_summary(f, "the %s is in download mode (\"waiting for download\"), but none of %u SYNCs was "
@@ -1012,7 +1085,7 @@ static void diagnose_sync(esp_ctx *c)
 		banner_verdicts(o, &in, &r->diag);
 		sdi_fmt(r->by.protocol, sizeof r->by.protocol, "esp");
 		if (!r->by.mode[0])
-			sdi_fmt(r->by.mode, sizeof r->by.mode, "%s", o->usb_only ? "usb-download" : o->download ? "rom-loader"
+			sdi_fmt(r->by.mode, sizeof r->by.mode, "%s", o->usb_only ? "usb-download" : o->spi_only ? "spi-download" : o->download ? "rom-loader"
 				: o->brownout ? "brownout" : "flash-boot");
 	}
 	/* the core's reading of what else came (app text, silence, baud) */

@@ -296,6 +296,66 @@ static void erased_flash_is_a_boot_loop(void **state)
 	assert_true(R->r.ok);
 }
 
+/* ---- banners quoted by users (tests/cli/esp_banners/ has the threads) ----- */
+
+static sd_diag banner_d;
+
+static const sd_finding *banner_top(const char *text)
+{
+	sd_classify_in in = { .rx = (const uint8_t *)text, .rx_len = strlen(text), .expect = "esp",
+			      .listen_ms = 1000 };
+	sd_diag_init(&banner_d);
+	assert_true(sd_diagnose_bytes(&in, &banner_d) > 0);
+	return &banner_d.f[0];
+}
+
+static int banner_says(const char *word)
+{
+	for (size_t i = 0; i < banner_d.n; i++)
+		if (strstr(banner_d.f[i].summary, word) || strstr(banner_d.f[i].fix, word))
+			return 1;
+	return 0;
+}
+
+static void real_banners_name_chip_pin_and_mode(void **state)
+{
+	(void)state;
+	/* no ESP-ROM line (a forum post): the build date names the C3, so the
+	 * pin is GPIO9 with GPIO8, not GPIO0 (esp32.io t=40168) */
+	const sd_finding *f = banner_top("Build:Feb 7 2021\r\nrst:0x1 (POWERON),boot:0x0 (USB_BOOT)\r\nwait usb download\r\n");
+	assert_string_equal(sd_cause_name(f->cause), "wrong-boot-mode");
+	assert_non_null(strstr(f->summary, "esp32c3"));
+	assert_non_null(strstr(f->summary, "GPIO9"));
+	assert_non_null(strstr(f->fix, "GPIO8"));
+	assert_false(banner_says("GPIO0"));
+	/* SPI_DOWNLOAD_BOOT is not the UART loader (esptool#774) */
+	f = banner_top("ESP-ROM:esp32c3-api1-20210207\r\nBuild:Feb  7 2021\r\n"
+		       "rst:0x1 (POWERON),boot:0x1 (SPI_DOWNLOAD_BOOT)\r\nwait spi download\r\n");
+	assert_string_equal(sd_cause_name(f->cause), "wrong-boot-mode");
+	assert_non_null(strstr(f->summary, "SPI"));
+	assert_false(banner_says("waiting for a download on this UART"));
+	/* "Saved PC:" between the boot line and "waiting for download" */
+	f = banner_top("ESP-ROM:esp32c3-api1-20210207\r\nBuild:Feb  7 2021\r\n"
+		       "rst:0x15 (USB_UART_CHIP_RESET),boot:0x4 (DOWNLOAD(USB/UART0/1))\r\n"
+		       "Saved PC:0x400462dc\r\nwaiting for download\r\n");
+	assert_string_equal(sd_cause_name(f->cause), "boot-log");
+	assert_non_null(strstr(f->summary, "esp32c3 ROM loader is waiting"));
+	/* the ESP32 ECO3 ROM's date; the header value is the one printed */
+	f = banner_top("ets Jul 29 2019 12:21:46\r\n\r\nrst:0x10 (RTCWDT_RTC_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)\r\n"
+		       "invalid header: 0x88a0f530\r\ninvalid header: 0x88a0f530\r\n");
+	assert_string_equal(sd_cause_name(f->cause), "wrong-boot-mode");
+	assert_non_null(strstr(f->summary, "esp32"));
+	assert_true(banner_says("0x88a0f530"));
+	assert_false(banner_says("0xffffffff"));
+	assert_false(banner_says("erased"));
+	/* erased flash in a loop: the loop first, erased named */
+	f = banner_top("rst:0x10 (RTCWDT_RTC_RESET),boot:0x1f (SPI_FAST_FLASH_BOOT)\r\ninvalid header: 0xffffffff\r\n"
+		       "ets Jul 29 2019 12:21:46\r\n\r\nrst:0x10 (RTCWDT_RTC_RESET),boot:0x1f (SPI_FAST_FLASH_BOOT)\r\n"
+		       "invalid header: 0xffffffff\r\n");
+	assert_string_equal(sd_cause_name(f->cause), "bootloop");
+	assert_non_null(strstr(f->summary, "erased (invalid header: 0xffffffff"));
+}
+
 static void esp8266_log_is_read_at_74880(void **state)
 {
 	(void)state;
@@ -399,6 +459,7 @@ int main(void)
 		cmocka_unit_test(verdicts_first_ranked),
 		cmocka_unit_test(strap_pin_is_named_per_family),
 		cmocka_unit_test(erased_flash_is_a_boot_loop),
+		cmocka_unit_test(real_banners_name_chip_pin_and_mode),
 		cmocka_unit_test(esp8266_log_is_read_at_74880),
 		cmocka_unit_test(no_reset_hears_the_application),
 		cmocka_unit_test(classic_reset_races_the_en_capacitor),
