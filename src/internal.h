@@ -196,8 +196,6 @@ extern const sd_sim_kind sdi_sim_stk500;
 extern const sd_sim_kind sdi_sim_mtk;
 extern const sd_sim_kind sdi_sim_esp;
 
-#endif /* SD_FREESTANDING */
-
 /* ---- diag: the TLS diagnosis (src/diag/tls_*.c) ---- */
 /* The scan's certificate record, marked as read (tls_scan.c). */
 sd_tls_cert *sdi_tls_scan_cert_slot(sd_tls_scan *s);
@@ -211,5 +209,7 @@ int sdi_tls_expand_ciphers(const char *list, uint16_t *out, size_t max, size_t *
 int sdi_tls_cert_read(sd_tls_scan *s, const sd_tls_diag_cfg *cfg, uint16_t version, char *why, size_t whylen);
 void sdi_tls_cert_findings(sd_tls_scan *s, int rc, const char *why, sd_report *rep);
 uint16_t sdi_tls_best_version(const sd_tls_scan *s);
+
+#endif /* SD_FREESTANDING */
 
 #endif
