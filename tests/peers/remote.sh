@@ -27,8 +27,9 @@ sim stm2 stm32 "lines=$TMP/stm2.lines"
 sim mtk2 mtk "lines=$TMP/mtk2.lines"
 sim app stm32 mode=app "lines=$TMP/app.lines"     # behind pyserial, lines forwarded
 sim app2 stm32 mode=app "lines=$TMP/app2.lines"   # behind ser2net: nobody drives them
-mkfifo "$TMP/app3.lines"
+mkfifo "$TMP/app3.lines" "$TMP/esp.lines"
 sim app3 stm32 mode=app "lines=$TMP/app3.lines"   # behind pyserial and a 40 ms proxy
+sim esp esp chip=esp32 mode=app "lines=$TMP/esp.lines"   # an ESP32 running its app, behind pyserial
 # references: the same boards on local ptys (sims keep state: fresh ones)
 sim stkL stk500
 sim mtkL mtk
@@ -41,7 +42,7 @@ done
 free_ports 12
 Q_APP3=${PORTS[9]} R_APP3=${PORTS[10]}
 P_STK=${PORTS[0]} P_STM=${PORTS[1]} P_MTK=${PORTS[2]} P_APP2=${PORTS[3]} P_RAW=${PORTS[4]}
-Q_STK=${PORTS[5]} Q_STM=${PORTS[6]} Q_MTK=${PORTS[7]} Q_APP=${PORTS[8]}
+Q_STK=${PORTS[5]} Q_STM=${PORTS[6]} Q_MTK=${PORTS[7]} Q_APP=${PORTS[8]} Q_ESP=${PORTS[11]}
 s2n_begin
 s2n_conn stk "telnet(rfc2217),tcp,127.0.0.1,$P_STK" "$PTY_stk"
 s2n_conn stm "telnet(rfc2217),tcp,127.0.0.1,$P_STM" "$PTY_stm"
@@ -54,6 +55,7 @@ check "pyserial server (stm32) starts" pyserver "$Q_STM" "$PTY_stm2" --lines "$T
 check "pyserial server (mtk) starts" pyserver "$Q_MTK" "$PTY_mtk2" --lines "$TMP/mtk2.lines"
 check "pyserial server (stm32 app) starts" pyserver "$Q_APP" "$PTY_app" --lines "$TMP/app.lines"
 check "pyserial server (stm32 app, slow network) starts" pyserver "$Q_APP3" "$PTY_app3" --lines "$TMP/app3.lines"
+check "pyserial server (esp32 app) starts" pyserver "$Q_ESP" "$PTY_esp" --lines "$TMP/esp.lines"
 "$PY" "$SRCDIR/tests/peers/tcp_delay_proxy.py" "$R_APP3" "$Q_APP3" 40 >"$TMP/proxy.out" 2>&1 &
 PIDS+=($!)
 check "a 40 ms-each-way proxy in front of it" wait_ports "$R_APP3"
@@ -68,6 +70,13 @@ for k in stk mtk; do
     check "$server: probe of $k gives the local verdict ($local_v)" [ "$v" = "$local_v" ] || echo "got: $v"
   done
 done
+
+# ESP: esptool's DTR/RTS reset must cross the network to bring an ESP32
+# out of its application into the ROM loader (the EN/GPIO0 race is the
+# simulator's, driven by the forwarded lines)
+run "$SHAKEDOWN" info --json esp "rfc2217://127.0.0.1:$Q_ESP"
+check "pyserial: info esp resets an ESP32 out of its app, chip named" \
+  json 'd["ok"] and d["answered_by"]["chip"] == "ESP32" and d["answered_by"]["mode"] == "rom-loader"' <<<"$out" || echo "$out$err"
 
 # the same identity through ser2net and pyserial
 for server in ser2net pyserial; do
