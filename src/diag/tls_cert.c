@@ -609,7 +609,9 @@ static void cert_finding(sd_report *rep, const sd_tls_cert *c, size_t i, float c
 	case SD_CAUSE_CERT_HOSTNAME:
 		sd_finding_summary(f, "the certificate names %s, not %s (the name the client checks)",
 				   c->san[0] ? c->san : c->subject, c->name);
-		sd_finding_fix(f, "connect with a name the certificate lists, or reissue it with subjectAltName=DNS:%s (openssl req -addext)",
+		/* an address is matched against IP entries, not DNS ones */
+		sd_finding_fix(f, "connect with a name the certificate lists, or reissue it with subjectAltName=%s:%s (openssl req -addext)",
+			       strchr(c->name, ':') || strspn(c->name, "0123456789.") == strlen(c->name) ? "IP" : "DNS",
 			       c->name);
 		break;
 	case SD_CAUSE_CERT_INCOMPLETE_CHAIN:

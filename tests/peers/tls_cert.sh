@@ -194,6 +194,10 @@ serve wrongname
 expect_case "wrong name" cert-hostname --ca "$D/root.pem"
 check "wrong name: the SAN and the name checked" json \
   '"DNS:other.example" in d["findings"][0]["summary"] and "localhost" in d["findings"][0]["summary"]' <<<"$out"
+check "  the fix names a DNS entry for a host name" json '"subjectAltName=DNS:localhost" in d["findings"][0]["fix"]' <<<"$out"
+scan --ca "$D/root.pem" --name 127.0.0.1
+check "  and an IP entry for an address (got $(first_cause))" json \
+  'd["findings"][0]["cause"] == "cert-hostname" and "subjectAltName=IP:127.0.0.1" in d["findings"][0]["fix"]' <<<"$out"
 stop
 serve viainter
 expect_case "missing intermediate" cert-incomplete-chain --ca "$D/root.pem"
