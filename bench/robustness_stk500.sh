@@ -23,7 +23,7 @@
 # GET_SYNC when it is answered alone, urboot's table only after a 7.x
 # version, two readings of a known signature on a clean line, a version
 # that does not agree printed unverified): BER 1e-3 30/0/0 vs 26/0/4; BER
-# 1e-2, 60 runs, 25/0/35 vs avrdude 32/0/28. Before the version rule, one
+# 1e-2, 60 runs, 30/0/30 vs avrdude 32/0/28; 120 runs, 64/0/56 vs 59/0/61. Before the version rule, one
 # of 60 runs named optiboot 8.3 as "3.3" with exit 0 (a flipped parameter
 # byte makes optiboot answer 03 every time). What kills the board is a
 # flipped 20 (EOP): we send 9 in a clean run, avrdude 10, but confirming
