@@ -8,6 +8,7 @@
 #ifndef SD_FUZZ_CHUNK_LINK_H
 #define SD_FUZZ_CHUNK_LINK_H
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include "shakedown/shakedown.h"
 
@@ -117,4 +118,73 @@ static void chunk_link_init(chunk_link *r, const sd_link_ops *ops, const uint8_t
 	r->p = data;
 	r->n = size;
 }
+/* Drives a simulated device's engine (a simulator, as the host would
+ * reach it) from fuzz bytes on a fake clock, starting at data[i]: each op
+ * byte is a DTR/RTS change (< 0x10), a host rate change (< 0x14, from
+ * rates), time passing (< 0x20, maybe to the deadline), or a chunk of
+ * bytes of up to chunk_max taken from the input; the engine's sends must be
+ * readable. Ends when the engine is done, at most one timeout after the
+ * input, or after 20000 steps. */
+static inline void drive_device(sd_engine *e, const uint8_t *data, size_t size, size_t i,
+				const uint32_t rates[4], size_t chunk_max)
+{
+	sd_fake_clock fc;
+	sd_fake_clock_init(&fc, 0);
+	e->clock = &fc.base;
+	e->link_caps = SD_LINK_BYTES | SD_LINK_LINES;
+	sd_event ev = { .type = SD_EV_START };
+	e->ops->step(e, &ev);
+	for (unsigned steps = 0; steps < 20000 && i <= size; steps++) {
+		memset(&ev, 0, sizeof ev);
+		if (e->state & SD_ENG_SEND) {
+			if (e->tx_len == 0 || !e->tx)
+				abort();
+			volatile uint8_t x = e->tx[e->tx_len - 1]; /* must be readable */
+			(void)x;
+			ev.type = SD_EV_SENT;
+			ev.n = e->tx_len;
+		} else if (e->state & SD_ENG_CTRL) {
+			ev.type = SD_EV_CTRL_DONE;
+		} else if (e->state & SD_ENG_RECV) {
+			if (i >= size) {
+				if (e->deadline == SD_FOREVER)
+					break;
+				sd_fake_clock_set(&fc, e->deadline);
+				ev.type = SD_EV_TIMEOUT;
+				i++; /* at most one more timeout after the input */
+			} else {
+				uint8_t op = data[i++];
+				if (op < 0x10) { /* a reset edge or release */
+					ev.type = SD_EV_LINES;
+					ev.lines = op & 3u;
+				} else if (op < 0x14) { /* the host changes its rate */
+					ev.type = SD_EV_CFG;
+					ev.cfg = SD_LINE_CFG_8N1(rates[op & 3]);
+				} else if (op < 0x20) { /* time passes, maybe to the deadline */
+					sd_fake_clock_advance(&fc, (sd_time)(op - 0x14) * 20000);
+					if (e->deadline != SD_FOREVER && sd_now(&fc.base) >= e->deadline)
+						ev.type = SD_EV_TIMEOUT;
+					else
+						continue;
+				} else { /* bytes: length op-0x20 (capped), from the input */
+					size_t n = (size_t)(op - 0x20) % chunk_max + 1u;
+					if (n > size - i)
+						n = size - i;
+					if (n > e->rx_cap)
+						n = e->rx_cap;
+					if (n == 0)
+						continue;
+					memcpy(e->rx, data + i, n);
+					i += n;
+					ev.type = SD_EV_RECEIVED;
+					ev.n = n;
+				}
+			}
+		} else {
+			break; /* done or failed */
+		}
+		e->ops->step(e, &ev);
+	}
+}
+
 #endif

@@ -57,66 +57,8 @@ static void fuzz_device(const uint8_t *data, size_t size)
 	char why[160];
 	if (k->init(d, kv, 3, why, sizeof why) != SD_OK)
 		abort();
-	sd_fake_clock fc;
-	sd_fake_clock_init(&fc, 0);
-	sd_engine *e = &d->eng;
-	e->clock = &fc.base;
-	e->link_caps = SD_LINK_BYTES | SD_LINK_LINES;
-	sd_event ev = { .type = SD_EV_START };
-	e->ops->step(e, &ev);
-	size_t i = 2;
-	for (unsigned steps = 0; steps < 20000 && i <= size; steps++) {
-		memset(&ev, 0, sizeof ev);
-		if (e->state & SD_ENG_SEND) {
-			if (e->tx_len == 0 || !e->tx)
-				abort();
-			volatile uint8_t x = e->tx[e->tx_len - 1]; /* must be readable */
-			(void)x;
-			ev.type = SD_EV_SENT;
-			ev.n = e->tx_len;
-		} else if (e->state & SD_ENG_CTRL) {
-			ev.type = SD_EV_CTRL_DONE;
-		} else if (e->state & SD_ENG_RECV) {
-			if (i >= size) {
-				if (e->deadline == SD_FOREVER)
-					break;
-				sd_fake_clock_set(&fc, e->deadline);
-				ev.type = SD_EV_TIMEOUT;
-				i++;
-			} else {
-				uint8_t op = data[i++];
-				if (op < 0x10) { /* DTR/RTS */
-					ev.type = SD_EV_LINES;
-					ev.lines = op & 3u;
-				} else if (op < 0x14) {
-					static const uint32_t rates[] = { 115200, 74880, 9600, 921600 };
-					ev.type = SD_EV_CFG;
-					ev.cfg = SD_LINE_CFG_8N1(rates[op & 3]);
-				} else if (op < 0x20) {
-					sd_fake_clock_advance(&fc, (sd_time)(op - 0x14) * 20000);
-					if (e->deadline != SD_FOREVER && sd_now(&fc.base) >= e->deadline)
-						ev.type = SD_EV_TIMEOUT;
-					else
-						continue;
-				} else {
-					size_t n = (size_t)(op - 0x20) % 64u + 1u;
-					if (n > size - i)
-						n = size - i;
-					if (n > e->rx_cap)
-						n = e->rx_cap;
-					if (n == 0)
-						continue;
-					memcpy(e->rx, data + i, n);
-					i += n;
-					ev.type = SD_EV_RECEIVED;
-					ev.n = n;
-				}
-			}
-		} else {
-			break;
-		}
-		e->ops->step(e, &ev);
-	}
+	static const uint32_t rates[4] = { 115200, 74880, 9600, 921600 };
+	drive_device(&d->eng, data, size, 2, rates, 64u);
 	if (d->log.destructive > d->log.total)
 		abort();
 	free(d);
