@@ -269,6 +269,13 @@ typedef struct sd_tls_enum_cfg {
 	const char *alpn;          /* ALPN list to send ("h2,http/1.1"), NULL = none */
 	size_t      pad_to;        /* pad every hello record to this size (0 = RFC 7685 default) */
 	uint32_t    seed;
+	/* a share of the search, for enumerators that run side by side on
+	 * parallel connections (tls_scan.c): only the candidate suites (or
+	 * groups) whose index modulo parts (gparts) is part (gpart); 0 or 1
+	 * part = all of them */
+	unsigned    parts, part;
+	unsigned    gparts, gpart;
+	int         no_group_pass; /* leave the groups left after the suites to another */
 } sd_tls_enum_cfg;
 
 typedef struct sd_tls_enum {
@@ -293,6 +300,7 @@ typedef struct sd_tls_enum {
 	int             stop;      /* not TLS, or a server that stalls mid-answer:
 				      stop after this probe */
 	size_t          chunk;     /* chunked suite pass: the chunk being offered */
+	int             job;       /* -1 a main enumerator, else its SD_TLS_JOB_* */
 } sd_tls_enum;
 
 SD_API void sd_tls_enum_init(sd_tls_enum *e, const sd_tls_enum_cfg *cfg);
@@ -303,6 +311,30 @@ SD_API int sd_tls_enum_next(sd_tls_enum *e);
 SD_API void sd_tls_enum_feed(sd_tls_enum *e, const sd_tls_probe *p);
 /* The result for a version, or NULL. */
 SD_API const sd_tls_vresult *sd_tls_enum_result(const sd_tls_enum *e, uint16_t version);
+
+/* A side enumerator for one version, seeded with what another one has
+ * found there (known: its accepted suites and groups), that does one job
+ * of that version's search on a connection of its own:
+ *  SD_TLS_JOB_SUITES  the suites not known yet (of cfg's part);
+ *  SD_TLS_JOB_ORDER   the order probe: the known suites reversed;
+ *  SD_TLS_JOB_GROUPS  the groups not known yet (of cfg's gpart), offering
+ *                     the known suites (TLS 1.3 first asks for the server's
+ *                     list, see enum.c).
+ * Its result for that version is merged by the caller (suites and groups
+ * are sets; the order and the pick order are the main enumerator's). */
+#define SD_TLS_JOB_SUITES 0
+#define SD_TLS_JOB_ORDER  1
+#define SD_TLS_JOB_GROUPS 2
+SD_API void sd_tls_enum_init_job(sd_tls_enum *e, const sd_tls_enum_cfg *cfg, const sd_tls_vresult *known,
+				 int job);
+/* Whether e is still in its suite search of that version (not chunked):
+ * what a split of that search (cfg.parts) can still speed up. */
+SD_API int sd_tls_enum_searching(const sd_tls_enum *e, uint16_t version);
+/* Fold what a side enumerator found into the main result of its version:
+ * suites and groups as sets, the order from an order job, the first rule
+ * broken. With the client's order the suites end in the order we offer
+ * them, which is the order such a server picks them. */
+SD_API void sd_tls_enum_merge(sd_tls_vresult *into, const sd_tls_enum *side);
 
 /* ---- STARTTLS: the plaintext dialog before the hello ------------------- */
 
@@ -407,6 +439,9 @@ SD_API const char *sd_tls_scan_report(sd_tls_scan *s, sd_report *rep);
 /* The results per version (every lane's folded in after finish). */
 SD_API const sd_tls_enum *sd_tls_scan_enum(const sd_tls_scan *s);
 SD_API unsigned sd_tls_scan_connections(const sd_tls_scan *s);
+/* The longest chain of probes the scan made one after another (each began
+ * after the one before it had ended): what its time costs in round trips. */
+SD_API unsigned sd_tls_scan_chain(const sd_tls_scan *s);
 /* The STARTTLS dialog that failed (NULL when none did): on the first
  * connection, or later (then the enumeration is incomplete). */
 SD_API const sd_starttls_result *sd_tls_scan_starttls(const sd_tls_scan *s);

@@ -67,13 +67,15 @@ cJSON *cli_tls_extra_json(const sd_tls_scan *sc, const char *service)
 	}
 	cJSON_AddBoolToObject(x, "complete", sd_tls_scan_complete(sc));
 	cJSON_AddNumberToObject(x, "connections", sd_tls_scan_connections(sc));
+	cJSON_AddNumberToObject(x, "probes_in_a_row", sd_tls_scan_chain(sc));
 	return x;
 }
 
 void cli_tls_print_table(sd_cli *cli, const sd_tls_scan *sc, const char *service)
 {
 	FILE *f = cli->out;
-	fprintf(f, "service: %s   connections: %u\n", service, sd_tls_scan_connections(sc));
+	fprintf(f, "service: %s   connections: %u (%u in a row)\n", service, sd_tls_scan_connections(sc),
+		sd_tls_scan_chain(sc));
 	for (size_t i = 0; i < SD_TLS_NVERSIONS; i++) {
 		const sd_tls_vresult *v = &sd_tls_scan_enum(sc)->v[i];
 		if (!v->probed && !v->implied_by)

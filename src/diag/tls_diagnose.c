@@ -28,11 +28,11 @@ static void run_lanes(sd_tls_scan *sc, unsigned parallel)
 	 * have started: dlopen holds the loader's lock, which thread creation
 	 * needs too (the lanes would start 1 ms late). */
 	size_t nthreads = sd_tls_scan_workers(sc);
-	pthread_t th[SD_TLS_NVERSIONS], prep;
+	pthread_t th[32], prep;
 	size_t started = 0;
 	int preparing = 0;
 	if (nthreads && parallel > 1) {
-		for (size_t i = 0; i < nthreads && i < SD_TLS_NVERSIONS; i++)
+		for (size_t i = 0; i < nthreads && i < SDI_ARRAY_LEN(th); i++)
 			if (pthread_create(&th[i], NULL, scan_worker, sc) == 0)
 				started++;
 		preparing = started && sd_tls_scan_wants_crypto(sc) &&

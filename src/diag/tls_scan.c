@@ -10,6 +10,7 @@
  * TLS_CONNECT_MS, the whole scan cfg.budget (TLS_OVERALL_S by default). A
  * scan that the budget ends before its enumeration is done says so.
  */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include "internal.h"
@@ -26,15 +27,39 @@ typedef struct lane {
 	sd_tls_probe p;
 	int          hello_len;
 	int          err;        /* a hello that could not be built (our bug) */
+	int          state;      /* LANE_*, under the scan's lock */
+	uint16_t     version;    /* a job's version (e.job >= 0) */
+	unsigned     turn;       /* when a worker last took it */
 } lane;
+
+enum { LANE_READY = 0, LANE_RUNNING, LANE_DONE };
+
+/* Lanes at most: the versions, and the jobs that split a version's search
+ * (its groups, its order, the parts of a client-order suite search). */
+#define TLS_MAX_LANES 24u
+/* Parts of one version's suite search (TLS <= 1.2, client order; TLS 1.3
+ * has 5 suites to search) and of its group search (TLS <= 1.2): each part
+ * ends with a refusal of its own, a connection more, and the scan keeps
+ * to N + 2V connections (N suites, V versions). */
+#define TLS_SUITE_PARTS 2u
+#define TLS_GROUP_PARTS 2u
+#define TLS_KEEP_ENDS 256u /* probe ends kept to measure the chain */
 
 struct sd_tls_scan {
 	sd_tls_scan_cfg  cfg;
 	sd_tls_enum_cfg  ec;
 	const sd_clock  *clk;
-	lane            *lanes[SD_TLS_NVERSIONS]; /* [0] is the main lane */
+	lane            *lanes[TLS_MAX_LANES]; /* [0] is the main lane */
 	size_t           nlanes;
-	atomic_size_t    next_lane;
+	pthread_mutex_t  mu;      /* the lanes' states, jobs and enumerators */
+	pthread_cond_t   cv;      /* a lane became ready, or the last one ended */
+	int              splitting; /* lanes may hand work to new ones */
+	size_t           running;
+	unsigned         turns;
+	sd_time          ends[TLS_KEEP_ENDS]; /* finished probes: when, and */
+	unsigned         end_depth[TLS_KEEP_ENDS]; /* their place in the longest chain */
+	size_t           nends;
+	unsigned         chain;   /* the longest chain of probes, one after another */
 	_Atomic sd_time  next_at; /* --delay: the next connection not before */
 	uint8_t          first_tx[SD_TLS_HELLO_MAX];
 	size_t           first_tx_len;
@@ -76,6 +101,166 @@ static int more_to_do(const lane *L)
 	return sd_tls_enum_next(&rest);
 }
 
+static lane *lane_new(sd_tls_scan *r)
+{
+	if (r->nlanes >= TLS_MAX_LANES)
+		return NULL;
+	lane *L = calloc(1, sizeof *L);
+	if (L)
+		r->lanes[r->nlanes++] = L;
+	return L;
+}
+
+/* A job of one version's search on a lane of its own (lock held). */
+static lane *spawn_job(sd_tls_scan *r, const sd_tls_vresult *known, int job, unsigned part, unsigned parts)
+{
+	lane *L = lane_new(r);
+	if (!L)
+		return NULL;
+	sd_tls_enum_cfg c = r->ec;
+	c.seed = r->ec.seed + (uint32_t)r->nlanes * 7919u;
+	if (job == SD_TLS_JOB_SUITES) {
+		c.parts = parts;
+		c.part = part;
+	} else if (job == SD_TLS_JOB_GROUPS) {
+		c.gparts = parts;
+		c.gpart = part;
+	}
+	sd_tls_enum_init_job(&L->e, &c, known, job);
+	L->version = known->version;
+	pthread_cond_broadcast(&r->cv);
+	return L;
+}
+
+static int has_job(const sd_tls_scan *r, uint16_t version, int job)
+{
+	for (size_t k = 0; k < r->nlanes; k++)
+		if (r->lanes[k]->e.job == job && r->lanes[k]->version == version)
+			return 1;
+	return 0;
+}
+
+/* The main lane that searches the suites of a version. */
+static lane *owner_of(sd_tls_scan *r, uint16_t version)
+{
+	unsigned bit = 1u << (version - SD_TLS_SSL3);
+	for (size_t k = 0; k < r->nlanes; k++)
+		if (r->lanes[k]->e.job < 0 && (r->lanes[k]->e.cfg.versions & bit))
+			return r->lanes[k];
+	return NULL;
+}
+
+/* After a probe of lane L on `version` (lock held): hand what can run on
+ * a connection of its own to new lanes, so that the probes in a row stay
+ * few (issue: at 100 ms a round trip, each one in a row costs 0.1-0.2 s):
+ *  - a lane of several versions (TLS 1.1 and older) whose version was just
+ *    accepted gives the lower ones a lane of their own (a refusal would
+ *    have spared them their connections: see lane_bits);
+ *  - the first group a version names starts its group search (two parts
+ *    for TLS <= 1.2; TLS 1.3 first asks for the server's list);
+ *  - the second suite starts the order probe, beside the suite search;
+ *  - an order probe that finds the client's order splits the rest of the
+ *    suite search (TLS <= 1.2) in two: the order in which such a server picks is ours,
+ *    so nothing is lost by searching in parallel. A server with its own
+ *    order keeps one search: its picks, one after another, are its order. */
+static void split(sd_tls_scan *r, lane *L, uint16_t version)
+{
+	if (!r->splitting || r->cfg.parallel <= 1)
+		return;
+	const sd_tls_vresult *v = sd_tls_enum_result(&L->e, version);
+	unsigned bit = 1u << (version - SD_TLS_SSL3);
+	if (L->e.job < 0) {
+		unsigned lower = L->e.cfg.versions & (bit - 1u);
+		if (v->supported && lower) {
+			lane *N = lane_new(r);
+			if (N) {
+				sd_tls_enum_cfg c = r->ec;
+				c.versions = lower;
+				c.seed = r->ec.seed + (uint32_t)r->nlanes * 7919u;
+				sd_tls_enum_init(&N->e, &c);
+				N->e.first_answer = SD_TLS_HELLO;
+				L->e.cfg.versions &= ~lower;
+				pthread_cond_broadcast(&r->cv);
+			}
+		}
+	}
+	if (L->e.job == SD_TLS_JOB_SUITES || L->e.job < 0) {
+		if (!r->ec.no_groups && v->supported && v->ngroups > 0 && !v->groups_done && !v->chunked &&
+		    !has_job(r, version, SD_TLS_JOB_GROUPS)) {
+			unsigned parts = version == SD_TLS_TLS13 ? 1u : TLS_GROUP_PARTS, made = 0;
+			for (unsigned q = 0; q < parts; q++)
+				made += spawn_job(r, v, SD_TLS_JOB_GROUPS, q, parts) != NULL;
+		}
+		/* TLS 1.3 folds its group search into the suite probes with
+		 * hellos that only the group lanes may send now; TLS <= 1.2 keeps
+		 * naming curves in its suite probes (they share what they find,
+		 * see share_groups) and leaves the rest to the group lanes */
+		if (has_job(r, version, SD_TLS_JOB_GROUPS)) {
+			if (version == SD_TLS_TLS13)
+				L->e.cfg.no_groups = 1;
+			else
+				L->e.cfg.no_group_pass = 1;
+		}
+	}
+	if (L->e.job < 0 && !r->ec.no_order && v->nsuites >= 2 && !v->chunked && !L->e.cfg.no_order &&
+	    sd_tls_enum_searching(&L->e, version) && !has_job(r, version, SD_TLS_JOB_ORDER)) {
+		if (spawn_job(r, v, SD_TLS_JOB_ORDER, 0, 1))
+			L->e.cfg.no_order = 1;
+	}
+	if (L->e.job == SD_TLS_JOB_ORDER && v->order == SD_TLS_ORDER_CLIENT) {
+		lane *O = owner_of(r, version);
+		unsigned parts = SDI_MIN(r->cfg.parallel, TLS_SUITE_PARTS);
+		if (O && version != SD_TLS_TLS13 && O->e.cfg.parts <= 1 && parts > 1 && sd_tls_enum_searching(&O->e, version)) {
+			const sd_tls_vresult *ov = sd_tls_enum_result(&O->e, version);
+			unsigned made = 1;
+			for (unsigned q = 1; q < parts; q++)
+				made += spawn_job(r, ov, SD_TLS_JOB_SUITES, q, parts) != NULL;
+			if (made == parts) {
+				O->e.cfg.parts = parts;
+				O->e.cfg.part = 0;
+			} /* else the owner searches on in full: parts found twice are sets */
+		}
+	}
+}
+
+/* Before a lane's next hello (lock held): the groups the other lanes of
+ * its version found, so that no probe asks for one found already. */
+static void share_groups(sd_tls_scan *r, lane *L)
+{
+	if (L->e.vi >= SD_TLS_NVERSIONS || L->e.cfg.no_groups)
+		return;
+	sd_tls_vresult *v = &L->e.v[L->e.vi];
+	for (size_t k = 0; k < r->nlanes; k++) {
+		const lane *M = r->lanes[k];
+		if (M == L || M->e.cfg.no_groups || !(M->e.cfg.versions & (1u << (v->version - SD_TLS_SSL3))))
+			continue;
+		const sd_tls_vresult *w = sd_tls_enum_result(&M->e, v->version);
+		for (size_t i = 0; i < w->ngroups && v->ngroups < SD_TLS_MAX_GROUPS; i++) {
+			size_t j = 0;
+			while (j < v->ngroups && v->groups[j] != w->groups[i])
+				j++;
+			if (j == v->ngroups)
+				v->groups[v->ngroups++] = w->groups[i];
+		}
+	}
+}
+
+/* Where a probe that ran from began to ended stands in the longest chain
+ * of probes one after another (lock held). */
+static void chain_add(sd_tls_scan *r, sd_time began, sd_time ended)
+{
+	unsigned d = 1;
+	for (size_t i = 0; i < r->nends; i++)
+		if (r->ends[i] <= began && r->end_depth[i] + 1 > d)
+			d = r->end_depth[i] + 1;
+	if (r->nends < TLS_KEEP_ENDS) {
+		r->ends[r->nends] = ended;
+		r->end_depth[r->nends++] = d;
+	}
+	if (d > r->chain)
+		r->chain = d;
+}
+
 /* One probe of a lane: the enumerator's next hello over a new connection.
  * Returns 1 when a probe ran, 0 when the lane is finished, or the open
  * error of the connection (why filled in). */
@@ -83,17 +268,24 @@ static int lane_step(sd_tls_scan *r, lane *L, char *why, size_t whylen)
 {
 	const sd_clock *clk = r->clk;
 	if (sd_deadline_passed(clk, r->overall)) {
+		pthread_mutex_lock(&r->mu);
 		if (more_to_do(L))
 			atomic_store(&r->cut, 1);
+		pthread_mutex_unlock(&r->mu);
 		return 0;
 	}
-	if (!sd_tls_enum_next(&L->e))
-		return 0;
-	L->hello_len = sd_tls_hello_build(&L->e.hello, L->hello, sizeof L->hello);
-	if (L->hello_len < 0) {
-		L->err = L->hello_len;
-		return 0;
+	pthread_mutex_lock(&r->mu);
+	if (r->splitting)
+		share_groups(r, L);
+	int next = sd_tls_enum_next(&L->e);
+	if (next) {
+		L->hello_len = sd_tls_hello_build(&L->e.hello, L->hello, sizeof L->hello);
+		if (L->hello_len < 0)
+			L->err = L->hello_len;
 	}
+	pthread_mutex_unlock(&r->mu);
+	if (!next || L->err)
+		return 0;
 	if (r->cfg.delay_ms) { /* pace all lanes together */
 		sd_time t, want;
 		t = atomic_load(&r->next_at);
@@ -120,8 +312,10 @@ static int lane_step(sd_tls_scan *r, lane *L, char *why, size_t whylen)
 				r->st = st;
 				atomic_store(&r->st_failed, L == r->lanes[0] && L->e.probes == 1 ? 1 : 2);
 			}
+			pthread_mutex_lock(&r->mu);
 			if (!(L == r->lanes[0] && L->e.probes == 1) && more_to_do(L))
 				atomic_store(&r->cut, 1);
+			pthread_mutex_unlock(&r->mu);
 			sd_link_close(link);
 			return 0;
 		}
@@ -139,9 +333,14 @@ static int lane_step(sd_tls_scan *r, lane *L, char *why, size_t whylen)
 			atomic_fetch_add(&r->resets, 1);
 		sd_link_close(link);
 	}
+	pthread_mutex_lock(&r->mu);
+	uint16_t version = L->e.hello.version;
 	sd_tls_enum_feed(&L->e, p);
 	if (p->cut && more_to_do(L))
 		atomic_store(&r->cut, 1);
+	chain_add(r, began, sd_now(clk));
+	split(r, L, version);
+	pthread_mutex_unlock(&r->mu);
 	if (r->cfg.on_probe)
 		r->cfg.on_probe(r->cfg.ctx, L->e.hello.version, p, began - r->t0, sd_now(clk) - r->t0);
 	return err < 0 ? err : 1;
@@ -525,6 +724,8 @@ int sd_tls_scan_open(sd_tls_scan **out, const sd_tls_scan_cfg *cfg)
 	}
 	r->nlanes = 1;
 	sd_tls_enum_init(&L0->e, &r->ec);
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->cv, NULL);
 	*out = r;
 	return SD_OK;
 }
@@ -537,10 +738,8 @@ int sd_tls_scan_first(sd_tls_scan *r, char *why, size_t whylen)
 	int err = lane_step(r, L0, why, whylen);
 	if (err < 0)
 		return err;
-	if (atomic_load(&r->st_failed) == 1) { /* the STARTTLS dialog said it all */
-		atomic_store(&r->next_lane, r->nlanes);
+	if (atomic_load(&r->st_failed) == 1) /* the STARTTLS dialog said it all */
 		return 0;
-	}
 	r->first_tx_len = (size_t)(L0->hello_len > 0 ? L0->hello_len : 0);
 	memcpy(r->first_tx, L0->hello, r->first_tx_len);
 	r->first_rx_len = SDI_MIN(L0->p.rx_len, sizeof r->first_rx);
@@ -550,10 +749,8 @@ int sd_tls_scan_first(sd_tls_scan *r, char *why, size_t whylen)
 	 * problem there, so no chunked retries that would only repeat it */
 	if (L0->e.first_answer < 0)
 		r->ec.no_chunks = L0->e.cfg.no_chunks = 1;
-	if (!r->go_on) {
-		atomic_store(&r->next_lane, r->nlanes); /* nothing left for workers */
-		return 0;
-	}
+	if (!r->go_on)
+		return 0; /* nothing left for workers */
 	/* Then every version in its own lane (TLS 1.1 and older share one, see
 	 * lane_bits), up to `parallel` at once. The main lane keeps the
 	 * version it started with. */
@@ -564,16 +761,21 @@ int sd_tls_scan_first(sd_tls_scan *r, char *why, size_t whylen)
 			if (!(r->ec.versions & bit) || (bit & taken))
 				continue;
 			taken |= lane_bits(r->ec.versions, L0->e.v[i].version);
-			lane *L = calloc(1, sizeof *L);
+			lane *L = lane_new(r);
 			if (!L)
 				break;
 			sd_tls_enum_cfg one = r->ec;
 			one.versions = lane_bits(r->ec.versions, L0->e.v[i].version);
 			one.seed = r->ec.seed + (uint32_t)i * 7919u;
 			sd_tls_enum_init(&L->e, &one);
-			r->lanes[r->nlanes++] = L;
+			L->e.first_answer = SD_TLS_HELLO; /* the first answer was lane 0's */
 		}
 		L0->e.cfg.versions = first_bit;
+		/* and what the first answer lets run beside them */
+		pthread_mutex_lock(&r->mu);
+		r->splitting = 1;
+		split(r, L0, L0->e.hello.version);
+		pthread_mutex_unlock(&r->mu);
 	}
 	return 1;
 }
@@ -582,7 +784,8 @@ size_t sd_tls_scan_workers(const sd_tls_scan *r)
 {
 	if (!r || !r->go_on)
 		return 0;
-	return SDI_MIN((size_t)r->cfg.parallel, r->nlanes);
+	/* lanes may split: as many as may run at once */
+	return r->cfg.parallel > 1 ? SDI_MIN((size_t)r->cfg.parallel, (size_t)TLS_MAX_LANES) : 1;
 }
 
 int sd_tls_scan_wants_crypto(const sd_tls_scan *r)
@@ -593,18 +796,56 @@ int sd_tls_scan_wants_crypto(const sd_tls_scan *r)
 	return v13->supported && !v13->groups_done && !r->ec.no_groups;
 }
 
+/* The lane whose next probe a free worker runs (lock held): one probe at
+ * a time, so that lanes born later get a connection soon; an order probe
+ * first (one probe, and its answer may split a suite search), then the
+ * suite searches (the longest chains), then the groups; among equals the
+ * lane that has waited longest. */
+static lane *next_lane(sd_tls_scan *r)
+{
+	lane *best = NULL;
+	int best_rank = 0;
+	for (size_t k = 0; k < r->nlanes; k++) {
+		lane *L = r->lanes[k];
+		if (L->state != LANE_READY)
+			continue;
+		int rank = L->e.job == SD_TLS_JOB_ORDER ? 0 : L->e.job == SD_TLS_JOB_GROUPS ? 2 : 1;
+		if (!best || rank < best_rank || (rank == best_rank && L->turn < best->turn)) {
+			best = L;
+			best_rank = rank;
+		}
+	}
+	if (best)
+		best->turn = ++r->turns;
+	return best;
+}
+
 void sd_tls_scan_work(sd_tls_scan *r)
 {
 	if (!r)
 		return;
+	if (!r->go_on)
+		return;
+	pthread_mutex_lock(&r->mu);
 	for (;;) {
-		size_t i = atomic_fetch_add(&r->next_lane, 1);
-		if (i >= r->nlanes)
-			return;
+		lane *L = next_lane(r);
+		if (!L) {
+			if (!r->running)
+				break; /* and no lane that may still split */
+			pthread_cond_wait(&r->cv, &r->mu);
+			continue;
+		}
+		L->state = LANE_RUNNING;
+		r->running++;
+		pthread_mutex_unlock(&r->mu);
 		char why[256];
-		while (lane_step(r, r->lanes[i], why, sizeof why) != 0)
-			;
+		int more = lane_step(r, L, why, sizeof why) != 0;
+		pthread_mutex_lock(&r->mu);
+		L->state = more ? LANE_READY : LANE_DONE;
+		r->running--;
+		pthread_cond_broadcast(&r->cv);
 	}
+	pthread_mutex_unlock(&r->mu);
 }
 
 int sd_tls_scan_finish(sd_tls_scan *r)
@@ -613,11 +854,27 @@ int sd_tls_scan_finish(sd_tls_scan *r)
 		return SD_ERR_ARG;
 	lane *L0 = r->lanes[0];
 	if (!r->folded && r->nlanes > 1) {
-		/* fold the lanes' versions into the main lane's result */
-		for (size_t k = 1; k < r->nlanes; k++)
-			for (size_t i = 0; i < SD_TLS_NVERSIONS; i++)
-				if (r->lanes[k]->e.cfg.versions & (1u << (r->lanes[k]->e.v[i].version - SD_TLS_SSL3)))
-					L0->e.v[i] = r->lanes[k]->e.v[i];
+		/* fold the lanes' versions into the main lane's result: each
+		 * version's main lane, then the jobs that split its search */
+		for (size_t i = 0; i < SD_TLS_NVERSIONS; i++) {
+			uint16_t ver = L0->e.v[i].version;
+			lane *O = owner_of(r, ver);
+			if (O && O != L0)
+				L0->e.v[i] = O->e.v[i];
+			int gjobs = 0, gdone = 1;
+			for (size_t k = 1; k < r->nlanes; k++) {
+				const lane *J = r->lanes[k];
+				if (J->e.job < 0 || J->version != ver)
+					continue;
+				sd_tls_enum_merge(&L0->e.v[i], &J->e);
+				if (J->e.job == SD_TLS_JOB_GROUPS) {
+					gjobs++;
+					gdone &= sd_tls_enum_result(&J->e, ver)->groups_done;
+				}
+			}
+			if (gjobs) /* the parts of the group search: done when all are */
+				L0->e.v[i].groups_done = gdone || L0->e.v[i].groups_listed;
+		}
 		L0->e.cfg.versions = r->ec.versions;
 	}
 	r->folded = 1;
@@ -678,6 +935,11 @@ unsigned sd_tls_scan_connections(const sd_tls_scan *r)
 	return r ? atomic_load(&r->conns) : 0;
 }
 
+unsigned sd_tls_scan_chain(const sd_tls_scan *r)
+{
+	return r ? r->chain : 0;
+}
+
 int sd_tls_scan_complete(const sd_tls_scan *r)
 {
 	return r ? !atomic_load(&r->cut) : 0;
@@ -687,7 +949,9 @@ void sd_tls_scan_close(sd_tls_scan *r)
 {
 	if (!r)
 		return;
-	for (size_t k = 0; k < SD_TLS_NVERSIONS; k++)
+	for (size_t k = 0; k < r->nlanes; k++)
 		free(r->lanes[k]);
+	pthread_mutex_destroy(&r->mu);
+	pthread_cond_destroy(&r->cv);
 	free(r);
 }

@@ -51,6 +51,7 @@ void sd_tls_enum_init(sd_tls_enum *e, const sd_tls_enum_cfg *cfg)
 	for (size_t i = 0; i < SD_TLS_NVERSIONS; i++)
 		e->v[i].version = versions[i];
 	e->first_answer = -3;
+	e->job = -1;
 }
 
 const sd_tls_vresult *sd_tls_enum_result(const sd_tls_enum *e, uint16_t version)
@@ -67,6 +68,112 @@ static int has(const uint16_t *l, size_t n, uint16_t x)
 		if (l[i] == x)
 			return 1;
 	return 0;
+}
+
+static size_t index_of(uint16_t version)
+{
+	for (size_t i = 0; i < SD_TLS_NVERSIONS; i++)
+		if (versions[i] == version)
+			return i;
+	return SD_TLS_NVERSIONS;
+}
+
+void sd_tls_enum_init_job(sd_tls_enum *e, const sd_tls_enum_cfg *cfg, const sd_tls_vresult *known, int job)
+{
+	sd_tls_enum_cfg c = cfg ? *cfg : (sd_tls_enum_cfg){ 0 };
+	size_t vi = index_of(known->version);
+	c.versions = vi < SD_TLS_NVERSIONS ? version_bit(known->version) : 0x1fu;
+	c.no_order = job != SD_TLS_JOB_ORDER;
+	c.no_group_pass = job == SD_TLS_JOB_SUITES;
+	if (job == SD_TLS_JOB_ORDER)
+		c.no_groups = 1;
+	sd_tls_enum_init(e, &c);
+	e->job = job;
+	e->first_answer = SD_TLS_HELLO; /* the scan's first answer is another's */
+	if (vi >= SD_TLS_NVERSIONS) {
+		e->stop = 1;
+		return;
+	}
+	sd_tls_vresult *v = &e->v[vi];
+	v->supported = known->supported;
+	v->probed = 1;
+	v->nsuites = SDI_MIN(known->nsuites, (size_t)SD_TLS_MAX_ACCEPT);
+	memcpy(v->suites, known->suites, v->nsuites * sizeof v->suites[0]);
+	v->ngroups = SDI_MIN(known->ngroups, (size_t)SD_TLS_MAX_GROUPS);
+	memcpy(v->groups, known->groups, v->ngroups * sizeof v->groups[0]);
+	e->vi = vi;
+	e->phase = job == SD_TLS_JOB_ORDER ? PH_ORDER : job == SD_TLS_JOB_GROUPS ? PH_GROUPS : PH_SUITES;
+}
+
+int sd_tls_enum_searching(const sd_tls_enum *e, uint16_t version)
+{
+	return !e->stop && e->vi < SD_TLS_NVERSIONS && e->v[e->vi].version == version &&
+	       e->phase == PH_SUITES && !e->v[e->vi].chunked;
+}
+
+/* Where a suite stands in the order we offer them: the ECDHE ones first,
+ * then the others, each in the registry's order (see PH_SUITES). */
+static size_t suite_rank(uint16_t id)
+{
+	for (size_t i = 0; i < sdi_tls_nsuites; i++)
+		if (sdi_tls_suites[i].id == id)
+			return (sdi_tls_suite_is_ecdhe(id) ? 0 : sdi_tls_nsuites) + i;
+	return 2 * sdi_tls_nsuites;
+}
+
+static size_t group_rank(uint16_t id)
+{
+	for (size_t i = 0; i < sdi_tls_ngroups; i++)
+		if (sdi_tls_groups[i].id == id)
+			return i;
+	return sdi_tls_ngroups;
+}
+
+void sd_tls_enum_merge(sd_tls_vresult *into, const sd_tls_enum *side)
+{
+	const sd_tls_vresult *v = sd_tls_enum_result(side, into->version);
+	if (!v || !(side->cfg.versions & version_bit(into->version)))
+		return;
+	into->probed |= v->probed;
+	into->supported |= v->supported;
+	for (size_t i = 0; i < v->nsuites && into->nsuites < SD_TLS_MAX_ACCEPT; i++)
+		if (!has(into->suites, into->nsuites, v->suites[i]))
+			into->suites[into->nsuites++] = v->suites[i];
+	if (v->groups_listed) { /* the server's own list, in its order */
+		into->ngroups = v->ngroups;
+		memcpy(into->groups, v->groups, v->ngroups * sizeof v->groups[0]);
+		into->groups_listed = 1;
+	} else if (!into->groups_listed) {
+		for (size_t i = 0; i < v->ngroups && into->ngroups < SD_TLS_MAX_GROUPS; i++)
+			if (!has(into->groups, into->ngroups, v->groups[i]))
+				into->groups[into->ngroups++] = v->groups[i];
+	}
+	if (side->job == SD_TLS_JOB_ORDER && v->order_done) {
+		into->order = v->order;
+		into->order_done = 1;
+	}
+	if (v->violations && !into->violations)
+		memcpy(into->violation, v->violation, sizeof into->violation);
+	into->violations += v->violations;
+	if (v->stall_bytes && !into->stall_bytes) {
+		into->stall_bytes = v->stall_bytes;
+		into->stall_ms = v->stall_ms;
+		into->stall_cut = v->stall_cut;
+	}
+	if (!into->groups_listed) /* found by parts side by side: in the order we offer them */
+		for (size_t i = 1; i < into->ngroups; i++)
+			for (size_t j = i; j > 0 && group_rank(into->groups[j]) < group_rank(into->groups[j - 1]); j--) {
+				uint16_t t = into->groups[j];
+				into->groups[j] = into->groups[j - 1];
+				into->groups[j - 1] = t;
+			}
+	if (into->order == SD_TLS_ORDER_CLIENT) /* insertion sort by our offer order */
+		for (size_t i = 1; i < into->nsuites; i++)
+			for (size_t j = i; j > 0 && suite_rank(into->suites[j]) < suite_rank(into->suites[j - 1]); j--) {
+				uint16_t t = into->suites[j];
+				into->suites[j] = into->suites[j - 1];
+				into->suites[j - 1] = t;
+			}
 }
 
 static int candidate_suite(uint16_t id, uint16_t version)
@@ -223,14 +330,20 @@ int sd_tls_enum_next(sd_tls_enum *e)
 		switch (e->phase) {
 		case PH_SUITES:
 			e->noffer = 0;
-			for (size_t i = 0, k = 0; i < sdi_tls_nsuites && e->noffer < SD_TLS_MAX_OFFER - 1; i++) {
+			/* in our offer order (suite_rank): the ECDHE suites first, so
+			 * that a server that takes the client's order names a curve
+			 * early, and its group search can start beside the suite one */
+			for (size_t j = 0, k = 0; j < 2 * sdi_tls_nsuites && e->noffer < SD_TLS_MAX_OFFER - 1; j++) {
+				size_t i = j % sdi_tls_nsuites;
 				uint16_t id = sdi_tls_suites[i].id;
-				if (!candidate_suite(id, ver))
+				if (!candidate_suite(id, ver) || (j < sdi_tls_nsuites) != !!sdi_tls_suite_is_ecdhe(id))
 					continue;
-				/* chunked: only the candidates of chunk e->chunk */
+				/* chunked: only the candidates of chunk e->chunk;
+				 * split: only those of our part */
 				int in_chunk = !v->chunked || k / SD_TLS_CHUNK == e->chunk;
+				int in_part = e->cfg.parts <= 1 || k % e->cfg.parts == e->cfg.part;
 				k++;
-				if (in_chunk && !has(v->suites, v->nsuites, id))
+				if (in_chunk && in_part && !has(v->suites, v->nsuites, id))
 					e->offer[e->noffer++] = id;
 			}
 			if (v->chunked && e->noffer == 0 && e->chunk * SD_TLS_CHUNK < sdi_tls_nsuites) {
@@ -292,7 +405,8 @@ int sd_tls_enum_next(sd_tls_enum *e)
 			set_hello(e, ver);
 			return 1;
 		case PH_GROUPS:
-			if (e->cfg.no_groups || !v->supported || v->groups_done) {
+			/* a part of a suite search leaves the groups to its main lane */
+			if (e->cfg.no_groups || !v->supported || v->groups_done || e->cfg.no_group_pass) {
 				next_version(e);
 				continue;
 			}
@@ -303,7 +417,8 @@ int sd_tls_enum_next(sd_tls_enum *e)
 			e->ngoffer = 0;
 			for (size_t i = 0; i < sdi_tls_ngroups && e->ngoffer < SD_TLS_MAX_GROUPS; i++) {
 				const sdi_tls_group *g = &sdi_tls_groups[i];
-				if (candidate_group(g, ver) && !has(v->groups, v->ngroups, g->id))
+				if (candidate_group(g, ver) && !has(v->groups, v->ngroups, g->id) &&
+				    (e->cfg.gparts <= 1 || i % e->cfg.gparts == e->cfg.gpart))
 					e->goffer[e->ngoffer++] = g->id;
 			}
 			if (e->noffer == 0 || e->ngoffer == 0 || v->ngroups >= SD_TLS_MAX_GROUPS) {
@@ -318,6 +433,8 @@ int sd_tls_enum_next(sd_tls_enum *e)
 			}
 			set_hello(e, ver);
 			e->greduced = 1;
+			if (e->job == SD_TLS_JOB_GROUPS)
+				ask_for_list(e, v); /* TLS 1.3: the server's list, in one probe */
 			return 1;
 		default:
 			next_version(e);
