@@ -157,7 +157,8 @@ static lane *owner_of(sd_tls_scan *r, uint16_t version)
  *    accepted gives the lower ones a lane of their own (a refusal would
  *    have spared them their connections: see lane_bits);
  *  - the first group a version names starts its group search (two parts
- *    for TLS <= 1.2; TLS 1.3 first asks for the server's list);
+ *    for TLS <= 1.2; TLS 1.3's next suite probe asks for the server's list
+ *    first, and only a server that gives none gets a group lane);
  *  - the second suite starts the order probe, beside the suite search;
  *  - an order probe that finds the client's order splits the rest of the
  *    suite search (TLS <= 1.2) in two: the order in which such a server picks is ours,
@@ -185,22 +186,22 @@ static void split(sd_tls_scan *r, lane *L, uint16_t version)
 		}
 	}
 	if (L->e.job == SD_TLS_JOB_SUITES || L->e.job < 0) {
+		/* TLS 1.3: the next suite probe asks for the server's group list
+		 * (OpenSSL sends it), and stops folding the group search in; only
+		 * a server that did not list them gets a group lane */
+		int list_first = version == SD_TLS_TLS13 && !v->list_tried;
+		if (version == SD_TLS_TLS13 && v->ngroups > 0)
+			L->e.cfg.no_group_pass = 1;
 		if (!r->ec.no_groups && v->supported && v->ngroups > 0 && !v->groups_done && !v->chunked &&
-		    !has_job(r, version, SD_TLS_JOB_GROUPS)) {
+		    !list_first && !has_job(r, version, SD_TLS_JOB_GROUPS)) {
 			unsigned parts = version == SD_TLS_TLS13 ? 1u : TLS_GROUP_PARTS, made = 0;
 			for (unsigned q = 0; q < parts; q++)
 				made += spawn_job(r, v, SD_TLS_JOB_GROUPS, q, parts) != NULL;
 		}
-		/* TLS 1.3 folds its group search into the suite probes with
-		 * hellos that only the group lanes may send now; TLS <= 1.2 keeps
-		 * naming curves in its suite probes (they share what they find,
-		 * see share_groups) and leaves the rest to the group lanes */
-		if (has_job(r, version, SD_TLS_JOB_GROUPS)) {
-			if (version == SD_TLS_TLS13)
-				L->e.cfg.no_groups = 1;
-			else
-				L->e.cfg.no_group_pass = 1;
-		}
+		/* the suite probes keep naming groups (shared with the group
+		 * lanes, see share_groups) and leave the rest to those lanes */
+		if (has_job(r, version, SD_TLS_JOB_GROUPS))
+			L->e.cfg.no_group_pass = 1;
 	}
 	if (L->e.job < 0 && !r->ec.no_order && v->nsuites >= 2 && !v->chunked && !L->e.cfg.no_order &&
 	    sd_tls_enum_searching(&L->e, version) && !has_job(r, version, SD_TLS_JOB_ORDER)) {

@@ -101,6 +101,7 @@ void sd_tls_enum_init_job(sd_tls_enum *e, const sd_tls_enum_cfg *cfg, const sd_t
 	memcpy(v->suites, known->suites, v->nsuites * sizeof v->suites[0]);
 	v->ngroups = SDI_MIN(known->ngroups, (size_t)SD_TLS_MAX_GROUPS);
 	memcpy(v->groups, known->groups, v->ngroups * sizeof v->groups[0]);
+	v->list_tried = known->list_tried;
 	e->vi = vi;
 	e->phase = job == SD_TLS_JOB_ORDER ? PH_ORDER : job == SD_TLS_JOB_GROUPS ? PH_GROUPS : PH_SUITES;
 }
@@ -219,6 +220,13 @@ static size_t groups_left(sd_tls_enum *e, const sd_tls_vresult *v)
 static void probe_groups(sd_tls_enum *e, const sd_tls_vresult *v)
 {
 	e->greduced = 0;
+	if (e->cfg.no_group_pass && v->version == SD_TLS_TLS13) {
+		/* the group search runs elsewhere: every group, so that a
+		 * refusal means "no suite left" (the list may still be asked
+		 * for, see ask_for_list) */
+		all_groups(e, v->version);
+		return;
+	}
 	if (e->cfg.no_groups || v->groups_done || v->ngroups == 0 || v->ngroups >= SD_TLS_MAX_GROUPS) {
 		all_groups(e, v->version);
 		return;
