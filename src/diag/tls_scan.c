@@ -69,6 +69,7 @@ struct sd_tls_scan {
 	atomic_uint      resets;
 	atomic_int       cut;     /* the overall deadline ended the run before the enumeration did */
 	int              go_on;   /* the first connection found something to enumerate */
+	int              wants_crypto; /* TLS 1.3 answered: its group list takes libcrypto */
 	int              folded;
 	sd_time          t0;      /* the run's start: on_probe gets each probe's span from it */
 	sd_deadline      overall;
@@ -772,6 +773,8 @@ int sd_tls_scan_first(sd_tls_scan *r, char *why, size_t whylen)
 			L->e.first_answer = SD_TLS_HELLO; /* the first answer was lane 0's */
 		}
 		L0->e.cfg.versions = first_bit;
+		const sd_tls_vresult *v13 = sd_tls_enum_result(&L0->e, SD_TLS_TLS13);
+		r->wants_crypto = v13->supported && !v13->groups_done && !r->ec.no_groups;
 		/* and what the first answer lets run beside them */
 		pthread_mutex_lock(&r->mu);
 		r->splitting = 1;
@@ -791,10 +794,7 @@ size_t sd_tls_scan_workers(const sd_tls_scan *r)
 
 int sd_tls_scan_wants_crypto(const sd_tls_scan *r)
 {
-	if (!r || !r->go_on || r->cfg.parallel <= 1)
-		return 0;
-	const sd_tls_vresult *v13 = sd_tls_enum_result(&r->lanes[0]->e, SD_TLS_TLS13);
-	return v13->supported && !v13->groups_done && !r->ec.no_groups;
+	return r && r->wants_crypto; /* judged before the workers start */
 }
 
 /* The lane whose next probe a free worker runs (lock held): one probe at
