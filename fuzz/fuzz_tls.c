@@ -46,5 +46,38 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p.closed = !p.srv.complete;
 		sd_tls_enum_feed(&e, &p);
 	}
+	/* and to the side enumerators a parallel scan splits a version's
+	 * search into (order, groups, parts of the suites), merged back: sets
+	 * without duplicates, within their bounds */
+	static sd_tls_enum side;
+	for (int job = SD_TLS_JOB_SUITES; job <= SD_TLS_JOB_GROUPS; job++) {
+		const sd_tls_vresult *known = sd_tls_enum_result(&e, size % 2 ? SD_TLS_TLS12 : SD_TLS_TLS13);
+		sd_tls_vresult into = *known;
+		sd_tls_enum_cfg c = cfg;
+		c.parts = c.gparts = 2;
+		c.part = c.gpart = (unsigned)(size % 3 == 0);
+		sd_tls_enum_init_job(&side, &c, known, job);
+		for (int i = 0; i < 4 && sd_tls_enum_next(&side); i++) {
+			uint8_t hello[SD_TLS_HELLO_MAX];
+			if (sd_tls_hello_build(&side.hello, hello, sizeof hello) <= 0)
+				abort();
+			memset(&p, 0, sizeof p);
+			sd_tls_parse(data, size, side.want_flight, hs, hscap, &p.srv);
+			p.closed = !p.srv.complete;
+			sd_tls_enum_feed(&side, &p);
+		}
+		sd_tls_enum_merge(&into, &side);
+		if (into.nsuites > SD_TLS_MAX_ACCEPT || into.ngroups > SD_TLS_MAX_GROUPS || into.order < 0 ||
+		    into.order > SD_TLS_ORDER_CLIENT)
+			abort();
+		for (size_t i = 0; i < into.nsuites; i++)
+			for (size_t j = i + 1; j < into.nsuites; j++)
+				if (into.suites[i] == into.suites[j])
+					abort();
+		for (size_t i = 0; i < into.ngroups; i++)
+			for (size_t j = i + 1; j < into.ngroups; j++)
+				if (into.groups[i] == into.groups[j])
+					abort();
+	}
 	return 0;
 }

@@ -54,6 +54,7 @@ struct sd_tls_scan {
 	pthread_mutex_t  mu;      /* the lanes' states, jobs and enumerators */
 	pthread_cond_t   cv;      /* a lane became ready, or the last one ended */
 	int              splitting; /* lanes may hand work to new ones */
+	unsigned         group_gap; /* versions whose group lanes could not all start */
 	size_t           running;
 	unsigned         turns;
 	sd_time          ends[TLS_KEEP_ENDS]; /* finished probes: when, and */
@@ -193,15 +194,15 @@ static void split(sd_tls_scan *r, lane *L, uint16_t version)
 		int list_first = version == SD_TLS_TLS13 && !v->list_tried;
 		if (version == SD_TLS_TLS13 && v->ngroups > 0)
 			L->e.cfg.no_group_pass = 1;
+		unsigned gparts = version == SD_TLS_TLS13 ? 1u : TLS_GROUP_PARTS;
 		if (!r->ec.no_groups && v->supported && v->ngroups > 0 && !v->groups_done && !v->chunked &&
-		    !list_first && !has_job(r, version, SD_TLS_JOB_GROUPS)) {
-			unsigned parts = version == SD_TLS_TLS13 ? 1u : TLS_GROUP_PARTS, made = 0;
-			for (unsigned q = 0; q < parts; q++)
-				made += spawn_job(r, v, SD_TLS_JOB_GROUPS, q, parts) != NULL;
-		}
+		    !list_first && !has_job(r, version, SD_TLS_JOB_GROUPS) && r->nlanes + gparts <= TLS_MAX_LANES)
+			for (unsigned q = 0; q < gparts; q++) /* all parts or none: no group left unsearched */
+				if (!spawn_job(r, v, SD_TLS_JOB_GROUPS, q, gparts))
+					r->group_gap |= bit; /* out of memory: the main lane searches them all */
 		/* the suite probes keep naming groups (shared with the group
 		 * lanes, see share_groups) and leave the rest to those lanes */
-		if (has_job(r, version, SD_TLS_JOB_GROUPS))
+		if (has_job(r, version, SD_TLS_JOB_GROUPS) && !(r->group_gap & bit))
 			L->e.cfg.no_group_pass = 1;
 	}
 	if (L->e.job < 0 && !r->ec.no_order && v->nsuites >= 2 && !v->chunked && !L->e.cfg.no_order &&
@@ -212,15 +213,16 @@ static void split(sd_tls_scan *r, lane *L, uint16_t version)
 	if (L->e.job == SD_TLS_JOB_ORDER && v->order == SD_TLS_ORDER_CLIENT) {
 		lane *O = owner_of(r, version);
 		unsigned parts = SDI_MIN(r->cfg.parallel, TLS_SUITE_PARTS);
-		if (O && version != SD_TLS_TLS13 && O->e.cfg.parts <= 1 && parts > 1 && sd_tls_enum_searching(&O->e, version)) {
+		if (O && version != SD_TLS_TLS13 && O->e.cfg.parts <= 1 && parts > 1 &&
+		    r->nlanes + parts - 1 <= TLS_MAX_LANES && sd_tls_enum_searching(&O->e, version)) {
 			const sd_tls_vresult *ov = sd_tls_enum_result(&O->e, version);
-			unsigned made = 1;
+			int all = 1;
 			for (unsigned q = 1; q < parts; q++)
-				made += spawn_job(r, ov, SD_TLS_JOB_SUITES, q, parts) != NULL;
-			if (made == parts) {
+				all &= spawn_job(r, ov, SD_TLS_JOB_SUITES, q, parts) != NULL;
+			if (all) { /* else the owner searches on in full: found twice is still a set */
 				O->e.cfg.parts = parts;
 				O->e.cfg.part = 0;
-			} /* else the owner searches on in full: parts found twice are sets */
+			}
 		}
 	}
 }
@@ -873,7 +875,8 @@ int sd_tls_scan_finish(sd_tls_scan *r)
 					gdone &= sd_tls_enum_result(&J->e, ver)->groups_done;
 				}
 			}
-			if (gjobs) /* the parts of the group search: done when all are */
+			unsigned bit = 1u << (ver - SD_TLS_SSL3);
+			if (gjobs && !(r->group_gap & bit)) /* the parts of the group search: done when all are */
 				L0->e.v[i].groups_done = gdone || L0->e.v[i].groups_listed;
 		}
 		L0->e.cfg.versions = r->ec.versions;
