@@ -82,12 +82,27 @@ static void client_fit(sd_tls_scan *sc, const sd_tls_client *c, sd_report *rep)
 		const char *gn = fit.group ? sd_tls_group_name(fit.group) : NULL;
 		sd_report_fact(rep, "client", "%s: gets through with %s, %s%s%s", c->name, sd_tls_version_name(fit.version),
 			       su ? su->iana : "?", gn ? ", " : "", gn ? gn : "");
+		if (fit.cert[0]) {
+			sd_report_fact(rep, "client_cert_fit", "%s %s", c->name, fit.cert);
+			/* a certificate below the level of the check that this client takes */
+			sd_finding *w = sd_diag_find(&rep->diag, SD_CAUSE_CERT_WEAK);
+			if (w)
+				sd_finding_detail(w, "client %s gets through: it %s", c->name, fit.cert);
+		}
 		return;
 	}
 	sd_report_fact(rep, "client", "%s: fails: %s", c->name, fit.why);
+	if (fit.cert[0])
+		sd_report_fact(rep, "client_cert_fit", "%s %s", c->name, fit.cert);
 	rep->ok = 0;
 	sd_diag_drop(&rep->diag, SD_CAUSE_OK);
-	if (fit.cause == SD_CAUSE_CERT_UNTRUSTED || fit.cause == SD_CAUSE_TLS_CLIENT_CERT_REQUIRED || sni_required)
+	/* a certificate finding of that cause is there already: the client's
+	 * verdict is one more line of it */
+	sd_finding *told = fit.cause == SD_CAUSE_CERT_UNTRUSTED || fit.cause == SD_CAUSE_CERT_WEAK
+				   ? sd_diag_find(&rep->diag, (sd_cause)fit.cause) : NULL;
+	if (told && fit.cause == SD_CAUSE_CERT_WEAK) /* its quotes are there already */
+		sd_finding_detail(told, "client %s %s", c->name, fit.cert);
+	if (fit.cause == SD_CAUSE_CERT_UNTRUSTED || told || fit.cause == SD_CAUSE_TLS_CLIENT_CERT_REQUIRED || sni_required)
 		return; /* told by the findings already there */
 	sd_finding *f = sd_diag_add(&rep->diag, (sd_cause)fit.cause, 0.93f);
 	if (!f)
@@ -97,6 +112,8 @@ static void client_fit(sd_tls_scan *sc, const sd_tls_client *c, sd_report *rep)
 	if (fit.client_says[0])
 		sd_finding_detail(f, "%s says: %s", c->name, fit.client_says);
 	sd_finding_detail(f, "profile %s: %s", c->name, c->source);
+	if (fit.cert[0])
+		sd_finding_detail(f, "client %s %s", c->name, fit.cert);
 	sd_diag_sort(&rep->diag);
 }
 

@@ -131,11 +131,123 @@ static void fits(void **state)
 	assert_int_equal(f.cause, SD_CAUSE_TLS_SNI_REQUIRED);
 }
 
+/* a chain as sd_tls_cert_check leaves it after a check at OpenSSL level 2 */
+static void chain(sd_tls_cert *ct, const char *key, int bits, const char *sigalg, const char *trust)
+{
+	memset(ct, 0, sizeof *ct);
+	ct->got = 1;
+	ct->nchain = 1;
+	snprintf(ct->key, sizeof ct->key, "%s", key);
+	ct->key_bits = bits;
+	snprintf(ct->sigalg, sizeof ct->sigalg, "%s", sigalg);
+	snprintf(ct->trust, sizeof ct->trust, "%s", trust);
+	ct->level = 2;
+	int weak_key = strcmp(key, "RSA") == 0 && bits < 2048;
+	if (weak_key || strstr(sigalg, "sha1") || strstr(sigalg, "SHA1")) {
+		ct->err[0] = weak_key ? 66 : 68;
+		snprintf(ct->err_text[0], sizeof ct->err_text[0], "%s",
+			 weak_key ? "EE certificate key too weak" : "CA signature digest algorithm too weak");
+		ct->nerr = 1;
+	}
+}
+
+static void cert_policy(void **state)
+{
+	(void)state;
+	static sd_tls_client c;
+	static sd_tls_cert ct;
+	sd_tls_fit f;
+	if (load("default", &c) < 0)
+		skip();
+	static const uint16_t t12[] = { 0xC02F };
+	static const uint16_t p256[] = { 23 };
+	server(0x08, SD_TLS_TLS12, t12, 1, p256, 1);
+	/* every profile states its policy and its source */
+	for (size_t i = 0; sd_tls_client_profile_name(i); i++) {
+		load(sd_tls_client_profile_name(i), &c);
+		assert_true(strlen(c.cert_source) > 40);
+		assert_true(strlen(c.cert_source) < sizeof c.cert_source - 1); /* not cut */
+	}
+	/* RSA-1024 under a private CA: OpenSSL 3 at level 2 refuses it; level 1,
+	 * java8 (RSA keySize < 1024), openssl-1.0.2 take it */
+	chain(&ct, "RSA", 1024, "sha256WithRSAEncryption", "ca.pem");
+	load("default", &c);
+	assert_false(sd_tls_client_fit(&c, &E, &ct, 0, &f));
+	assert_int_equal(f.cause, SD_CAUSE_CERT_WEAK);
+	assert_non_null(strstr(f.why, "RSA-1024 key is below the 2048 bits"));
+	assert_non_null(strstr(f.cert, "refuses the RSA-1024 key (rule: RSA >= 2048"));
+	assert_string_equal(f.client_says, "certificate verify failed: EE certificate key too weak");
+	assert_non_null(strstr(f.fix, "@SECLEVEL=1"));
+	static const char *const take[] = { "openssl-level1", "openssl-level0", "java8", "openssl-1.0.2" };
+	for (size_t i = 0; i < 4; i++) {
+		load(take[i], &c);
+		assert_true(sd_tls_client_fit(&c, &E, &ct, 0, &f));
+		assert_non_null(strstr(f.cert, "accepts the RSA-1024 key"));
+	}
+	load("browser", &c);
+	assert_false(sd_tls_client_fit(&c, &E, &ct, 0, &f));
+	assert_int_equal(f.cause, SD_CAUSE_CERT_WEAK);
+	assert_string_equal(f.client_says, ""); /* not OpenSSL: its words unknown */
+	/* RSA-512: java8 refuses it too */
+	chain(&ct, "RSA", 512, "sha256WithRSAEncryption", "ca.pem");
+	load("java8", &c);
+	assert_false(sd_tls_client_fit(&c, &E, &ct, 0, &f));
+	assert_non_null(strstr(f.why, "below the 1024 bits"));
+	assert_non_null(strstr(f.fix, "jdk.certpath.disabledAlgorithms"));
+	/* SHA-1: refused from OpenSSL 3 level 1 (63 bits), taken at 0 and by 1.0.2;
+	 * Java 8 refuses it only under a public root */
+	chain(&ct, "RSA", 2048, "sha1WithRSAEncryption", "ca.pem");
+	load("openssl-level1", &c);
+	assert_false(sd_tls_client_fit(&c, &E, &ct, 0, &f));
+	assert_non_null(strstr(f.why, "signed with SHA-1 (sha1WithRSAEncryption)"));
+	assert_string_equal(f.client_says, "certificate verify failed: CA signature digest algorithm too weak");
+	assert_non_null(strstr(f.fix, "@SECLEVEL=0"));
+	load("openssl-1.0.2", &c);
+	assert_true(sd_tls_client_fit(&c, &E, &ct, 0, &f));
+	load("java8", &c);
+	assert_true(sd_tls_client_fit(&c, &E, &ct, 0, &f));
+	snprintf(ct.trust, sizeof ct.trust, "system store");
+	assert_false(sd_tls_client_fit(&c, &E, &ct, 0, &f));
+	assert_non_null(strstr(f.why, "under a public root"));
+	/* MD5: java8 refuses it anywhere, openssl-1.0.2 takes it */
+	chain(&ct, "RSA", 2048, "md5WithRSAEncryption", "ca.pem");
+	assert_false(sd_tls_client_fit(&c, &E, &ct, 0, &f));
+	load("openssl-1.0.2", &c);
+	assert_true(sd_tls_client_fit(&c, &E, &ct, 0, &f));
+	/* an expired chain stops every client, whatever its key rules */
+	chain(&ct, "RSA", 1024, "sha1WithRSAEncryption", "ca.pem");
+	ct.err[1] = 10;
+	snprintf(ct.err_text[1], sizeof ct.err_text[1], "certificate has expired");
+	ct.nerr = 2;
+	assert_false(sd_tls_client_fit(&c, &E, &ct, 0, &f));
+	assert_int_equal(f.cause, SD_CAUSE_CERT_UNTRUSTED);
+	assert_non_null(strstr(f.why, "certificate has expired"));
+	/* a CA below the check's level: a client as strict fails; a laxer one
+	 * is not judged on it, and says so */
+	chain(&ct, "EC", 256, "ecdsa-with-SHA256", "ca.pem");
+	ct.err[0] = 67;
+	ct.err_depth[0] = 1;
+	snprintf(ct.err_text[0], sizeof ct.err_text[0], "CA certificate key too weak");
+	ct.nerr = 1;
+	load("default", &c);
+	assert_false(sd_tls_client_fit(&c, &E, &ct, 0, &f));
+	assert_non_null(strstr(f.why, "at depth 1"));
+	load("openssl-1.0.2", &c);
+	assert_true(sd_tls_client_fit(&c, &E, &ct, 0, &f));
+	assert_non_null(strstr(f.cert, "not judged"));
+	/* a sound chain: every profile takes it, and says by which rule */
+	chain(&ct, "EC", 256, "ecdsa-with-SHA256", "ca.pem");
+	load("default", &c);
+	assert_true(sd_tls_client_fit(&c, &E, &ct, 0, &f));
+	assert_non_null(strstr(f.cert, "accepts the EC-256 key, ecdsa-with-SHA256 signature (rule: RSA >= 2048, EC >= 224, no MD2/MD5/SHA-1 signatures)"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(profiles_load),
 		cmocka_unit_test(fits),
+		cmocka_unit_test(cert_policy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
