@@ -5,6 +5,7 @@
  * configuration. Profiles are data (tls_clients.def), each with its source.
  */
 #include "internal.h"
+#include "proto/tls_wire.h"
 
 typedef struct profile {
 	const char *name, *source;
@@ -525,6 +526,99 @@ static int cert_fits(const sd_tls_client *c, const sd_tls_cert *cert, uint16_t b
 }
 
 
+/* ---- nothing accepted: the refusals name the mismatch ------------------- */
+
+static int is_name(const char *s)
+{
+	if (!s || !*s || strchr(s, ':'))
+		return 0;
+	return strspn(s, "0123456789.") != strlen(s);
+}
+
+/* The enumeration found no version accepted: read how the server refused
+ * the versions this client offers (their last probe's alert), most
+ * specific first: a server name it does not know (unrecognized_name),
+ * then a suite refusal (handshake_failure, insufficient_security: every
+ * suite of the registry was offered, so the client's fewer too), then
+ * versions (protocol_version). */
+static int fit_none(const sd_tls_client *c, const sd_tls_enum *e, int sni_required, sd_tls_fit *f)
+{
+	char un[64] = "", hf[64] = "", pv[64] = "", quiet[64] = "", unprobed[64] = "", cli[64] = "";
+	uint8_t other = 0;
+	static const uint16_t order[] = { SD_TLS_TLS13, SD_TLS_TLS12, SD_TLS_TLS11, SD_TLS_TLS10, SD_TLS_SSL3 };
+	for (size_t i = 0; i < SDI_ARRAY_LEN(order); i++) {
+		if (!((c->versions >> (order[i] - SD_TLS_SSL3)) & 1u))
+			continue;
+		const char *vn = sd_tls_version_name(order[i]);
+		sdi_append(cli, sizeof cli, "%s%s", cli[0] ? ", " : "", vn);
+		const sd_tls_vresult *v = sd_tls_enum_result(e, order[i]);
+		char *to;
+		if (!v || (!v->probed && !v->implied_by))
+			to = unprobed;
+		else if (v->refusal_alert == TLS_ALERT_UNRECOGNIZED_NAME || v->big_alert == TLS_ALERT_UNRECOGNIZED_NAME)
+			to = un;
+		else if (v->refusal_alert == 40 || v->refusal_alert == 71)
+			to = hf;
+		else if (v->refusal_alert == 70 || v->implied_by || v->refusal == SD_TLS_HELLO)
+			to = pv;
+		else if (v->refusal_alert) {
+			other = v->refusal_alert;
+			to = quiet;
+		} else
+			to = quiet;
+		sdi_append(to, 64, "%s%s", to[0] ? ", " : "", vn);
+	}
+	const char *sni = e->cfg.sni;
+	if (un[0] || (sni_required && !is_name(sni))) {
+		f->cause = SD_CAUSE_TLS_SNI_REQUIRED;
+		if (is_name(sni))
+			sdi_fmt(f->why, sizeof f->why, "the server does not know the name %s: it refuses %s with unrecognized_name (112)",
+				sni, un);
+		else if (!c->sni)
+			sdi_fmt(f->why, sizeof f->why, "it never sends a server name (SNI), and the server refuses %s without one (unrecognized_name)",
+				un[0] ? un : "hellos");
+		else
+			sdi_fmt(f->why, sizeof f->why, "SNI required: by address it sends no server name, and the server refuses %s without one (unrecognized_name); what it accepts with a name was not seen",
+				un[0] ? un : "hellos");
+		if (c->sni)
+			sdi_fmt(f->fix, sizeof f->fix, "client: connect by a name the server is configured for (curl https://NAME/ --resolve NAME:PORT:ADDR, openssl s_client -servername NAME; shakedown tls --sni NAME)");
+		else
+			sdi_fmt(f->fix, sizeof f->fix, "server: a default server with a certificate that answers hellos without a name (nginx: drop ssl_reject_handshake on, or listen ... default_server on the named one); the client cannot send SNI");
+		sdi_fmt(f->client_says, sizeof f->client_says, "OpenSSL clients: 'tlsv1 unrecognized name' (alert 112)");
+		return 0;
+	}
+	if (hf[0]) {
+		f->cause = SD_CAUSE_TLS_NO_SHARED_CIPHER;
+		sdi_fmt(f->why, sizeof f->why, "no common suite: the server refuses %s with handshake_failure although every suite of the IANA registry was offered, so also the %zu this client has",
+			hf, c->nsuites + c->nsuites13);
+		sdi_fmt(f->fix, sizeof f->fix, "server: enable a suite current clients offer (nginx ssl_ciphers HIGH:!aNULL; ECDHE-RSA-AES128-GCM-SHA256 or ECDHE-ECDSA-AES128-GCM-SHA256), and check its certificate and key load");
+		sdi_fmt(f->client_says, sizeof f->client_says, "OpenSSL clients: 'sslv3 alert handshake failure' (alert 40)");
+		return 0;
+	}
+	if (pv[0] && !quiet[0] && !unprobed[0]) {
+		f->cause = SD_CAUSE_TLS_VERSION_MISMATCH;
+		sdi_fmt(f->why, sizeof f->why, "no common version: it offers %s; the server refuses each with protocol_version and accepted no version probed",
+			cli);
+		sdi_fmt(f->fix, sizeof f->fix, "server: enable TLS 1.2 (nginx ssl_protocols TLSv1.2 TLSv1.3;); check which versions its library still builds");
+		sdi_fmt(f->client_says, sizeof f->client_says, "OpenSSL clients: 'unsupported protocol' or 'tlsv1 alert protocol version'");
+		return 0;
+	}
+	/* closed, reset, silent or an unusual alert: the findings name the
+	 * box or the server; the fit names what is known, no cause of its own */
+	f->cause = unprobed[0] && !quiet[0] ? SD_CAUSE_UNKNOWN : other ? SD_CAUSE_TLS_ALERT : SD_CAUSE_MIDDLEBOX_RESET;
+	if (unprobed[0] && !quiet[0])
+		sdi_fmt(f->why, sizeof f->why, "not judged: the server accepted no version probed%s%s, and %s, which it offers, %s not probed",
+			pv[0] ? " (protocol_version: " : "", pv[0] ? pv : "", unprobed, strchr(unprobed, ',') ? "were" : "was");
+	else if (other)
+		sdi_fmt(f->why, sizeof f->why, "the server answers %s with the alert %s: no handshake gets through",
+			quiet, tls_alert_name(other) ? tls_alert_name(other) : "(unassigned)");
+	else
+		sdi_fmt(f->why, sizeof f->why, "no hello at %s got an answer (closed, reset or silence): no handshake gets through",
+			quiet);
+	sdi_fmt(f->fix, sizeof f->fix, "see the findings ranked above");
+	return 0;
+}
+
 int sd_tls_client_fit(const sd_tls_client *c, const sd_tls_enum *e, const sd_tls_cert *cert,
 		      int sni_required, sd_tls_fit *f)
 {
@@ -558,6 +652,8 @@ int sd_tls_client_fit(const sd_tls_client *c, const sd_tls_enum *e, const sd_tls
 		if (s_has && c_has && !best)
 			best = order[i];
 	}
+	if (!srv_best)
+		return fit_none(c, e, sni_required, f);
 	if (!best) {
 		uint16_t cbest = 0;
 		for (size_t i = 0; i < SDI_ARRAY_LEN(order) && !cbest; i++)

@@ -242,12 +242,95 @@ static void cert_policy(void **state)
 	assert_non_null(strstr(f.cert, "accepts the EC-256 key, ecdsa-with-SHA256 signature (rule: RSA >= 2048, EC >= 224, no MD2/MD5/SHA-1 signatures)"));
 }
 
+/* nothing accepted: each version's last refusal, as the enumeration keeps it */
+static void refused(uint16_t v, uint8_t alert)
+{
+	sd_tls_vresult *r = (sd_tls_vresult *)sd_tls_enum_result(&E, v);
+	r->probed = 1;
+	r->supported = 0;
+	r->refusal = SD_TLS_ALERT;
+	r->refusal_alert = alert;
+}
+
+static void nothing_accepted(void **state)
+{
+	(void)state;
+	static sd_tls_client c;
+	sd_tls_fit f;
+	if (load("default", &c) < 0)
+		skip();
+	/* nginx ssl_reject_handshake probed by address: unrecognized_name for
+	 * TLS 1.3 and 1.2, protocol_version for 1.1 and 1.0 */
+	sd_tls_enum_cfg ec = { .versions = 0x1e, .sni = "127.0.0.1" };
+	sd_tls_enum_init(&E, &ec);
+	refused(SD_TLS_TLS13, 112);
+	refused(SD_TLS_TLS12, 112);
+	refused(SD_TLS_TLS11, 70);
+	refused(SD_TLS_TLS10, 70);
+	assert_false(sd_tls_client_fit(&c, &E, NULL, 1, &f));
+	assert_int_equal(f.cause, SD_CAUSE_TLS_SNI_REQUIRED);
+	assert_non_null(strstr(f.why, "by address it sends no server name, and the server refuses TLSv1.3, TLSv1.2"));
+	assert_non_null(strstr(f.fix, "-servername"));
+	/* the same, without being told: the alerts say it */
+	assert_false(sd_tls_client_fit(&c, &E, NULL, 0, &f));
+	assert_int_equal(f.cause, SD_CAUSE_TLS_SNI_REQUIRED);
+	/* a client that never sends SNI: the server side must change */
+	load("tls10-embedded", &c);
+	assert_false(sd_tls_client_fit(&c, &E, NULL, 1, &f));
+	assert_int_equal(f.cause, SD_CAUSE_TLS_SNI_REQUIRED);
+	assert_non_null(strstr(f.fix, "ssl_reject_handshake"));
+	/* probed by a name the server does not know */
+	ec.sni = "other.example";
+	sd_tls_enum_init(&E, &ec);
+	refused(SD_TLS_TLS13, 112);
+	refused(SD_TLS_TLS12, 112);
+	load("java8", &c);
+	assert_false(sd_tls_client_fit(&c, &E, NULL, 1, &f));
+	assert_non_null(strstr(f.why, "does not know the name other.example"));
+	/* every suite of the registry refused at TLS 1.2 */
+	ec.sni = NULL;
+	sd_tls_enum_init(&E, &ec);
+	refused(SD_TLS_TLS13, 70);
+	refused(SD_TLS_TLS12, 40);
+	refused(SD_TLS_TLS11, 70);
+	refused(SD_TLS_TLS10, 70);
+	load("default", &c);
+	assert_false(sd_tls_client_fit(&c, &E, NULL, 0, &f));
+	assert_int_equal(f.cause, SD_CAUSE_TLS_NO_SHARED_CIPHER);
+	assert_non_null(strstr(f.why, "refuses TLSv1.2 with handshake_failure"));
+	/* only protocol_version: no common version, the client's named */
+	refused(SD_TLS_TLS12, 70);
+	assert_false(sd_tls_client_fit(&c, &E, NULL, 0, &f));
+	assert_int_equal(f.cause, SD_CAUSE_TLS_VERSION_MISMATCH);
+	assert_non_null(strstr(f.why, "it offers TLSv1.3, TLSv1.2, TLSv1.1, TLSv1.0"));
+	/* only TLS 1.0 probed (--versions 1.0), refused: the client's other
+	 * versions not probed, so not judged, and said so */
+	ec.versions = 0x02;
+	sd_tls_enum_init(&E, &ec);
+	refused(SD_TLS_TLS10, 70);
+	assert_false(sd_tls_client_fit(&c, &E, NULL, 0, &f));
+	assert_int_equal(f.cause, SD_CAUSE_UNKNOWN);
+	assert_non_null(strstr(f.why, "not judged"));
+	assert_non_null(strstr(f.why, "TLSv1.3, TLSv1.2, TLSv1.1, which it offers, were not probed"));
+	/* every hello closed: no mismatch named, and none invented */
+	ec.versions = 0x1e;
+	sd_tls_enum_init(&E, &ec);
+	for (uint16_t v = SD_TLS_TLS10; v <= SD_TLS_TLS13; v++) {
+		refused(v, 0);
+		((sd_tls_vresult *)sd_tls_enum_result(&E, v))->refusal = -1;
+	}
+	assert_false(sd_tls_client_fit(&c, &E, NULL, 0, &f));
+	assert_int_equal(f.cause, SD_CAUSE_MIDDLEBOX_RESET);
+	assert_non_null(strstr(f.why, "no hello at TLSv1.3, TLSv1.2, TLSv1.1, TLSv1.0 got an answer"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(profiles_load),
 		cmocka_unit_test(fits),
 		cmocka_unit_test(cert_policy),
+		cmocka_unit_test(nothing_accepted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
