@@ -541,7 +541,7 @@ SD_API void sd_tls_policy_report(const sd_tls_policy_result *res, sd_report *rep
  * --client-* options change one part of one (sd_tls_client_set). */
 typedef struct sd_tls_client {
 	char     name[32];
-	char     source[320];       /* where the values come from */
+	char     source[640];       /* where the values come from */
 	unsigned versions;          /* bit per version: 1<<0 SSLv3 .. 1<<4 TLS 1.3 */
 	uint16_t suites[SD_TLS_MAX_OFFER]; /* TLS <= 1.2, in the client's order */
 	size_t   nsuites;
@@ -578,7 +578,8 @@ typedef struct sd_tls_client {
 #define SD_TLS_HASH_SHA1_PUBLIC 0x08u
 
 /* The profile of that name (default, openssl-level1, openssl-level0,
- * openssl-1.0.2, java8, tls10-embedded, python, curl, browser): SD_OK; SD_ERR_ARG
+ * openssl-1.0.2, java8, tls10-embedded, python, curl, browser, mbedtls,
+ * wolfssl; docs/tls.md): SD_OK; SD_ERR_ARG
  * with why listing the names; SD_ERR_UNSUPPORTED when its cipher list must
  * be expanded by libssl.so.3 and that is missing. */
 SD_API int sd_tls_client_profile(const char *name, sd_tls_client *out, char *why, size_t whylen);

@@ -167,6 +167,7 @@ static void cert_policy(void **state)
 		load(sd_tls_client_profile_name(i), &c);
 		assert_true(strlen(c.cert_source) > 40);
 		assert_true(strlen(c.cert_source) < sizeof c.cert_source - 1); /* not cut */
+		assert_true(strlen(c.source) < sizeof c.source - 1);
 	}
 	/* RSA-1024 under a private CA: OpenSSL 3 at level 2 refuses it; level 1,
 	 * java8 (RSA keySize < 1024), openssl-1.0.2 take it */
@@ -324,6 +325,61 @@ static void nothing_accepted(void **state)
 	assert_non_null(strstr(f.why, "no hello at TLSv1.3, TLSv1.2, TLSv1.1, TLSv1.0 got an answer"));
 }
 
+/* the library defaults, as their sources and a measured ClientHello say */
+static void library_profiles(void **state)
+{
+	(void)state;
+	static sd_tls_client c;
+	sd_tls_fit f;
+	if (load("mbedtls", &c) < 0)
+		skip();
+	/* Mbed TLS 3.6: TLS 1.2 and 1.3, ChaCha20 first in both lists */
+	assert_int_equal(c.versions, 0x18u);
+	assert_int_equal(c.nsuites13, 5);
+	assert_int_equal(c.suites13[0], 0x1303);
+	assert_int_equal(c.suites[0], 0xCCA8);
+	assert_int_equal(c.nsuites, 110);
+	assert_int_equal(c.groups[0], 29);
+	assert_int_equal(c.min_rsa_bits, 2048);
+	assert_true(c.sni);
+	load("wolfssl", &c);
+	/* wolfSSL 5.5.4 (Debian 12): TLS 1.1-1.3, secp521r1 first, no SNI by default */
+	assert_int_equal(c.versions, 0x1cu);
+	assert_int_equal(c.nsuites13, 7);
+	assert_int_equal(c.suites13[0], 0x1301);
+	assert_int_equal(c.suites[0], 0xC02C);
+	assert_int_equal(c.nsuites, 50);
+	assert_int_equal(c.groups[0], 25);
+	assert_false(c.sni);
+	assert_int_equal(c.min_rsa_bits, 1024);
+	/* a TLS 1.2 server of ECDHE-RSA AES-GCM: both get through; an
+	 * RSA-1024 certificate: mbedtls refuses it (its x509 default profile),
+	 * wolfssl takes it; a SHA-1 one likewise */
+	static const uint16_t t12[] = { 0xC02F };
+	static const uint16_t p256[] = { 23 };
+	server(0x08, SD_TLS_TLS12, t12, 1, p256, 1);
+	static sd_tls_cert ct;
+	chain(&ct, "RSA", 1024, "sha256WithRSAEncryption", "ca.pem");
+	assert_true(sd_tls_client_fit(&c, &E, &ct, 0, &f));
+	assert_int_equal(f.suite, 0xC02F);
+	load("mbedtls", &c);
+	assert_false(sd_tls_client_fit(&c, &E, &ct, 0, &f));
+	assert_int_equal(f.cause, SD_CAUSE_CERT_WEAK);
+	chain(&ct, "RSA", 2048, "sha1WithRSAEncryption", "ca.pem");
+	assert_false(sd_tls_client_fit(&c, &E, &ct, 0, &f));
+	load("wolfssl", &c);
+	assert_true(sd_tls_client_fit(&c, &E, &ct, 0, &f));
+	/* a TLS 1.0-only server: mbedtls has no common version, wolfssl neither */
+	static const uint16_t legacy[] = { 0x002F };
+	server(0x02, SD_TLS_TLS10, legacy, 1, NULL, 0);
+	assert_false(sd_tls_client_fit(&c, &E, NULL, 0, &f));
+	assert_int_equal(f.cause, SD_CAUSE_TLS_VERSION_MISMATCH);
+	/* an SNI-requiring server: wolfssl's default sends none */
+	server(0x08, SD_TLS_TLS12, t12, 1, p256, 1);
+	assert_false(sd_tls_client_fit(&c, &E, NULL, 1, &f));
+	assert_int_equal(f.cause, SD_CAUSE_TLS_SNI_REQUIRED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -331,6 +387,7 @@ int main(void)
 		cmocka_unit_test(fits),
 		cmocka_unit_test(cert_policy),
 		cmocka_unit_test(nothing_accepted),
+		cmocka_unit_test(library_profiles),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
