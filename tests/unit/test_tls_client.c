@@ -374,6 +374,21 @@ static void library_profiles(void **state)
 	server(0x02, SD_TLS_TLS10, legacy, 1, NULL, 0);
 	assert_false(sd_tls_client_fit(&c, &E, NULL, 0, &f));
 	assert_int_equal(f.cause, SD_CAUSE_TLS_VERSION_MISMATCH);
+	/* Mbed TLS 2.28 (Debian 12): TLS 1.0-1.2, no TLS 1.3, secp521r1 first;
+	 * its x509 default profile refuses SHA-1 and RSA under 2048 as 3.6's */
+	sd_tls_client m;
+	load("mbedtls-2.28", &m);
+	assert_int_equal(m.versions, 0x0eu);
+	assert_int_equal(m.nsuites13, 0);
+	assert_int_equal(m.nsuites, 79);
+	assert_int_equal(m.suites[0], 0xCCA8);
+	assert_int_equal(m.groups[0], 25);
+	assert_true(sd_tls_client_fit(&m, &E, NULL, 0, &f));
+	assert_int_equal(f.version, SD_TLS_TLS10);
+	chain(&ct, "RSA", 2048, "sha1WithRSAEncryption", "ca.pem");
+	server(0x08, SD_TLS_TLS12, t12, 1, p256, 1);
+	assert_false(sd_tls_client_fit(&m, &E, &ct, 0, &f));
+	assert_int_equal(f.cause, SD_CAUSE_CERT_WEAK);
 	/* an SNI-requiring server: wolfssl's default sends none */
 	server(0x08, SD_TLS_TLS12, t12, 1, p256, 1);
 	assert_false(sd_tls_client_fit(&c, &E, NULL, 1, &f));
