@@ -615,7 +615,14 @@ typedef struct sd_tls_fit {
  * (dates, name, trust), then the server's key size and signature hash
  * against the client's own policy (min_rsa_bits, min_ec_bits,
  * refused_hashes), not the level the chain was checked at; out->cert says
- * the fields and the rule. Returns out->ok. */
+ * the fields and the rule. When the enumeration found no version accepted,
+ * the mismatch comes from how the server refused the versions c offers:
+ * unrecognized_name (or sni_required) SD_CAUSE_TLS_SNI_REQUIRED,
+ * handshake_failure or insufficient_security SD_CAUSE_TLS_NO_SHARED_CIPHER,
+ * protocol_version at every one SD_CAUSE_TLS_VERSION_MISMATCH; versions c
+ * offers that were not probed give SD_CAUSE_UNKNOWN ("not judged"), no
+ * answer at all SD_CAUSE_MIDDLEBOX_RESET or SD_CAUSE_TLS_ALERT (out->why
+ * says which). Returns out->ok. */
 SD_API int sd_tls_client_fit(const sd_tls_client *c, const sd_tls_enum *e, const sd_tls_cert *cert,
 			     int sni_required, sd_tls_fit *out);
 
