@@ -465,7 +465,7 @@ typedef struct sd_tls_cert {
 	int      err[SD_TLS_CERT_ERRS];
 	int      err_depth[SD_TLS_CERT_ERRS];
 	char     err_text[SD_TLS_CERT_ERRS][80];
-	char     trust[64];        /* "system store" or the --ca file's name */
+	char     trust[64];        /* "the system's trust store" or the --ca file's name */
 	int      level;            /* the security level judged */
 	int      client_cert_asked;   /* the server sent a CertificateRequest */
 	int      client_cert_refused; /* and ended the handshake when none came */

@@ -460,7 +460,8 @@ static int cert_fits(const sd_tls_client *c, const sd_tls_cert *cert, uint16_t b
 	int rsa = strcmp(cert->key, "RSA") == 0 || strcmp(cert->key, "DSA") == 0;
 	int ec = strcmp(cert->key, "EC") == 0;
 	unsigned h = sig_hash(cert->sigalg);
-	int public_root = strcmp(cert->trust, "system store") == 0;
+	/* verified against the system's store (tls_cert.c's words), not a --ca file */
+	int public_root = strcmp(cert->trust, "the system's trust store") == 0;
 	unsigned refused = c->refused_hashes;
 	if ((refused & SD_TLS_HASH_SHA1_PUBLIC) && public_root)
 		refused |= SD_TLS_HASH_SHA1;

@@ -207,7 +207,7 @@ static void cert_policy(void **state)
 	assert_true(sd_tls_client_fit(&c, &E, &ct, 0, &f));
 	load("java8", &c);
 	assert_true(sd_tls_client_fit(&c, &E, &ct, 0, &f));
-	snprintf(ct.trust, sizeof ct.trust, "system store");
+	snprintf(ct.trust, sizeof ct.trust, "the system's trust store");
 	assert_false(sd_tls_client_fit(&c, &E, &ct, 0, &f));
 	assert_non_null(strstr(f.why, "under a public root"));
 	/* MD5: java8 refuses it anywhere, openssl-1.0.2 takes it */
