@@ -500,7 +500,7 @@ typedef struct sd_tls_cert {
 	int      err[SD_TLS_CERT_ERRS];
 	int      err_depth[SD_TLS_CERT_ERRS];
 	char     err_text[SD_TLS_CERT_ERRS][80];
-	char     trust[64];        /* "system store" or the --ca file's name */
+	char     trust[64];        /* "the system's trust store" or the --ca file's name */
 	int      level;            /* the security level judged */
 	int      client_cert_asked;   /* the server sent a CertificateRequest */
 	int      client_cert_refused; /* and ended the handshake when none came */
@@ -576,7 +576,7 @@ SD_API void sd_tls_policy_report(const sd_tls_policy_result *res, sd_report *rep
  * --client-* options change one part of one (sd_tls_client_set). */
 typedef struct sd_tls_client {
 	char     name[32];
-	char     source[320];       /* where the values come from */
+	char     source[640];       /* where the values come from */
 	unsigned versions;          /* bit per version: 1<<0 SSLv3 .. 1<<4 TLS 1.3 */
 	uint16_t suites[SD_TLS_MAX_OFFER]; /* TLS <= 1.2, in the client's order */
 	size_t   nsuites;
@@ -592,10 +592,29 @@ typedef struct sd_tls_client {
 	int      sni;               /* sends the server's name when it connects by name */
 	char     cipher_words[200]; /* the client's own cipher setting (OpenSSL syntax)
 				       a fix changes: "DEFAULT", "" when none */
+	/* its certificate policy (0 = no rule): keys below these sizes and
+	 * signatures with these hashes are refused, with the source named */
+	int      min_rsa_bits;      /* RSA (and DSA) keys */
+	int      min_ec_bits;       /* EC keys (the curve's size: 256 for P-256) */
+	int      min_dh_bits;       /* DHE groups; stated, not judged (the enumeration
+				       does not measure the server's DH size) */
+	unsigned refused_hashes;    /* SD_TLS_HASH_* */
+	char     cert_source[480];
 } sd_tls_client;
 
+/* Certificate signature hashes a client refuses (sd_tls_client.refused_hashes). */
+#define SD_TLS_HASH_MD2         0x01u
+#define SD_TLS_HASH_MD5         0x02u
+#define SD_TLS_HASH_SHA1        0x04u
+/* SHA-1 refused only in a chain that ends at a public root (Java's
+ * "SHA1 jdkCA & usage TLSServer": a root of its cacerts). Judged as
+ * refused when the chain was verified against the system store, accepted
+ * when against a --ca file (a private CA). */
+#define SD_TLS_HASH_SHA1_PUBLIC 0x08u
+
 /* The profile of that name (default, openssl-level1, openssl-level0,
- * openssl-1.0.2, java8, tls10-embedded, python, curl, browser): SD_OK; SD_ERR_ARG
+ * openssl-1.0.2, java8, tls10-embedded, python, curl, browser, mbedtls,
+ * mbedtls-2.28, wolfssl; docs/tls.md): SD_OK; SD_ERR_ARG
  * with why listing the names; SD_ERR_UNSUPPORTED when its cipher list must
  * be expanded by libssl.so.3 and that is missing. */
 SD_API int sd_tls_client_profile(const char *name, sd_tls_client *out, char *why, size_t whylen);
@@ -617,6 +636,9 @@ typedef struct sd_tls_fit {
 	char     why[SD_SUMMARY_MAX];  /* the exact mismatch */
 	char     fix[SD_FIX_MAX];      /* the smallest change, in that side's words */
 	char     client_says[160];  /* what that client prints, when known */
+	/* the certificate judged by the client's own policy (empty when no
+	 * chain was read): the fields that decide, and the rule applied */
+	char     cert[SD_SUMMARY_MAX];
 } sd_tls_fit;
 
 /* Decide from an enumeration (no new connection) whether client c gets
@@ -624,7 +646,18 @@ typedef struct sd_tls_fit {
  * a common group when the suite needs one, a signature it accepts (TLS 1.0
  * and 1.1 sign with MD5+SHA-1, refused by OpenSSL 3 from level 1),
  * SNI when the server requires it (sni_required), and the certificate
- * (cert, NULL = not judged). Returns out->ok. */
+ * (cert, NULL = not judged): the errors every verifying client meets
+ * (dates, name, trust), then the server's key size and signature hash
+ * against the client's own policy (min_rsa_bits, min_ec_bits,
+ * refused_hashes), not the level the chain was checked at; out->cert says
+ * the fields and the rule. When the enumeration found no version accepted,
+ * the mismatch comes from how the server refused the versions c offers:
+ * unrecognized_name (or sni_required) SD_CAUSE_TLS_SNI_REQUIRED,
+ * handshake_failure or insufficient_security SD_CAUSE_TLS_NO_SHARED_CIPHER,
+ * protocol_version at every one SD_CAUSE_TLS_VERSION_MISMATCH; versions c
+ * offers that were not probed give SD_CAUSE_UNKNOWN ("not judged"), no
+ * answer at all SD_CAUSE_MIDDLEBOX_RESET or SD_CAUSE_TLS_ALERT (out->why
+ * says which). Returns out->ok. */
 SD_API int sd_tls_client_fit(const sd_tls_client *c, const sd_tls_enum *e, const sd_tls_cert *cert,
 			     int sni_required, sd_tls_fit *out);
 

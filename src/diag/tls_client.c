@@ -5,16 +5,21 @@
  * configuration. Profiles are data (tls_clients.def), each with its source.
  */
 #include "internal.h"
+#include "proto/tls_wire.h"
 
 typedef struct profile {
 	const char *name, *source;
 	unsigned    versions;
 	const char *cipher_string, *suites, *suites13, *groups;
 	int         level, sni;
+	int         min_rsa, min_ec, min_dh;
+	unsigned    hashes;
+	const char *cert_source;
 } profile;
 
 static const profile profiles[] = {
-#define CLIENT(n, src, v, cs, su, su13, gr, lvl, sni) { n, src, v, cs, su, su13, gr, lvl, sni },
+#define CLIENT(n, src, v, cs, su, su13, gr, lvl, sni, rsa, ec, dh, hs, csrc) \
+	{ n, src, v, cs, su, su13, gr, lvl, sni, rsa, ec, dh, hs, csrc },
 #include "tls_clients.def"
 #undef CLIENT
 };
@@ -245,6 +250,11 @@ int sd_tls_client_profile(const char *name, sd_tls_client *c, char *why, size_t 
 	c->versions = p->versions;
 	c->level = p->level;
 	c->sni = p->sni;
+	c->min_rsa_bits = p->min_rsa;
+	c->min_ec_bits = p->min_ec;
+	c->min_dh_bits = p->min_dh;
+	c->refused_hashes = p->hashes;
+	sdi_fmt(c->cert_source, sizeof c->cert_source, "%s", p->cert_source);
 	acc a = { 0 };
 	size_t n = 0, n13 = 0;
 	if (p->cipher_string) {
@@ -275,6 +285,7 @@ int sd_tls_client_profile(const char *name, sd_tls_client *c, char *why, size_t 
 	c->ngroups = n;
 	return SD_OK;
 }
+
 
 /* ---- the fit -------------------------------------------------------------- */
 
@@ -363,6 +374,252 @@ static int sigalg_fits(const sd_tls_client *c, const sd_tls_cert *cert, uint16_t
 	return 0;
 }
 
+/* ---- the certificate by the client's own policy ------------------------ */
+
+/* X509_V_ERR_EE_KEY_TOO_SMALL, _CA_KEY_TOO_SMALL, _CA_MD_TOO_WEAK: the
+ * errors that depend on the level the chain was checked at */
+static int level_error(int e)
+{
+	return e == 66 || e == 67 || e == 68;
+}
+
+/* The hash of a signature algorithm by OpenSSL's long name
+ * ("sha1WithRSAEncryption", "ecdsa-with-SHA1", "md5WithRSAEncryption"). */
+static unsigned sig_hash(const char *sigalg)
+{
+	char low[64];
+	size_t i;
+	for (i = 0; sigalg[i] && i + 1 < sizeof low; i++)
+		low[i] = (char)(sigalg[i] >= 'A' && sigalg[i] <= 'Z' ? sigalg[i] - 'A' + 'a' : sigalg[i]);
+	low[i] = '\0';
+	if (strstr(low, "md2"))
+		return SD_TLS_HASH_MD2;
+	if (strstr(low, "md5"))
+		return SD_TLS_HASH_MD5;
+	if (strstr(low, "sha1"))
+		return SD_TLS_HASH_SHA1;
+	return 0;
+}
+
+static const char *hash_name(unsigned h)
+{
+	return h == SD_TLS_HASH_MD2 ? "MD2" : h == SD_TLS_HASH_MD5 ? "MD5" : "SHA-1";
+}
+
+/* "RSA >= 2048 bits, EC >= 224 bits, MD2/MD5/SHA-1 signatures refused" */
+static void policy_words(const sd_tls_client *c, char *out, size_t len)
+{
+	out[0] = '\0';
+	if (c->min_rsa_bits)
+		sdi_append(out, len, "RSA >= %d", c->min_rsa_bits);
+	if (c->min_ec_bits)
+		sdi_append(out, len, "%sEC >= %d", out[0] ? ", " : "", c->min_ec_bits);
+	if (c->refused_hashes) {
+		sdi_append(out, len, "%sno ", out[0] ? ", " : "");
+		const char *sep = "";
+		static const unsigned hs[] = { SD_TLS_HASH_MD2, SD_TLS_HASH_MD5, SD_TLS_HASH_SHA1 };
+		for (size_t i = 0; i < SDI_ARRAY_LEN(hs); i++)
+			if (c->refused_hashes & hs[i]) {
+				sdi_append(out, len, "%s%s", sep, hash_name(hs[i]));
+				sep = "/";
+			}
+		if (c->refused_hashes & SD_TLS_HASH_SHA1_PUBLIC)
+			sdi_append(out, len, "%sSHA-1 under a public root", sep);
+		sdi_append(out, len, " signatures");
+	}
+	if (!out[0])
+		sdi_fmt(out, len, "no key size or signature rule");
+}
+
+/* The RSA minimum of an OpenSSL security level (SSL_CTX_set_security_level(3)). */
+static int level_rsa(int level)
+{
+	static const int bits[] = { 0, 1024, 2048, 3072, 7680, 15360 };
+	return level >= 0 && level <= 5 ? bits[level] : 2048;
+}
+
+/* Would c accept the chain? Errors of dates, name and trust stop every
+ * client; the key size and the signature hash are judged from the
+ * certificate's own fields by c's rules, not by the level of the check. */
+static int cert_fits(const sd_tls_client *c, const sd_tls_cert *cert, uint16_t best, uint16_t pick, sd_tls_fit *f)
+{
+	char rule[160];
+	policy_words(c, rule, sizeof rule);
+	for (size_t i = 0; i < cert->nerr; i++) {
+		if (level_error(cert->err[i]))
+			continue;
+		f->cause = SD_CAUSE_CERT_UNTRUSTED;
+		sdi_fmt(f->why, sizeof f->why, "it gets through %s with %s, then refuses the certificate: %s",
+			sd_tls_version_name(best), osl(pick), cert->err_text[i]);
+		sdi_fmt(f->fix, sizeof f->fix, "see the certificate finding ranked above");
+		sdi_fmt(f->client_says, sizeof f->client_says, "certificate verify failed: %s", cert->err_text[i]);
+		sdi_fmt(f->cert, sizeof f->cert, "X509 error %d at depth %d: %s (every verifying client)", cert->err[i],
+			cert->err_depth[i], cert->err_text[i]);
+		return 0;
+	}
+	int rsa = strcmp(cert->key, "RSA") == 0 || strcmp(cert->key, "DSA") == 0;
+	int ec = strcmp(cert->key, "EC") == 0;
+	unsigned h = sig_hash(cert->sigalg);
+	/* verified against the system's store (tls_cert.c's words), not a --ca file */
+	int public_root = strcmp(cert->trust, "the system's trust store") == 0;
+	unsigned refused = c->refused_hashes;
+	if ((refused & SD_TLS_HASH_SHA1_PUBLIC) && public_root)
+		refused |= SD_TLS_HASH_SHA1;
+	char fields[120];
+	sdi_fmt(fields, sizeof fields, "%s-%d key, %s signature", cert->key, cert->key_bits, cert->sigalg);
+	int err = 0;
+	char what[120] = "";
+	if ((rsa && c->min_rsa_bits && cert->key_bits < c->min_rsa_bits) ||
+	    (ec && c->min_ec_bits && cert->key_bits < c->min_ec_bits)) {
+		err = 66; /* EE certificate key too weak */
+		sdi_fmt(what, sizeof what, "its %s-%d key is below the %d bits it requires", cert->key, cert->key_bits,
+			rsa ? c->min_rsa_bits : c->min_ec_bits);
+	} else if (h & refused) {
+		err = 68; /* CA signature digest algorithm too weak */
+		sdi_fmt(what, sizeof what, "it is signed with %s (%s), which it refuses%s", hash_name(h), cert->sigalg,
+			(c->refused_hashes & SD_TLS_HASH_SHA1_PUBLIC) && h == SD_TLS_HASH_SHA1 ? " under a public root" : "");
+	}
+	if (err) {
+		f->cause = SD_CAUSE_CERT_WEAK;
+		sdi_fmt(f->why, sizeof f->why, "it gets through %s with %s, then refuses the certificate: %s",
+			sd_tls_version_name(best), osl(pick), what);
+		if (err == 66)
+			sdi_fmt(f->cert, sizeof f->cert, "refuses the %s-%d key (rule: %s)", cert->key, cert->key_bits, rule);
+		else
+			sdi_fmt(f->cert, sizeof f->cert, "refuses the %s signature (rule: %s)", cert->sigalg, rule);
+		if (c->level >= 0) {
+			int lower = err == 66 ? (cert->key_bits >= 1024 ? 1 : 0) : 0;
+			sdi_fmt(f->client_says, sizeof f->client_says, "certificate verify failed: %s",
+				err == 66 ? "EE certificate key too weak" : "CA signature digest algorithm too weak");
+			sdi_fmt(f->fix, sizeof f->fix, "server: reissue with an RSA-2048 or ECDSA P-256 key and SHA-256 (openssl req -newkey rsa:2048 -sha256); or client: openssl s_client -cipher 'DEFAULT:@SECLEVEL=%d' / curl --ciphers 'DEFAULT:@SECLEVEL=%d'",
+				lower, lower);
+		} else {
+			sdi_fmt(f->fix, sizeof f->fix, "server: reissue with an RSA-2048 or ECDSA P-256 key and SHA-256 (openssl req -newkey rsa:2048 -sha256)%s",
+				strcmp(c->name, "java8") == 0 ? "; or client: drop the rule from jdk.certpath.disabledAlgorithms in java.security" : "");
+		}
+		return 0;
+	}
+	/* a CA certificate below the level of the check: its fields were not
+	 * read, so a client with a stricter or equal rule fails, another is
+	 * not judged on it */
+	for (size_t i = 0; i < cert->nerr; i++) {
+		if (cert->err_depth[i] == 0)
+			continue;
+		int as_strict = c->min_rsa_bits >= level_rsa(cert->level) &&
+				(cert->level < 1 || (c->refused_hashes & SD_TLS_HASH_SHA1));
+		if (as_strict) {
+			f->cause = SD_CAUSE_CERT_WEAK;
+			sdi_fmt(f->why, sizeof f->why, "it gets through %s with %s, then refuses the certificate at depth %d: %s",
+				sd_tls_version_name(best), osl(pick), cert->err_depth[i], cert->err_text[i]);
+			sdi_fmt(f->cert, sizeof f->cert, "refuses the certificate at depth %d (%s at OpenSSL level %d; rule: %s)",
+				cert->err_depth[i], cert->err_text[i], cert->level, rule);
+			sdi_fmt(f->fix, sizeof f->fix, "see the certificate finding ranked above");
+			if (c->level >= 0)
+				sdi_fmt(f->client_says, sizeof f->client_says, "certificate verify failed: %s", cert->err_text[i]);
+			return 0;
+		}
+		sdi_fmt(f->cert, sizeof f->cert, "accepts the %s (rule: %s); not judged: the certificate at depth %d is below OpenSSL level %d (%s), its fields not read",
+			fields, rule, cert->err_depth[i], cert->level, cert->err_text[i]);
+		return 1;
+	}
+	sdi_fmt(f->cert, sizeof f->cert, "accepts the %s (rule: %s)", fields, rule);
+	return 1;
+}
+
+
+/* ---- nothing accepted: the refusals name the mismatch ------------------- */
+
+static int is_name(const char *s)
+{
+	if (!s || !*s || strchr(s, ':'))
+		return 0;
+	return strspn(s, "0123456789.") != strlen(s);
+}
+
+/* The enumeration found no version accepted: read how the server refused
+ * the versions this client offers (their last probe's alert), most
+ * specific first: a server name it does not know (unrecognized_name),
+ * then a suite refusal (handshake_failure, insufficient_security: every
+ * suite of the registry was offered, so the client's fewer too), then
+ * versions (protocol_version). */
+static int fit_none(const sd_tls_client *c, const sd_tls_enum *e, int sni_required, sd_tls_fit *f)
+{
+	char un[64] = "", hf[64] = "", pv[64] = "", quiet[64] = "", unprobed[64] = "", cli[64] = "";
+	uint8_t other = 0;
+	static const uint16_t order[] = { SD_TLS_TLS13, SD_TLS_TLS12, SD_TLS_TLS11, SD_TLS_TLS10, SD_TLS_SSL3 };
+	for (size_t i = 0; i < SDI_ARRAY_LEN(order); i++) {
+		if (!((c->versions >> (order[i] - SD_TLS_SSL3)) & 1u))
+			continue;
+		const char *vn = sd_tls_version_name(order[i]);
+		sdi_append(cli, sizeof cli, "%s%s", cli[0] ? ", " : "", vn);
+		const sd_tls_vresult *v = sd_tls_enum_result(e, order[i]);
+		char *to;
+		if (!v || (!v->probed && !v->implied_by))
+			to = unprobed;
+		else if (v->refusal_alert == TLS_ALERT_UNRECOGNIZED_NAME || v->big_alert == TLS_ALERT_UNRECOGNIZED_NAME)
+			to = un;
+		else if (v->refusal_alert == 40 || v->refusal_alert == 71)
+			to = hf;
+		else if (v->refusal_alert == 70 || v->implied_by || v->refusal == SD_TLS_HELLO)
+			to = pv;
+		else if (v->refusal_alert) {
+			other = v->refusal_alert;
+			to = quiet;
+		} else
+			to = quiet;
+		sdi_append(to, 64, "%s%s", to[0] ? ", " : "", vn);
+	}
+	const char *sni = e->cfg.sni;
+	if (un[0] || (sni_required && !is_name(sni))) {
+		f->cause = SD_CAUSE_TLS_SNI_REQUIRED;
+		if (is_name(sni))
+			sdi_fmt(f->why, sizeof f->why, "the server does not know the name %s: it refuses %s with unrecognized_name (112)",
+				sni, un);
+		else if (!c->sni)
+			sdi_fmt(f->why, sizeof f->why, "it never sends a server name (SNI), and the server refuses %s without one (unrecognized_name)",
+				un[0] ? un : "hellos");
+		else
+			sdi_fmt(f->why, sizeof f->why, "SNI required: by address it sends no server name, and the server refuses %s without one (unrecognized_name); what it accepts with a name was not seen",
+				un[0] ? un : "hellos");
+		if (c->sni)
+			sdi_fmt(f->fix, sizeof f->fix, "client: connect by a name the server is configured for (curl https://NAME/ --resolve NAME:PORT:ADDR, openssl s_client -servername NAME; shakedown tls --sni NAME)");
+		else
+			sdi_fmt(f->fix, sizeof f->fix, "server: a default server with a certificate that answers hellos without a name (nginx: drop ssl_reject_handshake on, or listen ... default_server on the named one); the client cannot send SNI");
+		sdi_fmt(f->client_says, sizeof f->client_says, "OpenSSL clients: 'tlsv1 unrecognized name' (alert 112)");
+		return 0;
+	}
+	if (hf[0]) {
+		f->cause = SD_CAUSE_TLS_NO_SHARED_CIPHER;
+		sdi_fmt(f->why, sizeof f->why, "no common suite: the server refuses %s with handshake_failure although every suite of the IANA registry was offered, so also the %zu this client has",
+			hf, c->nsuites + c->nsuites13);
+		sdi_fmt(f->fix, sizeof f->fix, "server: enable a suite current clients offer (nginx ssl_ciphers HIGH:!aNULL; ECDHE-RSA-AES128-GCM-SHA256 or ECDHE-ECDSA-AES128-GCM-SHA256), and check its certificate and key load");
+		sdi_fmt(f->client_says, sizeof f->client_says, "OpenSSL clients: 'sslv3 alert handshake failure' (alert 40)");
+		return 0;
+	}
+	if (pv[0] && !quiet[0] && !unprobed[0]) {
+		f->cause = SD_CAUSE_TLS_VERSION_MISMATCH;
+		sdi_fmt(f->why, sizeof f->why, "no common version: it offers %s; the server refuses each with protocol_version and accepted no version probed",
+			cli);
+		sdi_fmt(f->fix, sizeof f->fix, "server: enable TLS 1.2 (nginx ssl_protocols TLSv1.2 TLSv1.3;); check which versions its library still builds");
+		sdi_fmt(f->client_says, sizeof f->client_says, "OpenSSL clients: 'unsupported protocol' or 'tlsv1 alert protocol version'");
+		return 0;
+	}
+	/* closed, reset, silent or an unusual alert: the findings name the
+	 * box or the server; the fit names what is known, no cause of its own */
+	f->cause = unprobed[0] && !quiet[0] ? SD_CAUSE_UNKNOWN : other ? SD_CAUSE_TLS_ALERT : SD_CAUSE_MIDDLEBOX_RESET;
+	if (unprobed[0] && !quiet[0])
+		sdi_fmt(f->why, sizeof f->why, "not judged: the server accepted no version probed%s%s, and %s, which it offers, %s not probed",
+			pv[0] ? " (protocol_version: " : "", pv[0] ? pv : "", unprobed, strchr(unprobed, ',') ? "were" : "was");
+	else if (other)
+		sdi_fmt(f->why, sizeof f->why, "the server answers %s with the alert %s: no handshake gets through",
+			quiet, tls_alert_name(other) ? tls_alert_name(other) : "(unassigned)");
+	else
+		sdi_fmt(f->why, sizeof f->why, "no hello at %s got an answer (closed, reset or silence): no handshake gets through",
+			quiet);
+	sdi_fmt(f->fix, sizeof f->fix, "see the findings ranked above");
+	return 0;
+}
+
 int sd_tls_client_fit(const sd_tls_client *c, const sd_tls_enum *e, const sd_tls_cert *cert,
 		      int sni_required, sd_tls_fit *f)
 {
@@ -396,6 +653,8 @@ int sd_tls_client_fit(const sd_tls_client *c, const sd_tls_enum *e, const sd_tls
 		if (s_has && c_has && !best)
 			best = order[i];
 	}
+	if (!srv_best)
+		return fit_none(c, e, sni_required, f);
 	if (!best) {
 		uint16_t cbest = 0;
 		for (size_t i = 0; i < SDI_ARRAY_LEN(order) && !cbest; i++)
@@ -495,15 +754,10 @@ int sd_tls_client_fit(const sd_tls_client *c, const sd_tls_enum *e, const sd_tls
 		sdi_fmt(f->fix, sizeof f->fix, "give the client its certificate (curl --cert/--key, openssl s_client -cert/-key)");
 		return 0;
 	}
-	/* 7. the certificate, as judged at level 2 (our check) */
-	if (cert && cert->got && cert->nerr) {
-		f->cause = SD_CAUSE_CERT_UNTRUSTED;
-		sdi_fmt(f->why, sizeof f->why, "it gets through %s with %s, then refuses the certificate: %s",
-			sd_tls_version_name(best), osl(pick), cert->err_text[0]);
-		sdi_fmt(f->fix, sizeof f->fix, "see the certificate finding ranked above");
-		sdi_fmt(f->client_says, sizeof f->client_says, "certificate verify failed: %s", cert->err_text[0]);
+	/* 7. the certificate: what every verifying client meets, then the
+	 * client's own key and digest rules */
+	if (cert && cert->got && !cert_fits(c, cert, best, pick, f))
 		return 0;
-	}
 	f->ok = 1;
 	return 1;
 }

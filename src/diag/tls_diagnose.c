@@ -5,7 +5,9 @@
  * embedding program gets the same answer from this one call.
  */
 #include <pthread.h>
+#include <stdlib.h>
 #include "internal.h"
+#include "proto/tls_wire.h"
 
 static void *crypto_prepare(void *arg)
 {
@@ -61,42 +63,147 @@ static void *cert_read(void *arg)
 	return NULL;
 }
 
-/* Would cfg.client get through? A finding when not (a certificate refusal
- * is told by the cert- findings already), and the verdict as a fact. */
-static void client_fit(sd_tls_scan *sc, const sd_tls_client *c, sd_report *rep)
+static int is_name(const char *s)
+{
+	return s && *s && !strchr(s, ':') && strspn(s, "0123456789.") != strlen(s);
+}
+
+/* The scan sent a server name; this client sends none. One hello of its
+ * own (its suites and groups at the version it would get) without SNI, on
+ * one connection: 1 when the server answers unrecognized_name (112), with
+ * what happened in said. */
+static int hello_without_sni(const sd_tls_diag_cfg *cfg, const sd_tls_client *c, const sd_tls_fit *fit,
+			     char *said, size_t len)
+{
+	typedef struct { uint8_t hello[SD_TLS_HELLO_MAX + 16], rx[SD_TLS_RX_CAP], hs[SD_TLS_RX_CAP]; } bufs;
+	int t13 = fit->version == SD_TLS_TLS13;
+	uint16_t share = fit->group ? fit->group : c->ngroups ? c->groups[0] : 0;
+	sd_tls_hello_cfg h = {
+		.version = fit->version, .suites = t13 ? c->suites13 : c->suites,
+		.nsuites = t13 ? c->nsuites13 : c->nsuites, .groups = c->ngroups ? c->groups : NULL,
+		.ngroups = c->ngroups, .shares = t13 && share ? &share : NULL, .nshares = t13 && share ? 1 : 0,
+		.sigalgs = c->nsigalgs ? c->sigalgs : NULL, .nsigalgs = c->nsigalgs, .seed = cfg->scan.enm.seed,
+	};
+	bufs *b = malloc(sizeof *b);
+	if (!b)
+		return 0;
+	int n = sd_tls_hello_build(&h, b->hello, SD_TLS_HELLO_MAX);
+	int got = 0;
+	const sd_clock *clk = cfg->scan.clock ? cfg->scan.clock : sd_clock_real();
+	uint32_t wait = cfg->scan.wait_ms ? cfg->scan.wait_ms : TLS_PROBE_WAIT_MS;
+	sd_link *l = NULL;
+	char why[160] = "";
+	if (n <= 0 || sd_link_open_tcp(cfg->scan.host, cfg->scan.port, clk, sd_deadline_in(clk, SD_MS(TLS_CONNECT_MS)),
+				       &l, why, sizeof why) < 0)
+		goto out;
+	sd_starttls_result st;
+	if (cfg->scan.starttls && sd_starttls_run(l, cfg->scan.starttls, sd_deadline_in(clk, SD_MS(wait)), &st) < 0)
+		goto out;
+	sd_tls_probe p;
+	sd_tls_probe_init(&p, b->hello, (size_t)n, 0, SD_MS(wait), b->rx, sizeof b->rx, b->hs, sizeof b->hs);
+	int rrc = sd_run(&p.base, l, sd_deadline_in(clk, SD_MS(wait) + SD_MS(100)));
+	sd_tls_probe_finish(&p, rrc, clk);
+	char what[48];
+	const char *an = tls_alert_name(p.srv.alert_desc);
+	if (p.srv.answer == SD_TLS_ALERT)
+		sdi_fmt(what, sizeof what, "alert %s (%u)", an ? an : "unassigned", p.srv.alert_desc);
+	else
+		sdi_fmt(what, sizeof what, "%s", p.srv.answer == SD_TLS_HELLO || p.srv.answer == SD_TLS_HRR ? "a ServerHello"
+					  : p.closed ? "the connection closed" : "no answer");
+	sdi_fmt(said, len, "%s's own %s hello (%zu suites) without SNI got %s, in %u ms", c->name,
+		sd_tls_version_name(fit->version), h.nsuites, what, sd_tls_probe_ms(&p));
+	got = p.srv.answer == SD_TLS_ALERT && p.srv.alert_desc == TLS_ALERT_UNRECOGNIZED_NAME;
+out:
+	if (l)
+		sd_link_close(l);
+	free(b);
+	return got;
+}
+
+/* Would cfg.client get through? The verdict as a fact; when not, a
+ * finding of the mismatch, or a line of the finding that tells it already
+ * (a certificate refusal is told by the cert- findings). Also when the
+ * enumeration found nothing accepted: the fit names the mismatch from the
+ * refusals (tls_client.c). */
+static void client_fit(sd_tls_scan *sc, const sd_tls_diag_cfg *cfg, const sd_tls_client *c, sd_report *rep)
 {
 	/* a server that broke the protocol, stalled, or a run cut short: what
-	 * it accepts is not known well enough to judge a client; nothing
-	 * accepted at all: the findings there say why already */
+	 * it accepts is not known well enough to judge a client */
 	const sd_tls_enum *e = sd_tls_scan_enum(sc);
 	int any = 0;
 	for (size_t i = 0; i < SD_TLS_NVERSIONS; i++)
 		any |= e->v[i].supported;
-	if (!any || !sd_tls_scan_complete(sc) || sd_diag_find(&rep->diag, SD_CAUSE_TLS_PROTOCOL_VIOLATION) ||
+	if (!sd_tls_scan_complete(sc) || sd_diag_find(&rep->diag, SD_CAUSE_TLS_PROTOCOL_VIOLATION) ||
 	    sd_diag_find(&rep->diag, SD_CAUSE_TLS_TIMEOUT))
 		return;
 	sd_tls_fit fit;
 	int sni_required = sd_diag_find(&rep->diag, SD_CAUSE_TLS_SNI_REQUIRED) != NULL;
-	if (sd_tls_client_fit(c, sd_tls_scan_enum(sc), sd_tls_scan_cert(sc), sni_required, &fit)) {
+	int ok = sd_tls_client_fit(c, e, sd_tls_scan_cert(sc), sni_required, &fit);
+	/* probed with a name, judged for a client that sends none: whether the
+	 * server needs one is not in the enumeration; one hello tells */
+	char probe[200] = "";
+	if (any && !sni_required && !c->sni && is_name(e->cfg.sni) && fit.version &&
+	    hello_without_sni(cfg, c, &fit, probe, sizeof probe))
+		ok = sd_tls_client_fit(c, e, sd_tls_scan_cert(sc), 1, &fit);
+	if (probe[0])
+		sd_report_fact(rep, "client_sni_probe", "%s", probe);
+	if (ok) {
 		const sd_tls_suite *su = sd_tls_suite_find(fit.suite);
 		const char *gn = fit.group ? sd_tls_group_name(fit.group) : NULL;
 		sd_report_fact(rep, "client", "%s: gets through with %s, %s%s%s", c->name, sd_tls_version_name(fit.version),
 			       su ? su->iana : "?", gn ? ", " : "", gn ? gn : "");
+		if (fit.cert[0]) {
+			sd_report_fact(rep, "client_cert_fit", "%s %s", c->name, fit.cert);
+			/* a certificate below the level of the check that this client takes */
+			sd_finding *w = sd_diag_find(&rep->diag, SD_CAUSE_CERT_WEAK);
+			if (w)
+				sd_finding_detail(w, "client %s gets through: it %s", c->name, fit.cert);
+		}
 		return;
 	}
 	sd_report_fact(rep, "client", "%s: fails: %s", c->name, fit.why);
+	if (fit.cert[0])
+		sd_report_fact(rep, "client_cert_fit", "%s %s", c->name, fit.cert);
 	rep->ok = 0;
 	sd_diag_drop(&rep->diag, SD_CAUSE_OK);
-	if (fit.cause == SD_CAUSE_CERT_UNTRUSTED || fit.cause == SD_CAUSE_TLS_CLIENT_CERT_REQUIRED || sni_required)
-		return; /* told by the findings already there */
+	if (fit.cause == SD_CAUSE_CERT_UNTRUSTED || fit.cause == SD_CAUSE_TLS_CLIENT_CERT_REQUIRED)
+		return; /* told by the certificate findings already there */
+	/* a certificate refusal, an SNI refusal, or nothing accepted at all:
+	 * a finding of that cause may be there already (the scan's, or the
+	 * certificate's), and the client's verdict is one more line of it
+	 * (its quotes are there already); a mismatch between what the server
+	 * accepts and what this client offers is a finding of its own */
+	sd_finding *told = !any || fit.cause == SD_CAUSE_CERT_WEAK || fit.cause == SD_CAUSE_TLS_SNI_REQUIRED
+				   ? sd_diag_find(&rep->diag, (sd_cause)fit.cause) : NULL;
+	if (told) {
+		if (fit.cause == SD_CAUSE_CERT_WEAK)
+			sd_finding_detail(told, "client %s %s", c->name, fit.cert);
+		else
+			sd_finding_detail(told, "the judged client, %s, fails on this (info.client)", c->name);
+		return;
+	}
+	/* nothing accepted and no refusal that names a mismatch: the
+	 * findings of the scan and the variants say what is known */
+	if (!any && fit.cause != SD_CAUSE_TLS_SNI_REQUIRED && fit.cause != SD_CAUSE_TLS_NO_SHARED_CIPHER &&
+	    fit.cause != SD_CAUSE_TLS_VERSION_MISMATCH)
+		return;
 	sd_finding *f = sd_diag_add(&rep->diag, (sd_cause)fit.cause, 0.93f);
 	if (!f)
 		return;
 	sd_finding_summary(f, "client %s: %s", c->name, fit.why);
 	sd_finding_fix(f, "%s", fit.fix);
+	if (probe[0])
+		sd_finding_detail(f, "%s", probe);
 	if (fit.client_says[0])
 		sd_finding_detail(f, "%s says: %s", c->name, fit.client_says);
-	sd_finding_detail(f, "profile %s: %s", c->name, c->source);
+	/* the source in full is in the profile (docs/tls.md); a detail holds
+	 * SD_DETAIL_MAX bytes in all */
+	if (strlen(c->source) > 240)
+		sd_finding_detail(f, "profile %s: %.200s ... (docs/tls.md)", c->name, c->source);
+	else
+		sd_finding_detail(f, "profile %s: %s", c->name, c->source);
+	if (fit.cert[0])
+		sd_finding_detail(f, "client %s %s", c->name, fit.cert);
 	sd_diag_sort(&rep->diag);
 }
 
@@ -168,7 +275,7 @@ int sd_tls_diagnose(const sd_tls_diag_cfg *cfg, sd_report *rep, sd_tls_scan **ou
 		sd_tls_variants_report(v, nv, rep);
 	}
 	if (strcmp(service, "tls") == 0 && cfg->client)
-		client_fit(sc, cfg->client, rep);
+		client_fit(sc, cfg, cfg->client, rep);
 	if (strcmp(service, "tls") == 0 && cfg->expect) {
 		sd_tls_policy_result *pr = sdi_tls_scan_policy_slot(sc);
 		sd_tls_policy_check(cfg->expect, sd_tls_scan_enum(sc), sd_tls_scan_cert(sc), pr);

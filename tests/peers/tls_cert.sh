@@ -120,6 +120,32 @@ print(next((l[len("Python ssl fails: "):] for l in d["findings"][0].get("detail"
   check "$name: the finding quotes Python's message" [ -n "$q2" ] && [ "${said#"$q2"}" != "$said" ]
 }
 
+# client_differs FAULT WHY S_CLIENT_WORDS: the fit of --client default refuses
+# the certificate by its own rule and openssl-1.0.2 / java8 take it, as the
+# real openssl s_client does at its default level and at @SECLEVEL=0
+client_differs() {
+  local fault=$1 why=$2 words=$3 said0 said2
+  said2=$(echo | timeout 10 openssl s_client -connect "localhost:$PORT" -CAfile "$D/root.pem" -verify_return_error 2>&1 |
+    grep -m1 -o "Verification error: .*\|Verify return code: 0 (ok)")
+  said0=$(echo | timeout 10 openssl s_client -connect "localhost:$PORT" -CAfile "$D/root.pem" -verify_return_error \
+    -cipher DEFAULT:@SECLEVEL=0 2>&1 | grep -m1 -o "Verification error: .*\|Verify return code: 0 (ok)")
+  echo "# $fault: s_client at its default level: $said2; at @SECLEVEL=0: $said0"
+  check "$fault: s_client fails at its default level ($words)" [ "$said2" = "Verification error: $words" ]
+  check "$fault: s_client at @SECLEVEL=0 verifies" [ "$said0" = "Verify return code: 0 (ok)" ]
+  scan --ca "$D/root.pem" --client default
+  check "$fault, --client default: the fit fails on the certificate's field" json \
+    "d['info']['client'].startswith('default: fails: ') and '$why' in d['info']['client'] and d['info']['client_cert_fit'].startswith('default refuses the ')" <<<"$out"
+  check "$fault, --client default: the cert-weak finding names this client's refusal and s_client's words" json \
+    "d['findings'][0]['cause'] == 'cert-weak' and 'client ' + d['info']['client_cert_fit'] in d['findings'][0]['detail'] and 'openssl s_client says: verify error:num=' + str(d['findings'][0]['detail']).split('verify error:num=')[1][:2] + ':$words' in d['findings'][0]['detail']" <<<"$out"
+  for cl in openssl-1.0.2 java8; do
+    scan --ca "$D/root.pem" --client "$cl"
+    check "$fault, --client $cl: gets through, accepting the certificate's fields" json \
+      "d['info']['client'].startswith('$cl: gets through') and d['info']['client_cert_fit'].startswith('$cl accepts the RSA-')" <<<"$out"
+    check "$fault, --client $cl: the cert-weak finding says this client takes it" json \
+      "d['findings'][0]['cause'] == 'cert-weak' and any(l.startswith('client $cl gets through: it accepts') for l in d['findings'][0]['detail'])" <<<"$out"
+  done
+}
+
 serve good
 scan --ca "$D/root.pem"
 check "sound chain: exit 0" [ "$rc" -eq 0 ]
@@ -210,10 +236,12 @@ stop
 serve rsa1024 -cipher ALL:@SECLEVEL=0
 expect_case "RSA-1024" cert-weak --ca "$D/root.pem"
 check "RSA-1024: the key size and the level" json '"RSA-1024" in d["findings"][0]["summary"] and "level 2" in d["findings"][0]["summary"]' <<<"$out"
+client_differs RSA-1024 "key is below the 2048 bits" "EE certificate key too weak"
 stop
 serve sha1 -cipher ALL:@SECLEVEL=0
 expect_case "SHA-1" cert-weak --ca "$D/root.pem"
 check "SHA-1: the signature algorithm" json '"sha1WithRSAEncryption" in d["findings"][0]["summary"]' <<<"$out"
+client_differs SHA-1 "signed with SHA-1 (sha1WithRSAEncryption)" "CA signature digest algorithm too weak"
 stop
 CURL_TRUST=
 PY_TRUST=

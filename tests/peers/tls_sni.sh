@@ -45,6 +45,25 @@ q = next(l for l in d["findings"][0]["detail"] if l.startswith("curl fails: "))
 q = q[len("curl fails: "):].replace(" (after its OpenSSL version)", "")
 head, tail = q.split(" ", 2)[:2], q.split(" ", 2)[2]
 sys.exit(0 if said.startswith(" ".join(head)) and said.endswith(tail) else 1)' "$curl_said" "$(timeout 60 "$SHAKEDOWN" tls --json --no-cert "127.0.0.1:$tport")"
+# the client fit when nothing was accepted: it names the mismatch (SNI), not nothing
+out=$(timeout 60 "$SHAKEDOWN" tls --json --no-cert --client default "127.0.0.1:$tport"); rc=$?
+check "by IP, --client default: the fit says SNI required, by address" \
+  json 'd["info"]["client"].startswith("default: fails: SNI required: by address it sends no server name") and "unrecognized_name" in d["info"]["client"]' <<<"$out"
+check "by IP, --client default: one finding (tls-sni-required), the client's verdict a line of it" \
+  json 'd["findings"][0]["cause"] == "tls-sni-required" and sum(f["cause"] == "tls-sni-required" for f in d["findings"]) == 1 and "the judged client, default, fails on this (info.client)" in d["findings"][0]["detail"]' <<<"$out"
+# probed by name, judged for a client that sends no SNI: one hello of its own
+# without SNI tells; s_client with -noservername and the same suite agrees
+out=$(timeout 60 "$SHAKEDOWN" tls --json --no-cert --sni app.example --client tls10-embedded --client-versions 1.2 "127.0.0.1:$tport"); rc=$?
+check "by name, a client without SNI (tls10-embedded at TLS 1.2): exit 1, tls-sni-required for that client" \
+  json 'not d["ok"] and d["findings"][0]["cause"] == "tls-sni-required" and d["findings"][0]["summary"].startswith("client tls10-embedded: it sends no server name")' <<<"$out"
+check "  the evidence: its own hello without SNI met unrecognized_name" \
+  json 'd["info"]["client_sni_probe"].startswith("tls10-embedded\x27s own TLSv1.2 hello (3 suites) without SNI got alert unrecognized_name (112)")' <<<"$out"
+said=$(echo | timeout 10 openssl s_client -connect "127.0.0.1:$tport" -tls1_2 -cipher AES128-SHA -noservername 2>&1 | grep -m1 -o 'unrecognized name')
+echo "# openssl s_client -tls1_2 -cipher AES128-SHA -noservername: $said"
+check "  s_client without a name agrees (unrecognized name)" [ -n "$said" ]
+out=$(timeout 60 "$SHAKEDOWN" tls --json --no-cert --sni app.example --client default "127.0.0.1:$tport"); rc=$?
+check "by name, --client default (sends SNI): exit 0, no SNI probe" \
+  json 'd["ok"] and d["info"]["client"].startswith("default: gets through") and "client_sni_probe" not in d["info"]' <<<"$out"
 out=$(timeout 60 "$SHAKEDOWN" tls --json --sni app.example --ca "$TMP/cert.pem" --name localhost "127.0.0.1:$tport"); rc=$?
 check "--sni app.example: exit 0" \
   bash -c '[ "$1" -eq 0 ]' _ "$rc"
