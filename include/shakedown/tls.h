@@ -614,7 +614,7 @@ typedef struct sd_tls_client {
 
 /* The profile of that name (default, openssl-level1, openssl-level0,
  * openssl-1.0.2, java8, tls10-embedded, python, curl, browser, mbedtls,
- * mbedtls-2.28, wolfssl; docs/tls.md): SD_OK; SD_ERR_ARG
+ * mbedtls-2.28, wolfssl; docs/tls-clients.md): SD_OK; SD_ERR_ARG
  * with why listing the names; SD_ERR_UNSUPPORTED when its cipher list must
  * be expanded by libssl.so.3 and that is missing. */
 SD_API int sd_tls_client_profile(const char *name, sd_tls_client *out, char *why, size_t whylen);

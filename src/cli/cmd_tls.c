@@ -49,7 +49,7 @@ const char cmd_tls_usage[] =
 	"  --client PROFILE  judge whether this client gets through (default: default =\n"
 	"                    the local OpenSSL 3 at level 2; openssl-level1, openssl-level0,\n"
 	"                    openssl-1.0.2, java8, tls10-embedded, python, curl,\n"
-	"                    browser, mbedtls, mbedtls-2.28, wolfssl; docs/tls.md);\n"
+	"                    browser, mbedtls, mbedtls-2.28, wolfssl; docs/tls-clients.md);\n"
 	"                    --no-client judges none\n"
 	"  --client-versions, --client-ciphers (OpenSSL syntax), --client-groups,\n"
 	"  --client-sigalgs  change one part of that client\n"

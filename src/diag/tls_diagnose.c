@@ -196,10 +196,10 @@ static void client_fit(sd_tls_scan *sc, const sd_tls_diag_cfg *cfg, const sd_tls
 		sd_finding_detail(f, "%s", probe);
 	if (fit.client_says[0])
 		sd_finding_detail(f, "%s says: %s", c->name, fit.client_says);
-	/* the source in full is in the profile (docs/tls.md); a detail holds
+	/* the source in full is in the profile (docs/tls-clients.md); a detail holds
 	 * SD_DETAIL_MAX bytes in all */
 	if (strlen(c->source) > 240)
-		sd_finding_detail(f, "profile %s: %.200s ... (docs/tls.md)", c->name, c->source);
+		sd_finding_detail(f, "profile %s: %.200s ... (docs/tls-clients.md)", c->name, c->source);
 	else
 		sd_finding_detail(f, "profile %s: %s", c->name, c->source);
 	if (fit.cert[0])
