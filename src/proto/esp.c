@@ -392,6 +392,7 @@ typedef struct esp_ctx {
 	uint8_t       junk[JUNK_CAP];     /* bytes outside frames after a SYNC */
 	size_t        junk_n;
 	size_t        frames_bad;         /* bad escapes, overlong frames */
+	size_t        sync_rx;            /* bytes received while SYNCs of this attempt were answered */
 	unsigned      telnet_ff;          /* frames that fit once FF FF is read as FF */
 	/* the exchange under way */
 	uint8_t       want_op;
@@ -410,7 +411,7 @@ typedef struct esp_ctx {
 	int           stub;
 	int           strat;
 	sd_time       delay;
-	unsigned      attempts, syncs_sent;
+	unsigned      attempts, syncs_sent, attempt_syncs;
 	int           lines_failed;
 	sd_time       listened;
 	esp_banner    ban;                /* of the last attempt */
@@ -490,6 +491,8 @@ static void on_frame(esp_ctx *c)
 static int frames_feed(void *arg, const uint8_t *b, size_t n)
 {
 	esp_ctx *c = arg;
+	if (c->want_op == ESP_CMD_SYNC)
+		c->sync_rx += n;
 	for (size_t i = 0; i < n; i++) {
 		int k = esp_slip_feed(&c->dec, c->frame, sizeof c->frame, b[i]);
 		if (k == ESP_SLIP_JUNK)
@@ -612,6 +615,7 @@ static int send_sync(esp_ctx *c)
 	c->req_n = esp_request(ESP_CMD_SYNC, d, sizeof d, c->req, sizeof c->req);
 	begin(c, ESP_CMD_SYNC, ESP_SYNC_REPLIES);
 	c->syncs_sent++;
+	c->attempt_syncs++;
 	size_t k = SDI_MIN(c->req_n, sizeof c->ev_sent);
 	memcpy(c->ev_sent, c->req, k);
 	c->ev_sent_n = k;
@@ -627,6 +631,8 @@ static int attempt(esp_ctx *c, int strat, sd_time delay)
 	size_t nctrl = strat_ctrls(c, strat, delay, ctrl);
 	c->banner_n = 0;
 	c->junk_n = 0;
+	c->sync_rx = 0;
+	c->attempt_syncs = 0;
 	c->strat = strat;
 	c->delay = delay;
 	c->attempts++;
@@ -1068,13 +1074,22 @@ static void diagnose_sync(esp_ctx *c)
 	};
 	esp_banner *o = &c->ban;
 	banner_read(rx, rxn, o);
-	if (o->seen && o->download && o->waiting && !o->usb_only && !o->spi_only && c->syncs_sent) {
+	/* The board's TX reaches us (its banner says its loader waits on this
+	 * UART) and not one byte came back after any SYNC of that attempt: our
+	 * bytes do not reach its RX. esptool names it from the host's side
+	 * ("The serial TX path seems to be down", loader.py _connect_attempt);
+	 * from the board's side it is its RX path. Bytes after a SYNC that
+	 * never made a reply are a different story (garbled answers: the board
+	 * heard us), left to the readings below. */
+	if (o->seen && o->download && o->waiting && !o->usb_only && !o->spi_only && c->syncs_sent && c->sync_rx == 0 &&
+	    c->attempt_syncs) {
 		f = sd_diag_add(&r->diag, SD_CAUSE_TX_PATH_DEAD, 0.95f);
 		if (f) {
-			sd_finding_summary(f, "the %s is in download mode (\"waiting for download\"), but none of %u SYNCs was "
-					   "answered: our bytes do not reach its RX", chip_word(o), c->syncs_sent);
-			sd_finding_fix(f, "check the adapter's TX to the chip's RX (U0RXD) wire and its level; a USB hub or "
-				       "adapter that receives but does not send; another program writing to the port");
+			sd_finding_summary(f, "the %s printed \"waiting for download\" (its TX reaches us), but after %u SYNC%s "
+					   "not one byte came back: our bytes do not reach its RX (esptool: \"The serial TX path "
+					   "seems to be down\")", chip_word(o), c->attempt_syncs, c->attempt_syncs == 1 ? "" : "s");
+			sd_finding_fix(f, "the host's TX to the board's RX (U0RXD): the wire, a level shifter in its way; the "
+				       "USB-UART's TX pin; another device driving the board's RX (a second adapter, a debugger)");
 			sd_finding_evidence(f, c->ev_sent, c->ev_sent_n, rx, rxn);
 		}
 		sdi_fmt(r->by.protocol, sizeof r->by.protocol, "esp");
@@ -1100,7 +1115,11 @@ static void diagnose_sync(esp_ctx *c)
 		sd_finding_summary(f, "nothing came back: no boot log after %u reset%s and no answer to %u SYNC%s",
 				   c->strat == STRAT_NONE ? 0 : c->attempts, c->attempts == 1 ? "" : "s",
 				   c->syncs_sent, c->syncs_sent == 1 ? "" : "s");
-		sd_finding_fix(f, "check power, the port (is it the board's?), TX/RX crossed, a data (not charge-only) cable");
+		/* a dead board TX -> host RX path looks exactly like this: with
+		 * nothing back, no byte proves the board heard us (no verdict of
+		 * its own can be drawn from the transcript) */
+		sd_finding_fix(f, "check power, the port (is it the board's?), TX/RX crossed, the board's TX (U0TXD) to the "
+			       "adapter's RX wire, a data (not charge-only) cable");
 	}
 }
 

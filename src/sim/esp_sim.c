@@ -4,7 +4,7 @@
  * circuit, its boot banners, its application, and the ways boards fail.
  *
  * Keys: chip=esp32|esp32s3|esp32c3|esp8266, mode=download|app|bootloop|
- * brownout|usb|sdm|silent|echo, text= (the application's line), wired=1|0|en
+ * brownout|usb|sdm|silent|echo|rx-dead, text= (the application's line), wired=1|0|en
  * (the DTR/RTS circuit: both lines, none, RTS to EN only), en_rc_ms (the EN
  * capacitor: time from EN released to the chip sampling its straps),
  * lag_ms (each separate line change reaches the board this much after the
@@ -20,7 +20,9 @@
  * Modes say what the board does with its boot pin: download, usb and sdm
  * hold it low (a button held; usb: GPIO8 low too), app and bootloop leave it
  * to DTR (an application or erased flash when it is high), brownout resets
- * on power whatever the pins. On a pty nothing carries DTR/RTS: the device
+ * on power whatever the pins; rx-dead is download mode on a board whose
+ * RX hears nothing (a broken host TX -> U0RXD wire): it prints its banner
+ * and never receives a byte. On a pty nothing carries DTR/RTS: the device
  * boots once at start in its mode.
  *
  * Every command is logged, the destructive ones (esp_cmd_destructive)
@@ -32,9 +34,9 @@
 enum { C_ESP8266, C_ESP32, C_ESP32S3, C_ESP32C3 };
 static const char *const chip_names[] = { "esp8266", "esp32", "esp32s3", "esp32c3" };
 
-enum { M_DOWNLOAD, M_APP, M_BOOTLOOP, M_BROWNOUT, M_USB, M_SDM, M_SILENT, M_ECHO };
+enum { M_DOWNLOAD, M_APP, M_BOOTLOOP, M_BROWNOUT, M_USB, M_SDM, M_SILENT, M_ECHO, M_RXDEAD };
 static const char *const mode_names[] = {
-	"download", "app", "bootloop", "brownout", "usb", "sdm", "silent", "echo"
+	"download", "app", "bootloop", "brownout", "usb", "sdm", "silent", "echo", "rx-dead"
 };
 
 enum { RUN_OFF, RUN_LOADER, RUN_APP, RUN_LOOP, RUN_BROWN, RUN_QUIET };
@@ -218,7 +220,7 @@ static void boot(esp_dev *s, int boot_low, unsigned rst)
 
 static int pinned_low(const esp_dev *s)
 {
-	return s->mode == M_DOWNLOAD || s->mode == M_USB || s->mode == M_SDM;
+	return s->mode == M_DOWNLOAD || s->mode == M_USB || s->mode == M_SDM || s->mode == M_RXDEAD;
 }
 
 static int boot_pin_low(const esp_dev *s)
@@ -465,6 +467,8 @@ static void process(esp_dev *s)
 			put(s, &b, 1);
 			continue;
 		}
+		if (s->mode == M_RXDEAD)
+			continue; /* its RX pin hears nothing: not even logged */
 		if (s->run == RUN_LOADER)
 			loader_byte(s, b);
 	}
@@ -582,7 +586,7 @@ static int esp_init(sd_sim_device *dev, const sd_kv *kv, size_t n, char *why, si
 		int m;
 		if (strcmp(k, "mode") == 0) {
 			if ((m = pick(v, mode_names, SDI_ARRAY_LEN(mode_names))) < 0) {
-				sdi_fmt(why, whylen, "sim esp: unknown mode '%s' (modes: download, app, bootloop, brownout, usb, sdm, silent, echo)", v);
+				sdi_fmt(why, whylen, "sim esp: unknown mode '%s' (modes: download, app, bootloop, brownout, usb, sdm, silent, echo, rx-dead)", v);
 				return SD_ERR_ARG;
 			}
 			s->mode = m;
@@ -676,7 +680,7 @@ static int esp_init(sd_sim_device *dev, const sd_kv *kv, size_t n, char *why, si
 const sd_sim_kind sdi_sim_esp = {
 	.name = "esp",
 	.title = "Espressif ROM loader (ESP8266, ESP32, ESP32-S3, ESP32-C3) behind a DTR/RTS reset circuit",
-	.modes = "download|app|bootloop|brownout|usb|sdm|silent|echo",
+	.modes = "download|app|bootloop|brownout|usb|sdm|silent|echo|rx-dead",
 	.size = sizeof(esp_dev),
 	.init = esp_init,
 };

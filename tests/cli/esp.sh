@@ -14,7 +14,8 @@ run "$SHAKEDOWN" info --json esp 'sim:esp?chip=esp32s3&mode=sdm'
 check "sdm: still in sync (exit 0), read-protected first" eval '[ "$rc" -eq 0 ] && json "d[\"findings\"][0][\"cause\"] == \"read-protected\"" <<<"$out"'
 
 for m in 'mode=app&wired=en:wrong-boot-mode' 'chip=esp32c3&mode=usb:wrong-boot-mode' 'mode=brownout:brownout' \
-         'mode=silent:silent' 'mode=echo:echo' 'stuck=0x01:stuck-bit' 'replies=0:tx-path-dead' 'mode=app&wired=0:app-running'; do
+         'mode=silent:silent' 'mode=echo:echo' 'stuck=0x01:stuck-bit' 'replies=0:tx-path-dead' 'mode=rx-dead:tx-path-dead' \
+         'mode=app&wired=0:app-running'; do
   run "$SHAKEDOWN" sync --json esp "sim:esp?${m%%:*}"
   check "${m%%:*}: exit 1, ${m#*:} first" eval '[ "$rc" -eq 1 ] && json "d[\"findings\"][0][\"cause\"] == \"${m#*:}\"" <<<"$out"'
 done
@@ -44,6 +45,10 @@ start_sim esp -v
 run "$SHAKEDOWN" info esp "$PTY"
 stop_sim
 check "pty: the device logged only sync and read-reg" eval 'grep -q "sync" "$TMP/sim.err" && ! grep -q "destructive" "$TMP/sim.err"'
+start_sim esp mode=rx-dead -v
+run "$SHAKEDOWN" sync --json esp "$PTY"
+stop_sim
+check "pty, board RX dead: tx-path-dead first, the board heard no SYNC" eval 'json "d[\"findings\"][0][\"cause\"] == \"tx-path-dead\"" <<<"$out" && ! grep -q "sync" "$TMP/sim.err"'
 start_sim esp mode=app
 run "$SHAKEDOWN" sync --json esp "$PTY"
 check "pty, application printing: its boot log (still in the pty) says flash boot" json 'd["findings"][0]["cause"] == "wrong-boot-mode"' <<<"$out"

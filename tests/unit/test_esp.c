@@ -399,6 +399,21 @@ static void tx_path_dead_when_waiting_but_deaf(void **state)
 	assert_false(R->r.ok);
 	assert_string_equal(top(R), "tx-path-dead");
 	assert_string_equal(R->r.by.mode, "rom-loader");
+	/* a board whose RX hears nothing: it never logged a SYNC, and the
+	 * verdict is the same (the transcript cannot tell the two apart) */
+	R = session("sim:esp?mode=rx-dead", 0);
+	assert_false(R->r.ok);
+	assert_string_equal(top(R), "tx-path-dead");
+	assert_int_equal(R->syncs, 0);
+	assert_non_null(strstr(R->r.diag.f[0].summary, "not one byte came back"));
+	assert_non_null(strstr(R->r.diag.f[0].fix, "U0RXD"));
+	R = session("sim:esp?chip=esp32c3&mode=rx-dead", 1);
+	assert_string_equal(top(R), "tx-path-dead");
+	assert_non_null(strstr(R->r.diag.f[0].summary, "esp32c3"));
+	/* without a reset (a pty, --no-reset) the banner waiting on the port
+	 * is enough */
+	R = session_args("sim:esp?chip=esp8266&mode=rx-dead", 0, NULL, 1);
+	assert_string_equal(top(R), "tx-path-dead");
 }
 
 /* The golden rule under noise: a value printed as verified is the true
