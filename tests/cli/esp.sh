@@ -20,6 +20,10 @@ for m in 'mode=app&wired=en:wrong-boot-mode' 'chip=esp32c3&mode=usb:wrong-boot-m
   check "${m%%:*}: exit 1, ${m#*:} first" eval '[ "$rc" -eq 1 ] && json "d[\"findings\"][0][\"cause\"] == \"${m#*:}\"" <<<"$out"'
 done
 
+# replies later than a SYNC's wait: counted, read off, reported; still in sync
+run "$SHAKEDOWN" sync --json esp 'sim:esp?delay_ms=250'
+check "replies 250 ms late: exit 0, overlapping-syncs first" eval '[ "$rc" -eq 0 ] && json "d[\"findings\"][0][\"cause\"] == \"overlapping-syncs\" and \"SYNC 1\" in d[\"info\"][\"round_trip\"]" <<<"$out"'
+
 run "$SHAKEDOWN" sync esp 'sim:esp?chip=esp32c3&mode=app&wired=en'
 check "C3 wrong boot mode: the one-line cause names GPIO9" grep -q "GPIO9" <<<"$out"
 run "$SHAKEDOWN" sync esp 'sim:esp?chip=esp32c3&mode=usb'
@@ -49,6 +53,10 @@ start_sim esp mode=rx-dead -v
 run "$SHAKEDOWN" sync --json esp "$PTY"
 stop_sim
 check "pty, board RX dead: tx-path-dead first, the board heard no SYNC" eval 'json "d[\"findings\"][0][\"cause\"] == \"tx-path-dead\"" <<<"$out" && ! grep -q "sync" "$TMP/sim.err"'
+start_sim esp delay_ms=250
+run "$SHAKEDOWN" info --json esp "$PTY"
+stop_sim
+check "pty, replies 250 ms late: identified, overlapping-syncs first, MAC verified" json 'd["ok"] is True and d["answered_by"]["chip"] == "ESP32" and d["findings"][0]["cause"] == "overlapping-syncs" and "mac" in d["info"]["verified"].split() and d["info"]["mac"] == "24:0a:c4:12:34:56"' <<<"$out"
 start_sim esp mode=app
 run "$SHAKEDOWN" sync --json esp "$PTY"
 check "pty, application printing: its boot log (still in the pty) says flash boot" json 'd["findings"][0]["cause"] == "wrong-boot-mode"' <<<"$out"

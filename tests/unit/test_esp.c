@@ -416,6 +416,65 @@ static void tx_path_dead_when_waiting_but_deaf(void **state)
 	assert_string_equal(top(R), "tx-path-dead");
 }
 
+/* Replies later than a SYNC's 100 ms wait: the client has sent the next
+ * SYNC when they come. They are counted against the SYNCs sent (in order),
+ * read off the line before any other command, and reported; the values
+ * read afterwards are the right ones and verified. */
+static void overlapping_syncs_are_counted_and_drained(void **state)
+{
+	(void)state;
+	run *R = session("sim:esp?delay_ms=250", 1);
+	assert_int_equal(R->err, SD_OK);
+	assert_true(R->r.ok);
+	assert_string_equal(top(R), "overlapping-syncs");
+	assert_non_null(strstr(fact(R, "sync_overlap"), "3 SYNCs sent before the first reply (3 since the reset), 24 replies"));
+	assert_non_null(strstr(fact(R, "round_trip"), "(SYNC 1 sent"));
+	assert_non_null(strstr(R->r.diag.f[0].summary, "the replies to SYNC 1 were read"));
+	assert_string_equal(R->r.by.chip, "ESP32");
+	assert_string_equal(fact(R, "mac"), "24:0a:c4:12:34:56");
+	assert_string_equal(fact(R, "unverified"), "");
+	assert_int_equal(R->syncs, 3);
+	/* the delay line is one way: at least 250 ms, read at most one SYNC
+	 * spacing (150 ms) later */
+	long long ms = atoll(fact(R, "round_trip"));
+	assert_true(ms >= 250 && ms <= 250 + 160);
+	/* in time (80 ms < the 100 ms wait), or no delay: no overlap */
+	R = session("sim:esp?delay_ms=80", 1);
+	assert_true(R->r.ok);
+	assert_int_equal(R->r.diag.n, 0);
+	assert_string_equal(fact(R, "sync_overlap"), "");
+}
+
+/* READ_REG's answer carries no address: on a link slower than a whole
+ * attempt (replies of one attempt's SYNCs arrive after the next reset), a
+ * late answer would pass for the next register's. Fenced with SYNC, no
+ * value read that way is printed as verified unless it is the true one,
+ * and the delays where identification cannot finish end in exit 1. */
+static void slow_link_never_verifies_a_wrong_value(void **state)
+{
+	(void)state;
+	static const unsigned delays[] = { 300, 500, 700, 800, 1000, 1200, 1500, 2000 };
+	unsigned named = 0;
+	for (size_t i = 0; i < sizeof delays / sizeof delays[0]; i++) {
+		char uri[64];
+		snprintf(uri, sizeof uri, "sim:esp?delay_ms=%u", delays[i]);
+		run *R = session(uri, 1);
+		const char *mac = fact(R, "mac"), *magic = fact(R, "chip_magic"), *rev = fact(R, "revision");
+		if (*mac && !strstr(mac, "unverified"))
+			assert_string_equal(mac, "24:0a:c4:12:34:56");
+		if (*magic && !strstr(magic, "unverified"))
+			assert_string_equal(magic, "0x00f01d83");
+		if (*rev && !strstr(rev, "unverified"))
+			assert_string_equal(rev, "v3.0");
+		if (R->r.ok) {
+			assert_string_equal(R->r.by.chip, "ESP32");
+			named++;
+		}
+	}
+	printf("# slow link: identified (exit 0) at %u of %zu delays\n", named, sizeof delays / sizeof delays[0]);
+	assert_true(named >= 4);
+}
+
 /* The golden rule under noise: a value printed as verified is the true
  * one; a wrong value may appear only marked unverified (40 seeded runs at
  * two bit-error rates, both directions). */
@@ -479,6 +538,8 @@ int main(void)
 		cmocka_unit_test(no_reset_hears_the_application),
 		cmocka_unit_test(classic_reset_races_the_en_capacitor),
 		cmocka_unit_test(tx_path_dead_when_waiting_but_deaf),
+		cmocka_unit_test(overlapping_syncs_are_counted_and_drained),
+		cmocka_unit_test(slow_link_never_verifies_a_wrong_value),
 		cmocka_unit_test(noise_never_verifies_a_wrong_value),
 		cmocka_unit_test(session_costs_no_real_time),
 	};
