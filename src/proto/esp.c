@@ -1269,7 +1269,21 @@ static int esp_session(void *ctxp, sd_link *l, const sd_proto_args *a, sd_report
 			sd_report_fact(r, "reset", "not run: the link has no DTR/RTS (a pty or TCP); reset the board by hand");
 	} else if (a->enter && a->enter->n) {
 		plan[nplan++] = STRAT_CUSTOM;
+		sd_report_fact(r, "reset_why", "--enter: your sequence, not esptool's");
+	} else if (l->usb_vid == ESP_USB_VID && l->usb_pid == ESP_USB_JTAG_SERIAL_PID) {
+		/* v5.3.1 loader.py _construct_reset_strategy_sequence: PID 0x1001
+		 * gets USBJTAGSerialReset and nothing else */
+		plan[nplan++] = STRAT_USBJTAG;
+		plan[nplan++] = STRAT_USBJTAG;
+		sd_report_fact(r, "reset_why", "the port is 303a:1001, the chip's own USB-Serial/JTAG: DTR/RTS are requests "
+			       "to its USB peripheral, not the EN/IO0 transistor pair (esptool's USBJTAGSerialReset)");
 	} else {
+		if (l->usb_vid)
+			sd_report_fact(r, "reset_why", "the port is %04x:%04x, a USB-UART bridge: esptool's order for a local "
+				       "port (unix-tight, then classic)", l->usb_vid, l->usb_pid);
+		else
+			sd_report_fact(r, "reset_why", "no USB identity known for the port: esptool's order for a local port "
+				       "(unix-tight, then classic)");
 		plan[nplan++] = STRAT_TIGHT;
 		plan[nplan++] = STRAT_TIGHT;
 		plan[nplan++] = STRAT_CLASSIC;
@@ -1324,14 +1338,18 @@ static int esp_session(void *ctxp, sd_link *l, const sd_proto_args *a, sd_report
 	if (c->strat != STRAT_NONE || c->attempts > 1) {
 		if (c->strat == STRAT_NONE)
 			sd_report_fact(r, "reset", "none (%u listens)", c->attempts);
+		else if (c->strat == STRAT_USBJTAG || c->strat == STRAT_CUSTOM)
+			sd_report_fact(r, "reset", "%s (attempt %u)%s", strat_names[c->strat], c->attempts,
+				       synced ? ": this one worked" : ": none worked");
 		else
 			sd_report_fact(r, "reset", "%s, delay %lld ms (attempt %u)%s", strat_names[c->strat],
 				       (long long)(c->delay / 1000), c->attempts, synced ? ": this one worked" : ": none worked");
 	}
 	if (c->ban_keep_n) {
-		const uint8_t *p = sdi_find(c->ban_keep, c->ban_keep_n, "rst:");
+		/* the last boot's line: the one the verdict reads */
+		const uint8_t *p = find_last(c->ban_keep, c->ban_keep_n, "rst:");
 		if (!p)
-			p = sdi_find(c->ban_keep, c->ban_keep_n, "rst cause:");
+			p = find_last(c->ban_keep, c->ban_keep_n, "rst cause:");
 		if (p) {
 			char line[120];
 			size_t k = 0;

@@ -36,6 +36,15 @@ check "classic reset, 20 ms between writes: wrong boot mode" eval '[ "$rc" -eq 1
 run "$SHAKEDOWN" sync --json esp 'sim:esp?mode=app&lag_ms=20'
 check "default strategies: unix-tight wins and is named" json 'd["ok"] and d["info"]["reset"].startswith("unix-tight")' <<<"$out"
 
+# a port that is the chip's own USB-Serial/JTAG (303a:1001): esptool's USB-JTAG reset, said why
+run "$SHAKEDOWN" sync --json esp 'sim:esp?chip=esp32c3&wired=usbjtag&mode=app'
+check "303a:1001: usb-jtag reset chosen and explained, in sync" json 'd["ok"] and d["info"]["reset"].startswith("usb-jtag") and "303a:1001" in d["info"]["reset_why"]' <<<"$out"
+run "$SHAKEDOWN" sync --trace "$TMP/jtag.sdt" esp 'sim:esp?chip=esp32c3&wired=usbjtag&mode=app'
+run "$SHAKEDOWN" replay "$TMP/jtag.sdt"
+check "303a:1001: the trace keeps the port's identity, its replay agrees" eval 'grep -q "\"usb\":\"303a:1001\"" "$TMP/jtag.sdt" && grep -q "agrees with the recording" <<<"$out"'
+run "$SHAKEDOWN" sync --json esp 'sim:esp?chip=esp32c3&wired=usbjtag&mode=app&usbid=none'
+check "same chip, identity unknown: the bridge sequences boot it from flash" eval '[ "$rc" -eq 1 ] && json "d[\"findings\"][0][\"cause\"] == \"wrong-boot-mode\"" <<<"$out"'
+
 run "$SHAKEDOWN" sync esp 'sim:esp?mode=nap'
 check "bad sim mode: usage error (2) naming the modes" eval '[ "$rc" -eq 2 ] && grep -q "modes: download" <<<"$err"'
 

@@ -391,6 +391,48 @@ static void classic_reset_races_the_en_capacitor(void **state)
 	assert_non_null(strstr(fact(R, "reset"), "unix-tight"));
 }
 
+/* A port that enumerates as 303a:1001 is the chip's own USB-Serial/JTAG:
+ * its DTR/RTS are requests to the chip's USB peripheral (sim wired=usbjtag
+ * models it), so the session uses esptool's USBJTAGSerialReset there and
+ * only there, says so, and --enter still overrides. The identity is the
+ * link's (libserialport's on a real port; the simulator claims one). */
+static void usb_jtag_reset_is_chosen_by_port_identity(void **state)
+{
+	(void)state;
+	run *R = session("sim:esp?chip=esp32c3&wired=usbjtag&mode=app", 1);
+	assert_true(R->r.ok);
+	assert_string_equal(R->r.by.chip, "ESP32-C3");
+	assert_string_equal(fact(R, "reset"), "usb-jtag (attempt 1): this one worked");
+	assert_non_null(strstr(fact(R, "reset_why"), "303a:1001"));
+	/* the same chip, its port's identity unknown: the transistor-pair
+	 * sequences release the reset with DTR asserted or after (0,0): the
+	 * chip boots from flash every time */
+	R = session("sim:esp?chip=esp32c3&wired=usbjtag&mode=app&usbid=none", 0);
+	assert_false(R->r.ok);
+	assert_string_equal(top(R), "wrong-boot-mode");
+	assert_non_null(strstr(fact(R, "reset_why"), "no USB identity"));
+	assert_null(strstr(fact(R, "reset"), "usb-jtag"));
+	/* a bridge's identity: esptool's order, named */
+	R = session("sim:esp?usbid=10c4:ea60", 0);
+	assert_true(R->r.ok);
+	assert_non_null(strstr(fact(R, "reset"), "unix-tight"));
+	assert_non_null(strstr(fact(R, "reset_why"), "10c4:ea60"));
+	/* --enter overrides the identity: classic on USB-JTAG boots flash;
+	 * esptool's USB-JTAG steps spelled as --enter reach the loader */
+	const char *classic = "dtr:high,rts:low,100ms,dtr:low,rts:high,50ms,dtr:high";
+	R = session_args("sim:esp?chip=esp32c3&wired=usbjtag&mode=app", 0, classic, 0);
+	assert_false(R->r.ok);
+	assert_non_null(strstr(fact(R, "reset"), "custom"));
+	const char *jtag = "rts:high,dtr:high,100ms,dtr:low,rts:high,100ms,rts:low,dtr:high,rts:low,100ms,dtr:high,rts:high";
+	R = session_args("sim:esp?chip=esp32c3&wired=usbjtag&mode=app", 0, jtag, 0);
+	assert_true(R->r.ok);
+	assert_non_null(strstr(fact(R, "reset"), "custom"));
+	/* --no-reset: no reset at all, the application is heard */
+	R = session_args("sim:esp?chip=esp32c3&wired=usbjtag&mode=app", 0, NULL, 1);
+	assert_false(R->r.ok);
+	assert_string_equal(fact(R, "reset"), "");
+}
+
 static void tx_path_dead_when_waiting_but_deaf(void **state)
 {
 	(void)state;
@@ -537,6 +579,7 @@ int main(void)
 		cmocka_unit_test(esp8266_log_is_read_at_74880),
 		cmocka_unit_test(no_reset_hears_the_application),
 		cmocka_unit_test(classic_reset_races_the_en_capacitor),
+		cmocka_unit_test(usb_jtag_reset_is_chosen_by_port_identity),
 		cmocka_unit_test(tx_path_dead_when_waiting_but_deaf),
 		cmocka_unit_test(overlapping_syncs_are_counted_and_drained),
 		cmocka_unit_test(slow_link_never_verifies_a_wrong_value),
