@@ -1394,9 +1394,9 @@ static int esp_session(void *ctxp, sd_link *l, const sd_proto_args *a, sd_report
 					   "%u SYNCs, %u replies; a client that pairs them with the SYNC just sent is out of step",
 					   which, (long long)(c->rtt / 1000), c->syncs_sent, c->sync_total);
 			sd_finding_detail(f, "esptool waits 100 ms for a SYNC's first reply, then flushes and sends the next: "
-					  "the late replies reach its next command (\"Invalid head of packet\" when a flush cuts "
-					  "one, wrong-opcode packets skipped). shakedown read every outstanding reply first and "
-					  "widened its command waits to the measured round trip");
+					  "the late replies reach its next commands as wrong-opcode packets it skips, and a flush "
+					  "that cuts one mid-packet gives \"Invalid head of packet\" (esptool#570). shakedown read "
+					  "every outstanding reply first and widened its command waits to the measured round trip");
 		}
 	}
 	if (c->sync_replies < ESP_SYNC_REPLIES) {
