@@ -65,7 +65,9 @@ check "pty, board RX dead: tx-path-dead first, the board heard no SYNC" eval 'js
 start_sim esp delay_ms=250
 run "$SHAKEDOWN" info --json esp "$PTY"
 stop_sim
+before=$FAIL
 check "pty, replies 250 ms late: identified, overlapping-syncs first, MAC verified" json 'd["ok"] is True and d["answered_by"]["chip"] == "ESP32" and d["findings"][0]["cause"] == "overlapping-syncs" and "mac" in d["info"]["verified"].split() and d["info"]["mac"] == "24:0a:c4:12:34:56"' <<<"$out"
+[ "$FAIL" -gt "$before" ] && echo "# report: $out"
 start_sim esp mode=app
 run "$SHAKEDOWN" sync --json esp "$PTY"
 check "pty, application printing: its boot log (still in the pty) says flash boot" json 'd["findings"][0]["cause"] == "wrong-boot-mode"' <<<"$out"
