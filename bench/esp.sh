@@ -10,7 +10,10 @@
 #      giving up;
 #   3. the same verdict in process with the reset circuit modelled
 #      (sim:esp?mode=app&wired=en: EN wired, GPIO0 not), all four reset
-#      strategies tried: the session's own waits on the link clock.
+#      strategies tried: the session's own waits on the link clock; and a
+#      chip on its own USB-Serial/JTAG port (303a:1001) reset into its loader;
+#   4. replies 250 ms late (sim delay_ms=250: SYNC replies overlap):
+#      shakedown sync and info (overlapping-syncs reported) vs esptool-js.
 # A pty carries no DTR/RTS: on it neither tool can reset the chip.
 # usage: SHAKEDOWN=build/shakedown [NPMDIR=build/esptool-js] REPS=5 bench/esp.sh
 set -u
@@ -77,6 +80,23 @@ printf '2. flash boot  shakedown sync %5s ms: %s\n               esptool-js     
 printf '               ratio %s\n' "$(awk -v a="$a" -v b="$b" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "-" }')"
 stop_sim
 
+: >"$TMP/s4"; : >"$TMP/i4"; : >"$TMP/j4"
+for _ in $(seq 1 "$REPS"); do
+  start_sim delay_ms=250
+  t=$(date +%s%N); out=$("$SD" sync --json esp "$PTY"); e=$(ms "$t")
+  grep -q '"cause":"overlapping-syncs"' <<<"$out" && echo "$e" >>"$TMP/s4"
+  start_sim delay_ms=250
+  t=$(date +%s%N); out=$("$SD" info --json esp "$PTY"); e=$(ms "$t")
+  grep -q '"chip":"ESP32"' <<<"$out" && echo "$e" >>"$TMP/i4"
+  start_sim delay_ms=250
+  t=$(date +%s%N); out=$(timeout 120 node "$SRC/tests/peers/esptool_js_peer.mjs" "$PTY" "$NPMDIR/node_modules" 2>&1); e=$(ms "$t")
+  grep -q '^CHIP ESP32' <<<"$out" && echo "$e" >>"$TMP/j4"
+done
+printf '4. 250 ms late shakedown sync %5s ms (%s/%s, overlapping-syncs)  info %5s ms (%s/%s)  esptool-js detectChip %5s ms (%s/%s)\n' \
+  "$(median <"$TMP/s4")" "$(wc -l <"$TMP/s4")" "$REPS" "$(median <"$TMP/i4")" "$(wc -l <"$TMP/i4")" "$REPS" \
+  "$(median <"$TMP/j4")" "$(wc -l <"$TMP/j4")" "$REPS"
+stop_sim
+
 # 3. in process: the link clock of the session (the waits a real board would cost)
 cat >"$TMP/v.c" <<'CEOF'
 #include <stdio.h>
@@ -110,7 +130,8 @@ LIBS="$B/libshakedown.a $(pkg-config --libs libserialport libcjson 2>/dev/null) 
 # shellcheck disable=SC2086
 if cc -std=c11 -I"$SRC/include" "$TMP/v.c" $LIBS -o "$TMP/v" 2>"$TMP/cc.err" ||
    cc -std=c11 -fsanitize=address,undefined -I"$SRC/include" "$TMP/v.c" $LIBS -o "$TMP/v" 2>"$TMP/cc.err"; then
-  "$TMP/v" 'sim:esp?mode=app&wired=en' 'sim:esp?chip=esp32c3&mode=app&wired=en' 'sim:esp?mode=app' 'sim:esp'
+  "$TMP/v" 'sim:esp?mode=app&wired=en' 'sim:esp?chip=esp32c3&mode=app&wired=en' 'sim:esp?mode=app' 'sim:esp' \
+    'sim:esp?chip=esp32c3&wired=usbjtag&mode=app' 'sim:esp?chip=esp32c3&wired=usbjtag&mode=app&usbid=none'
 else
   echo "3. (not built: $(head -1 "$TMP/cc.err"))"
 fi

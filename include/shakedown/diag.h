@@ -81,6 +81,8 @@ typedef enum sd_cause {
 	SD_CAUSE_TLS_SNI_REQUIRED, /* the server refuses a hello without a name it knows (alert 112) */
 	SD_CAUSE_POLICY_DEVIATION, /* the server breaks a rule of the expected policy (tls --expect) */
 	SD_CAUSE_TLS_CLIENT_CERT_REQUIRED, /* the server ends the handshake without a client certificate */
+	/* esp2 (issue 13, part 2) */
+	SD_CAUSE_OVERLAPPING_SYNCS, /* a SYNC's replies come after the next SYNC was sent: a slow link */
 	SD_CAUSE_COUNT
 } sd_cause;
 

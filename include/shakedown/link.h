@@ -93,6 +93,11 @@ struct sd_link {
 #ifndef SD_FREESTANDING
 	char               why[160]; /* one-line reason of the last failure */
 #endif
+	/* The port's USB identity as the OS enumerates it (serial ports through
+	 * libserialport; a simulated device may claim one; a wrapping link
+	 * copies its inner link's); 0:0 when unknown or not USB. Protocols
+	 * pick a reset by it (ESP: 303a:1001 is the chip's own USB-Serial/JTAG). */
+	uint16_t           usb_vid, usb_pid;
 };
 
 /* Initialise the base part (backends call this from their opener). */
@@ -251,6 +256,7 @@ typedef struct sd_replay_opts {
 	sd_line_cfg cfg;    /* the settings the link opened with (sd_link.cfg) */
 	sd_time     slack;  /* a chunk recorded this long after a read's deadline still
 			       arrives (real-time traces jitter); 0 = exact (sim: traces) */
+	uint16_t    usb_vid, usb_pid; /* the recorded port's USB identity (0:0 none) */
 } sd_replay_opts;
 
 typedef struct sd_replay_stats {

@@ -59,6 +59,7 @@ typedef struct sd_sim_device {
 	sd_simlog   log;
 	sd_line_cfg cfg;         /* the device's own line settings */
 	char        mode[24];
+	uint16_t    usb_vid, usb_pid; /* the USB identity its port claims (sim: links); 0:0 none */
 } sd_sim_device;
 
 typedef struct sd_sim_kind {

@@ -64,6 +64,8 @@ typedef struct sd_trace_run {
 	sd_time  listen;         /* probe: µs, 0 = default */
 	char     expect[24];     /* probe */
 	int      no_poke, all;   /* probe */
+	uint32_t usb_id;         /* the port's USB identity, vid << 16 | pid (sd_link usb_vid,
+				    usb_pid); 0 = none. Written only when set ("usb") */
 } sd_trace_run;
 
 /* The verdict of the run (the last record of a transcript). */

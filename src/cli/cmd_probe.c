@@ -162,6 +162,7 @@ int cmd_probe(sd_cli *cli, int argc, char **argv)
 	snprintf(run.link, sizeof run.link, "%s", sd_link_name(link));
 	snprintf(run.expect, sizeof run.expect, "%s", po.expect ? po.expect : "");
 	run.caps = link->caps;
+	run.usb_id = (uint32_t)link->usb_vid << 16 | link->usb_pid;
 	cli_trace_run(&tr, &run);
 	sd_link_tap(link, &tr.t, target);
 

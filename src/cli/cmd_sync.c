@@ -48,6 +48,7 @@ void cli_session_run(sd_trace_run *run, const char *cmd, const char *proto, cons
 	snprintf(run->protocol, sizeof run->protocol, "%s", proto);
 	snprintf(run->link, sizeof run->link, "%s", sd_link_name(l));
 	run->caps = l->caps;
+	run->usb_id = (uint32_t)l->usb_vid << 16 | l->usb_pid;
 	run->identify = a->identify;
 	run->baud = a->baud;
 	snprintf(run->enter, sizeof run->enter, "%s", enter);

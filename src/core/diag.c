@@ -153,6 +153,10 @@ static const struct {
 	{ SD_CAUSE_TLS_CLIENT_CERT_REQUIRED, "tls-client-cert-required", SD_LAYER_SECURITY,
 	  "the server requires a client certificate and ends the handshake without one",
 	  "give the client its certificate and key (curl --cert/--key, openssl s_client -cert/-key), or make the client certificate optional on the server" },
+	/* esp2 (issue 13, part 2) */
+	{ SD_CAUSE_OVERLAPPING_SYNCS, "overlapping-syncs", SD_LAYER_PHYSICAL,
+	  "the loader's replies to a SYNC arrive after the next SYNC was sent: the link is slower than the loader's timeouts, so replies come out of step",
+	  "shorten the link's latency (an FTDI's latency_timer to 1 ms, USB passthrough of a VM, a network port); a tool that waits less than the round trip meets the late replies in its later commands" },
 };
 
 _Static_assert(SDI_ARRAY_LEN(cause_table) == SD_CAUSE_COUNT,

@@ -15,6 +15,7 @@ void sd_link_init(sd_link *l, const sd_link_ops *ops, const sd_clock *clock)
 	l->tap = NULL;
 #endif
 	l->caps = ops->caps;
+	l->usb_vid = l->usb_pid = 0;
 	l->sticky = SD_OK;
 	l->os_errno = 0;
 	memset(&l->cfg, 0, sizeof l->cfg);

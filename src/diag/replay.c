@@ -156,7 +156,8 @@ int sd_replay_run(sd_replay *rp, const sd_transcript *t, sd_report *r, sd_replay
 	/* The link as the recorded run opened it: its capabilities, and the
 	 * settings before the first cfg record (a sim: host port opens at
 	 * 115200 8N1, a serial port at the protocol's). */
-	sd_replay_opts o = { .caps = run->caps, .slack = (run->caps & SD_LINK_VIRTUAL) ? 0 : REPLAY_SLACK };
+	sd_replay_opts o = { .caps = run->caps, .slack = (run->caps & SD_LINK_VIRTUAL) ? 0 : REPLAY_SLACK,
+			     .usb_vid = (uint16_t)(run->usb_id >> 16), .usb_pid = (uint16_t)run->usb_id };
 	if (strcmp(run->link, "sim") == 0)
 		o.cfg = (sd_line_cfg)SD_LINE_CFG_8N1(115200);
 	else if (p) {

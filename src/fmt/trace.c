@@ -69,7 +69,7 @@ static char *to_text(const uint8_t *b, size_t n)
 
 /* ---- run and outcome records ------------------------------------------ */
 
-enum { F_STR, F_U32, F_BOOL, F_TIME, F_CAPS };
+enum { F_STR, F_U32, F_BOOL, F_TIME, F_CAPS, F_USB };
 #define SET_ALL     7u
 #define SET_SESSION 1u /* sync, info: sd_proto_args */
 #define SET_PROBE   2u /* probe: sd_probe_opts */
@@ -99,6 +99,7 @@ static const run_field run_fields[] = {
 	RF("no_poke", F_BOOL, SET_PROBE, no_poke),
 	RF("all", F_BOOL, SET_PROBE, all),
 	RF("budget", F_TIME, SET_SESSION | SET_PROBE, budget),
+	RF("usb", F_USB, SET_ALL, usb_id), /* "303a:1001"; only when known */
 };
 
 static const char *const cap_names[] = {
@@ -146,6 +147,16 @@ static cJSON *run_json(const sd_trec *r)
 			sd_time t;
 			memcpy(&t, p, sizeof t);
 			cJSON_AddNumberToObject(o, f->key, (double)t);
+			break;
+		}
+		case F_USB: {
+			uint32_t u;
+			memcpy(&u, p, sizeof u);
+			if (u) {
+				char id[12];
+				sdi_fmt(id, sizeof id, "%04x:%04x", (unsigned)(u >> 16), (unsigned)(u & 0xFFFFu));
+				cJSON_AddStringToObject(o, f->key, id);
+			}
 			break;
 		}
 		case F_CAPS:
@@ -350,6 +361,24 @@ static int parse_run(const cJSON *m, sd_trace_run *run, char *why, size_t whylen
 			sd_time t = 0;
 			e = get_time(it, &t);
 			memcpy(p, &t, sizeof t);
+			break;
+		}
+		case F_USB: {
+			/* VVVV:PPPP, lower-case hex as written */
+			uint32_t u = 0;
+			const char *v = cJSON_IsString(it) ? it->valuestring : "";
+			e = strlen(v) == 9 && v[4] == ':' ? 0 : -1;
+			for (size_t q = 0; !e && q < 9; q++) {
+				char h = v[q];
+				int y = (h >= '0' && h <= '9') ? h - '0' : (h >= 'a' && h <= 'f') ? h - 'a' + 10 : -1;
+				if (q == 4)
+					continue;
+				if (y < 0)
+					e = -1;
+				else
+					u = u << 4 | (uint32_t)y;
+			}
+			memcpy(p, &u, sizeof u);
 			break;
 		}
 		case F_CAPS: {

@@ -324,6 +324,8 @@ int sd_link_open_fault(sd_link *inner, const sd_fault_cfg *cfg, sd_link **out)
 		return SD_ERR_NOMEM;
 	sd_link_init(&f->base, &sd_link_fault_ops, inner->clock);
 	f->base.caps = inner->caps;
+	f->base.usb_vid = inner->usb_vid;
+	f->base.usb_pid = inner->usb_pid;
 	f->base.cfg = inner->cfg;
 	f->inner = inner;
 	f->cfg = *cfg;

@@ -278,8 +278,11 @@ int sd_link_open_replay(const sd_transcript *t, const sd_replay_opts *o, sd_link
 	unsigned caps = o && o->caps ? o->caps : SD_LINK_BYTES | SD_LINK_BAUD | SD_LINK_PARITY |
 						 SD_LINK_LINES | SD_LINK_BREAK;
 	r->base.caps = (caps & sd_link_replay_ops.caps) | SD_LINK_VIRTUAL;
-	if (o)
+	if (o) {
 		r->base.cfg = o->cfg;
+		r->base.usb_vid = o->usb_vid;
+		r->base.usb_pid = o->usb_pid;
+	}
 	*out = &r->base;
 	return SD_OK;
 }

@@ -192,6 +192,13 @@ int sd_link_open_serial(const char *path, const sd_line_cfg *cfg, const sd_clock
 	}
 	if (cfg)
 		s->base.cfg = *cfg;
+	/* the USB identity, where there is one: ESP picks its reset by it */
+	int vid = 0, pid = 0;
+	if (sp_get_port_transport(s->port) == SP_TRANSPORT_USB &&
+	    sp_get_port_usb_vid_pid(s->port, &vid, &pid) == SP_OK) {
+		s->base.usb_vid = (uint16_t)vid;
+		s->base.usb_pid = (uint16_t)pid;
+	}
 	*out = &s->base;
 	return SD_OK;
 fail:

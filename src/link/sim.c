@@ -376,6 +376,8 @@ int sd_sim_open(const char *proto, const sd_kv *opts, size_t nopts, sd_link **ou
 		return r;
 	}
 	sd_link_init(&h->base, &sd_link_sim_ops, &h->clock);
+	h->base.usb_vid = h->d->usb_vid;
+	h->base.usb_pid = h->d->usb_pid;
 	/* A host port opens at 115200 8N1 until told otherwise. */
 	sd_line_cfg host_cfg = SD_LINE_CFG_8N1(115200);
 	sd_link_set_cfg(&h->base, &host_cfg);

@@ -392,6 +392,7 @@ typedef struct esp_ctx {
 	uint8_t       junk[JUNK_CAP];     /* bytes outside frames after a SYNC */
 	size_t        junk_n;
 	size_t        frames_bad;         /* bad escapes, overlong frames */
+	size_t        sync_rx;            /* bytes received while SYNCs of this attempt were answered */
 	unsigned      telnet_ff;          /* frames that fit once FF FF is read as FF */
 	/* the exchange under way */
 	uint8_t       want_op;
@@ -410,7 +411,7 @@ typedef struct esp_ctx {
 	int           stub;
 	int           strat;
 	sd_time       delay;
-	unsigned      attempts, syncs_sent;
+	unsigned      attempts, syncs_sent, attempt_syncs;
 	int           lines_failed;
 	sd_time       listened;
 	esp_banner    ban;                /* of the last attempt */
@@ -422,6 +423,13 @@ typedef struct esp_ctx {
 	unsigned      silent_run;         /* commands in a row without an answer */
 	int           hung;               /* the loader stopped answering mid-session */
 	sd_time       rtt;                /* SYNC sent to its first reply */
+	int           overlap;            /* replies to a SYNC came after the next one was sent */
+	int           slow;               /* a reply was seen to come later than its wait */
+	int           misaligned;         /* a fence failed: a reply may pass for a later request's */
+	unsigned      id_replies;         /* answers to identification commands (not SYNC) */
+	sd_time       sync_hist[8];       /* send times of the last 8 SYNCs (all attempts) */
+	unsigned      overlap_first;      /* the SYNC (1-based) the first replies answered */
+	unsigned      sync_total, sync_sent_attempt; /* SYNC replies and SYNCs of the attempt that synced */
 	uint8_t       sec[ESP_SECINFO_LEN];
 	int           sec_verified;
 	const esp_chip_fact *chip;
@@ -490,6 +498,8 @@ static void on_frame(esp_ctx *c)
 static int frames_feed(void *arg, const uint8_t *b, size_t n)
 {
 	esp_ctx *c = arg;
+	if (c->want_op == ESP_CMD_SYNC)
+		c->sync_rx += n;
 	for (size_t i = 0; i < n; i++) {
 		int k = esp_slip_feed(&c->dec, c->frame, sizeof c->frame, b[i]);
 		if (k == ESP_SLIP_JUNK)
@@ -612,11 +622,64 @@ static int send_sync(esp_ctx *c)
 	c->req_n = esp_request(ESP_CMD_SYNC, d, sizeof d, c->req, sizeof c->req);
 	begin(c, ESP_CMD_SYNC, ESP_SYNC_REPLIES);
 	c->syncs_sent++;
+	c->attempt_syncs++;
 	size_t k = SDI_MIN(c->req_n, sizeof c->ev_sent);
 	memcpy(c->ev_sent, c->req, k);
 	c->ev_sent_n = k;
-	return run_x(c, NULL, 0, c->req, c->req_n, frames_feed, ESP_T_SYNC_FIRST, ESP_T_SYNC_MORE,
-		     ESP_T_SYNC_FIRST + ESP_SYNC_REPLIES * ESP_T_SYNC_MORE);
+	int xr = run_x(c, NULL, 0, c->req, c->req_n, frames_feed, ESP_T_SYNC_FIRST, ESP_T_SYNC_MORE,
+		       ESP_T_SYNC_FIRST + ESP_SYNC_REPLIES * ESP_T_SYNC_MORE);
+	c->sync_hist[(c->syncs_sent - 1) % 8] = c->x.t_sent;
+	return xr;
+}
+
+/* In sync after SYNC number t+1 of this attempt: collect what the earlier
+ * ones may still bring before any other command goes out. The ROM answers
+ * every SYNC it hears eight times and in order, so when the replies come
+ * during SYNC k>1 and the count then grows past eight, they are the late
+ * answers of the earlier SYNCs (a slow link: a USB latency timer, a VM, a
+ * network port), not k's: the round trip is measured from the SYNC they
+ * answer, the outstanding ones are read off the line (never taken for a
+ * later command's), and the overlap is reported. */
+static void settle_syncs(esp_ctx *c, unsigned t)
+{
+	sd_time first = c->x.t_first;
+	unsigned prior = c->syncs_sent - 1; /* SYNCs before the one answered, every attempt */
+	if (prior == 0) {
+		/* the first SYNC ever: nothing earlier can still answer */
+		sd_ctrl dr = { .op = SD_CTRL_DRAIN, .duration = SD_MS(60), .until = SD_MS(300) };
+		run_x(c, &dr, 1, NULL, 0, NULL, 0, 0, 0);
+		return;
+	}
+	/* every SYNC sent so far may still be answered: wait for all of it;
+	 * a quiet gap of one SYNC spacing (plus margin) ends the wait */
+	sd_time spacing = ESP_T_SYNC_FIRST + ESP_T_SYNC_GAP;
+	/* the widest gap between this attempt's SYNCs: a window stretched by
+	 * bytes that came in it spaces the replies as much */
+	for (unsigned j = 1; j < SDI_MIN(c->attempt_syncs, 8u); j++) {
+		sd_time d = c->sync_hist[(c->syncs_sent - j) % 8] - c->sync_hist[(c->syncs_sent - j - 1) % 8];
+		if (d > spacing && d < SD_S(1))
+			spacing = d;
+	}
+	sd_time quiet = spacing + SD_MS(60);
+	unsigned owed = SDI_MIN(prior + 1, 8u);
+	c->want_n = owed * ESP_SYNC_REPLIES;
+	if (c->got_n < c->want_n)
+		run_x(c, NULL, 0, NULL, 0, frames_feed, quiet, quiet, (sd_time)owed * quiet + SD_MS(300));
+	unsigned answered = (c->got_n + ESP_SYNC_REPLIES - 1) / ESP_SYNC_REPLIES;
+	answered = SDI_MIN(answered, owed);
+	c->sync_total = c->got_n;
+	c->sync_sent_attempt = t + 1;
+	/* one SYNC's worth: the one just sent answered in time (the earlier
+	 * ones were not heard: the chip was booting, or elsewhere) */
+	if (answered < 2)
+		return;
+	/* in order: the first batch answers SYNC number syncs_sent - answered
+	 * + 1 (of every attempt); its send time is kept */
+	unsigned k = c->syncs_sent - answered; /* 0-based */
+	c->overlap = c->slow = 1;
+	c->overlap_first = k + 1 > c->syncs_sent - c->attempt_syncs ? k + 1 - (c->syncs_sent - c->attempt_syncs) : 0;
+	sd_time at = c->sync_hist[k % 8];
+	c->rtt = first > at ? first - at : 0;
 }
 
 /* One attempt: reset (or not), listen, up to ESP_SYNC_TRIES SYNCs. 1 in
@@ -627,6 +690,8 @@ static int attempt(esp_ctx *c, int strat, sd_time delay)
 	size_t nctrl = strat_ctrls(c, strat, delay, ctrl);
 	c->banner_n = 0;
 	c->junk_n = 0;
+	c->sync_rx = 0;
+	c->attempt_syncs = 0;
 	c->strat = strat;
 	c->delay = delay;
 	c->attempts++;
@@ -638,6 +703,10 @@ static int attempt(esp_ctx *c, int strat, sd_time delay)
 	if (xr == SDI_XR_LINK)
 		return c->x.err ? c->x.err : SD_ERR_IO;
 	c->listened = sd_now(c->l->clock) - t0;
+	/* SYNC replies in the listen after a reset answer the last attempt's
+	 * SYNCs: the link is slower than a whole attempt */
+	if (c->syncs_sent && sdi_find(c->banner, c->banner_n, "\xC0\x01\x08"))
+		c->slow = 1;
 	banner_read(c->banner, c->banner_n, &c->ban);
 	memcpy(c->ban_keep, c->banner, c->banner_n);
 	c->ban_keep_n = c->banner_n;
@@ -650,7 +719,7 @@ static int attempt(esp_ctx *c, int strat, sd_time delay)
 		if (xr == SDI_XR_LINK)
 			return c->x.err ? c->x.err : SD_ERR_IO;
 		if (c->got_n > 0) {
-			c->sync_replies = c->got_n;
+			c->sync_replies = SDI_MIN(c->got_n, ESP_SYNC_REPLIES);
 			c->sync_alike = c->same_values + 1;
 			c->rtt = c->x.t_first > c->x.t_sent ? c->x.t_first - c->x.t_sent : 0;
 			esp_resp rp = { 0 };
@@ -658,9 +727,7 @@ static int attempt(esp_ctx *c, int strat, sd_time delay)
 			c->sync_value = rp.value;
 			c->stub = c->zero_values == c->got_n;
 			c->status_len = rp.len == 4 ? ESP_STATUS_ROM32 : 2;
-			/* surplus replies of an earlier SYNC: let them pass */
-			sd_ctrl dr = { .op = SD_CTRL_DRAIN, .duration = SD_MS(60), .until = SD_MS(300) };
-			run_x(c, &dr, 1, NULL, 0, NULL, 0, 0, 0);
+			settle_syncs(c, t);
 			return 1;
 		}
 		/* text after a SYNC (an application, a boot log): part of the story */
@@ -681,7 +748,8 @@ static int attempt(esp_ctx *c, int strat, sd_time delay)
 
 enum { CR_OK = 1, CR_FAIL, CR_SILENT, CR_LINK };
 
-static void drain(esp_ctx *c);
+static int drain(esp_ctx *c);
+static void fence(esp_ctx *c);
 
 /* Send op with data; wait for its reply. CR_OK: c->resp holds it and its
  * status says success; CR_FAIL: the loader refused (err in *err). */
@@ -704,10 +772,26 @@ static int command(esp_ctx *c, uint8_t op, const uint8_t *data, size_t n, esp_re
 			c->silent_run = 0; /* bytes came, garbled: not silence */
 		else if (++c->silent_run >= 3)
 			c->hung = 1;
-		drain(c); /* a late answer must not pass for the next one's */
+		/* a late answer must not pass for the next one's: READ_REG's
+		 * carries no address. On a link seen to be slow, fence; else
+		 * drain, and a frame caught there shows the link is slow */
+		sd_time sent = c->x.t_sent;
+		if (!c->slow) {
+			sd_time late = 0;
+			if (drain(c) && c->x.t_first > sent)
+				late = c->x.t_first - sent;
+			if (late) {
+				c->slow = 1;
+				c->rtt = SDI_MAX(c->rtt, late);
+			}
+		}
+		if (c->slow && !c->hung)
+			fence(c);
 		return c->hung ? CR_LINK : CR_SILENT;
 	}
 	c->silent_run = 0;
+	if (op != ESP_CMD_SYNC)
+		c->id_replies++;
 	esp_parse_resp(c->resp, c->resp_n, out);
 	if (out->len < c->status_len) {
 		*err = 0x100;
@@ -722,10 +806,51 @@ static int command(esp_ctx *c, uint8_t op, const uint8_t *data, size_t n, esp_re
 	return CR_OK;
 }
 
-static void drain(esp_ctx *c)
+/* Read and drop what comes until a quiet gap; the quiet covers the
+ * measured round trip. Returns the response frames caught. */
+static int drain(esp_ctx *c)
 {
-	sd_ctrl d = { .op = SD_CTRL_DRAIN, .duration = SD_MS(60), .until = ESP_T_DRAIN }; /* relative */
-	run_x(c, &d, 1, NULL, 0, NULL, 0, 0, 0);
+	sd_time rt = SDI_MIN(c->rtt, (sd_time)SD_S(1));
+	sd_time quiet = SD_MS(60) + rt;
+	begin(c, 0xFF, 0); /* no opcode is awaited: every frame is stale */
+	run_x(c, NULL, 0, NULL, 0, frames_feed, quiet, quiet, ESP_T_DRAIN + 2 * rt);
+	return (int)(c->stale + c->got_n);
+}
+
+/* After a request left unanswered on a slow link its answer may still
+ * come, and would pass for the next request's. A SYNC is the fence: the
+ * ROM answers in order, so once a SYNC reply is read every earlier request
+ * has had its answer or never will. A SYNC reply is the fence's (and not
+ * a late one of the sync phase) once an identification command has been
+ * answered: those came after every earlier SYNC's. Before that, only one
+ * request kind has been sent, which nothing can be confused with. Up to
+ * three SYNCs; none answered: values read from here on are unverified. */
+static void fence(esp_ctx *c)
+{
+	uint8_t d[ESP_SYNC_DATA_LEN] = { 0x07, 0x07, 0x12, 0x20 };
+	memset(d + 4, 0x55, sizeof d - 4);
+	c->req_n = esp_request(ESP_CMD_SYNC, d, sizeof d, c->req, sizeof c->req);
+	sd_time sent0 = 0;
+	for (unsigned i = 0; i < 3 && !c->out_of_time; i++) {
+		begin(c, ESP_CMD_SYNC, 1);
+		sd_time extra = 2 * SDI_MIN(c->rtt, (sd_time)SD_S(1));
+		int xr = run_x(c, NULL, 0, c->req, c->req_n, frames_feed, ESP_T_CMD + extra, ESP_T_SYNC_MORE,
+			       ESP_T_CMD + extra + ESP_SYNC_REPLIES * ESP_T_SYNC_MORE);
+		if (xr == SDI_XR_LINK)
+			return;
+		if (i == 0)
+			sent0 = c->x.t_sent;
+		if (c->got_n) {
+			if (!c->id_replies)
+				return;
+			if (i > 0 && c->x.t_first > sent0)
+				c->rtt = SDI_MAX(c->rtt, c->x.t_first - sent0); /* it answers the first: in order */
+			drain(c); /* the fence's other replies */
+			return;
+		}
+	}
+	if (c->id_replies)
+		c->misaligned = 1;
 }
 
 /* How many answers alike make a value verified: two on a line that has
@@ -767,6 +892,8 @@ static int read_reg(esp_ctx *c, uint32_t addr, uint32_t *v)
 		if (alike == 1 && k)
 			c->line_errors++;
 		got[k++] = o;
+		if (c->misaligned)
+			break; /* an answer may be another request's: no agreement counts */
 		if (alike >= need(c)) {
 			if (o >> 32) {
 				c->read_refused = 1;
@@ -838,9 +965,11 @@ static int security_info(esp_ctx *c)
 			alike += gn[j] == n && memcmp(got[j], got[k], n) == 0;
 		if (alike == 1 && k)
 			c->line_errors++;
-		if (alike >= need(c))
+		if (alike >= need(c) && !c->misaligned)
 			agreed = (int)k;
 		k++;
+		if (c->misaligned)
+			break;
 	}
 	if (!k)
 		return 0;
@@ -1068,13 +1197,22 @@ static void diagnose_sync(esp_ctx *c)
 	};
 	esp_banner *o = &c->ban;
 	banner_read(rx, rxn, o);
-	if (o->seen && o->download && o->waiting && !o->usb_only && !o->spi_only && c->syncs_sent) {
+	/* The board's TX reaches us (its banner says its loader waits on this
+	 * UART) and not one byte came back after any SYNC of that attempt: our
+	 * bytes do not reach its RX. esptool names it from the host's side
+	 * ("The serial TX path seems to be down", loader.py _connect_attempt);
+	 * from the board's side it is its RX path. Bytes after a SYNC that
+	 * never made a reply are a different story (garbled answers: the board
+	 * heard us), left to the readings below. */
+	if (o->seen && o->download && o->waiting && !o->usb_only && !o->spi_only && c->syncs_sent && c->sync_rx == 0 &&
+	    c->attempt_syncs) {
 		f = sd_diag_add(&r->diag, SD_CAUSE_TX_PATH_DEAD, 0.95f);
 		if (f) {
-			sd_finding_summary(f, "the %s is in download mode (\"waiting for download\"), but none of %u SYNCs was "
-					   "answered: our bytes do not reach its RX", chip_word(o), c->syncs_sent);
-			sd_finding_fix(f, "check the adapter's TX to the chip's RX (U0RXD) wire and its level; a USB hub or "
-				       "adapter that receives but does not send; another program writing to the port");
+			sd_finding_summary(f, "the %s printed \"waiting for download\" (its TX reaches us), but after %u SYNC%s "
+					   "not one byte came back: our bytes do not reach its RX (esptool: \"The serial TX path "
+					   "seems to be down\")", chip_word(o), c->attempt_syncs, c->attempt_syncs == 1 ? "" : "s");
+			sd_finding_fix(f, "the host's TX to the board's RX (U0RXD): the wire, a level shifter in its way; the "
+				       "USB-UART's TX pin; another device driving the board's RX (a second adapter, a debugger)");
 			sd_finding_evidence(f, c->ev_sent, c->ev_sent_n, rx, rxn);
 		}
 		sdi_fmt(r->by.protocol, sizeof r->by.protocol, "esp");
@@ -1100,7 +1238,11 @@ static void diagnose_sync(esp_ctx *c)
 		sd_finding_summary(f, "nothing came back: no boot log after %u reset%s and no answer to %u SYNC%s",
 				   c->strat == STRAT_NONE ? 0 : c->attempts, c->attempts == 1 ? "" : "s",
 				   c->syncs_sent, c->syncs_sent == 1 ? "" : "s");
-		sd_finding_fix(f, "check power, the port (is it the board's?), TX/RX crossed, a data (not charge-only) cable");
+		/* a dead board TX -> host RX path looks exactly like this: with
+		 * nothing back, no byte proves the board heard us (no verdict of
+		 * its own can be drawn from the transcript) */
+		sd_finding_fix(f, "check power, the port (is it the board's?), TX/RX crossed, the board's TX (U0TXD) to the "
+			       "adapter's RX wire, a data (not charge-only) cable");
 	}
 }
 
@@ -1134,7 +1276,21 @@ static int esp_session(void *ctxp, sd_link *l, const sd_proto_args *a, sd_report
 			sd_report_fact(r, "reset", "not run: the link has no DTR/RTS (a pty or TCP); reset the board by hand");
 	} else if (a->enter && a->enter->n) {
 		plan[nplan++] = STRAT_CUSTOM;
+		sd_report_fact(r, "reset_why", "--enter: your sequence, not esptool's");
+	} else if (l->usb_vid == ESP_USB_VID && l->usb_pid == ESP_USB_JTAG_SERIAL_PID) {
+		/* v5.3.1 loader.py _construct_reset_strategy_sequence: PID 0x1001
+		 * gets USBJTAGSerialReset and nothing else */
+		plan[nplan++] = STRAT_USBJTAG;
+		plan[nplan++] = STRAT_USBJTAG;
+		sd_report_fact(r, "reset_why", "the port is 303a:1001, the chip's own USB-Serial/JTAG: DTR/RTS are requests "
+			       "to its USB peripheral, not the EN/IO0 transistor pair (esptool's USBJTAGSerialReset)");
 	} else {
+		if (l->usb_vid)
+			sd_report_fact(r, "reset_why", "the port is %04x:%04x, a USB-UART bridge: esptool's order for a local "
+				       "port (unix-tight, then classic)", l->usb_vid, l->usb_pid);
+		else
+			sd_report_fact(r, "reset_why", "no USB identity known for the port: esptool's order for a local port "
+				       "(unix-tight, then classic)");
 		plan[nplan++] = STRAT_TIGHT;
 		plan[nplan++] = STRAT_TIGHT;
 		plan[nplan++] = STRAT_CLASSIC;
@@ -1189,14 +1345,18 @@ static int esp_session(void *ctxp, sd_link *l, const sd_proto_args *a, sd_report
 	if (c->strat != STRAT_NONE || c->attempts > 1) {
 		if (c->strat == STRAT_NONE)
 			sd_report_fact(r, "reset", "none (%u listens)", c->attempts);
+		else if (c->strat == STRAT_USBJTAG || c->strat == STRAT_CUSTOM)
+			sd_report_fact(r, "reset", "%s (attempt %u)%s", strat_names[c->strat], c->attempts,
+				       synced ? ": this one worked" : ": none worked");
 		else
 			sd_report_fact(r, "reset", "%s, delay %lld ms (attempt %u)%s", strat_names[c->strat],
 				       (long long)(c->delay / 1000), c->attempts, synced ? ": this one worked" : ": none worked");
 	}
 	if (c->ban_keep_n) {
-		const uint8_t *p = sdi_find(c->ban_keep, c->ban_keep_n, "rst:");
+		/* the last boot's line: the one the verdict reads */
+		const uint8_t *p = find_last(c->ban_keep, c->ban_keep_n, "rst:");
 		if (!p)
-			p = sdi_find(c->ban_keep, c->ban_keep_n, "rst cause:");
+			p = find_last(c->ban_keep, c->ban_keep_n, "rst cause:");
 		if (p) {
 			char line[120];
 			size_t k = 0;
@@ -1223,6 +1383,32 @@ static int esp_session(void *ctxp, sd_link *l, const sd_proto_args *a, sd_report
 		       : c->status_len == 4 ? "ROM (ESP32 family: 4 status bytes)" : "ROM (ESP8266: 2 status bytes)");
 	sd_report_fact(r, "sync_value", "0x%08x%s", (unsigned)c->sync_value,
 		       c->sync_alike >= 2 ? "" : " (unverified: no second reply alike)");
+	if (c->overlap) {
+		/* measured: the SYNC times and the replies' arrival, in order */
+		char which[40];
+		if (c->overlap_first)
+			sdi_fmt(which, sizeof which, "SYNC %u", c->overlap_first);
+		else
+			sdi_fmt(which, sizeof which, "a SYNC sent before this reset");
+		/* the batches are paired in order with the latest SYNCs: if an
+		 * earlier one went unheard the true round trip is longer; the
+		 * reply may have waited to be read: it is shorter. Neither bound. */
+		sd_report_fact(r, "round_trip", "%lld ms (%s sent to its first reply read; replies paired in order "
+			       "with the latest SYNCs)", (long long)(c->rtt / 1000), which);
+		sd_report_fact(r, "sync_overlap", "%u SYNCs sent before the first reply (%u since the reset), %u replies "
+			       "read: all read off the line before any other command", c->syncs_sent, c->sync_sent_attempt,
+			       c->sync_total);
+		sd_finding *f = sd_diag_add(&r->diag, SD_CAUSE_OVERLAPPING_SYNCS, 0.7f);
+		if (f) {
+			sd_finding_summary(f, "the replies to %s were read %lld ms after it, with a later SYNC already out: "
+					   "%u SYNCs, %u replies; a client that pairs them with the SYNC just sent is out of step",
+					   which, (long long)(c->rtt / 1000), c->syncs_sent, c->sync_total);
+			sd_finding_detail(f, "esptool waits 100 ms for a SYNC's first reply, then flushes and sends the next: "
+					  "the late replies reach its next commands as wrong-opcode packets it skips, and a flush "
+					  "that cuts one mid-packet gives \"Invalid head of packet\" (esptool#570). shakedown read "
+					  "every outstanding reply first and widened its command waits to the measured round trip");
+		}
+	}
 	if (c->sync_replies < ESP_SYNC_REPLIES) {
 		sd_finding *f = sd_diag_add(&r->diag, SD_CAUSE_NOISE, 0.4f);
 		if (f) {
@@ -1272,6 +1458,12 @@ static int esp_session(void *ctxp, sd_link *l, const sd_proto_args *a, sd_report
 		}
 		if (c->vkeys[0])
 			sd_report_fact(r, "verified", "%s", c->vkeys);
+		/* an identity that never agreed is no identity (info exits 1) */
+		if (!r->by.chip[0] && r->ok) {
+			r->ok = 0;
+			if (err == SD_OK)
+				err = SD_ERR_PROTO;
+		}
 	}
 	return err;
 }

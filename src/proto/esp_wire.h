@@ -142,6 +142,12 @@ static inline const esp_chip_fact *esp_chip_by_magic(uint32_t v)
 	return NULL;
 }
 
+/* ---- USB identity (esptool loader.py ESPRESSIF_VID, USB_JTAG_SERIAL_PID):
+ * a port that enumerates as 303a:1001 is the chip's own USB-Serial/JTAG
+ * peripheral; esptool resets it with USBJTAGSerialReset only. */
+#define ESP_USB_VID              0x303Au
+#define ESP_USB_JTAG_SERIAL_PID  0x1001u
+
 /* ---- timeouts (one block; esptool loader.py values where it has them) -- */
 #define ESP_T_SYNC_FIRST  SD_MS(100)  /* SYNC_TIMEOUT: the first reply */
 #define ESP_T_SYNC_MORE   SD_MS(100)  /* the other seven follow back to back */

@@ -2,9 +2,12 @@
  * shakedown — a simulated Espressif chip (kind "esp"): the ROM serial loader
  * of an ESP8266, ESP32, ESP32-S3 or ESP32-C3 behind the usual auto-reset
  * circuit, its boot banners, its application, and the ways boards fail.
+ * wired=usbjtag is a chip on its own USB-Serial/JTAG port (303a:1001,
+ * which the port claims unless usbid= says otherwise): DTR/RTS reach the
+ * chip's USB peripheral, see apply_usbjtag.
  *
  * Keys: chip=esp32|esp32s3|esp32c3|esp8266, mode=download|app|bootloop|
- * brownout|usb|sdm|silent|echo, text= (the application's line), wired=1|0|en
+ * brownout|usb|sdm|silent|echo|rx-dead, text= (the application's line), wired=1|0|en
  * (the DTR/RTS circuit: both lines, none, RTS to EN only), en_rc_ms (the EN
  * capacitor: time from EN released to the chip sampling its straps),
  * lag_ms (each separate line change reaches the board this much after the
@@ -20,7 +23,9 @@
  * Modes say what the board does with its boot pin: download, usb and sdm
  * hold it low (a button held; usb: GPIO8 low too), app and bootloop leave it
  * to DTR (an application or erased flash when it is high), brownout resets
- * on power whatever the pins. On a pty nothing carries DTR/RTS: the device
+ * on power whatever the pins; rx-dead is download mode on a board whose
+ * RX hears nothing (a broken host TX -> U0RXD wire): it prints its banner
+ * and never receives a byte. On a pty nothing carries DTR/RTS: the device
  * boots once at start in its mode.
  *
  * Every command is logged, the destructive ones (esp_cmd_destructive)
@@ -32,13 +37,13 @@
 enum { C_ESP8266, C_ESP32, C_ESP32S3, C_ESP32C3 };
 static const char *const chip_names[] = { "esp8266", "esp32", "esp32s3", "esp32c3" };
 
-enum { M_DOWNLOAD, M_APP, M_BOOTLOOP, M_BROWNOUT, M_USB, M_SDM, M_SILENT, M_ECHO };
+enum { M_DOWNLOAD, M_APP, M_BOOTLOOP, M_BROWNOUT, M_USB, M_SDM, M_SILENT, M_ECHO, M_RXDEAD };
 static const char *const mode_names[] = {
-	"download", "app", "bootloop", "brownout", "usb", "sdm", "silent", "echo"
+	"download", "app", "bootloop", "brownout", "usb", "sdm", "silent", "echo", "rx-dead"
 };
 
 enum { RUN_OFF, RUN_LOADER, RUN_APP, RUN_LOOP, RUN_BROWN, RUN_QUIET };
-enum { W_NONE, W_FULL, W_EN };
+enum { W_NONE, W_FULL, W_EN, W_USBJTAG };
 
 #define OUT_CAP   4096u
 #define FRAME_MAX 1100u   /* larger requests (flash blocks) are dropped */
@@ -56,6 +61,8 @@ typedef struct esp_dev {
 	/* the reset circuit */
 	unsigned      lines;           /* as the board sees them */
 	int           en_low;
+	int           jtag_flag;       /* USB-Serial/JTAG: download requested (DTR alone asserted) */
+	int           jtag_boot_dl;    /* ... as latched when the chip left its reset */
 	sd_time       boot_at;         /* 0: no boot pending */
 	struct { sd_time t; unsigned lines; } q[QMAX];
 	size_t        qn;
@@ -141,14 +148,14 @@ static void banner(esp_dev *s, int download, unsigned rst)
 	case C_ESP32S3:
 		puts_(s, "ESP-ROM:esp32s3-20210327\r\nBuild:Mar 27 2021\r\n");
 		sdi_fmt(line, sizeof line, "rst:0x%x (%s),boot:0x%x (%s)\r\n", rst,
-			rst == 1 ? "POWERON" : rst == 0xF ? "BROWN_OUT_RST" : "RTCWDT_RTC_RST",
+			rst == 1 ? "POWERON" : rst == 0xF ? "BROWN_OUT_RST" : rst == 0x15 ? "USB_UART_CHIP_RESET" : "RTCWDT_RTC_RST",
 			download ? 0x0u : 0x8u, download ? "DOWNLOAD(USB/UART0)" : "SPI_FAST_FLASH_BOOT");
 		puts_(s, line);
 		break;
 	default: /* C3 */
 		puts_(s, "ESP-ROM:esp32c3-api1-20210207\r\nBuild:Feb  7 2021\r\n");
 		sdi_fmt(line, sizeof line, "rst:0x%x (%s),boot:0x%x (%s)\r\n", rst,
-			rst == 1 ? "POWERON" : rst == 0xF ? "BROWN_OUT_RST" : "RTCWDT_RTC_RST",
+			rst == 1 ? "POWERON" : rst == 0xF ? "BROWN_OUT_RST" : rst == 0x15 ? "USB_UART_CHIP_RESET" : "RTCWDT_RTC_RST",
 			s->usb_boot ? 0x3u : download ? 0x7u : 0xDu,
 			s->usb_boot ? "USB_BOOT" : download ? "DOWNLOAD(USB/UART0/1)" : "SPI_FAST_FLASH_BOOT");
 		puts_(s, line);
@@ -218,13 +225,40 @@ static void boot(esp_dev *s, int boot_low, unsigned rst)
 
 static int pinned_low(const esp_dev *s)
 {
-	return s->mode == M_DOWNLOAD || s->mode == M_USB || s->mode == M_SDM;
+	return s->mode == M_DOWNLOAD || s->mode == M_USB || s->mode == M_SDM || s->mode == M_RXDEAD;
 }
 
 static int boot_pin_low(const esp_dev *s)
 {
 	int dtr = (s->lines & SD_LINE_DTR) != 0, rts = (s->lines & SD_LINE_RTS) != 0;
-	return pinned_low(s) || (s->wired == W_FULL && dtr && !rts);
+	return pinned_low(s) || (s->wired == W_FULL && dtr && !rts) || (s->wired == W_USBJTAG && s->jtag_boot_dl);
+}
+
+/* The chip's own USB-Serial/JTAG peripheral (303a:1001) reads DTR/RTS as
+ * requests, not through the EN/IO0 transistor pair: RTS alone holds the
+ * chip in reset; DTR alone requests download mode, and both released
+ * withdraws the request; the chip boots with the request it had when it
+ * left reset. Hence esptool's USBJTAGSerialReset passes from (DTR,RTS) =
+ * (1,0) to (0,1) through (1,1), "instead of (0,0)" (v5.3.1 reset.py),
+ * and the two-transistor sequences, which release the reset with DTR
+ * asserted or after (0,0), boot from flash. */
+static void apply_usbjtag(esp_dev *s, int dtr, int rts, sd_time t)
+{
+	int en_low = rts && !dtr;
+	if (en_low && !s->en_low) {
+		sd_simlog_add(&s->d.log, t, s->lines, "EN low (USB-JTAG reset)", 0);
+		s->run = RUN_OFF;
+		s->boot_at = 0;
+		s->out_len = s->out_off = 0;
+	} else if (!en_low && s->en_low) {
+		s->jtag_boot_dl = s->jtag_flag;
+		s->boot_at = t + s->en_rc;
+	}
+	s->en_low = en_low;
+	if (dtr && !rts)
+		s->jtag_flag = 1;
+	else if (!dtr && !rts)
+		s->jtag_flag = 0;
 }
 
 static void apply_lines(esp_dev *s, unsigned lines, sd_time t)
@@ -233,6 +267,10 @@ static void apply_lines(esp_dev *s, unsigned lines, sd_time t)
 	if (s->wired == W_NONE)
 		return;
 	int dtr = (lines & SD_LINE_DTR) != 0, rts = (lines & SD_LINE_RTS) != 0;
+	if (s->wired == W_USBJTAG) {
+		apply_usbjtag(s, dtr, rts, t);
+		return;
+	}
 	int en_low = s->wired == W_EN ? rts : (rts && !dtr);
 	if (en_low && !s->en_low) {
 		sd_simlog_add(&s->d.log, t, lines, "EN low (reset)", 0);
@@ -258,7 +296,9 @@ static void settle(esp_dev *s)
 			s->qn--;
 			apply_lines(s, l, tq);
 		} else if (tb < tq && tb <= now) {
-			boot(s, boot_pin_low(s), 1);
+			/* a reset through the chip's USB-Serial/JTAG is reported as
+			 * such (C3 logs: rst:0x15 (USB_UART_CHIP_RESET), esp.md 8.1) */
+			boot(s, boot_pin_low(s), s->wired == W_USBJTAG ? 0x15u : 1u);
 		} else {
 			return;
 		}
@@ -465,6 +505,8 @@ static void process(esp_dev *s)
 			put(s, &b, 1);
 			continue;
 		}
+		if (s->mode == M_RXDEAD)
+			continue; /* its RX pin hears nothing: not even logged */
 		if (s->run == RUN_LOADER)
 			loader_byte(s, b);
 	}
@@ -576,13 +618,14 @@ static int esp_init(sd_sim_device *dev, const sd_kv *kv, size_t n, char *why, si
 	s->text_len = sizeof hello - 1;
 	/* the loader measures the host's rate from SYNC: no rate of its own */
 	s->d.cfg = SD_LINE_CFG_8N1(0);
+	int usbid_set = 0;
 	for (size_t i = 0; i < n; i++) {
 		const char *k = kv[i].key, *v = kv[i].val;
 		uint32_t u;
 		int m;
 		if (strcmp(k, "mode") == 0) {
 			if ((m = pick(v, mode_names, SDI_ARRAY_LEN(mode_names))) < 0) {
-				sdi_fmt(why, whylen, "sim esp: unknown mode '%s' (modes: download, app, bootloop, brownout, usb, sdm, silent, echo)", v);
+				sdi_fmt(why, whylen, "sim esp: unknown mode '%s' (modes: download, app, bootloop, brownout, usb, sdm, silent, echo, rx-dead)", v);
 				return SD_ERR_ARG;
 			}
 			s->mode = m;
@@ -599,8 +642,36 @@ static int esp_init(sd_sim_device *dev, const sd_kv *kv, size_t n, char *why, si
 				s->wired = W_NONE;
 			else if (strcmp(v, "en") == 0)
 				s->wired = W_EN;
+			else if (strcmp(v, "usbjtag") == 0)
+				s->wired = W_USBJTAG;
 			else {
-				sdi_fmt(why, whylen, "sim esp: bad wired '%s' (1, 0 or en)", v);
+				sdi_fmt(why, whylen, "sim esp: bad wired '%s' (1, 0, en or usbjtag)", v);
+				return SD_ERR_ARG;
+			}
+		} else if (strcmp(k, "usbid") == 0) {
+			/* the identity the port claims: VVVV:PPPP, or none */
+			uint32_t id = 0;
+			int good = strlen(v) == 9 && v[4] == ':';
+			for (size_t q = 0; good && q < 9; q++) {
+				char h = v[q];
+				int y = (h >= '0' && h <= '9') ? h - '0' : (h >= 'a' && h <= 'f') ? h - 'a' + 10
+					: (h >= 'A' && h <= 'F') ? h - 'A' + 10 : -1;
+				if (q == 4)
+					continue;
+				if (y < 0)
+					good = 0;
+				else
+					id = id << 4 | (uint32_t)y;
+			}
+			if (strcmp(v, "none") == 0) {
+				s->d.usb_vid = s->d.usb_pid = 0;
+				usbid_set = 1;
+			} else if (good) {
+				s->d.usb_vid = (uint16_t)(id >> 16);
+				s->d.usb_pid = (uint16_t)id;
+				usbid_set = 1;
+			} else {
+				sdi_fmt(why, whylen, "sim esp: bad usbid '%s' (VVVV:PPPP in hex, or none)", v);
 				return SD_ERR_ARG;
 			}
 		} else if (strcmp(k, "en_rc_ms") == 0 || strcmp(k, "lag_ms") == 0) {
@@ -659,9 +730,14 @@ static int esp_init(sd_sim_device *dev, const sd_kv *kv, size_t n, char *why, si
 			}
 			s->text_len = (size_t)t;
 		} else {
-			sdi_fmt(why, whylen, "sim esp: unknown key '%s' (chip, mode, text, wired, en_rc_ms, lag_ms, replies, stub, stuck, telnet, mac)", k);
+			sdi_fmt(why, whylen, "sim esp: unknown key '%s' (chip, mode, text, wired, usbid, en_rc_ms, lag_ms, replies, stub, stuck, telnet, mac)", k);
 			return SD_ERR_ARG;
 		}
+	}
+	if (s->wired == W_USBJTAG && !usbid_set) {
+		/* the chip is the USB device: Espressif's USB-Serial/JTAG */
+		s->d.usb_vid = 0x303A;
+		s->d.usb_pid = 0x1001;
 	}
 	if (s->chip == C_ESP8266 && s->mac[0] == 0x24) {
 		/* an Espressif OUI the ESP8266's OTP can encode (code 0) */
@@ -676,7 +752,7 @@ static int esp_init(sd_sim_device *dev, const sd_kv *kv, size_t n, char *why, si
 const sd_sim_kind sdi_sim_esp = {
 	.name = "esp",
 	.title = "Espressif ROM loader (ESP8266, ESP32, ESP32-S3, ESP32-C3) behind a DTR/RTS reset circuit",
-	.modes = "download|app|bootloop|brownout|usb|sdm|silent|echo",
+	.modes = "download|app|bootloop|brownout|usb|sdm|silent|echo|rx-dead",
 	.size = sizeof(esp_dev),
 	.init = esp_init,
 };

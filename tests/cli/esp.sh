@@ -14,10 +14,15 @@ run "$SHAKEDOWN" info --json esp 'sim:esp?chip=esp32s3&mode=sdm'
 check "sdm: still in sync (exit 0), read-protected first" eval '[ "$rc" -eq 0 ] && json "d[\"findings\"][0][\"cause\"] == \"read-protected\"" <<<"$out"'
 
 for m in 'mode=app&wired=en:wrong-boot-mode' 'chip=esp32c3&mode=usb:wrong-boot-mode' 'mode=brownout:brownout' \
-         'mode=silent:silent' 'mode=echo:echo' 'stuck=0x01:stuck-bit' 'replies=0:tx-path-dead' 'mode=app&wired=0:app-running'; do
+         'mode=silent:silent' 'mode=echo:echo' 'stuck=0x01:stuck-bit' 'replies=0:tx-path-dead' 'mode=rx-dead:tx-path-dead' \
+         'mode=app&wired=0:app-running'; do
   run "$SHAKEDOWN" sync --json esp "sim:esp?${m%%:*}"
   check "${m%%:*}: exit 1, ${m#*:} first" eval '[ "$rc" -eq 1 ] && json "d[\"findings\"][0][\"cause\"] == \"${m#*:}\"" <<<"$out"'
 done
+
+# replies later than a SYNC's wait: counted, read off, reported; still in sync
+run "$SHAKEDOWN" sync --json esp 'sim:esp?delay_ms=250'
+check "replies 250 ms late: exit 0, overlapping-syncs first" eval '[ "$rc" -eq 0 ] && json "d[\"findings\"][0][\"cause\"] == \"overlapping-syncs\" and \"SYNC 1\" in d[\"info\"][\"round_trip\"]" <<<"$out"'
 
 run "$SHAKEDOWN" sync esp 'sim:esp?chip=esp32c3&mode=app&wired=en'
 check "C3 wrong boot mode: the one-line cause names GPIO9" grep -q "GPIO9" <<<"$out"
@@ -30,6 +35,15 @@ run "$SHAKEDOWN" sync --enter "$classic" esp 'sim:esp?mode=app&lag_ms=20'
 check "classic reset, 20 ms between writes: wrong boot mode" eval '[ "$rc" -eq 1 ] && grep -q "wrong-boot-mode" <<<"$out"'
 run "$SHAKEDOWN" sync --json esp 'sim:esp?mode=app&lag_ms=20'
 check "default strategies: unix-tight wins and is named" json 'd["ok"] and d["info"]["reset"].startswith("unix-tight")' <<<"$out"
+
+# a port that is the chip's own USB-Serial/JTAG (303a:1001): esptool's USB-JTAG reset, said why
+run "$SHAKEDOWN" sync --json esp 'sim:esp?chip=esp32c3&wired=usbjtag&mode=app'
+check "303a:1001: usb-jtag reset chosen and explained, in sync" json 'd["ok"] and d["info"]["reset"].startswith("usb-jtag") and "303a:1001" in d["info"]["reset_why"]' <<<"$out"
+run "$SHAKEDOWN" sync --trace "$TMP/jtag.sdt" esp 'sim:esp?chip=esp32c3&wired=usbjtag&mode=app'
+run "$SHAKEDOWN" replay "$TMP/jtag.sdt"
+check "303a:1001: the trace keeps the port's identity, its replay agrees" eval 'grep -q "\"usb\":\"303a:1001\"" "$TMP/jtag.sdt" && grep -q "agrees with the recording" <<<"$out"'
+run "$SHAKEDOWN" sync --json esp 'sim:esp?chip=esp32c3&wired=usbjtag&mode=app&usbid=none'
+check "same chip, identity unknown: the bridge sequences boot it from flash" eval '[ "$rc" -eq 1 ] && json "d[\"findings\"][0][\"cause\"] == \"wrong-boot-mode\"" <<<"$out"'
 
 run "$SHAKEDOWN" sync esp 'sim:esp?mode=nap'
 check "bad sim mode: usage error (2) naming the modes" eval '[ "$rc" -eq 2 ] && grep -q "modes: download" <<<"$err"'
@@ -44,6 +58,16 @@ start_sim esp -v
 run "$SHAKEDOWN" info esp "$PTY"
 stop_sim
 check "pty: the device logged only sync and read-reg" eval 'grep -q "sync" "$TMP/sim.err" && ! grep -q "destructive" "$TMP/sim.err"'
+start_sim esp mode=rx-dead -v
+run "$SHAKEDOWN" sync --json esp "$PTY"
+stop_sim
+check "pty, board RX dead: tx-path-dead first, the board heard no SYNC" eval 'json "d[\"findings\"][0][\"cause\"] == \"tx-path-dead\"" <<<"$out" && ! grep -q "sync" "$TMP/sim.err"'
+start_sim esp delay_ms=250
+run "$SHAKEDOWN" info --json esp "$PTY"
+stop_sim
+before=$FAIL
+check "pty, replies 250 ms late: identified, overlapping-syncs first, MAC verified" json 'd["ok"] is True and d["answered_by"]["chip"] == "ESP32" and d["findings"][0]["cause"] == "overlapping-syncs" and "mac" in d["info"]["verified"].split() and d["info"]["mac"] == "24:0a:c4:12:34:56"' <<<"$out"
+[ "$FAIL" -gt "$before" ] && echo "# report: $out"
 start_sim esp mode=app
 run "$SHAKEDOWN" sync --json esp "$PTY"
 check "pty, application printing: its boot log (still in the pty) says flash boot" json 'd["findings"][0]["cause"] == "wrong-boot-mode"' <<<"$out"

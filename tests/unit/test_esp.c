@@ -391,6 +391,48 @@ static void classic_reset_races_the_en_capacitor(void **state)
 	assert_non_null(strstr(fact(R, "reset"), "unix-tight"));
 }
 
+/* A port that enumerates as 303a:1001 is the chip's own USB-Serial/JTAG:
+ * its DTR/RTS are requests to the chip's USB peripheral (sim wired=usbjtag
+ * models it), so the session uses esptool's USBJTAGSerialReset there and
+ * only there, says so, and --enter still overrides. The identity is the
+ * link's (libserialport's on a real port; the simulator claims one). */
+static void usb_jtag_reset_is_chosen_by_port_identity(void **state)
+{
+	(void)state;
+	run *R = session("sim:esp?chip=esp32c3&wired=usbjtag&mode=app", 1);
+	assert_true(R->r.ok);
+	assert_string_equal(R->r.by.chip, "ESP32-C3");
+	assert_string_equal(fact(R, "reset"), "usb-jtag (attempt 1): this one worked");
+	assert_non_null(strstr(fact(R, "reset_why"), "303a:1001"));
+	/* the same chip, its port's identity unknown: the transistor-pair
+	 * sequences release the reset with DTR asserted or after (0,0): the
+	 * chip boots from flash every time */
+	R = session("sim:esp?chip=esp32c3&wired=usbjtag&mode=app&usbid=none", 0);
+	assert_false(R->r.ok);
+	assert_string_equal(top(R), "wrong-boot-mode");
+	assert_non_null(strstr(fact(R, "reset_why"), "no USB identity"));
+	assert_null(strstr(fact(R, "reset"), "usb-jtag"));
+	/* a bridge's identity: esptool's order, named */
+	R = session("sim:esp?usbid=10c4:ea60", 0);
+	assert_true(R->r.ok);
+	assert_non_null(strstr(fact(R, "reset"), "unix-tight"));
+	assert_non_null(strstr(fact(R, "reset_why"), "10c4:ea60"));
+	/* --enter overrides the identity: classic on USB-JTAG boots flash;
+	 * esptool's USB-JTAG steps spelled as --enter reach the loader */
+	const char *classic = "dtr:high,rts:low,100ms,dtr:low,rts:high,50ms,dtr:high";
+	R = session_args("sim:esp?chip=esp32c3&wired=usbjtag&mode=app", 0, classic, 0);
+	assert_false(R->r.ok);
+	assert_non_null(strstr(fact(R, "reset"), "custom"));
+	const char *jtag = "rts:high,dtr:high,100ms,dtr:low,rts:high,100ms,rts:low,dtr:high,rts:low,100ms,dtr:high,rts:high";
+	R = session_args("sim:esp?chip=esp32c3&wired=usbjtag&mode=app", 0, jtag, 0);
+	assert_true(R->r.ok);
+	assert_non_null(strstr(fact(R, "reset"), "custom"));
+	/* --no-reset: no reset at all, the application is heard */
+	R = session_args("sim:esp?chip=esp32c3&wired=usbjtag&mode=app", 0, NULL, 1);
+	assert_false(R->r.ok);
+	assert_string_equal(fact(R, "reset"), "");
+}
+
 static void tx_path_dead_when_waiting_but_deaf(void **state)
 {
 	(void)state;
@@ -399,6 +441,80 @@ static void tx_path_dead_when_waiting_but_deaf(void **state)
 	assert_false(R->r.ok);
 	assert_string_equal(top(R), "tx-path-dead");
 	assert_string_equal(R->r.by.mode, "rom-loader");
+	/* a board whose RX hears nothing: it never logged a SYNC, and the
+	 * verdict is the same (the transcript cannot tell the two apart) */
+	R = session("sim:esp?mode=rx-dead", 0);
+	assert_false(R->r.ok);
+	assert_string_equal(top(R), "tx-path-dead");
+	assert_int_equal(R->syncs, 0);
+	assert_non_null(strstr(R->r.diag.f[0].summary, "not one byte came back"));
+	assert_non_null(strstr(R->r.diag.f[0].fix, "U0RXD"));
+	R = session("sim:esp?chip=esp32c3&mode=rx-dead", 1);
+	assert_string_equal(top(R), "tx-path-dead");
+	assert_non_null(strstr(R->r.diag.f[0].summary, "esp32c3"));
+	/* without a reset (a pty, --no-reset) the banner waiting on the port
+	 * is enough */
+	R = session_args("sim:esp?chip=esp8266&mode=rx-dead", 0, NULL, 1);
+	assert_string_equal(top(R), "tx-path-dead");
+}
+
+/* Replies later than a SYNC's 100 ms wait: the client has sent the next
+ * SYNC when they come. They are counted against the SYNCs sent (in order),
+ * read off the line before any other command, and reported; the values
+ * read afterwards are the right ones and verified. */
+static void overlapping_syncs_are_counted_and_drained(void **state)
+{
+	(void)state;
+	run *R = session("sim:esp?delay_ms=250", 1);
+	assert_int_equal(R->err, SD_OK);
+	assert_true(R->r.ok);
+	assert_string_equal(top(R), "overlapping-syncs");
+	assert_non_null(strstr(fact(R, "sync_overlap"), "3 SYNCs sent before the first reply (3 since the reset), 24 replies"));
+	assert_non_null(strstr(fact(R, "round_trip"), "(SYNC 1 sent"));
+	assert_non_null(strstr(R->r.diag.f[0].summary, "the replies to SYNC 1 were read"));
+	assert_string_equal(R->r.by.chip, "ESP32");
+	assert_string_equal(fact(R, "mac"), "24:0a:c4:12:34:56");
+	assert_string_equal(fact(R, "unverified"), "");
+	assert_int_equal(R->syncs, 3);
+	/* the delay line is one way: at least 250 ms, read at most one SYNC
+	 * spacing (150 ms) later */
+	long long ms = atoll(fact(R, "round_trip"));
+	assert_true(ms >= 250 && ms <= 250 + 160);
+	/* in time (80 ms < the 100 ms wait), or no delay: no overlap */
+	R = session("sim:esp?delay_ms=80", 1);
+	assert_true(R->r.ok);
+	assert_int_equal(R->r.diag.n, 0);
+	assert_string_equal(fact(R, "sync_overlap"), "");
+}
+
+/* READ_REG's answer carries no address: on a link slower than a whole
+ * attempt (replies of one attempt's SYNCs arrive after the next reset), a
+ * late answer would pass for the next register's. Fenced with SYNC, no
+ * value read that way is printed as verified unless it is the true one,
+ * and the delays where identification cannot finish end in exit 1. */
+static void slow_link_never_verifies_a_wrong_value(void **state)
+{
+	(void)state;
+	static const unsigned delays[] = { 300, 500, 700, 800, 1000, 1200, 1500, 2000 };
+	unsigned named = 0;
+	for (size_t i = 0; i < sizeof delays / sizeof delays[0]; i++) {
+		char uri[64];
+		snprintf(uri, sizeof uri, "sim:esp?delay_ms=%u", delays[i]);
+		run *R = session(uri, 1);
+		const char *mac = fact(R, "mac"), *magic = fact(R, "chip_magic"), *rev = fact(R, "revision");
+		if (*mac && !strstr(mac, "unverified"))
+			assert_string_equal(mac, "24:0a:c4:12:34:56");
+		if (*magic && !strstr(magic, "unverified"))
+			assert_string_equal(magic, "0x00f01d83");
+		if (*rev && !strstr(rev, "unverified"))
+			assert_string_equal(rev, "v3.0");
+		if (R->r.ok) {
+			assert_string_equal(R->r.by.chip, "ESP32");
+			named++;
+		}
+	}
+	printf("# slow link: identified (exit 0) at %u of %zu delays\n", named, sizeof delays / sizeof delays[0]);
+	assert_true(named >= 4);
 }
 
 /* The golden rule under noise: a value printed as verified is the true
@@ -463,7 +579,10 @@ int main(void)
 		cmocka_unit_test(esp8266_log_is_read_at_74880),
 		cmocka_unit_test(no_reset_hears_the_application),
 		cmocka_unit_test(classic_reset_races_the_en_capacitor),
+		cmocka_unit_test(usb_jtag_reset_is_chosen_by_port_identity),
 		cmocka_unit_test(tx_path_dead_when_waiting_but_deaf),
+		cmocka_unit_test(overlapping_syncs_are_counted_and_drained),
+		cmocka_unit_test(slow_link_never_verifies_a_wrong_value),
 		cmocka_unit_test(noise_never_verifies_a_wrong_value),
 		cmocka_unit_test(session_costs_no_real_time),
 	};
