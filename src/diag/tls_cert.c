@@ -354,7 +354,8 @@ int sd_tls_cert_check(const sd_tls_cert_cfg *cfg, sd_tls_cert *c, char *why, siz
 		sd_link_tap(l, cfg->tap, cfg->tap_name);
 	if (cfg->starttls) {
 		sd_starttls_result st;
-		rc = sd_starttls_run(l, cfg->starttls, dl, &st);
+		sd_starttls_cfg sc = { .proto = cfg->starttls, .domain = cfg->sni ? cfg->sni : cfg->host };
+		rc = sd_starttls_run_cfg(l, &sc, dl, &st);
 		if (rc < 0) {
 			sdi_fmt(c->handshake_error, sizeof c->handshake_error, "the %s dialog before STARTTLS failed: %s",
 				sd_starttls_name(cfg->starttls), st.last.line[0] ? st.last.line : sd_strerror(rc));
