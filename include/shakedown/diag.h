@@ -81,6 +81,7 @@ typedef enum sd_cause {
 	SD_CAUSE_TLS_SNI_REQUIRED, /* the server refuses a hello without a name it knows (alert 112) */
 	SD_CAUSE_POLICY_DEVIATION, /* the server breaks a rule of the expected policy (tls --expect) */
 	SD_CAUSE_TLS_CLIENT_CERT_REQUIRED, /* the server ends the handshake without a client certificate */
+	SD_CAUSE_OCSP_STAPLE_INVALID, /* the stapled OCSP response does not verify (signature, signer, certificate) */
 	SD_CAUSE_COUNT
 } sd_cause;
 

@@ -497,8 +497,20 @@ typedef struct sd_tls_cert {
 	int      client_cert_asked;   /* the server sent a CertificateRequest */
 	int      client_cert_refused; /* and ended the handshake when none came */
 	int      ocsp_stapled;     /* the server stapled an OCSP response (we ask for one) */
-	int      ocsp_revoked;     /* and it says revoked (its signature is not checked) */
-	char     ocsp[160];        /* "not stapled", "stapled: good (this update ..., next update ...)" */
+	int      ocsp_revoked;     /* and it says revoked, with a signature that verifies */
+	char     ocsp[160];        /* "not stapled", "stapled: good (this update ..., next update ...;
+				      signature valid)" */
+	/* the staple's signature, checked with OCSP_basic_verify against the
+	 * chain the server sent and the trust store in use (ca_file or the
+	 * system's): SD_TLS_OCSP_SIG_* */
+#define SD_TLS_OCSP_SIG_NONE     0  /* nothing stapled, or no basic response to check */
+#define SD_TLS_OCSP_SIG_VALID    1  /* it verifies, by an authorised signer, for this certificate */
+#define SD_TLS_OCSP_SIG_INVALID  2  /* it does not: ocsp_sig_error says why */
+	int      ocsp_sig;
+	char     ocsp_signer[200]; /* the signer's subject ("" when none was found) */
+	char     ocsp_sig_error[120]; /* OpenSSL's reason, "signature failure", or ours
+					 ("the response is for serial 0A, not the server's 01") */
+	int      ocsp_stale;       /* its nextUpdate has passed (or thisUpdate is ahead of us) */
 } sd_tls_cert;
 
 /* One full handshake (libssl over memory BIOs, driven over a tcp link with

@@ -153,6 +153,9 @@ static const struct {
 	{ SD_CAUSE_TLS_CLIENT_CERT_REQUIRED, "tls-client-cert-required", SD_LAYER_SECURITY,
 	  "the server requires a client certificate and ends the handshake without one",
 	  "give the client its certificate and key (curl --cert/--key, openssl s_client -cert/-key), or make the client certificate optional on the server" },
+	{ SD_CAUSE_OCSP_STAPLE_INVALID, "ocsp-staple-invalid", SD_LAYER_SECURITY,
+	  "the OCSP response the server staples does not verify: its signature, its signer or the certificate it speaks of is wrong",
+	  "have the server fetch a fresh response from its CA's responder (nginx ssl_stapling_verify on, ssl_trusted_certificate; or stop stapling a file made by hand)" },
 };
 
 _Static_assert(SDI_ARRAY_LEN(cause_table) == SD_CAUSE_COUNT,
