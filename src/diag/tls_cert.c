@@ -54,7 +54,8 @@
 	X(OCSP_single_get0_status) X(OCSP_BASICRESP_free) X(OCSP_RESPONSE_free)       \
 	X(OCSP_basic_verify) X(OCSP_resp_get0_signer) X(OCSP_SINGLERESP_get0_id)          \
 	X(OCSP_id_get0_info) X(OCSP_check_validity) X(X509_get_serialNumber)             \
-	X(ASN1_INTEGER_cmp) X(ERR_reason_error_string) X(ERR_get_error_all)
+	X(ASN1_INTEGER_cmp) X(ERR_reason_error_string) X(ERR_get_error_all)              \
+	X(X509_STORE_CTX_get1_chain) X(OPENSSL_sk_pop_free) X(X509_free)
 
 static struct {
 	int  ok;
@@ -297,6 +298,14 @@ static void ocsp_reason(char *out, size_t len)
 		sdi_fmt(out, len, "%s", ocsp[0] ? ocsp : first[0] ? first : "OpenSSL gave no reason");
 }
 
+/* builds the chain whatever it meets (the errors are verify_chain's to report) */
+static int keep_going(int ok, X509_STORE_CTX *ctx)
+{
+	(void)ok;
+	(void)ctx;
+	return 1;
+}
+
 static void hex_of(const ASN1_INTEGER *a, char *out, size_t len)
 {
 	out[0] = '\0';
@@ -328,7 +337,27 @@ static void check_ocsp_sig(const sd_tls_cert_cfg *cfg, SSL *ssl, OCSP_BASICRESP 
 		sdi_fmt(c->ocsp_sig_error, sizeof c->ocsp_sig_error, "no memory for a trust store");
 		return;
 	}
-	int v = S.OCSP_basic_verify(bs, chain, st, 0);
+	/* A CA signs its own answers without including its certificate: the
+	 * signer is then the leaf's issuer, which the server may not send (a
+	 * root). Look for it, as a client does, in the chain built up to the
+	 * trust store; those certificates stay untrusted to OCSP_basic_verify
+	 * (no OCSP_TRUSTOTHER), the signer's own chain is verified anew. */
+	STACK_OF(X509) *built = NULL;
+	X509_STORE_CTX *vx = S.X509_STORE_CTX_new();
+	if (vx && leaf && S.X509_STORE_CTX_init(vx, st, leaf, chain)) {
+		S.X509_STORE_CTX_set_verify_cb(vx, keep_going);
+		(void)S.X509_verify_cert(vx);
+		built = S.X509_STORE_CTX_get1_chain(vx);
+	}
+	if (vx)
+		S.X509_STORE_CTX_free(vx);
+	S.ERR_clear_error();
+	if (!c->ocsp_signer[0] && S.OCSP_resp_get0_signer(bs, &signer, built) == 1 && signer)
+		name_of(S.X509_get_subject_name(signer), c->ocsp_signer, sizeof c->ocsp_signer);
+	S.ERR_clear_error();
+	int v = S.OCSP_basic_verify(bs, built ? built : chain, st, 0);
+	if (built)
+		S.OPENSSL_sk_pop_free((OPENSSL_STACK *)built, (void (*)(void *))S.X509_free);
 	if (v == 1) {
 		c->ocsp_sig = SD_TLS_OCSP_SIG_VALID;
 		S.ERR_clear_error();
