@@ -12,7 +12,7 @@ pkgs=(
   gcc-arm-none-eabi libnewlib-arm-none-eabi
   nodejs npm
   ser2net python3-serial libyaml-dev
-  slapd python3-cryptography prosody
+  slapd python3-cryptography prosody mariadb-server
 )
 missing=()
 for p in "${pkgs[@]}"; do
