@@ -348,6 +348,7 @@ static int parse_xmpp(int step, const uint8_t *b, size_t n, sd_starttls_reply *o
 {
 	size_t at = 0;
 	int depth = 0, seen_stream = 0, in_features = 0, in_starttls = 0, in_error = 0, in_failure = 0, nfeat = 0;
+	int in_text = 0;
 	const uint8_t *text = NULL;
 	size_t text_len = 0;
 	char cond[64] = "";
@@ -361,7 +362,7 @@ static int parse_xmpp(int step, const uint8_t *b, size_t n, sd_starttls_reply *o
 				for (size_t i = at; i < end; i++)
 					if (b[i] != ' ' && b[i] != '\t' && b[i] != '\r' && b[i] != '\n')
 						return SD_ERR_PROTO;
-			if (text && !text_len && in_error)
+			if (in_text)
 				text_len = end - (size_t)(text - b);
 			if (!lt)
 				return 0;
@@ -376,6 +377,7 @@ static int parse_xmpp(int step, const uint8_t *b, size_t n, sd_starttls_reply *o
 			return 0;
 		}
 		at += tl;
+		in_text = 0; /* the <text> element's content ends at the next tag */
 		if (t.other)
 			continue;
 		if (!t.nlen)
@@ -407,6 +409,7 @@ static int parse_xmpp(int step, const uint8_t *b, size_t n, sd_starttls_reply *o
 			if (!t.close && xname(&t, "text") && !t.empty) {
 				text = b + at;
 				text_len = 0;
+				in_text = 1;
 			} else if (!t.close && !xname(&t, "text") && !cond[0]) {
 				cond[0] = '\0';
 				add_text(cond, sizeof cond, t.name, t.nlen);

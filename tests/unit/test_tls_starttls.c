@@ -60,6 +60,11 @@ static void xmpp_replies(void **state)
 	assert_int_equal(parse(SD_STARTTLS_XMPP, SD_STARTTLS_STEP_CAPA, buf, strlen(buf)), 1);
 	assert_false(r.ok);
 	assert_string_equal(r.line, "<stream:error> host-unknown: This server does not serve 127.0.0.1");
+	/* an empty <text/> and white space after it quote no markup */
+	snprintf(buf, sizeof buf, "%s<stream:error><text xmlns='urn:ietf:params:xml:ns:xmpp-streams'></text>\n "
+		 "<policy-violation xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>\n</stream:error>", xmpp_hdr);
+	assert_int_equal(parse(SD_STARTTLS_XMPP, SD_STARTTLS_STEP_CAPA, buf, strlen(buf)), 1);
+	assert_string_equal(r.line, "<stream:error> policy-violation");
 	/* the upgrade's answers */
 	assert_int_equal(P(SD_STARTTLS_XMPP, SD_STARTTLS_STEP_UPGRADE, "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"), 1);
 	assert_true(r.ok);
