@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A real XMPP server from Debian (prosody): a private instance on free
-# loopback ports with a throw-away config and certificate, STARTTLS on one
-# port and direct TLS (XEP-0368) on another. --starttls xmpp must enumerate
+# loopback ports with a throw-away config and certificate, STARTTLS on the
+# client port and the server-to-server port, direct TLS (XEP-0368) on a
+# third. --starttls xmpp must enumerate
 # through its STARTTLS what openssl s_client -starttls xmpp sees (versions,
 # TLS 1.2 suites), name the stream's domain (to=) after HOST, quote
 # Prosody's own stream error for a domain it does not serve, name the
@@ -11,7 +12,7 @@
 need prosody
 if [ -x /usr/bin/python3 ]; then python3() { /usr/bin/python3 "$@"; }; fi
 make_cert
-read -r p_c2s p_tls < <(free_port 2 | tr '\n' ' ')
+read -r p_c2s p_tls p_s2s < <(free_port 3 | tr '\n' ' ')
 D=$TMP/prosody
 mkdir -p "$D/data"
 cat >"$D/prosody.cfg.lua" <<EOC
@@ -23,8 +24,8 @@ log = { info = "$D/prosody.log" }
 interfaces = { "127.0.0.1" }
 c2s_ports = { $p_c2s }
 c2s_direct_tls_ports = { $p_tls }
+s2s_ports = { $p_s2s }
 modules_enabled = { "tls", "saslauth", "disco", "roster", "ping" }
-modules_disabled = { "s2s" }
 certificates = "$D/none"
 ssl = { certificate = "$TMP/cert.pem", key = "$TMP/key.pem" }
 c2s_direct_tls_ssl = { certificate = "$TMP/cert.pem", key = "$TMP/key.pem" }
@@ -33,7 +34,7 @@ VirtualHost "localhost"
 EOC
 prosody --config "$D/prosody.cfg.lua" -F >"$D/stdout" 2>&1 &
 PIDS+=($!)
-for p in "$p_c2s" "$p_tls"; do
+for p in "$p_c2s" "$p_tls" "$p_s2s"; do
   wait_port "$p" || { bad "prosody listens on $p"; tail -5 "$D/prosody.log" "$D/stdout"; finish; exit 1; }
 done
 first() { python3 -c 'import json,sys; d=json.load(sys.stdin); f=d["findings"]; print(f[0]["cause"] + ": " + f[0]["summary"] + " / " + f[0]["fix"] if f else "")' <<<"$out"; }
@@ -68,6 +69,13 @@ check "prosody STARTTLS: our TLS 1.2 suites = s_client -starttls xmpp's ($want)"
 import json, sys
 d = json.loads(sys.argv[1])
 sys.exit(0 if sorted(d["versions"]["TLSv1.2"]["suites"]) == sorted(sys.argv[2].split()) and sys.argv[2].strip() else 1)' "$out" "$want"
+
+# server to server (jabber:server), as s_client -starttls xmpp-server sees it
+out=$(timeout 60 "$SHAKEDOWN" tls --json --ca "$TMP/cert.pem" --starttls xmpp-server --no-groups --no-order "localhost:$p_s2s"); rc=$?
+check "prosody s2s STARTTLS (xmpp-server): exit 0, TLS 1.3 (got: $(first))" \
+  json 'd["ok"] and "TLSv1.3" in d["versions"] and d["info"]["starttls"] == "xmpp-server" and d["info"]["cert_verify"] == "ok"' <<<"$out"
+check "  s_client -starttls xmpp-server gets through too" \
+  bash -c "echo | timeout 10 openssl s_client -connect 127.0.0.1:$p_s2s -starttls xmpp-server -xmpphost localhost 2>&1 | grep -q 'Cipher is [A-Z]'"
 
 # by address: to='127.0.0.1', a domain Prosody does not serve: its own words
 out=$(timeout 30 "$SHAKEDOWN" tls --json --no-cert --starttls xmpp "127.0.0.1:$p_c2s"); rc=$?
