@@ -371,11 +371,10 @@ static int parse_xmpp(int step, const uint8_t *b, size_t n, sd_starttls_reply *o
 		}
 		xtag t;
 		size_t tl = xml_tag(b + at, n - at, &t);
-		if (!tl) {
-			if (n - at > STARTTLS_LINE_MAX)
-				return SD_ERR_PROTO; /* no tag is that long */
+		if ((tl ? tl : n - at) > STARTTLS_LINE_MAX)
+			return SD_ERR_PROTO; /* no tag of these replies is that long, whole or not */
+		if (!tl)
 			return 0;
-		}
 		at += tl;
 		in_text = 0; /* the <text> element's content ends at the next tag */
 		if (t.other)
