@@ -13,8 +13,11 @@ make_cert
 MODES="smtp-ok smtp-421 smtp-454 smtp-nostarttls smtp-later421 imap-ok pop3-ok implicit
   xmpp-ok xmpp-host xmpp-nostarttls xmpp-failure ldap-ok ldap-unavail ldap-unknown
   mysql-ok mysql-nossl mysql-host mysql-many"
+# the interpreter itself in the background, not the python3 function: $!
+# must be the greeter's pid for the cleanup to end it (a function runs in a
+# subshell, whose death left the greeter running)
 # shellcheck disable=SC2086
-python3 "$SRCDIR/tests/peers/tls_starttls_server.py" "$TMP/cert.pem" "$TMP/key.pem" $MODES >"$TMP/srv.out" 2>"$TMP/srv.err" &
+"$( [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || type -P python3)" "$SRCDIR/tests/peers/tls_starttls_server.py" "$TMP/cert.pem" "$TMP/key.pem" $MODES >"$TMP/srv.out" 2>"$TMP/srv.err" &
 PIDS+=($!)
 for _ in $(seq 100); do grep -q '^ready' "$TMP/srv.out" 2>/dev/null && break; sleep 0.05; done
 check "greeters ready" grep -q '^ready' "$TMP/srv.out" || { cat "$TMP/srv.err"; finish; exit 1; }
