@@ -1,6 +1,7 @@
 /*
- * libFuzzer target: STARTTLS replies (SMTP, IMAP, POP3, FTP, PostgreSQL)
- * as a server sends them. The first byte picks the protocol and the step;
+ * libFuzzer target: STARTTLS replies (SMTP, IMAP, POP3, FTP, PostgreSQL,
+ * XMPP, LDAP, MySQL) as a server sends them. The first byte picks the
+ * protocol and the step;
  * the rest is the server's bytes, fed whole and then grown a byte at a time
  * (as reads deliver them): a reply that completes never claims more bytes
  * than it was given, and a longer input never un-completes it.
@@ -29,6 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				__builtin_trap();
 			if (done_at < 0)
 				done_at = (int)k;
+		} else if (done_at >= 0) {
+			__builtin_trap(); /* more bytes un-completed a whole reply */
 		} else if (rc < 0) {
 			break;
 		}

@@ -13,6 +13,7 @@ pkgs=(
   nodejs npm
   ser2net python3-serial libyaml-dev
   libwolfssl-dev libmbedtls-dev
+  slapd python3-cryptography prosody mariadb-server
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -137,6 +137,9 @@ int sdi_fd_write(sd_link *l, int fd, const uint8_t *buf, size_t len, sd_deadline
  * (non-blocking, TCP_NODELAY), or an sd_err and a one-line reason. */
 int sdi_tcp_connect(sd_link *l, const char *host, const char *port, sd_deadline dl, int *fd,
 		    char *why, size_t whylen);
+/* The host a TCP link was opened for (sd_link_open_tcp), NULL for any
+ * other link. */
+const char *sdi_tcp_host(const sd_link *l);
 /* rfc2217://host:port?key=value (src/link/rfc2217.c) */
 int sdi_link_open_rfc2217(const char *host, const char *port, const sd_kv *q, size_t nq,
 			  const sd_line_cfg *cfg, const sd_clock *clock, sd_deadline dl,
@@ -209,6 +212,11 @@ int sdi_tls_expand_ciphers(const char *list, uint16_t *out, size_t max, size_t *
 int sdi_tls_cert_read(sd_tls_scan *s, const sd_tls_diag_cfg *cfg, uint16_t version, char *why, size_t whylen);
 void sdi_tls_cert_findings(sd_tls_scan *s, int rc, const char *why, sd_report *rep);
 uint16_t sdi_tls_best_version(const sd_tls_scan *s);
+/* TLS on connect vs STARTTLS confused: the fix names the port and the mode
+ * (src/diag/tls_starttls.c). st: the dialog that failed, or NULL. 1 when
+ * it said so. */
+int sdi_starttls_advise(sd_report *rep, int proto, const char *port, const char *service,
+			const sd_starttls_result *st);
 
 #endif /* SD_FREESTANDING */
 

@@ -83,6 +83,8 @@ typedef enum sd_cause {
 	SD_CAUSE_TLS_CLIENT_CERT_REQUIRED, /* the server ends the handshake without a client certificate */
 	/* esp2 (issue 13, part 2) */
 	SD_CAUSE_OVERLAPPING_SYNCS, /* a SYNC's replies come after the next SYNC was sent: a slow link */
+	/* starttls + OCSP (issue 12, part 2) */
+	SD_CAUSE_OCSP_STAPLE_INVALID, /* the stapled OCSP response does not verify (signature, signer, certificate) */
 	SD_CAUSE_COUNT
 } sd_cause;
 

@@ -344,15 +344,26 @@ SD_API void sd_tls_enum_merge(sd_tls_vresult *into, const sd_tls_enum *side);
 #define SD_STARTTLS_POP3     3  /* RFC 2595 4: CAPA, STLS, +OK */
 #define SD_STARTTLS_FTP      4  /* RFC 4217 4: AUTH TLS, 234 */
 #define SD_STARTTLS_POSTGRES 5  /* PostgreSQL protocol 53.2.10: SSLRequest, 'S' */
-#define SD_STARTTLS_COUNT    6
+#define SD_STARTTLS_XMPP     6  /* RFC 6120 5.4: stream header, <starttls/>, <proceed/> */
+#define SD_STARTTLS_XMPP_SERVER 7 /* the same, server to server (jabber:server, 5269) */
+#define SD_STARTTLS_LDAP     8  /* RFC 4511 4.14, RFC 4513 3: ExtendedRequest 1.3.6.1.4.1.1466.20037 */
+#define SD_STARTTLS_MYSQL    9  /* MySQL Handshake v10, CLIENT_SSL, SSLRequest */
+#define SD_STARTTLS_COUNT    10
 
-/* "smtp" (also "submission"), "imap", "pop3", "ftp", "postgres": the
- * SD_STARTTLS_* value, or -1. */
+/* "smtp" (also "submission"), "imap", "pop3", "ftp", "postgres", "xmpp",
+ * "xmpp-server", "ldap", "mysql": the SD_STARTTLS_* value, or -1. */
 SD_API int sd_starttls_from_name(const char *name);
 SD_API const char *sd_starttls_name(int proto);
 /* The STARTTLS protocol usual on that port (25, 587: smtp; 143: imap;
- * 110: pop3; 21: ftp; 5432: postgres), else SD_STARTTLS_NONE. */
+ * 110: pop3; 21: ftp; 5432: postgres; 5222: xmpp; 5269: xmpp-server;
+ * 389: ldap; 3306: mysql), else SD_STARTTLS_NONE. */
 SD_API int sd_starttls_for_port(unsigned port);
+/* The port where that protocol speaks TLS at once instead (smtp 465, imap
+ * 993, pop3 995, ftp 990, xmpp 5223, ldap 636), or 0 when it has none. */
+SD_API unsigned sd_starttls_tls_port(int proto);
+/* The STARTTLS protocol whose TLS-on-connect port this is (465: smtp, 993:
+ * imap, 995: pop3, 990: ftp, 5223: xmpp, 636: ldap), else SD_STARTTLS_NONE. */
+SD_API int sd_starttls_for_tls_port(unsigned port);
 
 /* The steps of a dialog: the greeting, the capability question, the
  * upgrade command's answer. */
@@ -362,9 +373,12 @@ SD_API int sd_starttls_for_port(unsigned port);
 
 typedef struct sd_starttls_reply {
 	int      complete;   /* 1: the reply is whole (else: read more) */
-	int      ok;         /* the step succeeded (2xx/3xx greeting, OK, +OK, 234, 'S') */
-	int      code;       /* the numeric code (SMTP, FTP), else 0 */
-	int      offered;    /* STEP_CAPA: the server lists STARTTLS / STLS */
+	int      ok;         /* the step succeeded (2xx/3xx greeting, OK, +OK, 234, 'S',
+				<proceed/>, LDAP resultCode 0, a MySQL Handshake v10) */
+	int      code;       /* the numeric code (SMTP, FTP), the LDAP resultCode, the
+				MySQL error number of an ERR packet, else 0 */
+	int      offered;    /* STEP_CAPA: the server lists STARTTLS / STLS / <starttls>;
+				MySQL (at its greeting): CLIENT_SSL is set */
 	size_t   used;       /* bytes of the reply */
 	char     line[160];  /* its last line, printable (what to quote) */
 } sd_starttls_reply;
@@ -387,8 +401,21 @@ typedef struct sd_starttls_result {
 
 /* Run the dialog on a fresh connection, every read before dl. SD_OK when
  * res->ok, else SD_ERR_NACK (refused or not offered: res says which and
- * quotes the server), SD_ERR_PROTO (not that protocol), or the link error. */
+ * quotes the server), SD_ERR_PROTO (not that protocol), or the link error.
+ * XMPP's stream header names the host the link was opened for (a TCP link;
+ * none on other links): sd_starttls_run_cfg names another. */
 SD_API int sd_starttls_run(sd_link *l, int proto, sd_deadline dl, sd_starttls_result *res);
+
+typedef struct sd_starttls_cfg {
+	int         proto;   /* SD_STARTTLS_* */
+	const char *domain;  /* XMPP: the stream header's to= (the SNI name, else the
+				host); NULL = the TCP link's host. At most 255 bytes
+				of [A-Za-z0-9.-] are sent; other names are refused
+				with SD_ERR_ARG. */
+} sd_starttls_cfg;
+
+/* sd_starttls_run with the options above. @since 0.2 */
+SD_API int sd_starttls_run_cfg(sd_link *l, const sd_starttls_cfg *cfg, sd_deadline dl, sd_starttls_result *res);
 
 /* ---- the scan of one target (what `shakedown tls HOST` runs) ----------- */
 
@@ -505,8 +532,20 @@ typedef struct sd_tls_cert {
 	int      client_cert_asked;   /* the server sent a CertificateRequest */
 	int      client_cert_refused; /* and ended the handshake when none came */
 	int      ocsp_stapled;     /* the server stapled an OCSP response (we ask for one) */
-	int      ocsp_revoked;     /* and it says revoked (its signature is not checked) */
-	char     ocsp[160];        /* "not stapled", "stapled: good (this update ..., next update ...)" */
+	int      ocsp_revoked;     /* and it says revoked, with a signature that verifies */
+	char     ocsp[160];        /* "not stapled", "stapled: good (this update ..., next update ...;
+				      signature valid)" */
+	/* the staple's signature, checked with OCSP_basic_verify against the
+	 * chain the server sent and the trust store in use (ca_file or the
+	 * system's): SD_TLS_OCSP_SIG_* */
+#define SD_TLS_OCSP_SIG_NONE     0  /* nothing stapled, or no basic response to check */
+#define SD_TLS_OCSP_SIG_VALID    1  /* it verifies, by an authorised signer, for this certificate */
+#define SD_TLS_OCSP_SIG_INVALID  2  /* it does not: ocsp_sig_error says why */
+	int      ocsp_sig;
+	char     ocsp_signer[200]; /* the signer's subject ("" when none was found) */
+	char     ocsp_sig_error[120]; /* OpenSSL's reason, "signature failure", or ours
+					 ("the response is for serial 0A, not the server's 01") */
+	int      ocsp_stale;       /* its nextUpdate has passed (or thisUpdate is ahead of us) */
 } sd_tls_cert;
 
 /* One full handshake (libssl over memory BIOs, driven over a tcp link with

@@ -53,9 +53,11 @@ const char cmd_tls_usage[] =
 	"                    --no-client judges none\n"
 	"  --client-versions, --client-ciphers (OpenSSL syntax), --client-groups,\n"
 	"  --client-sigalgs  change one part of that client\n"
-	"  --starttls PROTO  smtp, submission, imap, pop3, ftp, postgres: the plaintext\n"
-	"                    dialog first (automatic on 25, 587, 143, 110, 21, 5432;\n"
-	"                    none turns it off); a refusal quotes the server\n"
+	"  --starttls PROTO  smtp, submission, imap, pop3, ftp, postgres, xmpp,\n"
+	"                    xmpp-server, ldap, mysql: the plaintext dialog first\n"
+	"                    (automatic on 25, 587, 143, 110, 21, 5432, 5222, 5269,\n"
+	"                    389, 3306; none turns it off); a refusal quotes the\n"
+	"                    server; XMPP's stream names HOST (to=)\n"
 	"  --expect RULES    policy for CI, e.g. 'min=1.2,no-cbc,cert-days>=14' (or @FILE):\n"
 	"                    min=V tls13 no-cbc no-rsa-kx pfs no-weak order=server\n"
 	"                    cert-valid cert-days>=N key-bits>=N; a deviation is exit 1\n"
@@ -325,7 +327,7 @@ int cmd_tls(sd_cli *cli, int argc, char **argv)
 			break;
 		case 1005:
 			if ((o.starttls = sd_starttls_from_name(optarg)) < 0)
-				return cli_usage_error(cli, "--starttls takes smtp, submission, imap, pop3, ftp, postgres or none, not '%s'", optarg);
+				return cli_usage_error(cli, "--starttls takes smtp, submission, imap, pop3, ftp, postgres, xmpp, xmpp-server, ldap, mysql or none, not '%s'", optarg);
 			break;
 		default:
 			return cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]);

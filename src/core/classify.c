@@ -154,7 +154,18 @@ static int banner(const sd_classify_in *in, const uint8_t *b, size_t n, sd_diag 
 	if (!name && n >= 6 && b[3] == 0x00 && b[4] == 0x0a && b[5] >= '0' && b[5] <= '9') {
 		/* 3-byte length, sequence 0, protocol 10, a version string */
 		name = "a MySQL server greeting";
-		fix = "MySQL negotiates TLS inside its own protocol: use the client's --ssl-mode, not raw TLS";
+		fix = "MySQL negotiates TLS inside its own protocol: probe it with --starttls mysql (clients: --ssl-mode)";
+	}
+	if (!name && ((n >= 8 && memcmp(b, "<stream:", 8) == 0) ||
+		      (n >= 5 && memcmp(b, "<?xml", 5) == 0 && sdi_find(b, n, "<stream:stream")))) {
+		/* RFC 6120 4.9.1.3: a stream error (not-well-formed) to our hello */
+		name = "an XMPP stream";
+		fix = "XMPP: use --starttls xmpp (5222; xmpp-server on 5269), or the direct-TLS port 5223";
+	}
+	if (!name && n >= 2 && b[0] == 0x30 && sdi_find(b, n, "1.3.6.1.4.1.1466.20036")) {
+		/* RFC 4511 4.4.1: LDAP's Notice of Disconnection */
+		name = "an LDAP notice of disconnection";
+		fix = "LDAP: use --starttls ldap (389), or LDAPS on port 636";
 	}
 	if (!name && n >= 1 && (b[0] == 'E' || b[0] == 'N') && n >= 5 && b[1] == 0 && b[2] == 0) {
 		name = "a PostgreSQL reply";

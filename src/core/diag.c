@@ -157,6 +157,10 @@ static const struct {
 	{ SD_CAUSE_OVERLAPPING_SYNCS, "overlapping-syncs", SD_LAYER_PHYSICAL,
 	  "the loader's replies to a SYNC arrive after the next SYNC was sent: the link is slower than the loader's timeouts, so replies come out of step",
 	  "shorten the link's latency (an FTDI's latency_timer to 1 ms, USB passthrough of a VM, a network port); a tool that waits less than the round trip meets the late replies in its later commands" },
+	/* starttls + OCSP (issue 12, part 2) */
+	{ SD_CAUSE_OCSP_STAPLE_INVALID, "ocsp-staple-invalid", SD_LAYER_SECURITY,
+	  "the OCSP response the server staples does not verify: its signature, its signer or the certificate it speaks of is wrong",
+	  "have the server fetch a fresh response from its CA's responder (nginx ssl_stapling_verify on, ssl_trusted_certificate; or stop stapling a file made by hand)" },
 };
 
 _Static_assert(SDI_ARRAY_LEN(cause_table) == SD_CAUSE_COUNT,

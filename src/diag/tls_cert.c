@@ -51,7 +51,11 @@
 	X(SSL_CIPHER_get_protocol_id) X(SSL_CTX_set_ciphersuites) X(SSL_CTX_set_client_cert_cb)    \
 	X(SSL_read) X(SSL_get_ex_data) X(SSL_set_ex_data) X(d2i_OCSP_RESPONSE)                \
 	X(OCSP_response_status) X(OCSP_response_get1_basic) X(OCSP_resp_count) X(OCSP_resp_get0) \
-	X(OCSP_single_get0_status) X(OCSP_BASICRESP_free) X(OCSP_RESPONSE_free)
+	X(OCSP_single_get0_status) X(OCSP_BASICRESP_free) X(OCSP_RESPONSE_free)       \
+	X(OCSP_basic_verify) X(OCSP_resp_get0_signer) X(OCSP_SINGLERESP_get0_id)          \
+	X(OCSP_id_get0_info) X(OCSP_check_validity) X(X509_get_serialNumber)             \
+	X(ASN1_INTEGER_cmp) X(ERR_reason_error_string) X(ERR_get_error_all)              \
+	X(X509_STORE_CTX_get1_chain) X(OPENSSL_sk_pop_free) X(X509_free)
 
 static struct {
 	int  ok;
@@ -178,20 +182,28 @@ static int verify_cb(int ok, X509_STORE_CTX *ctx)
 	return 1;
 }
 
-static void verify_chain(const sd_tls_cert_cfg *cfg, STACK_OF(X509) *chain, sd_tls_cert *c)
+/* the trust store a client of this check would use: ca_file, or the system's */
+static X509_STORE *trust_store(const sd_tls_cert_cfg *cfg, sd_tls_cert *c)
 {
-	X509 *leaf = S.OPENSSL_sk_value((const OPENSSL_STACK *)chain, 0);
 	X509_STORE *st = S.X509_STORE_new();
-	X509_STORE_CTX *ctx = S.X509_STORE_CTX_new();
-	if (!st || !ctx)
-		goto out;
+	if (!st)
+		return NULL;
 	if (cfg->ca_file) {
-		if (!S.X509_STORE_load_file(st, cfg->ca_file)) {
+		if (!S.X509_STORE_load_file(st, cfg->ca_file))
 			sdi_fmt(c->trust, sizeof c->trust, "(unreadable: %s)", cfg->ca_file);
-		}
 	} else {
 		S.X509_STORE_set_default_paths(st);
 	}
+	return st;
+}
+
+static void verify_chain(const sd_tls_cert_cfg *cfg, STACK_OF(X509) *chain, sd_tls_cert *c)
+{
+	X509 *leaf = S.OPENSSL_sk_value((const OPENSSL_STACK *)chain, 0);
+	X509_STORE *st = trust_store(cfg, c);
+	X509_STORE_CTX *ctx = S.X509_STORE_CTX_new();
+	if (!st || !ctx)
+		goto out;
 	if (!S.X509_STORE_CTX_init(ctx, st, leaf, chain))
 		goto out;
 	S.X509_STORE_CTX_set_default(ctx, "ssl_server");
@@ -260,9 +272,119 @@ static int client_cert_cb(SSL *ssl, X509 **x509, EVP_PKEY **pkey)
 	return 0;
 }
 
+/* OpenSSL's words for a failed OCSP check: the OCSP library's own reason
+ * ("signature failure", "certificate verify error") with its data
+ * ("Verify error:self-signed certificate"), and the first reason queued
+ * when it came from below ("invalid padding" from RSA). */
+static void ocsp_reason(char *out, size_t len)
+{
+	char first[80] = "", ocsp[120] = "";
+	const char *data = NULL;
+	int flags = 0;
+	unsigned long e;
+	while ((e = S.ERR_get_error_all(NULL, NULL, NULL, &data, &flags)) != 0) {
+		const char *r = S.ERR_reason_error_string(e);
+		if (!first[0] && ERR_GET_LIB(e) != ERR_LIB_OCSP)
+			sdi_fmt(first, sizeof first, "%s", r ? r : "?");
+		if (ERR_GET_LIB(e) == ERR_LIB_OCSP) {
+			sdi_fmt(ocsp, sizeof ocsp, "%s", r ? r : "?");
+			if (data && *data && (flags & ERR_TXT_STRING))
+				sdi_append(ocsp, sizeof ocsp, " (%s)", data);
+		}
+	}
+	if (ocsp[0] && first[0])
+		sdi_fmt(out, len, "%s: %s", ocsp, first);
+	else
+		sdi_fmt(out, len, "%s", ocsp[0] ? ocsp : first[0] ? first : "OpenSSL gave no reason");
+}
+
+/* builds the chain whatever it meets (the errors are verify_chain's to report) */
+static int keep_going(int ok, X509_STORE_CTX *ctx)
+{
+	(void)ok;
+	(void)ctx;
+	return 1;
+}
+
+static void hex_of(const ASN1_INTEGER *a, char *out, size_t len)
+{
+	out[0] = '\0';
+	const unsigned char *d = a ? S.ASN1_STRING_get0_data(a) : NULL;
+	int n = a ? S.ASN1_STRING_length(a) : 0;
+	for (int i = 0; d && i < n && i < 20; i++)
+		sdi_append(out, len, "%02X", d[i]);
+	if (n > 20)
+		sdi_append(out, len, "...");
+}
+
+/* The staple's signature (RFC 6960 3.2: signed by the certificate's issuer
+ * or by a responder it authorised, over the response, for this very
+ * certificate), checked as a client that verifies staples does: against
+ * the chain the server sent and the trust store of the check. */
+static void check_ocsp_sig(const sd_tls_cert_cfg *cfg, SSL *ssl, OCSP_BASICRESP *bs, OCSP_SINGLERESP *one,
+			   sd_tls_cert *c)
+{
+	STACK_OF(X509) *chain = S.SSL_get_peer_cert_chain(ssl);
+	X509 *leaf = chain && S.OPENSSL_sk_num((const OPENSSL_STACK *)chain) > 0
+		     ? S.OPENSSL_sk_value((const OPENSSL_STACK *)chain, 0) : NULL;
+	X509 *signer = NULL;
+	S.ERR_clear_error();
+	if (S.OCSP_resp_get0_signer(bs, &signer, chain) == 1 && signer)
+		name_of(S.X509_get_subject_name(signer), c->ocsp_signer, sizeof c->ocsp_signer);
+	X509_STORE *st = trust_store(cfg, c);
+	if (!st) {
+		c->ocsp_sig = SD_TLS_OCSP_SIG_INVALID;
+		sdi_fmt(c->ocsp_sig_error, sizeof c->ocsp_sig_error, "no memory for a trust store");
+		return;
+	}
+	/* A CA signs its own answers without including its certificate: the
+	 * signer is then the leaf's issuer, which the server may not send (a
+	 * root). Look for it, as a client does, in the chain built up to the
+	 * trust store; those certificates stay untrusted to OCSP_basic_verify
+	 * (no OCSP_TRUSTOTHER), the signer's own chain is verified anew. */
+	STACK_OF(X509) *built = NULL;
+	X509_STORE_CTX *vx = S.X509_STORE_CTX_new();
+	if (vx && leaf && S.X509_STORE_CTX_init(vx, st, leaf, chain)) {
+		S.X509_STORE_CTX_set_verify_cb(vx, keep_going);
+		(void)S.X509_verify_cert(vx);
+		built = S.X509_STORE_CTX_get1_chain(vx);
+	}
+	if (vx)
+		S.X509_STORE_CTX_free(vx);
+	S.ERR_clear_error();
+	if (!c->ocsp_signer[0] && S.OCSP_resp_get0_signer(bs, &signer, built) == 1 && signer)
+		name_of(S.X509_get_subject_name(signer), c->ocsp_signer, sizeof c->ocsp_signer);
+	S.ERR_clear_error();
+	int v = S.OCSP_basic_verify(bs, built ? built : chain, st, 0);
+	if (built)
+		S.OPENSSL_sk_pop_free((OPENSSL_STACK *)built, (void (*)(void *))S.X509_free);
+	if (v == 1) {
+		c->ocsp_sig = SD_TLS_OCSP_SIG_VALID;
+		S.ERR_clear_error();
+	} else {
+		c->ocsp_sig = SD_TLS_OCSP_SIG_INVALID;
+		ocsp_reason(c->ocsp_sig_error, sizeof c->ocsp_sig_error);
+	}
+	S.X509_STORE_free(st);
+	/* a valid signature over a response about another certificate proves
+	 * nothing about this one: the serial must be the server's */
+	ASN1_INTEGER *serial = NULL;
+	const OCSP_CERTID *id = S.OCSP_SINGLERESP_get0_id(one);
+	if (c->ocsp_sig == SD_TLS_OCSP_SIG_VALID && leaf && id &&
+	    S.OCSP_id_get0_info(NULL, NULL, NULL, &serial, (OCSP_CERTID *)(uintptr_t)id) == 1 && serial &&
+	    S.ASN1_INTEGER_cmp(serial, S.X509_get_serialNumber(leaf)) != 0) {
+		char a[48], b[48];
+		hex_of(serial, a, sizeof a);
+		hex_of(S.X509_get_serialNumber(leaf), b, sizeof b);
+		c->ocsp_sig = SD_TLS_OCSP_SIG_INVALID;
+		sdi_fmt(c->ocsp_sig_error, sizeof c->ocsp_sig_error,
+			"the response is about serial %s, not the server's certificate (serial %s)", a, b);
+	}
+}
+
 /* A stapled OCSP response (RFC 6066 8): its status for the first
- * certificate, in words. Its signature is not checked. */
-static void read_ocsp(SSL *ssl, sd_tls_cert *c)
+ * certificate, in words, and whether its signature holds. */
+static void read_ocsp(const sd_tls_cert_cfg *cfg, SSL *ssl, sd_tls_cert *c)
 {
 	const unsigned char *resp = NULL;
 	long len = S.SSL_ctrl(ssl, SSL_CTRL_GET_TLSEXT_STATUS_REQ_OCSP_RESP, 0, (void *)&resp);
@@ -290,9 +412,16 @@ static void read_ocsp(SSL *ssl, sd_tls_cert *c)
 		time_of(thisu, t1, sizeof t1);
 		if (nextu)
 			time_of(nextu, t2, sizeof t2);
-		c->ocsp_revoked = cs == V_OCSP_CERTSTATUS_REVOKED;
-		sdi_fmt(c->ocsp, sizeof c->ocsp, "stapled: %s (this update %s, next update %s; signature not checked)",
-			cs == V_OCSP_CERTSTATUS_GOOD ? "good" : cs == V_OCSP_CERTSTATUS_REVOKED ? "REVOKED" : "unknown", t1, t2);
+		check_ocsp_sig(cfg, ssl, bs, one, c);
+		/* RFC 6960 4.2.2.1: 5 minutes of clock skew, as openssl ocsp allows */
+		c->ocsp_stale = thisu && !S.OCSP_check_validity(thisu, nextu, 300, -1);
+		S.ERR_clear_error();
+		/* what an unverified response says is no fact */
+		c->ocsp_revoked = cs == V_OCSP_CERTSTATUS_REVOKED && c->ocsp_sig == SD_TLS_OCSP_SIG_VALID;
+		sdi_fmt(c->ocsp, sizeof c->ocsp, "stapled: %s (this update %s, next update %s%s; signature %s)",
+			cs == V_OCSP_CERTSTATUS_GOOD ? "good" : cs == V_OCSP_CERTSTATUS_REVOKED ? "REVOKED" : "unknown", t1, t2,
+			c->ocsp_stale ? ", STALE" : "",
+			c->ocsp_sig == SD_TLS_OCSP_SIG_VALID ? "valid" : "INVALID, so unverified");
 	}
 	if (bs)
 		S.OCSP_BASICRESP_free(bs);
@@ -354,7 +483,8 @@ int sd_tls_cert_check(const sd_tls_cert_cfg *cfg, sd_tls_cert *c, char *why, siz
 		sd_link_tap(l, cfg->tap, cfg->tap_name);
 	if (cfg->starttls) {
 		sd_starttls_result st;
-		rc = sd_starttls_run(l, cfg->starttls, dl, &st);
+		sd_starttls_cfg sc = { .proto = cfg->starttls, .domain = cfg->sni ? cfg->sni : cfg->host };
+		rc = sd_starttls_run_cfg(l, &sc, dl, &st);
 		if (rc < 0) {
 			sdi_fmt(c->handshake_error, sizeof c->handshake_error, "the %s dialog before STARTTLS failed: %s",
 				sd_starttls_name(cfg->starttls), st.last.line[0] ? st.last.line : sd_strerror(rc));
@@ -436,7 +566,7 @@ int sd_tls_cert_check(const sd_tls_cert_cfg *cfg, sd_tls_cert *c, char *why, siz
 	sdi_fmt(c->suite, sizeof c->suite, "%s", ci ? S.SSL_CIPHER_get_name(ci) : "");
 	read_chain(cfg, ssl, c);
 	if (c->got)
-		read_ocsp(ssl, c);
+		read_ocsp(cfg, ssl, c);
 	S.ERR_clear_error();
 	rc = SD_OK;
 out:
@@ -694,6 +824,36 @@ void sdi_tls_cert_findings(sd_tls_scan *sc, int rc, const char *why, sd_report *
 	sd_report_fact(rep, "cert_checked_as", "name %s, trust %s, OpenSSL security level %d", c->name, c->trust,
 		       c->level);
 	sd_report_fact(rep, "cert_ocsp", "%s", c->ocsp);
+	if (c->ocsp_sig == SD_TLS_OCSP_SIG_VALID)
+		sd_report_fact(rep, "cert_ocsp_signature", "valid (signed by %s)", c->ocsp_signer);
+	else if (c->ocsp_sig == SD_TLS_OCSP_SIG_INVALID)
+		sd_report_fact(rep, "cert_ocsp_signature", "INVALID: %s%s%s%s", c->ocsp_sig_error,
+			       c->ocsp_signer[0] ? " (its signer names itself " : "", c->ocsp_signer,
+			       c->ocsp_signer[0] ? ")" : "");
+	if (c->ocsp_sig == SD_TLS_OCSP_SIG_INVALID) {
+		sd_finding *f = sd_diag_add(&rep->diag, SD_CAUSE_OCSP_STAPLE_INVALID, 0.9f);
+		if (f) {
+			sd_finding_summary(f, "the server staples an OCSP response that does not verify: %s%s%s%s",
+					   c->ocsp_sig_error, c->ocsp_signer[0] ? " (its signer names itself " : "",
+					   c->ocsp_signer, c->ocsp_signer[0] ? ")" : "");
+			sd_finding_detail(f, "the staple: %s", c->ocsp);
+			sd_finding_detail(f, "checked with OCSP_basic_verify against the %zu certificate%s the server sent and %s",
+					  c->nchain, c->nchain == 1 ? "" : "s", c->trust);
+			sd_finding_fix(f, "staple the CA responder's own answer (nginx: ssl_stapling on, ssl_stapling_verify on, "
+				       "ssl_trusted_certificate), not a file signed by another key");
+		}
+		rep->ok = 0;
+		sd_diag_drop(&rep->diag, SD_CAUSE_OK);
+	} else if (c->ocsp_stale) {
+		sd_finding *f = sd_diag_add(&rep->diag, SD_CAUSE_OCSP_STAPLE_INVALID, 0.8f);
+		if (f) {
+			sd_finding_summary(f, "the server staples an OCSP response that is out of date: %s", c->ocsp);
+			sd_finding_fix(f, "the server must fetch fresh responses (nginx refreshes them itself with ssl_stapling on; "
+				       "a file given by hand goes stale at its nextUpdate)");
+		}
+		rep->ok = 0;
+		sd_diag_drop(&rep->diag, SD_CAUSE_OK);
+	}
 	if (c->ocsp_revoked) {
 		sd_finding *f = sd_diag_add(&rep->diag, SD_CAUSE_CERT_UNTRUSTED, 0.96f);
 		if (f) {

@@ -242,6 +242,7 @@ int sd_tls_diagnose(const sd_tls_diag_cfg *cfg, sd_report *rep, sd_tls_scan **ou
 	const char *service = sd_tls_scan_report(sc, rep);
 	if (cfg->scan.starttls)
 		sd_report_fact(rep, "starttls", "%s", sd_starttls_name(cfg->scan.starttls));
+	int advised = sdi_starttls_advise(rep, cfg->scan.starttls, cfg->scan.port, service, sd_tls_scan_starttls(sc));
 	sdi_fmt(rep->by.protocol, sizeof rep->by.protocol, "%s", strcmp(service, "tls") == 0 ? "tls" : "");
 	sdi_fmt(rep->by.mode, sizeof rep->by.mode, "%s", service);
 	if (strcmp(service, "tls") == 0 && !cfg->no_cert) {
@@ -264,7 +265,7 @@ int sd_tls_diagnose(const sd_tls_diag_cfg *cfg, sd_report *rep, sd_tls_scan **ou
 	 * and a run already cut short has no time left */
 	if (sd_diag_find(&rep->diag, SD_CAUSE_TLS_TIMEOUT) || sd_diag_find(&rep->diag, SD_CAUSE_TLS_PROTOCOL_VIOLATION))
 		odd = 0;
-	if (odd && !cfg->no_variants) {
+	if (odd && !cfg->no_variants && !(advised && !cfg->scan.starttls)) {
 		sd_tls_variant v[SD_TLS_VARIANTS_MAX];
 		sd_tls_variants_cfg vc = {
 			.host = cfg->scan.host, .port = cfg->scan.port, .sni = cfg->scan.enm.sni,

@@ -60,7 +60,8 @@ static void run_one(const sd_tls_variants_cfg *c, bufs *b, size_t len, sd_tls_va
 	}
 	if (c->starttls) {
 		sd_starttls_result st;
-		if (sd_starttls_run(l, c->starttls, sd_deadline_in(clk, SD_MS(wait)), &st) < 0) {
+		sd_starttls_cfg sc = { .proto = c->starttls, .domain = c->sni ? c->sni : c->host };
+		if (sd_starttls_run_cfg(l, &sc, sd_deadline_in(clk, SD_MS(wait)), &st) < 0) {
 			v->outcome = SD_TLS_VAR_NOCONN;
 			sd_link_close(l);
 			return;

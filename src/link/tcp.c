@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@ typedef struct tcp_link {
 	sd_link base;
 	int     fd;
 	int     drained; /* the last read emptied the kernel buffer */
+	char    host[256]; /* as opened (XMPP's STARTTLS names it) */
 } tcp_link;
 
 static tcp_link *tcp_of(sd_link *l)
@@ -127,6 +129,12 @@ int sd_link_open_tcp(const char *host, const char *port, const sd_clock *clock,
 		free(t);
 		return r;
 	}
+	snprintf(t->host, sizeof t->host, "%s", host);
 	*out = &t->base;
 	return SD_OK;
+}
+
+const char *sdi_tcp_host(const sd_link *l)
+{
+	return l && l->ops == &sd_link_tcp_ops ? ((const tcp_link *)(const void *)l)->host : NULL;
 }

@@ -180,6 +180,73 @@ serve good -status_file "$D/good.ocsp"
 scan --ca "$D/root.pem"
 check "OCSP stapled, good: exit 0, the status and dates in info" \
   json 'd["ok"] and d["info"]["cert_ocsp"].startswith("stapled: good (this update 20")' <<<"$out"
+check "OCSP stapled, good: its signature verified, the signer named" \
+  json 'd["info"]["cert_ocsp_signature"] == "valid (signed by /CN=Shakedown Test Root)" and d["info"]["cert_ocsp"].endswith("; signature valid)")' <<<"$out"
+check "  openssl ocsp agrees: the response verifies against the CA" \
+  bash -c "openssl ocsp -respin '$D/good.ocsp' -CAfile '$D/root.pem' -issuer '$D/root.pem' -cert '$D/good.pem' -no_nonce 2>&1 | grep -q 'Response verify OK'"
+stop
+# signed by the wrong key: a responder certificate with the root's name and
+# another key (openssl ocsp will not sign with a key its -rsigner lacks)
+q openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out rogue.key
+q openssl req -x509 -key rogue.key -out rogue.pem -days 30 -subj "/CN=Shakedown Test Root" \
+  -addext basicConstraints=critical,CA:true -addext keyUsage=critical,keyCertSign,cRLSign
+q openssl ocsp -index index.txt -rsigner rogue.pem -rkey rogue.key -CA root.pem -issuer root.pem -cert good.pem -respout rogue.ocsp -ndays 1
+serve good -status_file "$D/rogue.ocsp"
+scan --ca "$D/root.pem"
+check "OCSP staple signed by the wrong key: exit 1, ocsp-staple-invalid first (got $(first_cause))" \
+  json 'not d["ok"] and d["findings"][0]["cause"] == "ocsp-staple-invalid" and "does not verify: " in d["findings"][0]["summary"] and d["info"]["cert_ocsp_signature"].startswith("INVALID: ")' <<<"$out"
+check "  never a silent good: the status is said unverified" \
+  json 'd["info"]["cert_ocsp"].endswith("signature INVALID, so unverified)")' <<<"$out"
+check "  openssl ocsp agrees: it does not verify" \
+  bash -c "! openssl ocsp -respin '$D/rogue.ocsp' -CAfile '$D/root.pem' -issuer '$D/root.pem' -cert '$D/good.pem' -no_nonce 2>&1 | grep -q 'Response verify OK'"
+stop
+# a sound response, but about another certificate of the same CA
+q openssl ocsp -index index.txt -rsigner root.pem -rkey root.key -CA root.pem -issuer root.pem -cert wrongname.pem -respout other.ocsp -ndays 1
+serve good -status_file "$D/other.ocsp"
+scan --ca "$D/root.pem"
+check "OCSP staple about another certificate: exit 1, ocsp-staple-invalid naming both serials (got $(first_cause))" \
+  json 'not d["ok"] and d["findings"][0]["cause"] == "ocsp-staple-invalid" and "is about serial" in d["findings"][0]["summary"]' <<<"$out"
+stop
+# signed right, without the CA's certificate in it (the signer is the
+# leaf's issuer, found in the trust store), but out of date: thisUpdate 8
+# days ago, nextUpdate yesterday (openssl ocsp makes no past dates; Python's
+# cryptography does)
+if python3 - "$D" <<'PY'
+import datetime, sys
+from cryptography import x509
+from cryptography.x509 import ocsp
+from cryptography.hazmat.primitives import hashes, serialization
+d = sys.argv[1]
+load = lambda f: x509.load_pem_x509_certificate(open(f"{d}/{f}", "rb").read())
+root, cert = load("root.pem"), load("good.pem")
+key = serialization.load_pem_private_key(open(f"{d}/root.key", "rb").read(), None)
+now = datetime.datetime.utcnow()
+r = ocsp.OCSPResponseBuilder().add_response(
+    cert=cert, issuer=root, algorithm=hashes.SHA1(), cert_status=ocsp.OCSPCertStatus.GOOD,
+    this_update=now - datetime.timedelta(days=8), next_update=now - datetime.timedelta(days=1),
+    revocation_time=None, revocation_reason=None).responder_id(ocsp.OCSPResponderEncoding.NAME, root)
+open(f"{d}/stale.ocsp", "wb").write(r.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER))
+PY
+then
+  serve good -status_file "$D/stale.ocsp"
+  scan --ca "$D/root.pem"
+  check "OCSP staple out of date: its signature valid (signer from the trust store), ocsp-staple-invalid 'out of date', exit 1" \
+    json 'not d["ok"] and d["findings"][0]["cause"] == "ocsp-staple-invalid" and "out of date" in d["findings"][0]["summary"] and ", STALE; signature valid)" in d["info"]["cert_ocsp"] and d["info"]["cert_ocsp_signature"] == "valid (signed by /CN=Shakedown Test Root)"' <<<"$out"
+  stop
+else
+  echo "# python3-cryptography missing: the stale-staple case skipped"
+fi
+# the root's own response with one bit of its signature flipped
+python3 -c '
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+i = b.find(b"\x03\x82\x01\x01\x00")  # the BIT STRING of an RSA-2048 signature: the first is the response'"'"'s
+b[i + 5 + 100] ^= 1
+open(sys.argv[2], "wb").write(b)' "$D/good.ocsp" "$D/flipped.ocsp"
+serve good -status_file "$D/flipped.ocsp"
+scan --ca "$D/root.pem"
+check "OCSP staple with a broken signature: exit 1, ocsp-staple-invalid 'signature failure' (got $(first_cause))" \
+  json 'not d["ok"] and d["findings"][0]["cause"] == "ocsp-staple-invalid" and "signature failure" in d["findings"][0]["summary"]' <<<"$out"
 stop
 q openssl ca -batch -config ca.cnf -cert root.pem -keyfile root.key -revoke good.pem
 q openssl ocsp -index index.txt -rsigner root.pem -rkey root.key -CA root.pem -issuer root.pem -cert good.pem -respout revoked.ocsp -ndays 1
