@@ -64,7 +64,7 @@ printf '%-6s %-7s %10s %10s %11s %9s %9s %14s %12s\n' rtt server diagnosis "--no
 for rtt in "${rtts[@]}"; do
   for s in "tls12:$P12" "modern:$PMOD" "legacy:$PLEG"; do
     pp=$(free_port)
-    python3 "$SRCDIR/bench/delay_proxy.py" "$pp" "${s#*:}" "$rtt" >"$TMP/proxy.$pp" 2>&1 &
+    "$PY" "$SRCDIR/bench/delay_proxy.py" "$pp" "${s#*:}" "$rtt" >"$TMP/proxy.$pp" 2>&1 &
     PIDS+=($!)
     wait_port "$pp"
     d=$(secs "$SHAKEDOWN" tls --json --ca "$TMP/cert.pem" "${PH[@]}" "127.0.0.1:$pp")

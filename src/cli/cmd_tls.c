@@ -57,7 +57,7 @@ const char cmd_tls_usage[] =
 	"                    xmpp-server, ldap, mysql: the plaintext dialog first\n"
 	"                    (automatic on 25, 587, 143, 110, 21, 5432, 5222, 5269,\n"
 	"                    389, 3306; none turns it off); a refusal quotes the\n"
-	"                    server; XMPP's stream names HOST (to=)\n"
+	"                    server; XMPP's stream names --sni, else HOST (to=)\n"
 	"  --expect RULES    policy for CI, e.g. 'min=1.2,no-cbc,cert-days>=14' (or @FILE):\n"
 	"                    min=V tls13 no-cbc no-rsa-kx pfs no-weak order=server\n"
 	"                    cert-valid cert-days>=N key-bits>=N; a deviation is exit 1\n"

@@ -97,7 +97,8 @@ static int hello_without_sni(const sd_tls_diag_cfg *cfg, const sd_tls_client *c,
 				       &l, why, sizeof why) < 0)
 		goto out;
 	sd_starttls_result st;
-	if (cfg->scan.starttls && sd_starttls_run(l, cfg->scan.starttls, sd_deadline_in(clk, SD_MS(wait)), &st) < 0)
+	sd_starttls_cfg stc = { .proto = cfg->scan.starttls, .domain = cfg->scan.enm.sni };
+	if (cfg->scan.starttls && sd_starttls_run_cfg(l, &stc, sd_deadline_in(clk, SD_MS(wait)), &st) < 0)
 		goto out;
 	sd_tls_probe p;
 	sd_tls_probe_init(&p, b->hello, (size_t)n, 0, SD_MS(wait), b->rx, sizeof b->rx, b->hs, sizeof b->hs);

@@ -309,7 +309,8 @@ static int lane_step(sd_tls_scan *r, lane *L, char *why, size_t whylen)
 		/* the plaintext dialog first; a server that refuses it (421 too
 		 * many connections, 454) ends this lane: its words are kept */
 		sd_starttls_result st;
-		int src = sd_starttls_run(link, r->cfg.starttls, sd_deadline_min(sd_deadline_in(clk, SD_MS(r->cfg.wait_ms)), r->overall), &st);
+		sd_starttls_cfg stc = { .proto = r->cfg.starttls, .domain = r->cfg.enm.sni }; /* XMPP: to= */
+		int src = sd_starttls_run_cfg(link, &stc, sd_deadline_min(sd_deadline_in(clk, SD_MS(r->cfg.wait_ms)), r->overall), &st);
 		if (src < 0) {
 			atomic_fetch_add(&r->conns, 1);
 			if (!atomic_flag_test_and_set(&r->st_taken)) {

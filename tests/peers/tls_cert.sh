@@ -7,8 +7,6 @@
 # finding quotes must be the one curl printed.
 . "$(dirname "$0")/tls_common.bash"
 need curl
-# pyenv's shim costs 0.7 s a call here; the system's python3 does the same
-if [ -x /usr/bin/python3 ]; then python3() { /usr/bin/python3 "$@"; }; fi
 D=$TMP/pki
 mkdir -p "$D"
 cd "$D" || exit 1

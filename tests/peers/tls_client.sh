@@ -4,7 +4,6 @@
 # against what the real client (openssl s_client, curl) prints.
 . "$(dirname "$0")/tls_common.bash"
 need curl
-if [ -x /usr/bin/python3 ]; then python3() { /usr/bin/python3 "$@"; }; fi
 make_cert
 port=$(free_port)
 first() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["findings"][0]["cause"] if d["findings"] else "")' <<<"$out"; }

@@ -7,6 +7,13 @@ set -u
 export LC_ALL=C NO_COLOR=1
 need() { for t in "$@"; do command -v "$t" >/dev/null 2>&1 || { echo "skip: $t not installed"; exit 77; }; done; }
 need openssl python3 timeout
+# Debian's interpreter where there is one (its packages: python3-serial,
+# python3-cryptography; and a pyenv shim costs 0.7 s a call here). A server
+# started in the background must be "$PY" itself, so that $! is the
+# server's pid and the cleanup ends it (the python3 function runs in a
+# subshell of its own)
+PY=$([ -x /usr/bin/python3 ] && echo /usr/bin/python3 || type -P python3)
+python3() { "$PY" "$@"; }
 PASS=0
 FAIL=0
 TMP=$(mktemp -d)

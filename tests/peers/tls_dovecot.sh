@@ -6,7 +6,6 @@
 . "$(dirname "$0")/tls_common.bash"
 need dovecot
 [ "$(id -u)" -eq 0 ] || { echo "skip: a private dovecot needs root here (its login users)"; exit 77; }
-if [ -x /usr/bin/python3 ]; then python3() { /usr/bin/python3 "$@"; }; fi
 make_cert
 port=$(free_port)
 D=$TMP/dovecot

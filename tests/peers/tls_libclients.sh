@@ -13,7 +13,6 @@
 . "$(dirname "$0")/tls_common.bash"
 need cc pkg-config
 pkg-config --exists wolfssl || { echo "skip: libwolfssl-dev not installed"; exit 77; }
-if [ -x /usr/bin/python3 ]; then python3() { /usr/bin/python3 "$@"; }; fi
 cc -std=c11 -D_POSIX_C_SOURCE=200809L -o "$TMP/wolfssl_client" "$SRCDIR/tests/peers/wolfssl_client.c" \
   $(pkg-config --cflags --libs wolfssl) 2>"$TMP/cc.log" || { bad "wolfssl_client builds"; cat "$TMP/cc.log"; finish; exit; }
 WOLF=$TMP/wolfssl_client
@@ -32,7 +31,7 @@ fi
 capture() {
   local port ready=$TMP/ready.$RANDOM
   port=$(free_port)
-  python3 "$SRCDIR/tests/peers/hello_capture.py" "$port" "$ready" >"$TMP/hello.json" 2>"$TMP/hello.err" &
+  "$PY" "$SRCDIR/tests/peers/hello_capture.py" "$port" "$ready" >"$TMP/hello.json" 2>"$TMP/hello.err" &
   local cap=$!
   for _ in $(seq 100); do [ -e "$ready" ] && break; sleep 0.05; done
   timeout 10 "$1" 127.0.0.1 "$port" "${2:--}" >/dev/null 2>&1

@@ -8,7 +8,6 @@
 . "$(dirname "$0")/tls_common.bash"
 PATH=$PATH:/usr/sbin
 need mariadbd mariadb-install-db
-if [ -x /usr/bin/python3 ]; then python3() { /usr/bin/python3 "$@"; }; fi
 make_cert
 port=$(free_port)
 D=$TMP/mariadb

@@ -5,11 +5,10 @@
 # shakedown must name what each keys on, with the outcomes side by side,
 # and never say ok.
 . "$(dirname "$0")/tls_common.bash"
-if [ -x /usr/bin/python3 ]; then python3() { /usr/bin/python3 "$@"; }; fi
 make_cert
 up=$(free_port)
 s_server "$up" || { bad "s_server started"; finish; exit; }
-python3 "$SRCDIR/tests/peers/tls_middlebox_proxy.py" "$up" reset-sni:blocked.example stall-big alert-alpn >"$TMP/mb.out" 2>"$TMP/mb.err" &
+"$PY" "$SRCDIR/tests/peers/tls_middlebox_proxy.py" "$up" reset-sni:blocked.example stall-big alert-alpn >"$TMP/mb.out" 2>"$TMP/mb.err" &
 PIDS+=($!)
 for _ in $(seq 100); do grep -q '^ready' "$TMP/mb.out" 2>/dev/null && break; sleep 0.05; done
 check "middleboxes ready" grep -q '^ready' "$TMP/mb.out" || { cat "$TMP/mb.err"; finish; exit 1; }

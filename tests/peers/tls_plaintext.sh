@@ -60,7 +60,7 @@ check "closed: middlebox-reset named" json 'd["findings"][0]["cause"] == "middle
 
 # A filter that resets every connection (SO_LINGER 0): service "reset".
 p6=$(free_port)
-python3 - "$p6" <<'PY' &
+"$PY" - "$p6" <<'PY' &
 import socket, struct, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(64)

@@ -10,7 +10,6 @@
 # port is probed without it.
 . "$(dirname "$0")/tls_common.bash"
 need prosody
-if [ -x /usr/bin/python3 ]; then python3() { /usr/bin/python3 "$@"; }; fi
 make_cert
 read -r p_c2s p_tls p_s2s < <(free_port 3 | tr '\n' ' ')
 D=$TMP/prosody
@@ -81,6 +80,11 @@ check "  s_client -starttls xmpp-server gets through too" \
 out=$(timeout 30 "$SHAKEDOWN" tls --json --no-cert --starttls xmpp "127.0.0.1:$p_c2s"); rc=$?
 check "prosody, a domain it does not serve: exit 1, starttls-refused quoting its stream error (got: $(first))" \
   json 'not d["ok"] and d["findings"][0]["cause"] == "starttls-refused" and "<stream:error> host-unknown" in d["findings"][0]["summary"] and "127.0.0.1" in d["findings"][0]["summary"]' <<<"$out"
+
+# by address with --sni localhost: every connection's stream names localhost
+out=$(timeout 30 "$SHAKEDOWN" tls --json --no-cert --no-groups --no-order --sni localhost --starttls xmpp "127.0.0.1:$p_c2s"); rc=$?
+check "prosody by address, --sni localhost: the stream's to= is the --sni name, TLS enumerated (got: $(first))" \
+  json 'd["ok"] and d["service"] == "tls" and "TLSv1.2" in d["versions"]' <<<"$out"
 
 # the direct-TLS port probed with --starttls xmpp; the STARTTLS port without it
 out=$(timeout 30 "$SHAKEDOWN" tls --json --no-cert --starttls xmpp --wait 1500 "localhost:$p_tls"); rc=$?

@@ -9,7 +9,6 @@
 . "$(dirname "$0")/tls_common.bash"
 PATH=$PATH:/usr/sbin
 need slapd
-if [ -x /usr/bin/python3 ]; then python3() { /usr/bin/python3 "$@"; }; fi
 make_cert
 read -r p_ldap p_ldaps p_plain < <(free_port 3 | tr '\n' ' ')
 D=$TMP/slapd

@@ -6,7 +6,6 @@
 # --sni the name: it answers. Also python3 -m http.server on a port: HTTP.
 . "$(dirname "$0")/tls_common.bash"
 need nginx
-if [ -x /usr/bin/python3 ]; then python3() { /usr/bin/python3 "$@"; }; fi
 make_cert
 tport=$(free_port)
 nginx_start "

@@ -8,7 +8,6 @@
 # (a stream error, <failure/>, an LDAP resultCode and diagnosticMessage, a
 # MySQL ERR packet or a greeting without CLIENT_SSL).
 . "$(dirname "$0")/tls_common.bash"
-if [ -x /usr/bin/python3 ]; then python3() { /usr/bin/python3 "$@"; }; fi
 make_cert
 MODES="smtp-ok smtp-421 smtp-454 smtp-nostarttls smtp-later421 imap-ok pop3-ok implicit
   xmpp-ok xmpp-host xmpp-nostarttls xmpp-failure ldap-ok ldap-unavail ldap-unknown
@@ -17,7 +16,7 @@ MODES="smtp-ok smtp-421 smtp-454 smtp-nostarttls smtp-later421 imap-ok pop3-ok i
 # must be the greeter's pid for the cleanup to end it (a function runs in a
 # subshell, whose death left the greeter running)
 # shellcheck disable=SC2086
-"$( [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || type -P python3)" "$SRCDIR/tests/peers/tls_starttls_server.py" "$TMP/cert.pem" "$TMP/key.pem" $MODES >"$TMP/srv.out" 2>"$TMP/srv.err" &
+"$PY" "$SRCDIR/tests/peers/tls_starttls_server.py" "$TMP/cert.pem" "$TMP/key.pem" $MODES >"$TMP/srv.out" 2>"$TMP/srv.err" &
 PIDS+=($!)
 for _ in $(seq 100); do grep -q '^ready' "$TMP/srv.out" 2>/dev/null && break; sleep 0.05; done
 check "greeters ready" grep -q '^ready' "$TMP/srv.out" || { cat "$TMP/srv.err"; finish; exit 1; }
