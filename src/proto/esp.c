@@ -410,6 +410,7 @@ typedef struct esp_ctx {
 	unsigned      status_len;
 	int           stub;
 	int           strat;
+	int           flowctl;            /* the port's adapter has RTS flow control on: flow_control() */
 	sd_time       delay;
 	unsigned      attempts, syncs_sent, attempt_syncs;
 	int           lines_failed;
@@ -544,6 +545,16 @@ static size_t pause(sd_ctrl *o, size_t n, sd_time t)
 	return n + 1;
 }
 
+/* A USB-UART whose hardware flow control is always on, the SiLabs
+ * CP2102C (10c4:ea64; esptool loader.py HARDWARE_FLOW_CONTROL_VID_PIDS,
+ * commit 9ea2c5c, PR #1157): it asserts RTS while the board sends with DTR
+ * released, which pulls EN low. esptool's resets then leave DTR asserted
+ * at the end (IO0 stays low; with both lines asserted EN stays high). */
+static int flow_control(const sd_link *l)
+{
+	return l->usb_vid == 0x10C4 && l->usb_pid == 0xEA64;
+}
+
 static size_t strat_ctrls(const esp_ctx *c, int strat, sd_time delay, sd_ctrl *o)
 {
 	const unsigned D = SD_LINE_DTR, R = SD_LINE_RTS, B = SD_LINE_DTR | SD_LINE_RTS;
@@ -563,7 +574,8 @@ static size_t strat_ctrls(const esp_ctx *c, int strat, sd_time delay, sd_ctrl *o
 		n = lines(o, n, D, D);
 		n = lines(o, n, R, 0);
 		n = pause(o, n, delay);
-		n = lines(o, n, D, 0);
+		if (!c->flowctl) /* see flow_control() */
+			n = lines(o, n, D, 0);
 		break;
 	case STRAT_TIGHT:
 		/* both lines in one write per step: no window with EN released */
@@ -573,7 +585,8 @@ static size_t strat_ctrls(const esp_ctx *c, int strat, sd_time delay, sd_ctrl *o
 		n = pause(o, n, ESP_T_RESET_HOLD);
 		n = lines(o, n, B, D);
 		n = pause(o, n, delay);
-		n = lines(o, n, B, 0);
+		if (!c->flowctl)
+			n = lines(o, n, B, 0);
 		break;
 	case STRAT_USBJTAG:
 		n = lines(o, n, R, 0);
@@ -1285,7 +1298,13 @@ static int esp_session(void *ctxp, sd_link *l, const sd_proto_args *a, sd_report
 		sd_report_fact(r, "reset_why", "the port is 303a:1001, the chip's own USB-Serial/JTAG: DTR/RTS are requests "
 			       "to its USB peripheral, not the EN/IO0 transistor pair (esptool's USBJTAGSerialReset)");
 	} else {
-		if (l->usb_vid)
+		c->flowctl = flow_control(l);
+		if (c->flowctl)
+			sd_report_fact(r, "reset_why", "the port is %04x:%04x, a SiLabs CP2102C whose hardware flow control "
+				       "is always on: it asserts RTS (EN low) when the board sends with DTR released, so "
+				       "DTR stays asserted after the reset (esptool's flow_control variant of unix-tight "
+				       "and classic)", l->usb_vid, l->usb_pid);
+		else if (l->usb_vid)
 			sd_report_fact(r, "reset_why", "the port is %04x:%04x, a USB-UART bridge: esptool's order for a local "
 				       "port (unix-tight, then classic)", l->usb_vid, l->usb_pid);
 		else

@@ -4,10 +4,14 @@
  * circuit, its boot banners, its application, and the ways boards fail.
  * wired=usbjtag is a chip on its own USB-Serial/JTAG port (303a:1001,
  * which the port claims unless usbid= says otherwise): DTR/RTS reach the
- * chip's USB peripheral, see apply_usbjtag.
+ * chip's USB peripheral, see apply_usbjtag. wired=cp2102c is the usual
+ * circuit behind a SiLabs CP2102C (10c4:ea64, which the port claims unless
+ * usbid= says otherwise), whose hardware flow control cannot be turned off:
+ * it asserts RTS whenever the board sends while DTR is released (esptool
+ * PR #1157), which pulls EN low and resets the chip, see flow_reset.
  *
  * Keys: chip=esp32|esp32s3|esp32c3|esp8266, mode=download|app|bootloop|
- * brownout|usb|sdm|silent|echo|rx-dead, text= (the application's line), wired=1|0|en
+ * brownout|usb|sdm|silent|echo|rx-dead, text= (the application's line), wired=1|0|en|usbjtag|cp2102c
  * (the DTR/RTS circuit: both lines, none, RTS to EN only), en_rc_ms (the EN
  * capacitor: time from EN released to the chip sampling its straps),
  * lag_ms (each separate line change reaches the board this much after the
@@ -43,7 +47,7 @@ static const char *const mode_names[] = {
 };
 
 enum { RUN_OFF, RUN_LOADER, RUN_APP, RUN_LOOP, RUN_BROWN, RUN_QUIET };
-enum { W_NONE, W_FULL, W_EN, W_USBJTAG };
+enum { W_NONE, W_FULL, W_EN, W_USBJTAG, W_CP2102C };
 
 #define OUT_CAP   4096u
 #define FRAME_MAX 1100u   /* larger requests (flash blocks) are dropped */
@@ -63,6 +67,7 @@ typedef struct esp_dev {
 	int           en_low;
 	int           jtag_flag;       /* USB-Serial/JTAG: download requested (DTR alone asserted) */
 	int           jtag_boot_dl;    /* ... as latched when the chip left its reset */
+	int           flow_reset;      /* CP2102C: what is being sent asserted RTS */
 	sd_time       boot_at;         /* 0: no boot pending */
 	struct { sd_time t; unsigned lines; } q[QMAX];
 	size_t        qn;
@@ -231,7 +236,8 @@ static int pinned_low(const esp_dev *s)
 static int boot_pin_low(const esp_dev *s)
 {
 	int dtr = (s->lines & SD_LINE_DTR) != 0, rts = (s->lines & SD_LINE_RTS) != 0;
-	return pinned_low(s) || (s->wired == W_FULL && dtr && !rts) || (s->wired == W_USBJTAG && s->jtag_boot_dl);
+	return pinned_low(s) || ((s->wired == W_FULL || s->wired == W_CP2102C) && dtr && !rts) ||
+	       (s->wired == W_USBJTAG && s->jtag_boot_dl);
 }
 
 /* The chip's own USB-Serial/JTAG peripheral (303a:1001) reads DTR/RTS as
@@ -490,6 +496,10 @@ static sd_time next_due(esp_dev *s)
 static void flush_out(esp_dev *s)
 {
 	if (s->out_off < s->out_len) {
+		/* a CP2102C asserts RTS while the board sends with DTR released:
+		 * EN low once these bytes are out */
+		if (s->wired == W_CP2102C && !(s->lines & SD_LINE_DTR) && !s->en_low)
+			s->flow_reset = 1;
 		sd_engine_send(&s->d.eng, s->out + s->out_off, s->out_len - s->out_off, now_of(s) + SD_S(1));
 		return;
 	}
@@ -570,6 +580,18 @@ static void esp_step(sd_engine *e, const sd_event *ev)
 		return;
 	case SD_EV_SENT:
 		s->out_off += ev->n;
+		if (s->flow_reset) {
+			/* the adapter's RTS pulse: the chip resets, and boots again
+			 * with the straps the host's lines give it */
+			sd_time t = now_of(s);
+			s->flow_reset = 0;
+			sd_simlog_add(&s->d.log, t, s->lines, "EN low (the adapter's flow control asserted RTS)", 0);
+			s->run = RUN_OFF;
+			s->out_len = s->out_off = 0;
+			s->boot_at = t + s->en_rc + SD_MS(1);
+			process(s);
+			return;
+		}
 		if (s->out_off < s->out_len) {
 			flush_out(s);
 			return;
@@ -644,8 +666,10 @@ static int esp_init(sd_sim_device *dev, const sd_kv *kv, size_t n, char *why, si
 				s->wired = W_EN;
 			else if (strcmp(v, "usbjtag") == 0)
 				s->wired = W_USBJTAG;
+			else if (strcmp(v, "cp2102c") == 0)
+				s->wired = W_CP2102C;
 			else {
-				sdi_fmt(why, whylen, "sim esp: bad wired '%s' (1, 0, en or usbjtag)", v);
+				sdi_fmt(why, whylen, "sim esp: bad wired '%s' (1, 0, en, usbjtag or cp2102c)", v);
 				return SD_ERR_ARG;
 			}
 		} else if (strcmp(k, "usbid") == 0) {
@@ -738,6 +762,10 @@ static int esp_init(sd_sim_device *dev, const sd_kv *kv, size_t n, char *why, si
 		/* the chip is the USB device: Espressif's USB-Serial/JTAG */
 		s->d.usb_vid = 0x303A;
 		s->d.usb_pid = 0x1001;
+	}
+	if (s->wired == W_CP2102C && !usbid_set) {
+		s->d.usb_vid = 0x10C4;
+		s->d.usb_pid = 0xEA64;
 	}
 	if (s->chip == C_ESP8266 && s->mac[0] == 0x24) {
 		/* an Espressif OUI the ESP8266's OTP can encode (code 0) */

@@ -433,6 +433,29 @@ static void usb_jtag_reset_is_chosen_by_port_identity(void **state)
 	assert_string_equal(fact(R, "reset"), "");
 }
 
+/* A SiLabs CP2102C (10c4:ea64) keeps hardware flow control on: it asserts
+ * RTS while the board sends with DTR released, which resets the chip (sim
+ * wired=cp2102c). esptool's resets then end with DTR still asserted; the
+ * session does the same, chosen by the port's identity, and says so.
+ * Without the identity the usual ending releases DTR and the chip resets
+ * at its first words: no chip is confirmed, and nothing is claimed. */
+static void cp2102c_keeps_dtr_asserted(void **state)
+{
+	(void)state;
+	run *R = session("sim:esp?chip=esp32s3&wired=cp2102c", 1);
+	assert_true(R->r.ok);
+	assert_string_equal(R->r.by.chip, "ESP32-S3");
+	assert_non_null(strstr(fact(R, "reset_why"), "10c4:ea64"));
+	assert_non_null(strstr(fact(R, "reset_why"), "DTR stays asserted"));
+	R = session("sim:esp?chip=esp32s3&wired=cp2102c&usbid=none", 1);
+	assert_false(R->r.ok);
+	assert_string_not_equal(R->r.by.chip, "ESP32-S3");
+	/* the same board behind another bridge resets as usual */
+	R = session("sim:esp?chip=esp32s3&usbid=10c4:ea60", 0);
+	assert_true(R->r.ok);
+	assert_null(strstr(fact(R, "reset_why"), "CP2102C"));
+}
+
 static void tx_path_dead_when_waiting_but_deaf(void **state)
 {
 	(void)state;
@@ -580,6 +603,7 @@ int main(void)
 		cmocka_unit_test(no_reset_hears_the_application),
 		cmocka_unit_test(classic_reset_races_the_en_capacitor),
 		cmocka_unit_test(usb_jtag_reset_is_chosen_by_port_identity),
+		cmocka_unit_test(cp2102c_keeps_dtr_asserted),
 		cmocka_unit_test(tx_path_dead_when_waiting_but_deaf),
 		cmocka_unit_test(overlapping_syncs_are_counted_and_drained),
 		cmocka_unit_test(slow_link_never_verifies_a_wrong_value),
