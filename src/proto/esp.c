@@ -424,6 +424,7 @@ typedef struct esp_ctx {
 	unsigned      silent_run;         /* commands in a row without an answer */
 	int           hung;               /* the loader stopped answering mid-session */
 	sd_time       rtt;                /* SYNC sent to its first reply */
+	sd_time       rtt_lo;             /* overlap: the last SYNC before the first reply, to it */
 	int           overlap;            /* replies to a SYNC came after the next one was sent */
 	int           slow;               /* a reply was seen to come later than its wait */
 	int           misaligned;         /* a fence failed: a reply may pass for a later request's */
@@ -693,6 +694,32 @@ static void settle_syncs(esp_ctx *c, unsigned t)
 	c->overlap_first = k + 1 > c->syncs_sent - c->attempt_syncs ? k + 1 - (c->syncs_sent - c->attempt_syncs) : 0;
 	sd_time at = c->sync_hist[k % 8];
 	c->rtt = first > at ? first - at : 0;
+	/* what is sure: the first reply came this long after the last SYNC
+	 * sent before it (a reset's flush may have dropped replies, so the
+	 * SYNC it answers is not known across a reset) */
+	sd_time last = 0;
+	for (unsigned j = 0; j < SDI_MIN(c->syncs_sent, 8u); j++) {
+		sd_time h = c->sync_hist[(c->syncs_sent - 1 - j) % 8];
+		if (h <= first && h > last)
+			last = h;
+	}
+	c->rtt_lo = first > last && last ? first - last : 0;
+}
+
+/* SYNC replies came, during SYNC number t+1 of this attempt (or after
+ * it): what they say, and the late ones read off. Returns 1. */
+static int in_sync(esp_ctx *c, unsigned t)
+{
+	c->sync_replies = SDI_MIN(c->got_n, ESP_SYNC_REPLIES);
+	c->sync_alike = c->same_values + 1;
+	c->rtt = c->x.t_first > c->x.t_sent ? c->x.t_first - c->x.t_sent : 0;
+	esp_resp rp = { 0 };
+	esp_parse_resp(c->resp, c->resp_n, &rp);
+	c->sync_value = rp.value;
+	c->stub = c->zero_values == c->got_n;
+	c->status_len = rp.len == 4 ? ESP_STATUS_ROM32 : 2;
+	settle_syncs(c, t);
+	return 1;
 }
 
 /* One attempt: reset (or not), listen, up to ESP_SYNC_TRIES SYNCs. 1 in
@@ -727,22 +754,13 @@ static int attempt(esp_ctx *c, int strat, sd_time delay)
 	 * record, then the next strategy (its timing may differ) */
 	int hopeless = c->ban.seen && c->ban.have_boot && (!c->ban.download || c->ban.usb_only || c->ban.spi_only);
 	unsigned tries = hopeless ? 1 : ESP_SYNC_TRIES;
-	for (unsigned t = 0; t < tries && !c->out_of_time; t++) {
+	unsigned t = 0;
+	for (; t < tries && !c->out_of_time; t++) {
 		xr = send_sync(c);
 		if (xr == SDI_XR_LINK)
 			return c->x.err ? c->x.err : SD_ERR_IO;
-		if (c->got_n > 0) {
-			c->sync_replies = SDI_MIN(c->got_n, ESP_SYNC_REPLIES);
-			c->sync_alike = c->same_values + 1;
-			c->rtt = c->x.t_first > c->x.t_sent ? c->x.t_first - c->x.t_sent : 0;
-			esp_resp rp = { 0 };
-			esp_parse_resp(c->resp, c->resp_n, &rp);
-			c->sync_value = rp.value;
-			c->stub = c->zero_values == c->got_n;
-			c->status_len = rp.len == 4 ? ESP_STATUS_ROM32 : 2;
-			settle_syncs(c, t);
-			return 1;
-		}
+		if (c->got_n > 0)
+			return in_sync(c, t);
 		/* text after a SYNC (an application, a boot log): part of the story */
 		for (size_t i = 0; i < c->junk_n && c->banner_n < sizeof c->banner; i++)
 			c->banner[c->banner_n++] = c->junk[i];
@@ -751,6 +769,26 @@ static int attempt(esp_ctx *c, int strat, sd_time delay)
 		sd_ctrl w[2] = { { .op = SD_CTRL_WAIT, .duration = ESP_T_SYNC_GAP },
 				 { .op = SD_CTRL_FLUSH, .dirs = SD_FLUSH_IN } };
 		run_x(c, w, 2, NULL, 0, NULL, 0, 0, 0);
+	}
+	/* A loader that said it waits for a download and has sent nothing
+	 * since our SYNCs: its replies may only be late (a slow link, a loaded
+	 * host). Its TX path is called dead only of a silence that lasted:
+	 * listen once more, sending nothing, and take late replies as sync. */
+	if (!c->out_of_time && !c->echoes && c->ban.download && c->ban.waiting && c->attempt_syncs &&
+	    c->sync_rx == 0) {
+		begin(c, ESP_CMD_SYNC, ESP_SYNC_REPLIES);
+		xr = run_x(c, NULL, 0, NULL, 0, frames_feed, ESP_T_LATE, ESP_T_SYNC_MORE,
+			   ESP_T_LATE + ESP_SYNC_REPLIES * ESP_T_SYNC_MORE);
+		if (xr == SDI_XR_LINK)
+			return c->x.err ? c->x.err : SD_ERR_IO;
+		if (c->got_n > 0) {
+			sd_time first = c->x.t_first, last = c->sync_hist[(c->syncs_sent - 1) % 8];
+			c->slow = 1;
+			in_sync(c, t ? t - 1 : 0);
+			if (first > last) /* at least this late after the last SYNC */
+				c->rtt = SDI_MAX(c->rtt, first - last);
+			return 1;
+		}
 	}
 	memcpy(c->ban_keep, c->banner, c->banner_n);
 	c->ban_keep_n = c->banner_n;
@@ -1411,17 +1449,32 @@ static int esp_session(void *ctxp, sd_link *l, const sd_proto_args *a, sd_report
 			sdi_fmt(which, sizeof which, "a SYNC sent before this reset");
 		/* the batches are paired in order with the latest SYNCs: if an
 		 * earlier one went unheard the true round trip is longer; the
-		 * reply may have waited to be read: it is shorter. Neither bound. */
-		sd_report_fact(r, "round_trip", "%lld ms (%s sent to its first reply read; replies paired in order "
-			       "with the latest SYNCs)", (long long)(c->rtt / 1000), which);
+		 * reply may have waited to be read: it is shorter. Across a reset
+		 * (whose flush drops replies) the pairing is a guess: only the
+		 * lower bound is said. */
+		if (c->overlap_first)
+			sd_report_fact(r, "round_trip", "%lld ms (%s sent to its first reply read; replies paired in order "
+				       "with the latest SYNCs)", (long long)(c->rtt / 1000), which);
+		else if (c->rtt_lo >= SD_MS(1))
+			sd_report_fact(r, "round_trip", "at least %lld ms (the last SYNC sent before the first reply, to it; "
+				       "which SYNC it answers is not known: the reset in between flushed replies)",
+				       (long long)(c->rtt_lo / 1000));
+		else
+			sd_report_fact(r, "round_trip", "not known: the replies answer a SYNC sent before a reset, whose flush "
+				       "dropped replies, so which one is not known");
 		sd_report_fact(r, "sync_overlap", "%u SYNCs sent before the first reply (%u since the reset), %u replies "
 			       "read: all read off the line before any other command", c->syncs_sent, c->sync_sent_attempt,
 			       c->sync_total);
 		sd_finding *f = sd_diag_add(&r->diag, SD_CAUSE_OVERLAPPING_SYNCS, 0.7f);
 		if (f) {
-			sd_finding_summary(f, "the replies to %s were read %lld ms after it, with a later SYNC already out: "
-					   "%u SYNCs, %u replies; a client that pairs them with the SYNC just sent is out of step",
-					   which, (long long)(c->rtt / 1000), c->syncs_sent, c->sync_total);
+			if (c->overlap_first)
+				sd_finding_summary(f, "the replies to %s were read %lld ms after it, with a later SYNC already out: "
+						   "%u SYNCs, %u replies; a client that pairs them with the SYNC just sent is out of step",
+						   which, (long long)(c->rtt / 1000), c->syncs_sent, c->sync_total);
+			else
+				sd_finding_summary(f, "SYNC replies came late, to a SYNC sent before a reset: %u SYNCs, %u replies; "
+						   "a client that pairs them with the SYNC just sent is out of step",
+						   c->syncs_sent, c->sync_total);
 			sd_finding_detail(f, "esptool waits 100 ms for a SYNC's first reply, then flushes and sends the next: "
 					  "the late replies reach its next commands as wrong-opcode packets it skips, and a flush "
 					  "that cuts one mid-packet gives \"Invalid head of packet\" (esptool#570). shakedown read "

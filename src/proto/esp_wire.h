@@ -154,6 +154,9 @@ static inline const esp_chip_fact *esp_chip_by_magic(uint32_t v)
 #define ESP_T_CMD         SD_MS(300)  /* a read-only command's reply (esptool: 3 s default) */
 #define ESP_T_SYNC_GAP    SD_MS(50)   /* pause between SYNC tries */
 #define ESP_SYNC_TRIES    5u          /* SYNCs per reset (esptool: 5) */
+#define ESP_T_LATE        SD_S(1)     /* a loader waiting for download and silent to every
+					 SYNC: listened to this much longer before its TX
+					 path is called dead (a slow link, a loaded host) */
 #define ESP_T_RESET_HOLD  SD_MS(100)  /* EN held low (reset.py) */
 #define ESP_T_DELAY_SHORT SD_MS(50)   /* DEFAULT_RESET_DELAY */
 #define ESP_T_DELAY_LONG  SD_MS(550)  /* the alternate, 0.05 + 0.5 */
