@@ -97,6 +97,23 @@ NGX
 }
 # compare_with_scanners PORT NAME: our (version, suite) set must equal sslscan's
 # and nmap ssl-enum-ciphers'; our order verdict must equal nmap's.
+# versions_as_s_client NAME JSON PORT S_CLIENT_ARGS...: the versions in our
+# JSON must be those openssl s_client with these arguments (-starttls ...)
+# negotiates, one version at a time (the Protocol line is printed for a
+# failed try too: the cipher tells).
+versions_as_s_client() {
+  local name=$1 out=$2 port=$3 want="" v; shift 3
+  for v in tls1:TLSv1.0 tls1_1:TLSv1.1 tls1_2:TLSv1.2 tls1_3:TLSv1.3; do
+    if echo | timeout 10 openssl s_client -connect "127.0.0.1:$port" "$@" "-${v%%:*}" \
+         -cipher DEFAULT:@SECLEVEL=0 2>&1 | grep -q 'Cipher is [A-Z]'; then
+      want+="${v##*:} "
+    fi
+  done
+  check "$name: our versions = s_client $*'s ($want)" python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+sys.exit(0 if sorted(d["versions"]) == sorted(sys.argv[2].split()) and sys.argv[2].strip() else 1)' "$out" "$want"
+}
 compare_with_scanners() {
   local port=$1 name=$2
   timeout 60 "$SHAKEDOWN" tls --json --ca "$TMP/cert.pem" "127.0.0.1:$port" >"$TMP/ours.json" 2>"$TMP/ours.err"
