@@ -10,11 +10,25 @@
 #include <string.h>
 #include "shakedown/shakedown.h"
 
+/* The enumerator's next few hellos, each answered with the input. */
+static void answer_probes(sd_tls_enum *e, int n, const uint8_t *data, size_t size, uint8_t *hs, size_t hscap)
+{
+	static sd_tls_probe p;
+	for (int i = 0; i < n && sd_tls_enum_next(e); i++) {
+		uint8_t hello[SD_TLS_HELLO_MAX];
+		if (sd_tls_hello_build(&e->hello, hello, sizeof hello) <= 0)
+			abort();
+		memset(&p, 0, sizeof p);
+		sd_tls_parse(data, size, e->want_flight, hs, hscap, &p.srv);
+		p.closed = !p.srv.complete;
+		sd_tls_enum_feed(e, &p);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t hs[SD_TLS_RX_CAP];
 	static sd_tls_enum e;
-	static sd_tls_probe p;
 	size_t hscap = 1 + size * 97u % sizeof hs;
 	size_t step = 1 + size % 61u;
 
@@ -37,15 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* and as the answer to each of the enumerator's first probes */
 	sd_tls_enum_cfg cfg = { .sni = "fuzz.example" };
 	sd_tls_enum_init(&e, &cfg);
-	for (int i = 0; i < 8 && sd_tls_enum_next(&e); i++) {
-		uint8_t hello[SD_TLS_HELLO_MAX];
-		if (sd_tls_hello_build(&e.hello, hello, sizeof hello) <= 0)
-			abort();
-		memset(&p, 0, sizeof p);
-		sd_tls_parse(data, size, e.want_flight, hs, hscap, &p.srv);
-		p.closed = !p.srv.complete;
-		sd_tls_enum_feed(&e, &p);
-	}
+	answer_probes(&e, 8, data, size, hs, hscap);
 	/* and to the side enumerators a parallel scan splits a version's
 	 * search into (order, groups, parts of the suites), merged back: sets
 	 * without duplicates, within their bounds */
@@ -57,15 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		c.parts = c.gparts = 2;
 		c.part = c.gpart = (unsigned)(size % 3 == 0);
 		sd_tls_enum_init_job(&side, &c, known, job);
-		for (int i = 0; i < 4 && sd_tls_enum_next(&side); i++) {
-			uint8_t hello[SD_TLS_HELLO_MAX];
-			if (sd_tls_hello_build(&side.hello, hello, sizeof hello) <= 0)
-				abort();
-			memset(&p, 0, sizeof p);
-			sd_tls_parse(data, size, side.want_flight, hs, hscap, &p.srv);
-			p.closed = !p.srv.complete;
-			sd_tls_enum_feed(&side, &p);
-		}
+		answer_probes(&side, 4, data, size, hs, hscap);
 		sd_tls_enum_merge(&into, &side);
 		if (into.nsuites > SD_TLS_MAX_ACCEPT || into.ngroups > SD_TLS_MAX_GROUPS || into.order < 0 ||
 		    into.order > SD_TLS_ORDER_CLIENT)
