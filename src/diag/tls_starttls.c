@@ -138,6 +138,18 @@ static int digit3(const uint8_t *b)
 	return (b[0] - '0') * 100 + (b[1] - '0') * 10 + (b[2] - '0');
 }
 
+/* The line that starts at `at`, with its '\n': 1 (its length in *len), 0
+ * when it has not ended yet, SD_ERR_PROTO when it is longer than any reply
+ * line may be. */
+static int next_line(const uint8_t *b, size_t n, size_t at, size_t *len)
+{
+	const uint8_t *nl = memchr(b + at, '\n', n - at);
+	*len = nl ? (size_t)(nl - (b + at)) + 1 : n - at;
+	if (*len > STARTTLS_LINE_MAX)
+		return SD_ERR_PROTO;
+	return nl != NULL;
+}
+
 /* SMTP and FTP: "250-a\r\n250 b\r\n" (RFC 5321 4.2.1; FTP's "220-" lines
  * may be followed by free text until "220 "). */
 static int parse_coded(int step, const uint8_t *b, size_t n, sd_starttls_reply *out, int ftp)
@@ -145,12 +157,10 @@ static int parse_coded(int step, const uint8_t *b, size_t n, sd_starttls_reply *
 	size_t at = 0;
 	int first = -1;
 	while (at < n) {
-		const uint8_t *nl = memchr(b + at, '\n', n - at);
-		size_t len = nl ? (size_t)(nl - (b + at)) + 1 : n - at;
-		if (len > STARTTLS_LINE_MAX)
-			return SD_ERR_PROTO;
-		if (!nl)
-			return 0; /* a line not finished yet */
+		size_t len;
+		int k = next_line(b, n, at, &len);
+		if (k <= 0)
+			return k;
 		const uint8_t *ln = b + at;
 		int code = len >= 4 ? digit3(ln) : -1;
 		if (first < 0) {
@@ -186,12 +196,10 @@ static int parse_imap(int step, const uint8_t *b, size_t n, sd_starttls_reply *o
 {
 	size_t at = 0;
 	while (at < n) {
-		const uint8_t *nl = memchr(b + at, '\n', n - at);
-		size_t len = nl ? (size_t)(nl - (b + at)) + 1 : n - at;
-		if (len > STARTTLS_LINE_MAX)
-			return SD_ERR_PROTO;
-		if (!nl)
-			return 0;
+		size_t len;
+		int k = next_line(b, n, at, &len);
+		if (k <= 0)
+			return k;
 		const uint8_t *ln = b + at;
 		keep_line(out->line, sizeof out->line, ln, len);
 		at += len;
@@ -224,13 +232,13 @@ static int parse_imap(int step, const uint8_t *b, size_t n, sd_starttls_reply *o
 /* POP3: "+OK ..." / "-ERR ..."; CAPA's answer goes on to a "." line. */
 static int parse_pop3(int step, const uint8_t *b, size_t n, sd_starttls_reply *out)
 {
-	const uint8_t *nl = memchr(b, '\n', n);
-	size_t len = nl ? (size_t)(nl - b) + 1 : n;
-	if (len > STARTTLS_LINE_MAX)
-		return SD_ERR_PROTO;
+	size_t len;
+	int k = next_line(b, n, 0, &len);
+	if (k < 0)
+		return k;
 	if (n >= 1 && b[0] != '+' && b[0] != '-')
 		return SD_ERR_PROTO;
-	if (!nl)
+	if (!k)
 		return 0;
 	keep_line(out->line, sizeof out->line, b, len);
 	int ok = len >= 3 && memcmp(b, "+OK", 3) == 0;
@@ -242,12 +250,10 @@ static int parse_pop3(int step, const uint8_t *b, size_t n, sd_starttls_reply *o
 	}
 	size_t at = len;
 	while (at < n) {
-		const uint8_t *e = memchr(b + at, '\n', n - at);
-		size_t l2 = e ? (size_t)(e - (b + at)) + 1 : n - at;
-		if (l2 > STARTTLS_LINE_MAX)
-			return SD_ERR_PROTO;
-		if (!e)
-			return 0;
+		size_t l2;
+		k = next_line(b, n, at, &l2);
+		if (k <= 0)
+			return k;
 		if (has_word(b + at, l2, "STLS"))
 			out->offered = 1;
 		if (b[at] == '.' && (l2 == 2 || (l2 == 3 && b[at + 1] == '\r'))) {

@@ -246,22 +246,6 @@ static const uint16_t default_sigalgs[] = {
 	0x0401, 0x0501, 0x0601, 0x0303, 0x0301, 0x0302, 0x0203, 0x0201, 0x0202, 0x0402, 0x0502, 0x0602,
 };
 
-/* SNI only for a DNS name (RFC 6066 3: "Literal IPv4 and IPv6 addresses are
- * not permitted"). */
-static int is_dns_name(const char *s)
-{
-	int alpha = 0;
-	if (!s || !*s)
-		return 0;
-	for (const char *p = s; *p; p++) {
-		if (*p == ':')
-			return 0;
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '-')
-			alpha = 1;
-	}
-	return alpha;
-}
-
 int sd_tls_hello_build(const sd_tls_hello_cfg *cfg, uint8_t *buf, size_t cap)
 {
 	if (!cfg || !buf || !cfg->suites || cfg->nsuites == 0 ||
@@ -299,7 +283,7 @@ int sd_tls_hello_build(const sd_tls_hello_cfg *cfg, uint8_t *buf, size_t cap)
 	if (ext) {
 		size_t exts = open_len(&c, 2);
 		size_t at;
-		if (is_dns_name(cfg->sni)) {
+		if (tls_sni_is_name(cfg->sni)) {
 			size_t hn = strlen(cfg->sni);
 			if (hn > 255)
 				return SD_ERR_ARG;
