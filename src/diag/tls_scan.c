@@ -113,6 +113,20 @@ static lane *lane_new(sd_tls_scan *r)
 	return L;
 }
 
+/* A main lane for these versions (the first answer was lane 0's). */
+static lane *version_lane(sd_tls_scan *r, unsigned versions, uint32_t seed)
+{
+	lane *L = lane_new(r);
+	if (!L)
+		return NULL;
+	sd_tls_enum_cfg c = r->ec;
+	c.versions = versions;
+	c.seed = seed;
+	sd_tls_enum_init(&L->e, &c);
+	L->e.first_answer = SD_TLS_HELLO;
+	return L;
+}
+
 /* A job of one version's search on a lane of its own (lock held). */
 static lane *spawn_job(sd_tls_scan *r, const sd_tls_vresult *known, int job, unsigned part, unsigned parts)
 {
@@ -174,17 +188,9 @@ static void split(sd_tls_scan *r, lane *L, uint16_t version)
 	unsigned bit = 1u << (version - SD_TLS_SSL3);
 	if (L->e.job < 0) {
 		unsigned lower = L->e.cfg.versions & (bit - 1u);
-		if (v->supported && lower) {
-			lane *N = lane_new(r);
-			if (N) {
-				sd_tls_enum_cfg c = r->ec;
-				c.versions = lower;
-				c.seed = r->ec.seed + (uint32_t)r->nlanes * 7919u;
-				sd_tls_enum_init(&N->e, &c);
-				N->e.first_answer = SD_TLS_HELLO;
-				L->e.cfg.versions &= ~lower;
-				pthread_cond_broadcast(&r->cv);
-			}
+		if (v->supported && lower && version_lane(r, lower, r->ec.seed + (uint32_t)r->nlanes * 7919u)) {
+			L->e.cfg.versions &= ~lower;
+			pthread_cond_broadcast(&r->cv);
 		}
 	}
 	if (L->e.job == SD_TLS_JOB_SUITES || L->e.job < 0) {
@@ -766,14 +772,8 @@ int sd_tls_scan_first(sd_tls_scan *r, char *why, size_t whylen)
 			if (!(r->ec.versions & bit) || (bit & taken))
 				continue;
 			taken |= lane_bits(r->ec.versions, L0->e.v[i].version);
-			lane *L = lane_new(r);
-			if (!L)
+			if (!version_lane(r, lane_bits(r->ec.versions, L0->e.v[i].version), r->ec.seed + (uint32_t)i * 7919u))
 				break;
-			sd_tls_enum_cfg one = r->ec;
-			one.versions = lane_bits(r->ec.versions, L0->e.v[i].version);
-			one.seed = r->ec.seed + (uint32_t)i * 7919u;
-			sd_tls_enum_init(&L->e, &one);
-			L->e.first_answer = SD_TLS_HELLO; /* the first answer was lane 0's */
 		}
 		L0->e.cfg.versions = first_bit;
 		const sd_tls_vresult *v13 = sd_tls_enum_result(&L0->e, SD_TLS_TLS13);
