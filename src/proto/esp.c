@@ -553,7 +553,7 @@ static size_t pause(sd_ctrl *o, size_t n, sd_time t)
  * at the end (IO0 stays low; with both lines asserted EN stays high). */
 static int flow_control(const sd_link *l)
 {
-	return l->usb_vid == 0x10C4 && l->usb_pid == 0xEA64;
+	return l->usb_vid == ESP_CP2102C_VID && l->usb_pid == ESP_CP2102C_PID;
 }
 
 static size_t strat_ctrls(const esp_ctx *c, int strat, sd_time delay, sd_ctrl *o)

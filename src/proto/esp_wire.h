@@ -147,6 +147,10 @@ static inline const esp_chip_fact *esp_chip_by_magic(uint32_t v)
  * peripheral; esptool resets it with USBJTAGSerialReset only. */
 #define ESP_USB_VID              0x303Au
 #define ESP_USB_JTAG_SERIAL_PID  0x1001u
+/* a USB-UART whose RTS flow control is always on (esptool loader.py
+ * HARDWARE_FLOW_CONTROL_VID_PIDS): the SiLabs CP2102C */
+#define ESP_CP2102C_VID          0x10C4u
+#define ESP_CP2102C_PID          0xEA64u
 
 /* ---- timeouts (one block; esptool loader.py values where it has them) -- */
 #define ESP_T_SYNC_FIRST  SD_MS(100)  /* SYNC_TIMEOUT: the first reply */

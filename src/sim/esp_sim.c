@@ -760,12 +760,12 @@ static int esp_init(sd_sim_device *dev, const sd_kv *kv, size_t n, char *why, si
 	}
 	if (s->wired == W_USBJTAG && !usbid_set) {
 		/* the chip is the USB device: Espressif's USB-Serial/JTAG */
-		s->d.usb_vid = 0x303A;
-		s->d.usb_pid = 0x1001;
+		s->d.usb_vid = ESP_USB_VID;
+		s->d.usb_pid = ESP_USB_JTAG_SERIAL_PID;
 	}
 	if (s->wired == W_CP2102C && !usbid_set) {
-		s->d.usb_vid = 0x10C4;
-		s->d.usb_pid = 0xEA64;
+		s->d.usb_vid = ESP_CP2102C_VID;
+		s->d.usb_pid = ESP_CP2102C_PID;
 	}
 	if (s->chip == C_ESP8266 && s->mac[0] == 0x24) {
 		/* an Espressif OUI the ESP8266's OTP can encode (code 0) */
