@@ -843,8 +843,9 @@ static int command(esp_ctx *c, uint8_t op, const uint8_t *data, size_t n, esp_re
 	c->silent_run = 0;
 	if (op != ESP_CMD_SYNC)
 		c->id_replies++;
-	esp_parse_resp(c->resp, c->resp_n, out);
-	if (out->len < c->status_len) {
+	/* resp holds a frame that parsed when it came: a failure here is
+	 * the "no room for a status" answer all the same */
+	if (!esp_parse_resp(c->resp, c->resp_n, out) || out->len < c->status_len) {
 		*err = 0x100;
 		return CR_FAIL;
 	}
