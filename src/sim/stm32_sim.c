@@ -70,6 +70,7 @@ typedef struct stm32_dev {
 	uint32_t      hang_after;   /* frames answered before the loader stops (0 = never) */
 	int           unwired;      /* wired=0: DTR/RTS reach neither BOOT0 nor NRST */
 	uint32_t      frames;
+	int           hang_logged;
 	int           pre_pending, pre_sending;
 	/* chip state */
 	int           run;
@@ -202,6 +203,7 @@ static void boot(stm32_dev *s)
 {
 	s->rx_off = s->rx_len = 0;
 	s->frames = 0;
+	s->hang_logged = 0;
 	s->st = ST_AUTOBAUD;
 	s->pre_pending = 1;
 	if (s->boot0_high)
@@ -467,8 +469,12 @@ static void loader_byte(stm32_dev *s, uint8_t b)
 {
 	/* hang_after=N: N frames answered (the 0x7F, a command, an address...),
 	 * then nothing at all, until the next reset */
-	if (s->hang_after && s->frames >= s->hang_after)
+	if (s->hang_after && s->frames >= s->hang_after) {
+		if (!s->hang_logged) /* once: a test can tell it was reached */
+			sd_simlog_add(&s->d.log, now_of(s), 0, "hang: stops answering", 0);
+		s->hang_logged = 1;
 		return;
+	}
 	int bad = frame_error(s, b);
 	switch (s->st) {
 	case ST_AUTOBAUD:

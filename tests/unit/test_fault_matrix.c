@@ -17,7 +17,7 @@
 #include <cmocka.h>
 #include "shakedown/shakedown.h"
 
-#define SEEDS_DEFAULT 10 /* SD_MATRIX_SEEDS=N runs more */
+#define SEEDS_DEFAULT 100 /* SD_MATRIX_SEEDS=N runs more or fewer */
 static unsigned SEEDS = SEEDS_DEFAULT;
 #define LEN(a) (sizeof(a) / sizeof((a)[0]))
 

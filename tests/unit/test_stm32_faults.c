@@ -17,7 +17,7 @@
 #include "shakedown/shakedown.h"
 
 #ifndef SEEDS
-#define SEEDS 50
+#define SEEDS 100
 #endif
 
 typedef struct truth {
@@ -92,6 +92,12 @@ static int one(const char *uri, const truth *t, int hang, char *why, size_t whyl
 	sd_diag_sort(&rep.diag);
 	sd_sim_device *d = sd_sim_device_of(l);
 	assert_int_equal(d->log.destructive, 0); /* the read-only rule, under every fault */
+	/* a session that asked no more than the loader answered before its
+	 * hang never met it: ok is then the right answer */
+	int hung = 0;
+	for (size_t i = 0; i < d->log.n; i++)
+		hung |= strcmp(d->log.e[i].name, "hang: stops answering") == 0;
+	hang = hang && hung;
 	sd_link_close(l);
 
 	const char *verified = sd_report_fact_get(&rep, "verified");
