@@ -431,6 +431,8 @@ typedef struct esp_ctx {
 	sd_time       rtt_lo;             /* overlap: the last SYNC before the first reply, to it */
 	int           overlap;            /* replies to a SYNC came after the next one was sent */
 	int           slow;               /* a reply was seen to come later than its wait */
+	int           late_sync;          /* SYNC replies came only in the listen after the SYNCs */
+	sd_time       late_after;         /* the last SYNC to the first of them */
 	int           misaligned;         /* a fence failed: a reply may pass for a later request's */
 	unsigned      id_replies;         /* answers to identification commands (not SYNC) */
 	sd_time       sync_hist[8];       /* send times of the last 8 SYNCs (all attempts) */
@@ -779,12 +781,16 @@ static int attempt(esp_ctx *c, int strat, sd_time delay)
 		/* text after a SYNC (an application, a boot log): part of the story */
 		for (size_t i = 0; i < c->junk_n && c->banner_n < sizeof c->banner; i++)
 			c->banner[c->banner_n++] = c->junk[i];
+		c->junk_n = 0; /* taken: the next SYNC's text is its own (a log kept twice counted two boots) */
 		if (c->echoes)
 			break; /* our own frame came back: retrying changes nothing */
 		sd_ctrl w[2] = { { .op = SD_CTRL_WAIT, .duration = ESP_T_SYNC_GAP },
 				 { .op = SD_CTRL_FLUSH, .dirs = SD_FLUSH_IN } };
 		run_x(c, w, 2, NULL, 0, NULL, 0, 0, 0);
 	}
+	/* the boot log as it stands now: it may have come during the SYNCs
+	 * (a slow link delays it too) */
+	banner_read(c->banner, c->banner_n, &c->ban);
 	/* A loader that said it waits for a download and has sent nothing
 	 * since our SYNCs: its replies may only be late (a slow link, a loaded
 	 * host). Its TX path is called dead only of a silence that lasted:
@@ -802,6 +808,8 @@ static int attempt(esp_ctx *c, int strat, sd_time delay)
 			in_sync(c, t ? t - 1 : 0);
 			if (first > last) /* at least this late after the last SYNC */
 				c->rtt = SDI_MAX(c->rtt, first - last);
+			c->late_sync = 1;
+			c->late_after = first > last ? first - last : 0;
 			return 1;
 		}
 	}
@@ -1496,6 +1504,17 @@ static int esp_session(void *ctxp, sd_link *l, const sd_proto_args *a, sd_report
 					  "that cuts one mid-packet gives \"Invalid head of packet\" (esptool#570). shakedown read "
 					  "every outstanding reply first and widened its command waits to the measured round trip");
 		}
+	}
+	if (c->late_sync && !c->overlap) {
+		/* every SYNC's replies came after its wait, into the pause that
+		 * ends in a flush (as esptool's do): only the listen after the
+		 * last SYNC heard them; measured from that SYNC */
+		sd_report_fact(r, "round_trip", "at least %lld ms (the last SYNC to its first reply, read in the listen "
+			       "after the SYNCs: no SYNC was answered within its %lld ms wait)",
+			       (long long)(c->late_after / 1000), (long long)(ESP_T_SYNC_FIRST / 1000));
+		sd_report_fact(r, "sync_late", "esptool waits the same %lld ms for a SYNC's first reply, then pauses %lld ms "
+			       "and flushes before the next: on this link it reads replies only when they happen to land "
+			       "in a wait", (long long)(ESP_T_SYNC_FIRST / 1000), (long long)(ESP_T_SYNC_GAP / 1000));
 	}
 	if (c->sync_replies < ESP_SYNC_REPLIES) {
 		sd_finding *f = sd_diag_add(&r->diag, SD_CAUSE_NOISE, 0.4f);
