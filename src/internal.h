@@ -112,12 +112,14 @@ typedef struct sdi_xact {
 	sd_deadline    end;
 	sd_time        t_sent, t_first, t_done; /* frame out, first byte in, parser satisfied */
 	int            got_any, result, err, lines_err;
+	int            err_in_ctrl; /* err came from a control step (a line change, a flush) */
 	int            out_of_time; /* the overall deadline ended the last exchange */
 	uint8_t        buf[256];
 } sdi_xact;
 /* Run one exchange on l within `overall`; SDI_XR_*. feed NULL: no answer
  * awaited (controls and frame only). x->err holds a link error (XR_LINK),
- * x->lines_err a refused DTR/RTS change. */
+ * x->err_in_ctrl whether a control step met it, x->lines_err a refused
+ * DTR/RTS change. */
 int sdi_xact_run(sdi_xact *x, sd_link *l, sd_deadline overall, const sd_ctrl *ctrl, size_t nctrl,
 		 const uint8_t *tx, size_t txn, sdi_xact_feed feed, void *arg, sd_time wait, sd_time more,
 		 sd_time cap);

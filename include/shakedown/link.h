@@ -23,6 +23,12 @@
  *   SD_ERR_IO with os_errno kept.
  * - A backend writes a one-line reason into l->why when it fails.
  * New members are appended in blocks; `version` says which blocks exist.
+ *
+ * SD_LINK_OPS_V2 adds reopen (optional): close the medium and open the same
+ * target again (a USB device that left the bus and re-enumerated under the
+ * same path). SD_OK, or a negative sd_err (SD_ERR_NOTFOUND: not there yet)
+ * and l->why; on failure the link stays as dead as it was. The wrapper
+ * clears the sticky error and re-applies l->cfg and l->lines afterwards.
  */
 #ifndef SHAKEDOWN_LINK_H
 #define SHAKEDOWN_LINK_H
@@ -41,6 +47,7 @@ extern "C" {
 #endif
 
 #define SD_LINK_OPS_V1 1u
+#define SD_LINK_OPS_V2 2u /* + reopen */
 #ifdef SD_FREESTANDING
 #define SD_LINK_MAX_IO 255u   /* int may be 16 bits; an MCU moves a ring's worth */
 #else
@@ -66,7 +73,7 @@ extern "C" {
 typedef struct sd_link sd_link;
 
 typedef struct sd_link_ops {
-	unsigned    version;  /* SD_LINK_OPS_V1 */
+	unsigned    version;  /* SD_LINK_OPS_V1 or _V2 */
 	const char *name;     /* "serial", "tty", "pty", "tcp", "mem", "fault", "null", "sim" */
 	unsigned    caps;     /* what the backend can do at most */
 	int  (*read)(sd_link *l, uint8_t *buf, size_t len, sd_deadline dl);
@@ -77,6 +84,8 @@ typedef struct sd_link_ops {
 	int  (*get_lines)(sd_link *l, unsigned *level);               /* optional */
 	int  (*send_break)(sd_link *l, sd_time duration);             /* optional */
 	void (*close)(sd_link *l); /* frees the link itself if the opener allocated it */
+	/* ---- SD_LINK_OPS_V2 ---- */
+	int  (*reopen)(sd_link *l, sd_deadline dl);                   /* optional */
 } sd_link_ops;
 
 struct sd_link {
@@ -126,6 +135,16 @@ SD_API int  sd_link_break(sd_link *l, sd_time duration);
 /* Wait until t on the link's clock (real sleep, or a virtual-time jump). */
 SD_API void sd_link_sleep_until(sd_link *l, sd_time t);
 SD_API void sd_link_clear_error(sd_link *l);
+/* Close the medium and open the same target again, before dl: the way back
+ * for a port whose device left the bus and re-enumerated (an ESP's own
+ * USB-Serial/JTAG while it resets; esptool does the same). On success the
+ * sticky error is cleared and the last settings (l->cfg) and DTR/RTS levels
+ * (l->lines) are applied again; bytes in flight are lost. Records a
+ * `reopen` record in the tap transcript (with the reason the link had
+ * failed, if it had), and an `error` record after it when the reopen
+ * fails. SD_ERR_UNSUPPORTED when the backend cannot (no path: tcp, pty
+ * master, mem); SD_ERR_NOTFOUND while the device is not back. */
+SD_API int  sd_link_reopen(sd_link *l, sd_deadline dl);
 /* Records CLOSE, closes and (for opened links) frees. NULL is fine. */
 SD_API void sd_link_close(sd_link *l);
 
@@ -246,6 +265,9 @@ SD_API int sd_link_remote_info(const sd_link *l, sd_remote_info *out);
  *   does not have there, count as divergences (sd_link_replay_stats);
  * - a recorded link error (SD_ERR_CLOSED ...) is returned by the call that
  *   meets it;
+ * - sd_link_reopen consumes the recorded `reopen` and, when the recorded
+ *   one failed, returns its `error` again (no `reopen` there: a divergence
+ *   and SD_ERR_NOTFOUND);
  * - what the recorded link could not do (by its caps: set_cfg without
  *   SD_LINK_BAUD, lines without SD_LINK_LINES, break without SD_LINK_BREAK,
  *   flush on SD_LINK_NET) returns SD_ERR_UNSUPPORTED, as it did live.

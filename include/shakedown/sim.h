@@ -60,6 +60,12 @@ typedef struct sd_sim_device {
 	sd_line_cfg cfg;         /* the device's own line settings */
 	char        mode[24];
 	uint16_t    usb_vid, usb_pid; /* the USB identity its port claims (sim: links); 0:0 none */
+	/* Set by a device whose port leaves the bus (a USB device that
+	 * re-enumerates as it resets): the port is gone until this time on the
+	 * link clock. In process (sd_sim_open) the host's link then fails with
+	 * SD_ERR_CLOSED, and sd_link_reopen succeeds only from then on. 0 = on
+	 * the bus; the host takes the value (and clears it). */
+	sd_time     gone_until;
 } sd_sim_device;
 
 typedef struct sd_sim_kind {

@@ -36,10 +36,12 @@ typedef enum sd_trec_kind {
 	SD_TR_OPEN,     /* link opened; data/len = target text */
 	SD_TR_CLOSE,    /* link closed */
 	SD_TR_RUN,      /* what was run: data/len = one sd_trace_run (binary) */
-	SD_TR_OUTCOME   /* its verdict: data/len = one sd_trace_outcome (binary) */
+	SD_TR_OUTCOME,  /* its verdict: data/len = one sd_trace_outcome (binary) */
+	SD_TR_REOPEN    /* link closed and opened again (sd_link_reopen); data/len =
+			   why it had failed, "" if it had not */
 } sd_trec_kind;
 
-#define SD_TR_KIND_MAX SD_TR_OUTCOME
+#define SD_TR_KIND_MAX SD_TR_REOPEN
 
 /* The command a transcript records (docs/transcript-format.md, "run"):
  * enough to run it again over a replay link (sd_link_open_replay) and

@@ -69,6 +69,7 @@ static void dump_record(sd_cli *cli, const sd_trec *r)
 		break;
 	case SD_TR_NOTE:
 	case SD_TR_OPEN:
+	case SD_TR_REOPEN:
 		if (r->data)
 			cli_fput_esc(f, (const char *)r->data, r->len);
 		fputc('\n', f);

@@ -248,6 +248,42 @@ void sd_link_clear_error(sd_link *l)
 	}
 }
 
+/* The medium again, as it was: the settings and the line levels the host
+ * last set (a new handle starts from the OS's defaults). A link without
+ * modem lines learnt so (caps) and is not asked. */
+static int reapply(sd_link *l)
+{
+	sd_line_cfg cfg = l->cfg;
+	int r = SD_OK;
+	if (cfg.baud && l->ops->set_cfg)
+		r = sd_link_set_cfg(l, &cfg);
+	if ((r == SD_OK || r == SD_ERR_UNSUPPORTED) && (l->caps & SD_LINK_LINES) && l->ops->set_lines)
+		r = sd_link_set_lines(l, SD_LINE_DTR | SD_LINE_RTS, l->lines);
+	return r == SD_ERR_UNSUPPORTED ? SD_OK : r;
+}
+
+int sd_link_reopen(sd_link *l, sd_deadline dl)
+{
+	if (!l)
+		return SD_ERR_ARG;
+	if (l->ops->version < SD_LINK_OPS_V2 || !l->ops->reopen)
+		return SD_ERR_UNSUPPORTED;
+#ifndef SD_FREESTANDING
+	if (l->tap) {
+		const char *was = l->sticky ? sd_link_why(l, l->sticky) : "";
+		sd_transcript_bytes(l->tap, SD_TR_REOPEN, (const uint8_t *)was, strlen(was));
+	}
+#endif
+	int r = l->ops->reopen(l, dl);
+	if (r < 0) {
+		/* not sticky: the link stays dead with the error it had */
+		TAP(l, sd_transcript_error(l->tap, r));
+		return r;
+	}
+	sd_link_clear_error(l);
+	return reapply(l);
+}
+
 void sd_link_close(sd_link *l)
 {
 	if (!l)

@@ -16,7 +16,7 @@ typedef struct rec_hdr {
 
 static const char *const kind_names[] = {
 	NULL, "tx", "rx", "lines", "cfg", "break", "flush", "error", "note", "open", "close",
-	"run", "outcome",
+	"run", "outcome", "reopen",
 };
 _Static_assert(SDI_ARRAY_LEN(kind_names) == SD_TR_KIND_MAX + 1,
 	       "a name for every transcript record kind");

@@ -78,6 +78,7 @@ static void x_step(sd_engine *e, const sd_event *ev)
 	case SD_EV_LINK_ERROR:
 	default:
 		x->err = ev->err ? ev->err : SD_ERR_STATE;
+		x->err_in_ctrl = (e->state & SD_ENG_CTRL) != 0;
 		x_finish(x, SDI_XR_LINK);
 		return;
 	}
@@ -107,7 +108,7 @@ int sdi_xact_run(sdi_xact *x, sd_link *l, sd_deadline overall, const sd_ctrl *ct
 	x->more = more;
 	x->cap = cap;
 	x->end = SD_FOREVER;
-	x->got_any = x->result = x->err = x->lines_err = x->out_of_time = 0;
+	x->got_any = x->result = x->err = x->lines_err = x->err_in_ctrl = x->out_of_time = 0;
 	x->t_sent = x->t_first = x->t_done = 0;
 	int e = sd_run(&x->eng, l, overall);
 	if (e == SD_ERR_TIMEOUT && !x->result) {

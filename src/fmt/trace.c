@@ -218,6 +218,7 @@ int sd_trace_format(const sd_trec *r, char *buf, size_t len)
 		break;
 	case SD_TR_NOTE:
 	case SD_TR_OPEN:
+	case SD_TR_REOPEN:
 		s = to_text(r->data, r->len);
 		if (!s)
 			goto nomem;
@@ -536,9 +537,10 @@ int sd_trace_parse(const char *line, size_t len, sd_trec *out, uint8_t *data, si
 		break;
 	}
 	case SD_TR_NOTE:
-	case SD_TR_OPEN: {
+	case SD_TR_OPEN:
+	case SD_TR_REOPEN: {
 		if (!cJSON_IsString(m)) {
-			bad(why, whylen, "note/open must be a string");
+			bad(why, whylen, "note/open/reopen must be a string");
 			goto done;
 		}
 		size_t n = strlen(m->valuestring);

@@ -238,13 +238,33 @@ static int rp_break(sd_link *l, sd_time d)
 	return host_action(rl(l), SD_TR_BREAK, same_a, &a);
 }
 
+/* A reopen meets the recorded `reopen` (a divergence, and a port that
+ * does not come back, where the recording has none); a failed one was
+ * recorded with its error after it, which it returns again. */
+static int rp_reopen(sd_link *l, sd_deadline dl)
+{
+	replay_link *r = rl(l);
+	(void)dl;
+	const sd_trec *x = next_io(r);
+	if (!x || x->kind != SD_TR_REOPEN) {
+		diverge(r);
+		return sdi_link_fail(l, SD_ERR_NOTFOUND, "the recording does not open the port again here");
+	}
+	jump(r, x->t);
+	consume(r);
+	x = next_io(r);
+	if (x && x->kind == SD_TR_ERROR)
+		return recorded_error(r);
+	return SD_OK;
+}
+
 static void rp_close(sd_link *l)
 {
 	free(rl(l));
 }
 
 static const sd_link_ops sd_link_replay_ops = {
-	.version = SD_LINK_OPS_V1,
+	.version = SD_LINK_OPS_V2,
 	.name = "replay",
 	.caps = SD_LINK_BYTES | SD_LINK_BAUD | SD_LINK_PARITY | SD_LINK_LINES | SD_LINK_BREAK |
 		SD_LINK_FRAMED | SD_LINK_NET | SD_LINK_VIRTUAL,
@@ -256,6 +276,7 @@ static const sd_link_ops sd_link_replay_ops = {
 	.get_lines = rp_get_lines,
 	.send_break = rp_break,
 	.close = rp_close,
+	.reopen = rp_reopen,
 };
 
 int sd_link_open_replay(const sd_transcript *t, const sd_replay_opts *o, sd_link **out)

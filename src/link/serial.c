@@ -18,6 +18,7 @@ typedef struct serial_link {
 	struct sp_port    *port;
 	int                fd;
 	int                drained; /* the last read emptied the kernel buffer */
+	char              *path;    /* as opened, for reopen */
 } serial_link;
 
 static serial_link *ser_of(sd_link *l)
@@ -117,16 +118,20 @@ static int ser_break(sd_link *l, sd_time d)
 	return r == SP_OK ? SD_OK : sp_fail(l, r, "end break");
 }
 
+static void ser_detach(serial_link *s);
+
 static void ser_close(sd_link *l)
 {
 	serial_link *s = ser_of(l);
-	sp_close(s->port);
-	sp_free_port(s->port);
+	ser_detach(s);
+	free(s->path);
 	free(s);
 }
 
+static int ser_reopen(sd_link *l, sd_deadline dl);
+
 static const sd_link_ops sd_link_serial_ops = {
-	.version = SD_LINK_OPS_V1,
+	.version = SD_LINK_OPS_V2,
 	.name = "serial",
 	.caps = SD_LINK_BYTES | SD_LINK_BAUD | SD_LINK_PARITY | SD_LINK_LINES | SD_LINK_BREAK,
 	.read = ser_read,
@@ -137,7 +142,73 @@ static const sd_link_ops sd_link_serial_ops = {
 	.get_lines = ser_get_lines,
 	.send_break = ser_break,
 	.close = ser_close,
+	.reopen = ser_reopen,
 };
+
+/* Open path into s (port and fd): what opening and reopening share.
+ * SD_OK, or an sd_err with why. */
+static int ser_attach(serial_link *s, const char *path, char *why, size_t whylen)
+{
+	if (access(path, F_OK) != 0) {
+		sdi_fmt(why, whylen, "%s: no such device (is it plugged in? see shakedown ports)", path);
+		return SD_ERR_NOTFOUND;
+	}
+	enum sp_return sr = sp_get_port_by_name(path, &s->port);
+	if (sr == SP_OK)
+		sr = sp_open(s->port, SP_MODE_READ_WRITE);
+	if (sr != SP_OK) {
+		int e = sr == SP_ERR_FAIL ? sp_last_error_code() : 0;
+		int r = e == EACCES || e == EPERM ? SD_ERR_ACCESS
+			: e == EBUSY ? SD_ERR_BUSY
+			: e == ENOENT || e == ENODEV || e == ENXIO ? SD_ERR_NOTFOUND
+			: e == ENOTTY || e == EINVAL ? SD_ERR_UNSUPPORTED : SD_ERR_IO;
+		sdi_fmt(why, whylen, "%s: %s%s", path, e ? strerror(e) : "libserialport cannot open it",
+			r == SD_ERR_ACCESS ? " (add yourself to the dialout group and log in again)" : "");
+		return r;
+	}
+	if (sp_get_port_handle(s->port, &s->fd) != SP_OK) {
+		sdi_fmt(why, whylen, "%s: no file descriptor", path);
+		return SD_ERR_IO;
+	}
+	/* Every read and write waits in poll() with a deadline, never in read(). */
+	int fl = fcntl(s->fd, F_GETFL);
+	if (fl < 0 || fcntl(s->fd, F_SETFL, fl | O_NONBLOCK) != 0) {
+		sdi_fmt(why, whylen, "%s: cannot make it non-blocking", path);
+		return SD_ERR_IO;
+	}
+	if (flock(s->fd, LOCK_EX | LOCK_NB) != 0) {
+		sdi_fmt(why, whylen, "%s: in use by another program (it holds a lock)", path);
+		return SD_ERR_BUSY;
+	}
+	return SD_OK;
+}
+
+static void ser_detach(serial_link *s)
+{
+	if (s->port) {
+		sp_close(s->port);
+		sp_free_port(s->port);
+	}
+	s->port = NULL;
+	s->fd = -1;
+	s->drained = 0;
+}
+
+/* esptool's way back from a port that vanished mid-reset (reset.py
+ * ResetStrategy.__call__): close it, look the name up and open it again. */
+static int ser_reopen(sd_link *l, sd_deadline dl)
+{
+	serial_link *s = ser_of(l);
+	(void)dl; /* libserialport opens without waiting */
+	ser_detach(s);
+	char why[sizeof l->why];
+	int r = ser_attach(s, s->path, why, sizeof why);
+	if (r) {
+		ser_detach(s);
+		return sdi_link_fail(l, r, "%s", why);
+	}
+	return SD_OK;
+}
 
 int sd_link_open_serial(const char *path, const sd_line_cfg *cfg, const sd_clock *clock,
 			sd_link **out, char *why, size_t whylen)
@@ -150,42 +221,9 @@ int sd_link_open_serial(const char *path, const sd_line_cfg *cfg, const sd_clock
 		return SD_ERR_NOMEM;
 	sd_link_init(&s->base, &sd_link_serial_ops, clock);
 	s->fd = -1;
-	int r;
-	if (access(path, F_OK) != 0) {
-		sdi_fmt(why, whylen, "%s: no such device (is it plugged in? see shakedown ports)", path);
-		r = SD_ERR_NOTFOUND;
+	int r = ser_attach(s, path, why, whylen);
+	if (r)
 		goto fail;
-	}
-	enum sp_return sr = sp_get_port_by_name(path, &s->port);
-	if (sr == SP_OK)
-		sr = sp_open(s->port, SP_MODE_READ_WRITE);
-	if (sr != SP_OK) {
-		int e = sr == SP_ERR_FAIL ? sp_last_error_code() : 0;
-		r = e == EACCES || e == EPERM ? SD_ERR_ACCESS
-			: e == EBUSY ? SD_ERR_BUSY
-			: e == ENOENT || e == ENODEV || e == ENXIO ? SD_ERR_NOTFOUND
-			: e == ENOTTY || e == EINVAL ? SD_ERR_UNSUPPORTED : SD_ERR_IO;
-		sdi_fmt(why, whylen, "%s: %s%s", path, e ? strerror(e) : "libserialport cannot open it",
-			r == SD_ERR_ACCESS ? " (add yourself to the dialout group and log in again)" : "");
-		goto fail;
-	}
-	if (sp_get_port_handle(s->port, &s->fd) != SP_OK) {
-		sdi_fmt(why, whylen, "%s: no file descriptor", path);
-		r = SD_ERR_IO;
-		goto fail;
-	}
-	/* Every read and write waits in poll() with a deadline, never in read(). */
-	int fl = fcntl(s->fd, F_GETFL);
-	if (fl < 0 || fcntl(s->fd, F_SETFL, fl | O_NONBLOCK) != 0) {
-		sdi_fmt(why, whylen, "%s: cannot make it non-blocking", path);
-		r = SD_ERR_IO;
-		goto fail;
-	}
-	if (flock(s->fd, LOCK_EX | LOCK_NB) != 0) {
-		sdi_fmt(why, whylen, "%s: in use by another program (it holds a lock)", path);
-		r = SD_ERR_BUSY;
-		goto fail;
-	}
 	if (cfg && (r = ser_set_cfg(&s->base, cfg)) != SD_OK) {
 		sdi_fmt(why, whylen, "%s: %s", path, s->base.why);
 		goto fail;
@@ -199,13 +237,15 @@ int sd_link_open_serial(const char *path, const sd_line_cfg *cfg, const sd_clock
 		s->base.usb_vid = (uint16_t)vid;
 		s->base.usb_pid = (uint16_t)pid;
 	}
+	s->path = strdup(path);
+	if (!s->path) {
+		r = SD_ERR_NOMEM;
+		goto fail;
+	}
 	*out = &s->base;
 	return SD_OK;
 fail:
-	if (s->port) {
-		sp_close(s->port);
-		sp_free_port(s->port);
-	}
+	ser_detach(s);
 	free(s);
 	return r;
 }

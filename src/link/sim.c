@@ -19,6 +19,8 @@ typedef struct sim_host {
 	sd_link             *fault;   /* wraps &host.base */
 	const sd_sim_kind   *kind;
 	int                  started, pumping;
+	int                  gone;    /* the port left the bus (sd_sim_device.gone_until) */
+	sd_time              back_at; /* ... and is there to open again from this time */
 	sd_sim_device       *d;       /* kind->size bytes, after this struct */
 } sim_host;
 
@@ -44,9 +46,23 @@ static void sim_sleep_until(const sd_clock *c, sd_time t)
 		h->t = t;
 }
 
+/* The device's port left the bus (a USB device re-enumerating): what was
+ * in flight either way is lost, and the host's handle is dead until it
+ * opens the port again (sim_reopen). */
+static void leave_bus(sim_host *h)
+{
+	h->gone = 1;
+	h->back_at = h->d->gone_until;
+	h->d->gone_until = 0;
+	h->host.head = h->host.count = 0;
+	h->dev.head = h->dev.count = 0;
+}
+
 static void dev_step(sim_host *h, sd_event *ev)
 {
 	h->d->eng.ops->step(&h->d->eng, ev);
+	if (h->d->gone_until)
+		leave_bus(h);
 }
 
 /* Time n bytes take on the wire at the device's settings (the host's when
@@ -131,7 +147,8 @@ static void pump(sim_host *h, sd_time until)
 			}
 			ev.type = SD_EV_CTRL_DONE;
 		} else if (st & SD_ENG_SEND) {
-			int n = sd_link_write(&h->dev.base, e->tx, e->tx_len, h->t);
+			/* off the bus, what the device sends reaches nobody */
+			int n = h->gone ? (int)e->tx_len : sd_link_write(&h->dev.base, e->tx, e->tx_len, h->t);
 			wire_advance(h, n > 0 ? (size_t)n : 0, until);
 			ev.type = SD_EV_SENT;
 			/* A full receive buffer on the host drops the rest, as a
@@ -162,8 +179,10 @@ static void pump(sim_host *h, sd_time until)
 
 static int host_pump(void *ctx, sd_mem *end, sd_time until)
 {
-	(void)end;
-	pump((sim_host *)ctx, until);
+	sim_host *h = ctx;
+	pump(h, until);
+	if (h->gone) /* a read on a vanished tty: EIO at once */
+		return sdi_link_fail(&end->base, SD_ERR_CLOSED, "device disconnected (the port left the USB bus)");
 	return SD_OK;
 }
 
@@ -182,29 +201,50 @@ static int keep_why(sd_link *l, int r)
 	return r;
 }
 
+/* Every call on a port that left the bus fails as on a vanished tty (EIO,
+ * ENODEV), until sim_reopen. */
+static int gone(sd_link *l)
+{
+	return sdi_link_fail(l, SD_ERR_CLOSED, "device disconnected (the port left the USB bus)");
+}
+
 static int sim_read(sd_link *l, uint8_t *buf, size_t len, sd_deadline dl)
 {
-	return keep_why(l, sd_link_read(host_of_link(l)->fault, buf, len, dl));
+	sim_host *h = host_of_link(l);
+	if (h->gone)
+		return gone(l);
+	int r = keep_why(l, sd_link_read(h->fault, buf, len, dl));
+	return h->gone ? gone(l) : r;
 }
 
 static int sim_write(sd_link *l, const uint8_t *buf, size_t len, sd_deadline dl)
 {
+	if (host_of_link(l)->gone)
+		return gone(l);
 	return keep_why(l, sd_link_write(host_of_link(l)->fault, buf, len, dl));
 }
 
 static int sim_flush(sd_link *l, unsigned dirs)
 {
+	if (host_of_link(l)->gone)
+		return gone(l);
 	return keep_why(l, sd_link_flush(host_of_link(l)->fault, dirs));
 }
 
 static int sim_set_cfg(sd_link *l, const sd_line_cfg *cfg)
 {
+	if (host_of_link(l)->gone)
+		return gone(l);
 	return keep_why(l, sd_link_set_cfg(host_of_link(l)->fault, cfg));
 }
 
 static int sim_set_lines(sd_link *l, unsigned mask, unsigned level)
 {
 	sim_host *h = host_of_link(l);
+	if (h->gone)
+		return gone(l);
+	/* the change that makes the device leave the bus went out: it
+	 * succeeds; the calls after it fail */
 	int e = keep_why(l, sd_link_set_lines(h->fault, mask, level));
 	/* The device sees every change, not only the last of a burst: two
 	 * writes in a row (DTR, then RTS) are two edges on a board, and the
@@ -216,12 +256,38 @@ static int sim_set_lines(sd_link *l, unsigned mask, unsigned level)
 
 static int sim_get_lines(sd_link *l, unsigned *level)
 {
+	if (host_of_link(l)->gone)
+		return gone(l);
 	return keep_why(l, sd_link_get_lines(host_of_link(l)->fault, level));
 }
 
 static int sim_break(sd_link *l, sd_time d)
 {
+	if (host_of_link(l)->gone)
+		return gone(l);
 	return keep_why(l, sd_link_break(host_of_link(l)->fault, d));
+}
+
+/* Open the port again: a fresh handle, nothing in flight. While the
+ * device is off the bus the node is not there ("no such device"); a port
+ * disconnected for good (disconnect_after, a device that left for good)
+ * never comes back. */
+static int sim_reopen(sd_link *l, sd_deadline dl)
+{
+	sim_host *h = host_of_link(l);
+	(void)dl;
+	if (h->host.closed || (!h->gone && h->fault->sticky))
+		return sdi_link_fail(l, SD_ERR_NOTFOUND, "no such device (the simulated port is gone for good)");
+	if (h->gone && h->t < h->back_at)
+		return sdi_link_fail(l, SD_ERR_NOTFOUND, "no such device (the port is off the USB bus: re-enumerating)");
+	h->gone = 0;
+	sd_link_clear_error(h->fault);
+	sd_link_clear_error(&h->host.base);
+	sd_link_flush(h->fault, SD_FLUSH_IN); /* and what the fault layer holds */
+	h->host.head = h->host.count = 0;
+	h->dev.head = h->dev.count = 0;
+	sd_simlog_add(&h->d->log, h->t, 0, "usb: port reopened", 0);
+	return SD_OK;
 }
 
 static void sim_close(sd_link *l)
@@ -232,7 +298,7 @@ static void sim_close(sd_link *l)
 }
 
 static const sd_link_ops sd_link_sim_ops = {
-	.version = SD_LINK_OPS_V1,
+	.version = SD_LINK_OPS_V2,
 	.name = "sim",
 	.caps = SD_LINK_BYTES | SD_LINK_BAUD | SD_LINK_PARITY | SD_LINK_LINES |
 		SD_LINK_BREAK | SD_LINK_VIRTUAL,
@@ -244,6 +310,7 @@ static const sd_link_ops sd_link_sim_ops = {
 	.get_lines = sim_get_lines,
 	.send_break = sim_break,
 	.close = sim_close,
+	.reopen = sim_reopen,
 };
 
 sd_sim_device *sd_sim_device_of(sd_link *l)

@@ -14,8 +14,9 @@
 
 typedef struct tty_link {
 	sd_link base;
-	int     fd;
+	int     fd;      /* -1 after a reopen that failed */
 	int     drained; /* the last read emptied the kernel buffer */
+	char   *path;    /* as opened (a /dev/serial/by-id link follows the device) */
 } tty_link;
 
 static const struct { uint32_t baud; speed_t code; } speeds[] = {
@@ -149,12 +150,47 @@ static int tty_get_lines(sd_link *l, unsigned *level)
 
 static void tty_close(sd_link *l)
 {
-	close(tty_of(l)->fd);
+	tty_link *t = tty_of(l);
+	if (t->fd >= 0)
+		close(t->fd);
+	free(t->path);
 	free(l);
 }
 
+static int tty_open_fd(sd_link *l, const char *path, int *fd)
+{
+	*fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (*fd >= 0)
+		return SD_OK;
+	int e = errno;
+	if (e == ENOENT || e == ENXIO || e == ENODEV)
+		return sdi_link_fail(l, SD_ERR_NOTFOUND, "%s: %s", path, strerror(e));
+	return sdi_fd_errno(l, e, "open");
+}
+
+/* The same path again: a USB device that re-enumerated is a new node
+ * (ttyACM0 may come back as ttyACM1; a by-id link follows it). */
+static int tty_reopen(sd_link *l, sd_deadline dl)
+{
+	tty_link *t = tty_of(l);
+	(void)dl; /* open() of a tty does not wait (O_NONBLOCK) */
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+	t->drained = 0;
+	int fd, r = tty_open_fd(l, t->path, &fd);
+	if (r)
+		return r;
+	if (!isatty(fd)) {
+		close(fd);
+		return sdi_link_fail(l, SD_ERR_UNSUPPORTED, "%s: not a terminal device", t->path);
+	}
+	t->fd = fd;
+	return SD_OK;
+}
+
 static const sd_link_ops sd_link_tty_ops = {
-	.version = SD_LINK_OPS_V1,
+	.version = SD_LINK_OPS_V2,
 	.name = "tty",
 	.caps = SD_LINK_BYTES | SD_LINK_BAUD | SD_LINK_PARITY | SD_LINK_LINES,
 	.read = tty_read,
@@ -164,6 +200,7 @@ static const sd_link_ops sd_link_tty_ops = {
 	.set_lines = tty_set_lines,
 	.get_lines = tty_get_lines,
 	.close = tty_close,
+	.reopen = tty_reopen,
 };
 
 int sd_link_open_tty(const char *path, const sd_line_cfg *cfg, const sd_clock *clock,
@@ -215,6 +252,12 @@ int sd_link_open_tty(const char *path, const sd_line_cfg *cfg, const sd_clock *c
 	}
 	if (cfg)
 		t->base.cfg = *cfg;
+	t->path = strdup(path);
+	if (!t->path) {
+		close(t->fd);
+		free(t);
+		return SD_ERR_NOMEM;
+	}
 	*out = &t->base;
 	return SD_OK;
 }

@@ -418,6 +418,12 @@ typedef struct esp_ctx {
 	sd_time       delay;
 	unsigned      attempts, syncs_sent, attempt_syncs;
 	int           lines_failed;
+	/* a port that vanished during a reset (esptool's reopen, come_back) */
+	unsigned      vanishes;           /* resets that met a vanished port */
+	sd_time       vanished_at;        /* link clock, when the first call failed */
+	unsigned      reset_tries;        /* tries of that reset, the first included */
+	int           vanish_gone;        /* ... and it never came back */
+	char          vanish_why[SD_FACT_VALUE_MAX / 2];
 	sd_time       listened;
 	esp_banner    ban;                /* of the last attempt */
 	uint8_t       ban_keep[BANNER_CAP]; /* the banner of the attempt reported */
@@ -739,6 +745,54 @@ static int in_sync(esp_ctx *c, unsigned t)
 	return 1;
 }
 
+/* A reset that failed because the port went away: the chip's own USB
+ * device (303a:1001) leaves the bus and re-enumerates as it resets, and
+ * every call on the old handle fails (EIO). esptool (reset.py
+ * ResetStrategy.__call__) then closes the port, sleeps 0.5 s, opens the
+ * same path again and runs the whole reset again, three tries in all; an
+ * open that fails is a try spent. 1: the port is open again, run the reset
+ * again; 0: it is not (no tries left, or this link cannot reopen: the
+ * error stands as it did). Durations are the link clock's. */
+static int come_back(esp_ctx *c)
+{
+	sd_link *l = c->l;
+	if (l->ops->version < SD_LINK_OPS_V2 || !l->ops->reopen)
+		return 0; /* tcp, rfc2217, a wrapped link: no path to open again */
+	sd_time now = sd_now(l->clock);
+	if (c->reset_tries == 0) {
+		c->vanishes++;
+		c->reset_tries = 1;
+		c->vanished_at = now;
+		sdi_fmt(c->vanish_why, sizeof c->vanish_why, "%s", sd_link_why(l, c->x.err));
+	}
+	while (c->reset_tries < ESP_RESET_TRIES) {
+		sd_time wake = sd_now(l->clock) + ESP_T_REOPEN;
+		if (wake >= c->overall) {
+			c->out_of_time = 1;
+			break;
+		}
+		sd_link_sleep_until(l, wake);
+		c->reset_tries++;
+		int r = sd_link_reopen(l, c->overall);
+		now = sd_now(l->clock);
+		if (r == SD_OK) {
+			if (c->vanishes == 1)
+				sd_report_fact(c->r, "reenumerated", "the port vanished during the reset (%s); opened "
+					       "again %lld ms later, try %u of %u (esptool: reopen after %lld ms, reset "
+					       "again)", c->vanish_why, (long long)((now - c->vanished_at) / 1000),
+					       c->reset_tries, ESP_RESET_TRIES, (long long)(ESP_T_REOPEN / 1000));
+			return 1;
+		}
+		if (r != SD_ERR_NOTFOUND && r != SD_ERR_CLOSED && r != SD_ERR_IO)
+			break; /* not a device on its way back (access, busy): say so as it is */
+	}
+	c->vanish_gone = 1;
+	sd_report_fact(c->r, "vanished", "the port vanished during the reset (%s), not back: %u tries "
+		       "in %lld ms; the last open: %s", c->vanish_why, c->reset_tries,
+		       (long long)((now - c->vanished_at) / 1000), sd_link_why(l, SD_ERR_NOTFOUND));
+	return 0;
+}
+
 /* One attempt: reset (or not), listen, up to ESP_SYNC_TRIES SYNCs. 1 in
  * sync, 0 not, <0 a link error. */
 static int attempt(esp_ctx *c, int strat, sd_time delay)
@@ -754,7 +808,18 @@ static int attempt(esp_ctx *c, int strat, sd_time delay)
 	c->attempts++;
 	sd_time t0 = sd_now(c->l->clock);
 	/* listen from the reset on: the boot log is the best evidence there is */
-	int xr = run_x(c, ctrl, nctrl, NULL, 0, banner_feed, ESP_T_BANNER, ESP_T_BANNER_GAP, ESP_T_BANNER_CAP);
+	int xr;
+	c->reset_tries = 0;
+	for (;;) {
+		xr = run_x(c, ctrl, nctrl, NULL, 0, banner_feed, ESP_T_BANNER, ESP_T_BANNER_GAP, ESP_T_BANNER_CAP);
+		/* the port went away during the reset itself (esptool retries
+		 * only there; a port lost while listening is lost) */
+		if (xr != SDI_XR_LINK || strat == STRAT_NONE || c->x.err != SD_ERR_CLOSED || !c->x.err_in_ctrl ||
+		    !come_back(c))
+			break;
+		c->banner_n = 0;
+		t0 = sd_now(c->l->clock);
+	}
 	if (c->x.lines_err && strat != STRAT_NONE)
 		c->lines_failed = 1;
 	if (xr == SDI_XR_LINK)
@@ -1419,7 +1484,11 @@ static int esp_session(void *ctxp, sd_link *l, const sd_proto_args *a, sd_report
 		sd_report_fact(r, "reset", "the port refused DTR/RTS: Chip was NOT reset; reset it by hand");
 	if (err < 0) {
 		sd_finding *f = sd_diag_add(&r->diag, err == SD_ERR_CLOSED ? SD_CAUSE_DISCONNECTED : SD_CAUSE_UNKNOWN, 0.9f);
-		if (f)
+		if (f && c->vanish_gone)
+			sd_finding_summary(f, "the port vanished during the reset and did not come back: %u tries, "
+					   "%lld ms apart, as esptool (%s)", c->reset_tries,
+					   (long long)(ESP_T_REOPEN / 1000), c->vanish_why);
+		else if (f)
 			sd_finding_summary(f, "the link failed: %s", sd_link_why(l, err));
 		return err;
 	}

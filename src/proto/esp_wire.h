@@ -169,6 +169,12 @@ static inline const esp_chip_fact *esp_chip_by_magic(uint32_t v)
 #define ESP_T_BANNER_CAP  SD_MS(1500) /* listening, at most */
 #define ESP_T_DRAIN       SD_MS(200)  /* after an unknown command (esptool master) */
 #define ESP_T_BUDGET      SD_S(15)
+/* esptool reset.py ResetStrategy.__call__ (d49837e, "Apply reconnections
+ * to the whole reset sequence"): a port that fails during a reset (an
+ * OSError other than ENOTTY/EINVAL) is closed, opened again 0.5 s later and
+ * the whole reset run again; three tries in all. */
+#define ESP_RESET_TRIES   3u
+#define ESP_T_REOPEN      SD_MS(500)
 #define ESP_BAUD_ROM      115200u
 #define ESP8266_BAUD_LOG  74880u      /* ESP8266 ROM log, 26 MHz crystal */
 

@@ -18,7 +18,9 @@
  * previous one: a slow driver, a VM, a network port), replies (SYNC replies,
  * default 8), stub=1 (a flasher stub left running), stuck=0xMM (every byte
  * sent has these bits stuck high), telnet=1 (every 0xFF sent doubled, as a
- * Telnet / RFC 2217 server escapes it, read raw), mac=aa:bb:cc:dd:ee:ff.
+ * Telnet / RFC 2217 server escapes it, read raw), mac=aa:bb:cc:dd:ee:ff,
+ * vanish_ms (wired=usbjtag: the first reset takes the port off the USB bus
+ * for this long, as a chip that re-enumerates; in process only).
  *
  * The reset circuit (esptool boot-mode-selection.rst "Automatic
  * Bootloader"): an asserted line is a low pin; EN is low only with RTS
@@ -67,6 +69,8 @@ typedef struct esp_dev {
 	int           en_low;
 	int           jtag_flag;       /* USB-Serial/JTAG: download requested (DTR alone asserted) */
 	int           jtag_boot_dl;    /* ... as latched when the chip left its reset */
+	sd_time       vanish;          /* USB-Serial/JTAG: the first reset takes the port off the bus this long */
+	int           vanished;
 	int           flow_reset;      /* CP2102C: what is being sent asserted RTS */
 	sd_time       boot_at;         /* 0: no boot pending */
 	struct { sd_time t; unsigned lines; } q[QMAX];
@@ -256,6 +260,22 @@ static void apply_usbjtag(esp_dev *s, int dtr, int rts, sd_time t)
 		s->run = RUN_OFF;
 		s->boot_at = 0;
 		s->out_len = s->out_off = 0;
+		if (s->vanish && !s->vanished) {
+			/* vanish_ms: the reset takes the USB device off the bus
+			 * (the port vanishes, esptool's retry is for this). The
+			 * host's requests go with it, as if both lines were
+			 * released: the chip leaves reset with the request it
+			 * had, its boot log heard by nobody. Once per run: the
+			 * reset the host runs again keeps the port. */
+			s->vanished = 1;
+			s->d.gone_until = t + s->vanish;
+			sd_simlog_add(&s->d.log, t, 0, "usb: port gone", 0);
+			s->qn = 0;
+			s->lines = 0;
+			s->en_low = 1;
+			apply_usbjtag(s, 0, 0, t);
+			return;
+		}
 	} else if (!en_low && s->en_low) {
 		s->jtag_boot_dl = s->jtag_flag;
 		s->boot_at = t + s->en_rc;
@@ -707,6 +727,12 @@ static int esp_init(sd_sim_device *dev, const sd_kv *kv, size_t n, char *why, si
 				s->en_rc = SD_MS(u);
 			else
 				s->lag = SD_MS(u);
+		} else if (strcmp(k, "vanish_ms") == 0) {
+			if (sd_parse_u32(v, 0, 60000, &u) != SD_OK) {
+				sdi_fmt(why, whylen, "sim esp: bad vanish_ms '%s' (0 to 60000)", v);
+				return SD_ERR_ARG;
+			}
+			s->vanish = SD_MS(u);
 		} else if (strcmp(k, "replies") == 0) {
 			if (sd_parse_u32(v, 0, 8, &u) != SD_OK) {
 				sdi_fmt(why, whylen, "sim esp: bad replies '%s' (0 to 8)", v);
@@ -754,7 +780,7 @@ static int esp_init(sd_sim_device *dev, const sd_kv *kv, size_t n, char *why, si
 			}
 			s->text_len = (size_t)t;
 		} else {
-			sdi_fmt(why, whylen, "sim esp: unknown key '%s' (chip, mode, text, wired, usbid, en_rc_ms, lag_ms, replies, stub, stuck, telnet, mac)", k);
+			sdi_fmt(why, whylen, "sim esp: unknown key '%s' (chip, mode, text, wired, usbid, en_rc_ms, lag_ms, vanish_ms, replies, stub, stuck, telnet, mac)", k);
 			return SD_ERR_ARG;
 		}
 	}
@@ -762,6 +788,10 @@ static int esp_init(sd_sim_device *dev, const sd_kv *kv, size_t n, char *why, si
 		/* the chip is the USB device: Espressif's USB-Serial/JTAG */
 		s->d.usb_vid = ESP_USB_VID;
 		s->d.usb_pid = ESP_USB_JTAG_SERIAL_PID;
+	}
+	if (s->vanish && s->wired != W_USBJTAG) {
+		sdi_fmt(why, whylen, "sim esp: vanish_ms needs wired=usbjtag (the port that leaves the bus is the chip's own)");
+		return SD_ERR_ARG;
 	}
 	if (s->wired == W_CP2102C && !usbid_set) {
 		s->d.usb_vid = ESP_CP2102C_VID;

@@ -433,6 +433,116 @@ static void usb_jtag_reset_is_chosen_by_port_identity(void **state)
 	assert_string_equal(fact(R, "reset"), "");
 }
 
+/* "opened again N ms later, try K of 3" -> N (and K in *try_k) */
+static long reopened_after(const run *R, unsigned *try_k)
+{
+	long ms = -1;
+	const char *v = strstr(fact(R, "reenumerated"), "opened again ");
+	if (!v || sscanf(v, "opened again %ld ms later, try %u of 3", &ms, try_k) != 2)
+		return -1;
+	return ms;
+}
+
+/* A chip on its own USB-Serial/JTAG leaves the USB bus as it resets, and
+ * its port vanishes for a while (sim vanish_ms). The session does what
+ * esptool's ResetStrategy.__call__ does: close, wait 0.5 s on the link
+ * clock, open the same port again and run the whole reset again, three
+ * tries in all, and says so with the time it measured; a port that does
+ * not come back within the tries is "disconnected", with the tries. */
+static void usb_jtag_port_that_vanishes_is_opened_again(void **state)
+{
+	(void)state;
+	unsigned k = 0;
+	run *R = session("sim:esp?chip=esp32c3&wired=usbjtag&vanish_ms=300", 1);
+	assert_true(R->r.ok);
+	assert_string_equal(R->r.by.chip, "ESP32-C3");
+	long ms = reopened_after(R, &k);
+	assert_true(ms >= 300 && ms <= 1000); /* not back before it was, within two reopens */
+	assert_int_equal(k, 2);
+	assert_non_null(strstr(R->log, "usb: port gone\nusb: port reopened\n"));
+	assert_string_equal(fact(R, "vanished"), "");
+	/* gone longer than the first wait: the third try finds it */
+	R = session("sim:esp?chip=esp32c3&wired=usbjtag&vanish_ms=700", 1);
+	assert_true(R->r.ok);
+	ms = reopened_after(R, &k);
+	assert_true(ms >= 700 && ms <= 1000);
+	assert_int_equal(k, 3);
+	/* longer than three tries cover: disconnected, the tries stated */
+	R = session("sim:esp?chip=esp32c3&wired=usbjtag&vanish_ms=3000", 1);
+	assert_false(R->r.ok);
+	assert_int_equal(R->err, SD_ERR_CLOSED);
+	assert_string_equal(top(R), "disconnected");
+	assert_non_null(strstr(R->r.diag.f[0].summary, "did not come back: 3 tries"));
+	assert_non_null(strstr(fact(R, "vanished"), "not back: 3 tries in 1000 ms"));
+	assert_string_equal(fact(R, "reenumerated"), "");
+	assert_null(strstr(R->log, "reopened"));
+	assert_int_equal(R->syncs, 0);
+	/* vanish_ms=0: today's run, nothing reopened */
+	R = session("sim:esp?chip=esp32c3&wired=usbjtag&vanish_ms=0", 1);
+	assert_true(R->r.ok);
+	assert_string_equal(fact(R, "reenumerated"), "");
+	assert_string_equal(fact(R, "reset"), "usb-jtag (attempt 1): this one worked");
+	assert_null(strstr(R->log, "usb:"));
+	/* a port disconnected for good (the fault layer's disconnect) is not
+	 * brought back by reopening */
+	sd_link *l = NULL;
+	char why[200];
+	assert_int_equal(sd_link_open("sim:esp?disconnect_after=1", NULL, &l, why, sizeof why), SD_OK);
+	uint8_t b[4] = { 0 };
+	int e = SD_OK;
+	for (int i = 0; i < 8 && e != SD_ERR_CLOSED; i++) {
+		e = sd_link_write(l, b, 2, SD_FOREVER);
+		if (e > 0)
+			e = sd_link_read(l, b, 4, sd_deadline_in(l->clock, SD_MS(10)));
+	}
+	assert_int_equal(e, SD_ERR_CLOSED);
+	assert_int_equal(sd_link_reopen(l, SD_FOREVER), SD_ERR_NOTFOUND);
+	assert_int_equal(sd_link_write(l, b, 1, SD_FOREVER), SD_ERR_CLOSED);
+	sd_link_close(l);
+}
+
+/* The simulated port itself: gone from the reset on (every call fails as
+ * on a vanished tty), not there to open before vanish_ms, a fresh port
+ * after with nothing of the old one in flight. */
+static void sim_port_vanishes_and_reopens_on_the_link_clock(void **state)
+{
+	(void)state;
+	sd_link *l = NULL;
+	char why[200];
+	assert_int_equal(sd_link_open("sim:esp?chip=esp32c3&wired=usbjtag&vanish_ms=300", NULL, &l, why,
+				      sizeof why), SD_OK);
+	uint8_t b[64];
+	sd_link_drain(l, SD_MS(50), sd_deadline_in(l->clock, SD_MS(500))); /* the power-on log */
+	/* RTS alone: the chip's USB peripheral resets it, and leaves the bus */
+	assert_int_equal(sd_link_set_lines(l, SD_LINE_DTR | SD_LINE_RTS, SD_LINE_RTS), SD_OK);
+	sd_time gone_at = sd_now(l->clock);
+	assert_int_equal(sd_link_set_lines(l, SD_LINE_DTR, 0), SD_ERR_CLOSED);
+	assert_non_null(strstr(sd_link_why(l, SD_ERR_CLOSED), "left the USB bus"));
+	assert_int_equal(sd_link_read(l, b, 1, SD_FOREVER), SD_ERR_CLOSED);
+	sd_link_sleep_until(l, gone_at + SD_MS(299));
+	assert_int_equal(sd_link_reopen(l, SD_FOREVER), SD_ERR_NOTFOUND);
+	assert_non_null(strstr(sd_link_why(l, SD_ERR_NOTFOUND), "no such device"));
+	assert_int_equal(sd_link_write(l, b, 1, SD_FOREVER), SD_ERR_CLOSED); /* still dead */
+	sd_link_sleep_until(l, gone_at + SD_MS(300));
+	assert_int_equal(sd_link_reopen(l, SD_FOREVER), SD_OK);
+	/* the chip booted while the port was away, its log heard by nobody;
+	 * the host's RTS, applied again on the new port, holds it in reset */
+	assert_int_equal(l->lines, SD_LINE_RTS);
+	assert_int_equal(sd_link_read(l, b, sizeof b, sd_deadline_in(l->clock, SD_MS(100))), SD_ERR_TIMEOUT);
+	/* released: it boots (download mode, held by the board), and the
+	 * port works: a SYNC is answered */
+	assert_int_equal(sd_link_set_lines(l, SD_LINE_DTR | SD_LINE_RTS, 0), SD_OK);
+	assert_true(sd_link_drain(l, SD_MS(50), sd_deadline_in(l->clock, SD_MS(500))) > 0);
+	uint8_t d[ESP_SYNC_DATA_LEN] = { 0x07, 0x07, 0x12, 0x20 };
+	memset(d + 4, 0x55, sizeof d - 4);
+	uint8_t req[2 * (ESP_HDR_LEN + ESP_SYNC_DATA_LEN) + 2];
+	size_t n = esp_request(ESP_CMD_SYNC, d, sizeof d, req, sizeof req);
+	assert_int_equal(sd_link_write_all(l, req, n, SD_FOREVER), SD_OK);
+	assert_true(sd_link_read(l, b, sizeof b, sd_deadline_in(l->clock, SD_MS(100))) > 0);
+	assert_int_equal(b[0], 0xC0);
+	sd_link_close(l);
+}
+
 /* A SiLabs CP2102C (10c4:ea64) keeps hardware flow control on: it asserts
  * RTS while the board sends with DTR released, which resets the chip (sim
  * wired=cp2102c). esptool's resets then end with DTR still asserted; the
@@ -603,6 +713,8 @@ int main(void)
 		cmocka_unit_test(no_reset_hears_the_application),
 		cmocka_unit_test(classic_reset_races_the_en_capacitor),
 		cmocka_unit_test(usb_jtag_reset_is_chosen_by_port_identity),
+		cmocka_unit_test(usb_jtag_port_that_vanishes_is_opened_again),
+		cmocka_unit_test(sim_port_vanishes_and_reopens_on_the_link_clock),
 		cmocka_unit_test(cp2102c_keeps_dtr_asserted),
 		cmocka_unit_test(tx_path_dead_when_waiting_but_deaf),
 		cmocka_unit_test(overlapping_syncs_are_counted_and_drained),

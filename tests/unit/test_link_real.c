@@ -1,12 +1,16 @@
 /* Real links: a pty pair and TCP loopback on the real clock. Deadlines are
  * met, not early and not more than 10 ms late; a closed peer is "device
  * disconnected"; and the opener's errors are one clear line. */
+#define _GNU_SOURCE /* posix_openpt, ptsname_r, mkdtemp */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -156,12 +160,115 @@ static void opener_errors_are_one_clear_line(void **state)
 	sd_link_close(l);
 }
 
+/* A pty master standing for a USB device; its slave's path in name. */
+static int new_device(char *name, size_t cap)
+{
+	int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	assert_true(m >= 0);
+	assert_int_equal(grantpt(m), 0);
+	assert_int_equal(unlockpt(m), 0);
+	assert_int_equal(ptsname_r(m, name, cap), 0);
+	return m;
+}
+
+/* The device end reads n bytes within 2 s. */
+static void device_reads(int m, const char *want, size_t n)
+{
+	char buf[64];
+	size_t got = 0;
+	while (got < n) {
+		struct pollfd p = { .fd = m, .events = POLLIN };
+		assert_int_equal(poll(&p, 1, 2000), 1);
+		ssize_t k = read(m, buf + got, n - got);
+		assert_true(k > 0);
+		got += (size_t)k;
+	}
+	assert_memory_equal(buf, want, n);
+}
+
+/* A USB device that re-enumerates: the node its path names goes away (the
+ * master closes: EIO on the slave) and a new node takes the name, as udev
+ * re-points /dev/serial/by-id/... . sd_link_reopen fails while the name
+ * leads nowhere, then follows it to the new device, in raw mode again (the
+ * settings re-applied: a fresh pty slave is canonical, and "hi" without a
+ * newline would never arrive), and the transcript says so. */
+static void tty_reopen_follows_the_path_to_a_new_device(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/sd-reopen-XXXXXX", byid[64], tmp[80], pts[128], why[200];
+	assert_non_null(mkdtemp(dir));
+	snprintf(byid, sizeof byid, "%s/usb-Espressif_USB_JTAG", dir);
+	snprintf(tmp, sizeof tmp, "%s.new", byid);
+	int m1 = new_device(pts, sizeof pts);
+	assert_int_equal(symlink(pts, byid), 0);
+
+	static _Alignas(8) unsigned char arena[1 << 14];
+	sd_transcript tr;
+	sd_transcript_init(&tr, NULL, arena, sizeof arena);
+	sd_line_cfg cfg = SD_LINE_CFG_8N1(115200);
+	sd_link *l = NULL;
+	assert_int_equal(sd_link_open_tty(byid, &cfg, NULL, &l, why, sizeof why), SD_OK);
+	sd_link_tap(l, &tr, byid);
+	sd_deadline dl = sd_deadline_in(sd_clock_real(), SD_S(2));
+	assert_int_equal(sd_link_write_all(l, (const uint8_t *)"ab", 2, dl), SD_OK);
+	device_reads(m1, "ab", 2);
+
+	/* the device leaves the bus */
+	close(m1);
+	uint8_t b[8];
+	assert_int_equal(sd_link_read(l, b, 1, sd_deadline_in(sd_clock_real(), SD_S(1))), SD_ERR_CLOSED);
+	assert_int_equal(sd_link_write(l, (const uint8_t *)"x", 1, dl), SD_ERR_CLOSED);
+	/* not back yet: the name leads nowhere; the link stays dead */
+	assert_int_equal(unlink(byid), 0);
+	assert_int_equal(sd_link_reopen(l, dl), SD_ERR_NOTFOUND);
+	assert_non_null(strstr(sd_link_why(l, SD_ERR_NOTFOUND), byid));
+	assert_int_equal(sd_link_write(l, (const uint8_t *)"x", 1, dl), SD_ERR_CLOSED);
+
+	/* back, as a new node under the same name */
+	int m2 = new_device(pts, sizeof pts);
+	assert_int_equal(symlink(pts, tmp), 0);
+	assert_int_equal(rename(tmp, byid), 0);
+	assert_int_equal(sd_link_reopen(l, dl), SD_OK);
+	assert_int_equal(l->cfg.baud, 115200u);
+	assert_int_equal(sd_link_write_all(l, (const uint8_t *)"hi", 2, dl), SD_OK);
+	device_reads(m2, "hi", 2);
+	assert_int_equal(write(m2, "ok", 2), 2);
+	size_t got;
+	assert_int_equal(sd_link_read_exact(l, b, 2, dl, &got), SD_OK);
+	assert_memory_equal(b, "ok", 2);
+
+	/* the transcript: an error, a reopen that failed (its error after it),
+	 * a reopen that worked, the settings applied again */
+	int kinds[64], n = 0;
+	size_t cur = 0;
+	sd_trec rec;
+	while (n < 64 && sd_transcript_next(&tr, &cur, &rec))
+		kinds[n++] = rec.kind;
+	int seq[] = { SD_TR_ERROR, SD_TR_REOPEN, SD_TR_ERROR, SD_TR_REOPEN, SD_TR_CFG, SD_TR_TX }, k = 0;
+	for (int i = 0; i < n && k < 6; i++)
+		if (kinds[i] == seq[k])
+			k++;
+	assert_int_equal(k, 6);
+
+	sd_link_close(l);
+	close(m2);
+	unlink(byid);
+	rmdir(dir);
+
+	/* a link with no path to open again says so */
+	sd_link *dev = NULL;
+	assert_int_equal(sd_link_open_pty(NULL, &dev, pts, sizeof pts, why, sizeof why), SD_OK);
+	assert_int_equal(sd_link_reopen(dev, dl), SD_ERR_UNSUPPORTED);
+	sd_link_close(dev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(pty_pair_moves_bytes_meets_deadlines_and_reports_hangup),
 		cmocka_unit_test(tcp_loopback_round_trip_deadlines_and_close),
 		cmocka_unit_test(opener_errors_are_one_clear_line),
+		cmocka_unit_test(tty_reopen_follows_the_path_to_a_new_device),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

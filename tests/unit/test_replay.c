@@ -203,20 +203,25 @@ static void what_the_recorded_link_could_not_do_fails_again(void **state)
 	sd_link_close(l);
 }
 
-/* Record `sync stk500` on a simulator as the CLI does (run record, tap,
- * outcome), then re-run it over the transcript. */
-static void record_session(rec *r, const char *target, sd_report *rep, void *ctx)
+/* Record `sync PROTO` (identify: `info`) on a simulator as the CLI does
+ * (run record, tap, outcome), then re-run it over the transcript. */
+static void record_session_of(rec *r, const char *proto, int identify, const char *target, sd_report *rep,
+			      void *ctx)
 {
 	sd_link *l = NULL;
 	char why[200];
 	assert_int_equal(sd_link_open(target, NULL, &l, why, sizeof why), SD_OK);
 	sd_transcript_init(&r->t, l->clock, arena, sizeof arena);
-	const sd_proto *p = sd_proto_find("stk500");
-	sd_trace_run run = { .command = "sync", .protocol = "stk500", .link = "sim", .caps = l->caps };
+	const sd_proto *p = sd_proto_find(proto);
+	const char *cmd = identify ? "info" : "sync";
+	sd_trace_run run = { .link = "sim", .caps = l->caps, .identify = identify,
+			     .usb_id = (uint32_t)l->usb_vid << 16 | l->usb_pid };
+	snprintf(run.command, sizeof run.command, "%s", cmd);
+	snprintf(run.protocol, sizeof run.protocol, "%s", proto);
 	sd_transcript_run(&r->t, &run);
 	sd_link_tap(l, &r->t, target);
-	sd_proto_args a = { 0 };
-	sd_report_init(rep, "sync", target);
+	sd_proto_args a = { .identify = identify };
+	sd_report_init(rep, cmd, target);
 	p->session(ctx, l, &a, rep);
 	if (!rep->by.protocol[0] && rep->ok)
 		snprintf(rep->by.protocol, sizeof rep->by.protocol, "%s", p->name);
@@ -225,6 +230,11 @@ static void record_session(rec *r, const char *target, sd_report *rep, void *ctx
 	sd_trace_outcome o;
 	sd_trace_outcome_of(rep, &o);
 	sd_transcript_outcome(&r->t, &o);
+}
+
+static void record_session(rec *r, const char *target, sd_report *rep, void *ctx)
+{
+	record_session_of(r, "stk500", 0, target, rep, ctx);
 }
 
 static void a_session_replays_to_its_own_verdict(void **state)
@@ -272,6 +282,49 @@ static void a_session_replays_to_its_own_verdict(void **state)
 	sd_replay_free(rp);
 }
 
+/* A trace in which the port vanished and was opened again (an ESP on its
+ * own USB-Serial/JTAG, sim vanish_ms) replays: the reopen meets the
+ * recorded `reopen` (a failed one its `error`), and the verdict agrees;
+ * a trace without one diverges where a reopen is asked. */
+static void a_trace_with_a_reopen_replays(void **state)
+{
+	(void)state;
+	static sd_report live, again;
+	static _Alignas(16) uint8_t ctx[1 << 16];
+	assert_true(sd_proto_find("esp")->ctx_size <= sizeof ctx);
+	static const char *const targets[] = { "sim:esp?chip=esp32c3&wired=usbjtag&vanish_ms=700",
+					       "sim:esp?chip=esp32c3&wired=usbjtag&vanish_ms=3000" };
+	for (size_t i = 0; i < 2; i++) {
+		rec r;
+		memset(ctx, 0, sizeof ctx);
+		record_session_of(&r, "esp", 1, targets[i], &live, ctx);
+		assert_int_equal(live.ok, i == 0);
+		size_t cur = 0, reopens = 0;
+		sd_trec x;
+		while (sd_transcript_next(&r.t, &cur, &x))
+			reopens += x.kind == SD_TR_REOPEN;
+		assert_int_equal(reopens, 2); /* 700 ms: a failed one, then back; 3000: two failed */
+		sd_replay *rp = sd_replay_new();
+		sd_replay_result res;
+		sd_report_init(&again, "replay", targets[i]);
+		assert_int_equal(sd_replay_run(rp, &r.t, &again, &res), SD_OK);
+		assert_true(res.rerun);
+		assert_int_equal(again.ok, i == 0);
+		assert_int_equal(res.agrees, 1);
+		assert_int_equal(res.st.divergences, 0);
+		assert_int_equal(res.st.unread, 0);
+		sd_replay_free(rp);
+	}
+	/* the replay link alone: a reopen where the recording has none */
+	rec r;
+	rec_init(&r);
+	add(&r, 0, SD_TR_TX, "\x01", 1);
+	sd_link *l = open_replay(&r, 0);
+	assert_int_equal(sd_link_reopen(l, SD_FOREVER), SD_ERR_NOTFOUND);
+	assert_int_equal(stats(l).divergences, 1);
+	sd_link_close(l);
+}
+
 static void without_a_run_record_the_bytes_are_classified(void **state)
 {
 	(void)state;
@@ -303,6 +356,7 @@ int main(void)
 		cmocka_unit_test(a_recorded_error_ends_the_link),
 		cmocka_unit_test(what_the_recorded_link_could_not_do_fails_again),
 		cmocka_unit_test(a_session_replays_to_its_own_verdict),
+		cmocka_unit_test(a_trace_with_a_reopen_replays),
 		cmocka_unit_test(without_a_run_record_the_bytes_are_classified),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
