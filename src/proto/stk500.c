@@ -1412,7 +1412,11 @@ static int stk500_session(void *ctxp, sd_link *l, const sd_proto_args *a, sd_rep
 			seq = &x->pulse;
 		}
 	}
+	/* Default: one retry after a near miss, three once the loader was
+	 * in sync (it is there, and a frame spoiled on the way killed it:
+	 * avrdude keeps asking too, ten GET_SYNCs, and gets through) */
 	unsigned retries = a->retries ? a->retries : 1;
+	unsigned in_sync_retries = a->retries ? a->retries : 3;
 	sd_deadline overall = sd_deadline_in(l->clock, a->budget ? a->budget : SD_S(30));
 	sdi_fmt(r->by.protocol, sizeof r->by.protocol, "%s", "");
 
@@ -1421,7 +1425,8 @@ static int stk500_session(void *ctxp, sd_link *l, const sd_proto_args *a, sd_rep
 	sd_time next_not_before = 0;
 	size_t ninety_four = 0; /* the attempt that retried after a #994 sign */
 	for (size_t ri = 0; ri < nrates && !win && x->ntries < MAX_ATTEMPTS; ri++) {
-		for (unsigned k = 0; k <= retries && x->ntries < MAX_ATTEMPTS; k++) {
+		unsigned synced_here = 0;
+		for (unsigned k = 0; k <= (synced_here ? in_sync_retries : retries) && x->ntries < MAX_ATTEMPTS; k++) {
 			stk_try *t = &x->tries[x->ntries++];
 			stk_eng_init(&x->eng, t, rates[ri], seq, NULL, a->identify);
 			x->eng.not_before = next_not_before;
@@ -1440,6 +1445,7 @@ static int stk500_session(void *ctxp, sd_link *l, const sd_proto_args *a, sd_rep
 			 * waits until the loader's 1 s watchdog has surely fired,
 			 * since optiboot 8 runs the application once when reset
 			 * with its watchdog armed (avrdude #994). */
+			synced_here |= t->in_sync;
 			if (t->in_sync || (t->after_n && memchr(t->after, STK_RESP_INSYNC, t->after_n))) {
 				next_not_before = t->t_last_tx + STK_BOOT_WINDOW + SD_MS(50);
 				continue;
