@@ -393,6 +393,8 @@ typedef struct esp_ctx {
 	size_t        junk_n;
 	size_t        frames_bad;         /* bad escapes, overlong frames */
 	size_t        sync_rx;            /* bytes received while SYNCs of this attempt were answered */
+	size_t        sync_text;          /* ... of them, text outside any frame, kept with the boot log */
+	int           sync_only_log;      /* they were all the boot log, late (a slow link): no answer */
 	unsigned      telnet_ff;          /* frames that fit once FF FF is read as FF */
 	/* the exchange under way */
 	uint8_t       want_op;
@@ -801,7 +803,8 @@ static int attempt(esp_ctx *c, int strat, sd_time delay)
 	size_t nctrl = strat_ctrls(c, strat, delay, ctrl);
 	c->banner_n = 0;
 	c->junk_n = 0;
-	c->sync_rx = 0;
+	c->sync_rx = c->sync_text = 0;
+	c->sync_only_log = 0;
 	c->attempt_syncs = 0;
 	c->strat = strat;
 	c->delay = delay;
@@ -837,6 +840,8 @@ static int attempt(esp_ctx *c, int strat, sd_time delay)
 	int hopeless = c->ban.seen && c->ban.have_boot && (!c->ban.download || c->ban.usb_only || c->ban.spi_only);
 	unsigned tries = hopeless ? 1 : ESP_SYNC_TRIES;
 	unsigned t = 0;
+	int log_before = c->ban.seen;
+	size_t bad_before = c->frames_bad;
 	for (; t < tries && !c->out_of_time; t++) {
 		xr = send_sync(c);
 		if (xr == SDI_XR_LINK)
@@ -844,9 +849,11 @@ static int attempt(esp_ctx *c, int strat, sd_time delay)
 		if (c->got_n > 0)
 			return in_sync(c, t);
 		/* text after a SYNC (an application, a boot log): part of the story */
-		for (size_t i = 0; i < c->junk_n && c->banner_n < sizeof c->banner; i++)
+		for (size_t i = 0; i < c->junk_n && c->banner_n < sizeof c->banner; i++, c->sync_text++)
 			c->banner[c->banner_n++] = c->junk[i];
 		c->junk_n = 0; /* taken: the next SYNC's text is its own (a log kept twice counted two boots) */
+		memcpy(c->ban_keep, c->banner, c->banner_n); /* a late boot log is reported too */
+		c->ban_keep_n = c->banner_n;
 		if (c->echoes)
 			break; /* our own frame came back: retrying changes nothing */
 		sd_ctrl w[2] = { { .op = SD_CTRL_WAIT, .duration = ESP_T_SYNC_GAP },
@@ -856,12 +863,16 @@ static int attempt(esp_ctx *c, int strat, sd_time delay)
 	/* the boot log as it stands now: it may have come during the SYNCs
 	 * (a slow link delays it too) */
 	banner_read(c->banner, c->banner_n, &c->ban);
+	/* the bytes after our SYNCs were the boot log itself, come late (no
+	 * log before them, nothing in a frame, all kept as text): no answer */
+	c->sync_only_log = !log_before && c->ban.seen && c->sync_rx && c->sync_rx == c->sync_text &&
+			   c->frames_bad == bad_before;
 	/* A loader that said it waits for a download and has sent nothing
 	 * since our SYNCs: its replies may only be late (a slow link, a loaded
 	 * host). Its TX path is called dead only of a silence that lasted:
 	 * listen once more, sending nothing, and take late replies as sync. */
 	if (!c->out_of_time && !c->echoes && c->ban.download && c->ban.waiting && c->attempt_syncs &&
-	    c->sync_rx == 0) {
+	    (c->sync_rx == 0 || c->sync_only_log)) {
 		begin(c, ESP_CMD_SYNC, ESP_SYNC_REPLIES);
 		xr = run_x(c, NULL, 0, NULL, 0, frames_feed, ESP_T_LATE, ESP_T_SYNC_MORE,
 			   ESP_T_LATE + ESP_SYNC_REPLIES * ESP_T_SYNC_MORE);
@@ -1344,7 +1355,7 @@ static void diagnose_sync(esp_ctx *c)
 	 * from the board's side it is its RX path. Bytes after a SYNC that
 	 * never made a reply are a different story (garbled answers: the board
 	 * heard us), left to the readings below. */
-	if (o->seen && o->download && o->waiting && !o->usb_only && !o->spi_only && c->syncs_sent && c->sync_rx == 0 &&
+	if (o->seen && o->download && o->waiting && !o->usb_only && !o->spi_only && c->syncs_sent && (c->sync_rx == 0 || c->sync_only_log) &&
 	    c->attempt_syncs) {
 		f = sd_diag_add(&r->diag, SD_CAUSE_TX_PATH_DEAD, 0.95f);
 		if (f) {

@@ -20,6 +20,12 @@ for m in 'mode=app&wired=en:wrong-boot-mode' 'chip=esp32c3&mode=usb:wrong-boot-m
   check "${m%%:*}: exit 1, ${m#*:} first" eval '[ "$rc" -eq 1 ] && json "d[\"findings\"][0][\"cause\"] == \"${m#*:}\"" <<<"$out"'
 done
 
+# a board 800 ms away, not reset: its boot log itself comes during our
+# SYNCs (once, not a boot loop), then the replies; still in sync
+run "$SHAKEDOWN" sync --json --no-reset esp 'sim:esp?delay_ms=800'
+check "800 ms away, --no-reset: in sync, overlapping-syncs, the late boot log kept" eval '[ "$rc" -eq 0 ] && json "d[\"findings\"][0][\"cause\"] == \"overlapping-syncs\" and int(d[\"info\"][\"round_trip\"].split(\" ms\")[0].split()[-1]) >= 795 and \"DOWNLOAD_BOOT\" in d[\"info\"][\"boot_log\"]" <<<"$out"'
+run "$SHAKEDOWN" sync --json --no-reset esp 'sim:esp?delay_ms=800&replies=0'
+check "800 ms away, no reply at all: tx-path-dead (the late log is not an answer)" eval '[ "$rc" -eq 1 ] && json "d[\"findings\"][0][\"cause\"] == \"tx-path-dead\"" <<<"$out"'
 # replies later than a SYNC's wait: counted, read off, reported; still in sync
 run "$SHAKEDOWN" sync --json esp 'sim:esp?delay_ms=250'
 check "replies 250 ms late: exit 0, overlapping-syncs first" eval '[ "$rc" -eq 0 ] && json "d[\"findings\"][0][\"cause\"] == \"overlapping-syncs\" and \"SYNC 1\" in d[\"info\"][\"round_trip\"]" <<<"$out"'
