@@ -45,19 +45,24 @@ static int pty_flush(sd_link *l, unsigned dirs)
 	return SD_OK;
 }
 
-/* The host's DTR/RTS as the last byte written into the lines FIFO says
- * (bit 0 DTR, bit 1 RTS); read without blocking. */
+/* The host's DTR/RTS from the lines FIFO (one byte per change: bit 0 DTR,
+ * bit 1 RTS), read without blocking, and one change a call: a reset pulse
+ * shorter than the caller's poll (STK500's is 1 ms) is two calls, not
+ * lost between them, as an auto-reset capacitor does not lose it. */
 static int pty_get_lines(sd_link *l, unsigned *level)
 {
 	pty_link *p = pty_of(l);
 	if (p->lines_fd < 0)
 		return SD_ERR_UNSUPPORTED;
-	uint8_t b[64];
 	for (;;) {
-		ssize_t n = read(p->lines_fd, b, sizeof b);
-		if (n > 0) {
-			p->lines_in = b[n - 1] & (SD_LINE_DTR | SD_LINE_RTS);
-			continue;
+		uint8_t b;
+		ssize_t n = read(p->lines_fd, &b, 1);
+		if (n == 1) {
+			unsigned v = b & (SD_LINE_DTR | SD_LINE_RTS);
+			if (v == p->lines_in)
+				continue; /* no change */
+			p->lines_in = v;
+			break;
 		}
 		if (n < 0 && errno == EINTR)
 			continue;

@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include "shakedown/shakedown.h"
@@ -172,6 +173,39 @@ static int new_device(char *name, size_t cap)
 }
 
 /* The device end reads n bytes within 2 s. */
+/* The lines FIFO of a simulator's pty: a pulse written faster than the
+ * device polls (assert, release within 1 ms) is seen as two changes, one a
+ * call; a byte that repeats the state is no change. */
+static void pty_lines_fifo_keeps_every_change(void **state)
+{
+	(void)state;
+	char fifo[] = "/tmp/sd-lines-XXXXXX", path[64], why[200];
+	int tmp = mkstemp(fifo);
+	assert_true(tmp >= 0);
+	close(tmp);
+	unlink(fifo);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	sd_link *dev = NULL;
+	assert_int_equal(sd_link_open_pty(NULL, &dev, path, sizeof path, why, sizeof why), SD_OK);
+	assert_int_equal(sd_link_pty_lines(dev, fifo, why, sizeof why), SD_OK);
+	int w = open(fifo, O_WRONLY | O_NONBLOCK);
+	assert_true(w >= 0);
+	unsigned v = 9;
+	assert_int_equal(sd_link_get_lines(dev, &v), SD_OK);
+	assert_int_equal(v, 0);
+	const uint8_t pulse[] = { 0x00, 0x03, 0x03, 0x00 }; /* a repeat, then an assert and a release */
+	assert_int_equal(write(w, pulse, sizeof pulse), (ssize_t)sizeof pulse);
+	assert_int_equal(sd_link_get_lines(dev, &v), SD_OK);
+	assert_int_equal(v, SD_LINE_DTR | SD_LINE_RTS);
+	assert_int_equal(sd_link_get_lines(dev, &v), SD_OK);
+	assert_int_equal(v, 0);
+	assert_int_equal(sd_link_get_lines(dev, &v), SD_OK); /* nothing new */
+	assert_int_equal(v, 0);
+	close(w);
+	sd_link_close(dev);
+	unlink(fifo);
+}
+
 static void device_reads(int m, const char *want, size_t n)
 {
 	char buf[64];
@@ -269,6 +303,7 @@ int main(void)
 		cmocka_unit_test(tcp_loopback_round_trip_deadlines_and_close),
 		cmocka_unit_test(opener_errors_are_one_clear_line),
 		cmocka_unit_test(tty_reopen_follows_the_path_to_a_new_device),
+		cmocka_unit_test(pty_lines_fifo_keeps_every_change),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
