@@ -163,9 +163,9 @@ static int tty_open_fd(sd_link *l, const char *path, int *fd)
 	if (*fd >= 0)
 		return SD_OK;
 	int e = errno;
-	if (e == ENOENT || e == ENXIO || e == ENODEV)
-		return sdi_link_fail(l, SD_ERR_NOTFOUND, "%s: %s", path, strerror(e));
-	return sdi_fd_errno(l, e, "open");
+	int r = (e == ENOENT || e == ENXIO || e == ENODEV) ? SD_ERR_NOTFOUND : sdi_fd_errno(l, e, "open");
+	return sdi_link_fail(l, r, "%s: %s%s", path, strerror(e),
+			     (e == EACCES || e == EPERM) ? " (add yourself to the dialout group)" : "");
 }
 
 /* The same path again: a USB device that re-enumerated is a new node
@@ -213,13 +213,9 @@ int sd_link_open_tty(const char *path, const sd_line_cfg *cfg, const sd_clock *c
 	if (!t)
 		return SD_ERR_NOMEM;
 	sd_link_init(&t->base, &sd_link_tty_ops, clock);
-	t->fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-	int r;
-	if (t->fd < 0) {
-		int e = errno;
-		r = (e == ENOENT || e == ENXIO || e == ENODEV) ? SD_ERR_NOTFOUND : sdi_fd_errno(&t->base, e, "open");
-		sdi_fmt(why, whylen, "%s: %s%s", path, strerror(e),
-			(e == EACCES || e == EPERM) ? " (add yourself to the dialout group)" : "");
+	int r = tty_open_fd(&t->base, path, &t->fd);
+	if (r) {
+		sdi_fmt(why, whylen, "%s", t->base.why);
 		free(t);
 		return r;
 	}
