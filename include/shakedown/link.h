@@ -145,6 +145,8 @@ SD_API void sd_link_clear_error(sd_link *l);
  * fails. SD_ERR_UNSUPPORTED when the backend cannot (no path: tcp, pty
  * master, mem); SD_ERR_NOTFOUND while the device is not back. */
 SD_API int  sd_link_reopen(sd_link *l, sd_deadline dl);
+/* 1 when this link can be opened again (sd_link_reopen is not UNSUPPORTED). */
+SD_API int  sd_link_can_reopen(const sd_link *l);
 /* Records CLOSE, closes and (for opened links) frees. NULL is fine. */
 SD_API void sd_link_close(sd_link *l);
 

@@ -262,11 +262,16 @@ static int reapply(sd_link *l)
 	return r == SD_ERR_UNSUPPORTED ? SD_OK : r;
 }
 
+int sd_link_can_reopen(const sd_link *l)
+{
+	return l && l->ops->version >= SD_LINK_OPS_V2 && l->ops->reopen;
+}
+
 int sd_link_reopen(sd_link *l, sd_deadline dl)
 {
 	if (!l)
 		return SD_ERR_ARG;
-	if (l->ops->version < SD_LINK_OPS_V2 || !l->ops->reopen)
+	if (!sd_link_can_reopen(l))
 		return SD_ERR_UNSUPPORTED;
 #ifndef SD_FREESTANDING
 	if (l->tap) {

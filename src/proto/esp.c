@@ -758,7 +758,7 @@ static int in_sync(esp_ctx *c, unsigned t)
 static int come_back(esp_ctx *c)
 {
 	sd_link *l = c->l;
-	if (l->ops->version < SD_LINK_OPS_V2 || !l->ops->reopen)
+	if (!sd_link_can_reopen(l))
 		return 0; /* tcp, rfc2217, a wrapped link: no path to open again */
 	sd_time now = sd_now(l->clock);
 	if (c->reset_tries == 0) {
